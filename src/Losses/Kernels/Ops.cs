@@ -1,0 +1,67 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Losses.Kernels;
+
+/// <summary>The elementwise operations shared by the public functions; each is a struct the row drivers inline.</summary>
+internal static class Ops<TOps, TV, T>
+    where TOps : ISimd<TV, T>
+    where TV : struct
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>exp(x − shift) · scale: softmax from its normalizer, and the log-sum-exp gradient.</summary>
+    public readonly struct ExpShiftScale(T shift, T scale) : IUnaryOp<TV>
+    {
+        private readonly TV _shift = TOps.Create(shift);
+        private readonly TV _scale = TOps.Create(scale);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV x) => TOps.Multiply(VectorMath<TOps, TV, T>.Exp(TOps.Subtract(x, _shift)), _scale);
+    }
+
+    /// <summary>exp(x − shift): unnormalised softmax numerators.</summary>
+    public readonly struct ExpShift(T shift) : IUnaryOp<TV>
+    {
+        private readonly TV _shift = TOps.Create(shift);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV x) => VectorMath<TOps, TV, T>.Exp(TOps.Subtract(x, _shift));
+    }
+
+    /// <summary>x · scale.</summary>
+    public readonly struct Scale(T scale) : IUnaryOp<TV>
+    {
+        private readonly TV _scale = TOps.Create(scale);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV x) => TOps.Multiply(x, _scale);
+    }
+
+    /// <summary>(x − first) − second: log-softmax as (x − max) − log Σ, which keeps x − max exact for x near the max.</summary>
+    public readonly struct SubtractTwice(T first, T second) : IUnaryOp<TV>
+    {
+        private readonly TV _first = TOps.Create(first);
+        private readonly TV _second = TOps.Create(second);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV x) => TOps.Subtract(TOps.Subtract(x, _first), _second);
+    }
+
+    /// <summary>y · (dy − dot): the softmax vector–Jacobian product.</summary>
+    public readonly struct SoftmaxVjp(T dot) : IBinaryOp<TV>
+    {
+        private readonly TV _dot = TOps.Create(dot);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV y, TV dy) => TOps.Multiply(y, TOps.Subtract(dy, _dot));
+    }
+
+    /// <summary>dy − exp(logY) · sum: the log-softmax vector–Jacobian product.</summary>
+    public readonly struct LogSoftmaxVjp(T sum) : IBinaryOp<TV>
+    {
+        private readonly TV _sum = TOps.Create(sum);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV logY, TV dy) => TOps.Subtract(dy, TOps.Multiply(VectorMath<TOps, TV, T>.Exp(logY), _sum));
+    }
+}

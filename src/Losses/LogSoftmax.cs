@@ -1,0 +1,130 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Losses.Kernels;
+
+namespace Losses;
+
+/// <summary>
+/// log-softmax(x)ᵢ = xᵢ − logsumexp(x) = (xᵢ − max x) − log Σⱼ exp(xⱼ − max x), over one row or each row of a batch, and
+/// its backward pass. Never overflows for finite input, and keeps full relative accuracy for the largest logits.
+/// </summary>
+/// <remarks>
+/// <para>Edge cases, as PyTorch's <c>torch.log_softmax</c>: a −∞ logit gives −∞; a fully masked row (all −∞) gives NaN;
+/// a +∞ or NaN logit makes the row NaN; for float, an entry more than ~3.4e38 below the row maximum gives −∞ (its true
+/// value is not representable). Empty input writes nothing.</para>
+/// <para>Accuracy: (x − max) is exact for entries near the max and log Σ is within a few ulp, so each output is within a
+/// few ulp of its magnitude plus a few ulp of log Σ. PyTorch computes x − (max + log Σ), which loses the low bits of
+/// log Σ when |max| is large; this library does not, a deliberate (more accurate) difference.</para>
+/// <para>Cost: two passes over a row (the online normalizer; then a subtract), one exp per element, no allocation.</para>
+/// </remarks>
+/// <seealso cref="Softmax"/>
+/// <seealso cref="LogSumExp"/>
+public static class LogSoftmax
+{
+    /// <summary>Writes log-softmax(<paramref name="logits"/>) to <paramref name="destination"/> (one row).</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">The row of logits.</param>
+    /// <param name="destination">At least as long as <paramref name="logits"/>; may be <paramref name="logits"/> itself.</param>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is too short or partly overlaps <paramref name="logits"/>.</exception>
+    /// <example>
+    /// <code>
+    /// Span&lt;double&gt; logp = stackalloc double[3];
+    /// LogSoftmax.Forward([1e4, 0.0, double.NegativeInfinity], logp); // [0, -1e4, -inf]
+    /// </code>
+    /// </example>
+    public static void Forward<T>(ReadOnlySpan<T> logits, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Forward(logits, destination, Math.Max(logits.Length, 1));
+
+    /// <summary>Writes log-softmax of each row of a row-major [rows × <paramref name="classCount"/>] batch.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">rows × classCount logits, row-major.</param>
+    /// <param name="destination">At least as long as <paramref name="logits"/>; may be <paramref name="logits"/> itself.</param>
+    /// <param name="classCount">The row length (number of classes), positive.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classCount"/>,
+    /// <paramref name="destination"/> is too short, or it partly overlaps <paramref name="logits"/>.</exception>
+    public static void Forward<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var args = Batch.Unary(logits, destination, classCount);
+        if (args.Rows > 0)
+        {
+            Dispatch.Run<T, ForwardKernel<T>, BatchArgs<T>>(classCount, ref args);
+        }
+    }
+
+    /// <summary>
+    /// The backward pass of log-softmax for one row: dx = dy − softmax(x)·Σⱼ dyⱼ, with softmax(x) = exp(output).
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="output">The log-softmax output, as written by <see cref="Forward{T}(ReadOnlySpan{T}, Span{T})"/>.</param>
+    /// <param name="outputGradient">dy, same length as <paramref name="output"/>.</param>
+    /// <param name="inputGradient">dx; may be <paramref name="output"/> or <paramref name="outputGradient"/> itself.</param>
+    /// <remarks>Masked entries (output −∞) get dx = dy, as in PyTorch.</remarks>
+    public static void Backward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Backward(output, outputGradient, inputGradient, Math.Max(output.Length, 1));
+
+    /// <summary>The log-softmax backward pass for each row of a batch: dx = dy − exp(output)·Σ dy per row.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="output">rows × classCount log-softmax outputs.</param>
+    /// <param name="outputGradient">dy, same length as <paramref name="output"/>.</param>
+    /// <param name="inputGradient">dx, at least as long as <paramref name="output"/>; may alias either input exactly.</param>
+    /// <param name="classCount">The row length, positive.</param>
+    /// <exception cref="ArgumentException">Lengths disagree, or a destination partly overlaps an input.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
+    public static void Backward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classCount)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var args = Batch.Binary(output, outputGradient, inputGradient, classCount);
+        if (args.Rows > 0)
+        {
+            Dispatch.Run<T, BackwardKernel<T>, BatchArgs<T>>(classCount, ref args);
+        }
+    }
+
+    private readonly struct ForwardKernel<T> : IRowKernel<T, BatchArgs<T>>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Run<TOps, TV>(scoped ref BatchArgs<T> args)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            int classes = args.ClassCount;
+            ref readonly T x = ref MemoryMarshal.GetReference(args.A);
+            ref T y = ref MemoryMarshal.GetReference(args.Destination);
+            for (int row = 0; row < args.Rows; row++)
+            {
+                nint offset = (nint)row * classes;
+                ref readonly T xr = ref Unsafe.Add(ref Unsafe.AsRef(in x), offset);
+                var normalizer = Rows<TOps, TV, T>.Normalizer(in xr, classes);
+                Rows<TOps, TV, T>.Map(in xr, ref Unsafe.Add(ref y, offset), classes,
+                    new Ops<TOps, TV, T>.SubtractTwice(normalizer.Max, T.Log(normalizer.SumOfExp)));
+            }
+        }
+    }
+
+    private readonly struct BackwardKernel<T> : IRowKernel<T, BatchArgs<T>>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Run<TOps, TV>(scoped ref BatchArgs<T> args)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            int classes = args.ClassCount;
+            ref readonly T logY = ref MemoryMarshal.GetReference(args.A);
+            ref readonly T dy = ref MemoryMarshal.GetReference(args.B);
+            ref T dx = ref MemoryMarshal.GetReference(args.Destination);
+            for (int row = 0; row < args.Rows; row++)
+            {
+                nint offset = (nint)row * classes;
+                ref readonly T logYr = ref Unsafe.Add(ref Unsafe.AsRef(in logY), offset);
+                ref readonly T dyr = ref Unsafe.Add(ref Unsafe.AsRef(in dy), offset);
+                T sum = Rows<TOps, TV, T>.Sum(in dyr, classes);
+                Rows<TOps, TV, T>.Map(in logYr, in dyr, ref Unsafe.Add(ref dx, offset), classes, new Ops<TOps, TV, T>.LogSoftmaxVjp(sum));
+            }
+        }
+    }
+}

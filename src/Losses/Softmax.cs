@@ -1,0 +1,133 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Losses.Kernels;
+
+namespace Losses;
+
+/// <summary>
+/// softmax(x)ᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x), over one row or each row of a row-major batch, and its
+/// backward pass. Subtracting the maximum means no finite input overflows (unlike <c>TensorPrimitives.SoftMax</c>, which
+/// returns NaN for [89f, 0f]).
+/// </summary>
+/// <remarks>
+/// <para>Edge cases, as PyTorch's <c>torch.softmax</c>: a −∞ logit (masked) gets probability exactly 0; a row of only −∞
+/// (fully masked) gives NaN in every entry; a +∞ logit makes the whole row NaN; a NaN anywhere in a row makes the row NaN;
+/// an empty input writes nothing. Rows are independent: one bad row does not affect the others.</para>
+/// <para>Accuracy (float and double): each probability is within 4 ulp of the correctly rounded value (the exp is ≤ 1 ulp,
+/// the sum a few ulp independent of the row length); probabilities sum to 1 within a few ulp. Results may differ in the
+/// last bit between SIMD widths because the sum is accumulated in a different order.</para>
+/// <para>Cost: three passes over a row (max; exp, store and sum; scale), one exp per element, no allocation.</para>
+/// </remarks>
+/// <seealso cref="LogSoftmax"/>
+/// <seealso cref="LogSumExp"/>
+/// <seealso cref="SoftmaxNormalizer"/>
+public static class Softmax
+{
+    /// <summary>Writes softmax(<paramref name="logits"/>) to <paramref name="destination"/> (one row).</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">The row of logits.</param>
+    /// <param name="destination">At least as long as <paramref name="logits"/>; may be <paramref name="logits"/> itself.</param>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is too short or partly overlaps <paramref name="logits"/>.</exception>
+    /// <example>
+    /// <code>
+    /// Span&lt;float&gt; p = stackalloc float[2];
+    /// Softmax.Forward([1000f, 1000f], p); // [0.5, 0.5], where TensorPrimitives.SoftMax gives NaN
+    /// </code>
+    /// </example>
+    public static void Forward<T>(ReadOnlySpan<T> logits, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Forward(logits, destination, Math.Max(logits.Length, 1));
+
+    /// <summary>Writes softmax of each row of a row-major [rows × <paramref name="classCount"/>] batch.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">rows × classCount logits, row-major.</param>
+    /// <param name="destination">At least as long as <paramref name="logits"/>; may be <paramref name="logits"/> itself.</param>
+    /// <param name="classCount">The row length (number of classes), positive.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classCount"/>,
+    /// <paramref name="destination"/> is too short, or it partly overlaps <paramref name="logits"/>.</exception>
+    public static void Forward<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var args = Batch.Unary(logits, destination, classCount);
+        if (args.Rows > 0)
+        {
+            Dispatch.Run<T, ForwardKernel<T>, BatchArgs<T>>(classCount, ref args);
+        }
+    }
+
+    /// <summary>
+    /// The backward pass (vector–Jacobian product) of softmax for one row: dx = y ⊙ (dy − ⟨dy, y⟩), where y is the
+    /// softmax output and dy the gradient of the loss with respect to it.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="output">y = softmax(x), as written by <see cref="Forward{T}(ReadOnlySpan{T}, Span{T})"/>.</param>
+    /// <param name="outputGradient">dy, same length as <paramref name="output"/>.</param>
+    /// <param name="inputGradient">dx; may be <paramref name="output"/> or <paramref name="outputGradient"/> itself.</param>
+    /// <remarks>Masked entries (y = 0) get dx = 0; NaN rows stay NaN. ⟨dy, y⟩ is summed without drift.</remarks>
+    public static void Backward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Backward(output, outputGradient, inputGradient, Math.Max(output.Length, 1));
+
+    /// <summary>The softmax backward pass for each row of a row-major batch: dx = y ⊙ (dy − ⟨dy, y⟩) per row.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="output">y, rows × classCount softmax outputs.</param>
+    /// <param name="outputGradient">dy, same length as <paramref name="output"/>.</param>
+    /// <param name="inputGradient">dx, at least as long as <paramref name="output"/>; may alias either input exactly.</param>
+    /// <param name="classCount">The row length, positive.</param>
+    /// <exception cref="ArgumentException">Lengths disagree, or a destination partly overlaps an input.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
+    public static void Backward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classCount)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var args = Batch.Binary(output, outputGradient, inputGradient, classCount);
+        if (args.Rows > 0)
+        {
+            Dispatch.Run<T, BackwardKernel<T>, BatchArgs<T>>(classCount, ref args);
+        }
+    }
+
+    private readonly struct ForwardKernel<T> : IRowKernel<T, BatchArgs<T>>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Run<TOps, TV>(scoped ref BatchArgs<T> args)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            int classes = args.ClassCount;
+            ref readonly T x = ref MemoryMarshal.GetReference(args.A);
+            ref T y = ref MemoryMarshal.GetReference(args.Destination);
+            for (int row = 0; row < args.Rows; row++)
+            {
+                ref readonly T xr = ref Unsafe.Add(ref Unsafe.AsRef(in x), (nint)row * classes);
+                ref T yr = ref Unsafe.Add(ref y, (nint)row * classes);
+                T max = Rows<TOps, TV, T>.Max(in xr, classes);
+                T sum = Rows<TOps, TV, T>.MapSum(in xr, ref yr, classes, new Ops<TOps, TV, T>.ExpShift(max));
+                Rows<TOps, TV, T>.Map(in yr, ref yr, classes, new Ops<TOps, TV, T>.Scale(T.One / sum));
+            }
+        }
+    }
+
+    private readonly struct BackwardKernel<T> : IRowKernel<T, BatchArgs<T>>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Run<TOps, TV>(scoped ref BatchArgs<T> args)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            int classes = args.ClassCount;
+            ref readonly T y = ref MemoryMarshal.GetReference(args.A);
+            ref readonly T dy = ref MemoryMarshal.GetReference(args.B);
+            ref T dx = ref MemoryMarshal.GetReference(args.Destination);
+            for (int row = 0; row < args.Rows; row++)
+            {
+                nint offset = (nint)row * classes;
+                ref readonly T yr = ref Unsafe.Add(ref Unsafe.AsRef(in y), offset);
+                ref readonly T dyr = ref Unsafe.Add(ref Unsafe.AsRef(in dy), offset);
+                T dot = Rows<TOps, TV, T>.Dot(in yr, in dyr, classes);
+                Rows<TOps, TV, T>.Map(in yr, in dyr, ref Unsafe.Add(ref dx, offset), classes, new Ops<TOps, TV, T>.SoftmaxVjp(dot));
+            }
+        }
+    }
+}

@@ -1,0 +1,2 @@
+global using Losses.Tests.Support;
+global using Xunit;
