@@ -49,7 +49,7 @@ public static class Approx
         {
             return double.IsNaN(a) && double.IsNaN(b) ? 0 : double.PositiveInfinity;
         }
-        return Math.Abs((double)(Int128)Ordered(BitConverter.DoubleToInt64Bits(a)) - (double)(Int128)Ordered(BitConverter.DoubleToInt64Bits(b)));
+        return (double)Int128.Abs(Ordered(BitConverter.DoubleToInt64Bits(a)) - Ordered(BitConverter.DoubleToInt64Bits(b)));
         static Int128 Ordered(long bits) => bits < 0 ? (Int128)long.MinValue - bits : bits;
     }
 }
