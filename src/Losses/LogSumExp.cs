@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Losses.Kernels;
 
@@ -49,9 +50,18 @@ public static class LogSumExp
         int rows = Guard.Rows(logits.Length, classCount, nameof(logits));
         Guard.DestinationLength(rows, destination.Length, nameof(destination));
         Guard.NoPartialOverlap<T>(logits, destination, nameof(logits), nameof(destination));
+        if (rows == 0)
+        {
+            return;
+        }
+        var args = new BatchArgs<T> { A = logits, Destination = destination, ClassCount = classCount, Rows = rows };
+        Dispatch.Run<T, ForwardKernel<T>, BatchArgs<T>>(classCount, ref args);
         for (int row = 0; row < rows; row++)
         {
-            destination[row] = Forward(logits.Slice(row * classCount, classCount));
+            if (T.IsPositiveInfinity(destination[row]) && HasNaN(logits.Slice(row * classCount, classCount)))
+            {
+                destination[row] = T.NaN;
+            }
         }
     }
 
@@ -111,6 +121,22 @@ public static class LogSumExp
             }
         }
         return false;
+    }
+
+    private readonly struct ForwardKernel<T> : IRowKernel<T, BatchArgs<T>>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Run<TOps, TV>(scoped ref BatchArgs<T> args)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            int classes = args.ClassCount;
+            ref readonly T x = ref MemoryMarshal.GetReference(args.A);
+            for (int row = 0; row < args.Rows; row++)
+            {
+                args.Destination[row] = Rows<TOps, TV, T>.Normalizer(in Unsafe.Add(ref Unsafe.AsRef(in x), (nint)row * classes), classes).LogSumExp;
+            }
+        }
     }
 
     private readonly struct BackwardKernel<T> : IRowKernel<T, BatchArgs<T>>

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Losses.Kernels;
 
@@ -60,6 +61,15 @@ internal interface ISimd<TV, T>
     static abstract TV FromBits(long bits);
 
     static abstract T GetElement(TV a, int index);
+
+    /// <summary>The sum of the lanes (pairwise, in <typeparamref name="T"/>).</summary>
+    static abstract T Sum(TV a);
+
+    /// <summary>
+    /// x · 2ⁿ for integral n in [−300, 300] (float) or [−2200, 2200] (double), correctly rounded: one rounding, into
+    /// the subnormals or to ±∞. One instruction (vscalef) where AVX-512 is available.
+    /// </summary>
+    static abstract TV ScaleByPowerOfTwo(TV x, TV n);
 }
 
 /// <summary>Vector512 lanes.</summary>
@@ -104,6 +114,19 @@ internal readonly struct V512<T> : ISimd<Vector512<T>, T>
         typeof(T) == typeof(float) ? Vector512.Create((int)bits).As<int, T>() : Vector512.Create(bits).As<long, T>();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T GetElement(Vector512<T> a, int index) => a.GetElement(index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Sum(Vector512<T> a) => Vector512.Sum(a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> ScaleByPowerOfTwo(Vector512<T> x, Vector512<T> n)
+    {
+        if (Avx512F.IsSupported)
+        {
+            return typeof(T) == typeof(float)
+                ? Avx512F.Scale(x.AsSingle(), n.AsSingle()).As<float, T>()
+                : Avx512F.Scale(x.AsDouble(), n.AsDouble()).As<double, T>();
+        }
+        return VectorMath<V512<T>, Vector512<T>, T>.ScaleTwoStep(x, n);
+    }
 }
 
 /// <summary>Vector256 lanes.</summary>
@@ -148,6 +171,19 @@ internal readonly struct V256<T> : ISimd<Vector256<T>, T>
         typeof(T) == typeof(float) ? Vector256.Create((int)bits).As<int, T>() : Vector256.Create(bits).As<long, T>();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T GetElement(Vector256<T> a, int index) => a.GetElement(index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Sum(Vector256<T> a) => Vector256.Sum(a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> ScaleByPowerOfTwo(Vector256<T> x, Vector256<T> n)
+    {
+        if (Avx512F.VL.IsSupported)
+        {
+            return typeof(T) == typeof(float)
+                ? Avx512F.VL.Scale(x.AsSingle(), n.AsSingle()).As<float, T>()
+                : Avx512F.VL.Scale(x.AsDouble(), n.AsDouble()).As<double, T>();
+        }
+        return VectorMath<V256<T>, Vector256<T>, T>.ScaleTwoStep(x, n);
+    }
 }
 
 /// <summary>Vector128 lanes.</summary>
@@ -192,6 +228,19 @@ internal readonly struct V128<T> : ISimd<Vector128<T>, T>
         typeof(T) == typeof(float) ? Vector128.Create((int)bits).As<int, T>() : Vector128.Create(bits).As<long, T>();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T GetElement(Vector128<T> a, int index) => a.GetElement(index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Sum(Vector128<T> a) => Vector128.Sum(a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> ScaleByPowerOfTwo(Vector128<T> x, Vector128<T> n)
+    {
+        if (Avx512F.VL.IsSupported)
+        {
+            return typeof(T) == typeof(float)
+                ? Avx512F.VL.Scale(x.AsSingle(), n.AsSingle()).As<float, T>()
+                : Avx512F.VL.Scale(x.AsDouble(), n.AsDouble()).As<double, T>();
+        }
+        return VectorMath<V128<T>, Vector128<T>, T>.ScaleTwoStep(x, n);
+    }
 }
 
 /// <summary>One lane: the scalar path, used when no vector width is accelerated or a row is shorter than a Vector128.</summary>
@@ -255,4 +304,8 @@ internal readonly struct Scalar<T> : ISimd<T, T>
         typeof(T) == typeof(float) ? Unsafe.BitCast<int, T>((int)bits) : Unsafe.BitCast<long, T>(bits);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T GetElement(T a, int index) => a;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Sum(T a) => a;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T ScaleByPowerOfTwo(T x, T n) => VectorMath<Scalar<T>, T, T>.ScaleTwoStep(x, n);
 }

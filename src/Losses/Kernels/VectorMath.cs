@@ -10,8 +10,8 @@ namespace Losses.Kernels;
 /// <remarks>
 /// <para><b>exp</b>: n = round(x·log₂e) by the add-a-magic-constant trick, r = x − n·ln2 in two parts (Cody–Waite, with
 /// FMA), e^r by its Taylor polynomial (degree 7 for float, 13 for double; truncation below 2⁻²⁷ resp. 2⁻⁵⁷ on
-/// |r| ≤ ln2/2), then scaled by 2ⁿ in two exact steps so that subnormal results are rounded once and large ones overflow to
-/// +∞. Measured ≤ 1 ulp against a correctly rounded reference over the whole finite range (tests sweep it); exp(0) = 1
+/// |r| ≤ ln2/2), then scaled by 2ⁿ with one rounding (vscalef, or two steps of which the first is exact), so that
+/// subnormal results are rounded once and large ones overflow to +∞. Measured ≤ 1 ulp against a correctly rounded reference over the whole finite range (tests sweep it); exp(0) = 1
 /// exactly; exp(−∞) = 0; exp(+∞) = +∞; NaN → NaN.</para>
 /// <para><b>log</b>: x = 2ᵉ·m with m in [√½, √2), f = m − 1, s = f/(2 + f), log(1 + f) = 2·atanh(s) by its Taylor series
 /// in s² (4 terms for float, 10 for double), recombined as f − ½f² + s(½f² + R) so that the leading terms are exact.
@@ -75,14 +75,24 @@ internal static class VectorMath<TOps, TV, T>
         p = TOps.MultiplyAdd(p, r, C(1.0));
         p = TOps.MultiplyAdd(p, r, C(1.0));
 
-        // 2^n = 2^n1 · 2^n2 with n1 clamped to the normal exponent range and n2 = n − n1 small, so both factors are
-        // normal numbers, the first product is exact and the second rounds once (into the subnormals or to +inf).
-        TV n1 = TOps.MinFast(TOps.MaxFast(n, C(single ? -126.0 : -1022.0)), C(single ? 127.0 : 1023.0));
-        TV n2 = TOps.Subtract(n, n1);
-        TV result = TOps.Multiply(TOps.Multiply(p, Pow2(n1)), Pow2(n2));
+        TV result = TOps.ScaleByPowerOfTwo(p, n);
 
         // NaN in, NaN out (the clamp above may have replaced it).
         return TOps.Select(TOps.Equal(x, x), result, x);
+    }
+
+    /// <summary>
+    /// x · 2ⁿ without AVX-512: 2ⁿ = 2^n1 · 2^n2 with n1 clamped to the normal exponent range and n2 = n − n1 small, so
+    /// both factors are normal numbers, the first product is exact (a normal number) for x in [½, 2) and the second rounds once (into
+    /// the subnormals or to +∞) — the same result as vscalef.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV ScaleTwoStep(TV x, TV n)
+    {
+        bool single = typeof(T) == typeof(float);
+        TV n1 = TOps.MinFast(TOps.MaxFast(n, C(single ? -125.0 : -1021.0)), C(single ? 127.0 : 1023.0));
+        TV n2 = TOps.Subtract(n, n1);
+        return TOps.Multiply(TOps.Multiply(x, Pow2(n1)), Pow2(n2));
     }
 
     /// <summary>2^k for integral k in the normal exponent range, built from the bits.</summary>
