@@ -20,7 +20,8 @@ namespace Losses;
 /// <para>DWA depends only on loss <em>ratios</em>, so it does not rescale tasks whose losses differ in magnitude: its
 /// weights stay in (0, K). For losses that differ by 1000× apply it to losses divided by their initial values (see
 /// <see cref="InitialLossNormalization{T}"/>); in the measured demonstration (test <c>MultiTaskDemonstration</c>) that
-/// brings both tasks within 1% of their single-task optimum, while DWA on the raw losses behaves like equal weights.</para>
+/// brings both tasks within 1% of their single-task optimum (1.006× and 1.007× after 500 steps), while DWA on the raw
+/// losses behaves like equal weights (the small task ends at 192× its optimum).</para>
 /// <para>Losses must be finite and &gt; 0: each becomes a divisor. A rejected call records nothing. Per call: O(K), no
 /// allocation (one K-long scratch array is allocated at construction).</para>
 /// <para>State (checkpoint/resume): <see cref="Save"/> returns the number of recorded steps and the last two loss
