@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Numerics;
 
 namespace Losses;
@@ -128,6 +129,7 @@ public sealed class UncertaintyWeighting<T> : ILossBalancer<T>
     /// <returns>The total, at the sᵢ before the step.</returns>
     /// <exception cref="ArgumentException"><paramref name="losses"/> does not have K entries or <paramref name="weights"/> is too short.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A loss is negative or not finite (the message names its index); nothing is updated.</exception>
+    /// <exception cref="InvalidOperationException">A log-variance written through <see cref="LogVariances"/> is not finite.</exception>
     public T Combine(ReadOnlySpan<T> losses, Span<T> weights) => Combine(losses, weights, default, gradientWanted: false);
 
     /// <summary>As <see cref="Combine(ReadOnlySpan{T}, Span{T})"/>, and also writes ∂total/∂sᵢ = cᵢ·(1 − exp(−sᵢ)·Lᵢ).</summary>
@@ -137,6 +139,7 @@ public sealed class UncertaintyWeighting<T> : ILossBalancer<T>
     /// <returns>The total, at the sᵢ before the step.</returns>
     /// <exception cref="ArgumentException"><paramref name="losses"/> does not have K entries or a destination is too short.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A loss is negative or not finite (the message names its index); nothing is updated.</exception>
+    /// <exception cref="InvalidOperationException">A log-variance written through <see cref="LogVariances"/> is not finite.</exception>
     /// <example>
     /// <code>
     /// var balancer = new UncertaintyWeighting&lt;double&gt;(2);
@@ -175,6 +178,13 @@ public sealed class UncertaintyWeighting<T> : ILossBalancer<T>
         {
             LossBalancing.Destination(gradient, k, "logVarianceGradient");
         }
+        for (int i = 0; i < k; i++)
+        {
+            if (!T.IsFinite(_logVariances[i]))
+            {
+                ThrowLogVariance(i);
+            }
+        }
         T half = T.One / (T.One + T.One);
         double total = 0;
         for (int i = 0; i < k; i++)
@@ -197,6 +207,10 @@ public sealed class UncertaintyWeighting<T> : ILossBalancer<T>
         }
         return T.CreateTruncating(total);
     }
+
+    private void ThrowLogVariance(int task) =>
+        throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+            $"LogVariances[{task}] (task {task}) is {_logVariances[task]}; the log-variances must be finite (check the optimiser that updates them). Nothing was updated."));
 }
 
 /// <summary>The state of an <see cref="UncertaintyWeighting{T}"/>: the log-variances sᵢ.</summary>

@@ -163,7 +163,6 @@ public class MultiTaskDemonstration(ITestOutputHelper output)
     }
 
     [Fact]
-    [Trait("Category", "SlowOnScalar")]
     public void BalancingRescuesTheSmallTask()
     {
         var (large, small) = MakeTasks();

@@ -73,6 +73,10 @@ public class UncertaintyWeightingTests
         Assert.Throws<ArgumentException>("state.LogVariances", () => balancer.Restore(new([0.0])));
         Assert.Equal([0.0, 0.0, 0.0], balancer.LogVariances.ToArray());
         Assert.Equal([0.0, 0.0, 0.0], w);
+        balancer.LogVariances[1] = double.NaN;
+        var e2 = Assert.Throws<InvalidOperationException>(() => balancer.Combine([1.0, 1.0, 1.0], w));
+        Assert.Contains("LogVariances[1]", e2.Message, StringComparison.Ordinal);
+        Assert.Equal(0.0, balancer.LogVariances[0]);
     }
 
     [Fact]
