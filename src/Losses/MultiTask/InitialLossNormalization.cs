@@ -1,0 +1,105 @@
+using System.Numerics;
+
+namespace Losses;
+
+/// <summary>
+/// Normalisation by the initial loss: total = Σᵢ Lᵢ(t) / Lᵢ(0), so every task starts at 1 whatever the scale of its
+/// loss; the weights are wᵢ = 1 / Lᵢ(0), with Lᵢ(0) the losses of the first <see cref="Combine"/> after construction,
+/// <see cref="Reset"/> or restoring an empty state.
+/// </summary>
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+/// <remarks>
+/// <para>The first losses must be finite and &gt; 0 (they become divisors); later losses finite and ≥ 0. Anything else is
+/// rejected with the task index, and nothing is recorded. A tiny first loss (say 10⁻³⁰) gives a huge weight; that is the
+/// definition, not an overflow guard, so pick the first step sensibly (a warm-up batch).</para>
+/// <para>State (checkpoint/resume): <see cref="Save"/> returns the recorded initial losses (empty before the first step);
+/// <see cref="Restore"/> puts them back. Per call: O(K), no allocation.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// var balancer = new InitialLossNormalization&lt;double&gt;(2);
+/// Span&lt;double&gt; w = stackalloc double[2];
+/// balancer.Combine([1000.0, 2.0], w);             // 2 (each task at 1), w = [0.001, 0.5]
+/// double total = balancer.Combine([500.0, 1.0], w); // 0.5 + 0.5 = 1
+/// </code>
+/// </example>
+/// <seealso cref="ILossBalancer{T}"/>
+/// <seealso cref="FixedLossWeights{T}"/>
+/// <seealso cref="GradNorm{T}"/>
+public sealed class InitialLossNormalization<T> : ILossBalancer<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[] _initialLosses;
+    private bool _started;
+
+    /// <summary>Creates a balancer for <paramref name="taskCount"/> tasks; the first losses it sees become Lᵢ(0).</summary>
+    /// <param name="taskCount">K, positive.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="taskCount"/> is not positive.</exception>
+    public InitialLossNormalization(int taskCount)
+    {
+        Guard.FloatOrDouble<T>();
+        _initialLosses = new T[LossBalancing.TaskCount(taskCount, nameof(taskCount))];
+    }
+
+    /// <inheritdoc/>
+    public int TaskCount => _initialLosses.Length;
+
+    /// <summary>The recorded initial losses Lᵢ(0); empty before the first step.</summary>
+    public ReadOnlySpan<T> InitialLosses => _started ? _initialLosses : [];
+
+    /// <summary>Returns Σᵢ Lᵢ / Lᵢ(0) and writes wᵢ = 1 / Lᵢ(0); records Lᵢ(0) on the first call.</summary>
+    /// <param name="losses">K task losses: finite and &gt; 0 on the first call, finite and ≥ 0 afterwards.</param>
+    /// <param name="weights">Receives the K weights; at least K long.</param>
+    /// <returns>Σᵢ Lᵢ / Lᵢ(0) (= K on the first call).</returns>
+    /// <exception cref="ArgumentException"><paramref name="losses"/> does not have K entries or <paramref name="weights"/> is too short.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A loss is outside the domain above (the message names its index).</exception>
+    public T Combine(ReadOnlySpan<T> losses, Span<T> weights)
+    {
+        LossBalancing.Values(losses, _initialLosses.Length, _started ? LossDomain.NonNegative : LossDomain.Positive, nameof(losses));
+        LossBalancing.Destination(weights, _initialLosses.Length, nameof(weights));
+        if (!_started)
+        {
+            losses.CopyTo(_initialLosses);
+            _started = true;
+        }
+        double total = 0;
+        for (int i = 0; i < _initialLosses.Length; i++)
+        {
+            // Read before write: weights may alias losses.
+            total += double.CreateTruncating(losses[i]) / double.CreateTruncating(_initialLosses[i]);
+            weights[i] = T.One / _initialLosses[i];
+        }
+        return T.CreateTruncating(total);
+    }
+
+    /// <summary>Forgets the initial losses: the next call records new ones.</summary>
+    public void Reset() => _started = false;
+
+    /// <summary>A snapshot of the state, for checkpoints.</summary>
+    /// <returns>The recorded initial losses (a new array; empty before the first step).</returns>
+    public InitialLossNormalizationState<T> Save() => new(InitialLosses.ToArray());
+
+    /// <summary>Restores a snapshot made by <see cref="Save"/> (possibly by another instance with the same task count).</summary>
+    /// <param name="state">The snapshot; its array is copied.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="state"/> or its array is null.</exception>
+    /// <exception cref="ArgumentException">The array is neither empty nor K long.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An initial loss is not finite and &gt; 0 (the message names its index).</exception>
+    public void Restore(InitialLossNormalizationState<T> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(state.InitialLosses, "state.InitialLosses");
+        if (state.InitialLosses.Length == 0)
+        {
+            _started = false;
+            return;
+        }
+        LossBalancing.Restore(state.InitialLosses, _initialLosses, LossDomain.Positive, "state.InitialLosses");
+        _started = true;
+    }
+}
+
+/// <summary>The state of an <see cref="InitialLossNormalization{T}"/>: the recorded initial losses Lᵢ(0).</summary>
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+/// <param name="InitialLosses">K initial losses, or empty before the first step. Serialises as a plain array (e.g. with System.Text.Json).</param>
+public sealed record InitialLossNormalizationState<T>(T[] InitialLosses)
+    where T : unmanaged, IFloatingPointIeee754<T>;

@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Numerics;
+
+namespace Losses;
+
+/// <summary>What a loss balancer needs of the task losses it is given.</summary>
+internal enum LossDomain
+{
+    /// <summary>Any finite value.</summary>
+    Finite,
+
+    /// <summary>Finite and ≥ 0.</summary>
+    NonNegative,
+
+    /// <summary>Finite and &gt; 0 (the balancer divides by it).</summary>
+    Positive,
+}
+
+/// <summary>
+/// Validation and the small per-task loops shared by the multi-task loss balancers. These are K-sized (one entry per
+/// task, K is typically 2–10) and mix per-task validation with per-task state, so they are plain scalar loops rather than
+/// the SIMD row kernels, which only pay off on rows of dozens of elements.
+/// </summary>
+internal static class LossBalancing
+{
+    public static int TaskCount(int taskCount, string name)
+    {
+        if (taskCount <= 0)
+        {
+            throw new ArgumentOutOfRangeException(name, taskCount, "The task count must be positive.");
+        }
+        return taskCount;
+    }
+
+    /// <summary>Checks that <paramref name="values"/> has one entry per task, each in <paramref name="domain"/>.</summary>
+    public static void Values<T>(ReadOnlySpan<T> values, int taskCount, LossDomain domain, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (values.Length != taskCount)
+        {
+            throw new ArgumentException($"{name} has {values.Length} elements but the balancer was made for {taskCount} tasks; give one value per task.", name);
+        }
+        for (int i = 0; i < values.Length; i++)
+        {
+            T value = values[i];
+            bool ok = domain switch
+            {
+                LossDomain.Positive => T.IsFinite(value) && value > T.Zero,
+                LossDomain.NonNegative => T.IsFinite(value) && value >= T.Zero,
+                _ => T.IsFinite(value),
+            };
+            if (!ok)
+            {
+                ThrowValue(value, i, domain, name);
+            }
+        }
+    }
+
+    /// <summary>Checks a destination with room for one entry per task.</summary>
+    public static void Destination<T>(Span<T> destination, int taskCount, string name)
+    {
+        if (destination.Length < taskCount)
+        {
+            throw new ArgumentException($"{name} is too short: it has {destination.Length} elements and {taskCount} (one per task) are needed.", name);
+        }
+    }
+
+    /// <summary>Checks a scalar hyper-parameter: finite and positive (or ≥ 0 when <paramref name="allowZero"/>).</summary>
+    public static T Parameter<T>(T value, bool allowZero, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!T.IsFinite(value) || value < T.Zero || (!allowZero && value == T.Zero))
+        {
+            throw new ArgumentOutOfRangeException(name, value, allowZero ? $"{name} must be finite and ≥ 0." : $"{name} must be finite and > 0.");
+        }
+        return value;
+    }
+
+    /// <summary>Σ wᵢ·Lᵢ over the tasks, accumulated in double (K is small; this keeps float totals correctly rounded).</summary>
+    public static T WeightedSum<T>(ReadOnlySpan<T> weights, ReadOnlySpan<T> losses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double sum = 0;
+        for (int i = 0; i < losses.Length; i++)
+        {
+            sum += double.CreateTruncating(weights[i]) * double.CreateTruncating(losses[i]);
+        }
+        return T.CreateTruncating(sum);
+    }
+
+    /// <summary>Copies a saved array back after checking its length and values.</summary>
+    public static void Restore<T>(T[]? source, Span<T> destination, LossDomain domain, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (source is null)
+        {
+            throw new ArgumentNullException(name);
+        }
+        Values<T>(source, destination.Length, domain, name);
+        source.CopyTo(destination);
+    }
+
+    private static void ThrowValue<T>(T value, int index, LossDomain domain, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        string need = domain switch
+        {
+            LossDomain.Positive => "finite and > 0",
+            LossDomain.NonNegative => "finite and ≥ 0",
+            _ => "finite",
+        };
+        throw new ArgumentOutOfRangeException(name, value, string.Create(CultureInfo.InvariantCulture, $"{name}[{index}] (task {index}) is {value}; this balancer needs every value {need}. Nothing was updated."));
+    }
+}
