@@ -1,6 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Losses.Kernels;
 
 namespace Losses;
@@ -51,7 +49,7 @@ public static class LogSoftmax
         var args = Batch.Unary(logits, destination, classCount);
         if (args.Rows > 0)
         {
-            Dispatch.Run<T, ForwardKernel<T>, BatchArgs<T>>(classCount, ref args);
+            Dispatch.Run<T, ForEachRow<T, ForwardRow<T>>, BatchArgs<T>>(classCount, ref args);
         }
     }
 
@@ -81,50 +79,34 @@ public static class LogSoftmax
         var args = Batch.Binary(output, outputGradient, inputGradient, classCount);
         if (args.Rows > 0)
         {
-            Dispatch.Run<T, BackwardKernel<T>, BatchArgs<T>>(classCount, ref args);
+            Dispatch.Run<T, ForEachRow<T, BackwardRow<T>>, BatchArgs<T>>(classCount, ref args);
         }
     }
 
-    private readonly struct ForwardKernel<T> : IRowKernel<T, BatchArgs<T>>
+    private readonly struct ForwardRow<T> : IRowBody<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static void Run<TOps, TV>(scoped ref BatchArgs<T> args)
+        public static void Row<TOps, TV>(scoped ref BatchArgs<T> args, int row)
             where TOps : ISimd<TV, T>
             where TV : struct
         {
-            int classes = args.ClassCount;
-            ref readonly T x = ref MemoryMarshal.GetReference(args.A);
-            ref T y = ref MemoryMarshal.GetReference(args.Destination);
-            for (int row = 0; row < args.Rows; row++)
-            {
-                nint offset = (nint)row * classes;
-                ref readonly T xr = ref Unsafe.Add(ref Unsafe.AsRef(in x), offset);
-                var normalizer = Rows<TOps, TV, T>.Normalizer(in xr, classes);
-                Rows<TOps, TV, T>.Map(in xr, ref Unsafe.Add(ref y, offset), classes,
-                    new Ops<TOps, TV, T>.SubtractTwice(normalizer.Max, T.Log(normalizer.SumOfExp)));
-            }
+            ref readonly T x = ref args.RowOfA(row);
+            var normalizer = Rows<TOps, TV, T>.Normalizer(in x, args.ClassCount);
+            Rows<TOps, TV, T>.Map(in x, ref args.RowOfDestination(row), args.ClassCount,
+                new Ops<TOps, TV, T>.SubtractTwice(normalizer.Max, T.Log(normalizer.SumOfExp)));
         }
     }
 
-    private readonly struct BackwardKernel<T> : IRowKernel<T, BatchArgs<T>>
+    private readonly struct BackwardRow<T> : IRowBody<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static void Run<TOps, TV>(scoped ref BatchArgs<T> args)
+        public static void Row<TOps, TV>(scoped ref BatchArgs<T> args, int row)
             where TOps : ISimd<TV, T>
             where TV : struct
         {
-            int classes = args.ClassCount;
-            ref readonly T logY = ref MemoryMarshal.GetReference(args.A);
-            ref readonly T dy = ref MemoryMarshal.GetReference(args.B);
-            ref T dx = ref MemoryMarshal.GetReference(args.Destination);
-            for (int row = 0; row < args.Rows; row++)
-            {
-                nint offset = (nint)row * classes;
-                ref readonly T logYr = ref Unsafe.Add(ref Unsafe.AsRef(in logY), offset);
-                ref readonly T dyr = ref Unsafe.Add(ref Unsafe.AsRef(in dy), offset);
-                T sum = Rows<TOps, TV, T>.Sum(in dyr, classes);
-                Rows<TOps, TV, T>.Map(in logYr, in dyr, ref Unsafe.Add(ref dx, offset), classes, new Ops<TOps, TV, T>.LogSoftmaxVjp(sum));
-            }
+            ref readonly T dy = ref args.RowOfB(row);
+            T sum = Rows<TOps, TV, T>.Sum(in dy, args.ClassCount);
+            Rows<TOps, TV, T>.Map(in args.RowOfA(row), in dy, ref args.RowOfDestination(row), args.ClassCount, new Ops<TOps, TV, T>.LogSoftmaxVjp(sum));
         }
     }
 }

@@ -1,6 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Losses.Kernels;
 
 namespace Losses;
@@ -55,7 +53,7 @@ public static class LogSumExp
             return;
         }
         var args = new BatchArgs<T> { A = logits, Destination = destination, ClassCount = classCount, Rows = rows };
-        Dispatch.Run<T, ForwardKernel<T>, BatchArgs<T>>(classCount, ref args);
+        Dispatch.Run<T, ForEachRow<T, ForwardRow<T>>, BatchArgs<T>>(classCount, ref args);
         for (int row = 0; row < rows; row++)
         {
             if (T.IsPositiveInfinity(destination[row]) && HasNaN(logits.Slice(row * classCount, classCount)))
@@ -76,14 +74,10 @@ public static class LogSumExp
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
-        Guard.DestinationLength(logits.Length, inputGradient.Length, nameof(inputGradient));
-        Guard.NoPartialOverlap<T>(logits, inputGradient, nameof(logits), nameof(inputGradient));
-        if (logits.IsEmpty)
+        if (!logits.IsEmpty)
         {
-            return;
+            Backward(logits, new ReadOnlySpan<T>(in output), new ReadOnlySpan<T>(in outputGradient), inputGradient, logits.Length);
         }
-        var args = new BatchArgs<T> { A = logits, Destination = inputGradient, ClassCount = logits.Length, Rows = 1, Result = output, Result2 = outputGradient };
-        Dispatch.Run<T, BackwardKernel<T>, BatchArgs<T>>(logits.Length, ref args);
     }
 
     /// <summary>The backward pass for each row of a batch: dxᵢⱼ = dyᵢ · exp(xᵢⱼ − outputᵢ).</summary>
@@ -104,10 +98,12 @@ public static class LogSumExp
         Guard.SameLength(rows, outputGradient.Length, nameof(outputGradient), "the number of rows");
         Guard.DestinationLength(logits.Length, inputGradient.Length, nameof(inputGradient));
         Guard.NoPartialOverlap<T>(logits, inputGradient, nameof(logits), nameof(inputGradient));
-        for (int row = 0; row < rows; row++)
+        if (rows == 0)
         {
-            Backward(logits.Slice(row * classCount, classCount), output[row], outputGradient[row], inputGradient.Slice(row * classCount, classCount));
+            return;
         }
+        var args = new BatchArgs<T> { A = logits, B = output, C = outputGradient, Destination = inputGradient, ClassCount = classCount, Rows = rows };
+        Dispatch.Run<T, ForEachRow<T, BackwardRow<T>>, BatchArgs<T>>(classCount, ref args);
     }
 
     private static bool HasNaN<T>(ReadOnlySpan<T> values)
@@ -123,31 +119,22 @@ public static class LogSumExp
         return false;
     }
 
-    private readonly struct ForwardKernel<T> : IRowKernel<T, BatchArgs<T>>
+    private readonly struct ForwardRow<T> : IRowBody<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static void Run<TOps, TV>(scoped ref BatchArgs<T> args)
+        public static void Row<TOps, TV>(scoped ref BatchArgs<T> args, int row)
             where TOps : ISimd<TV, T>
-            where TV : struct
-        {
-            int classes = args.ClassCount;
-            ref readonly T x = ref MemoryMarshal.GetReference(args.A);
-            for (int row = 0; row < args.Rows; row++)
-            {
-                args.Destination[row] = Rows<TOps, TV, T>.Normalizer(in Unsafe.Add(ref Unsafe.AsRef(in x), (nint)row * classes), classes).LogSumExp;
-            }
-        }
+            where TV : struct =>
+            args.Destination[row] = Rows<TOps, TV, T>.Normalizer(in args.RowOfA(row), args.ClassCount).LogSumExp;
     }
 
-    private readonly struct BackwardKernel<T> : IRowKernel<T, BatchArgs<T>>
+    private readonly struct BackwardRow<T> : IRowBody<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static void Run<TOps, TV>(scoped ref BatchArgs<T> args)
+        public static void Row<TOps, TV>(scoped ref BatchArgs<T> args, int row)
             where TOps : ISimd<TV, T>
-            where TV : struct
-        {
-            Rows<TOps, TV, T>.Map(in MemoryMarshal.GetReference(args.A), ref MemoryMarshal.GetReference(args.Destination), args.ClassCount,
-                new Ops<TOps, TV, T>.ExpShiftScale(args.Result, args.Result2));
-        }
+            where TV : struct =>
+            Rows<TOps, TV, T>.Map(in args.RowOfA(row), ref args.RowOfDestination(row), args.ClassCount,
+                new Ops<TOps, TV, T>.ExpShiftScale(args.B[row], args.C[row]));
     }
 }

@@ -1,6 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Losses.Kernels;
 
 namespace Losses;
@@ -53,7 +51,7 @@ public static class Softmax
         var args = Batch.Unary(logits, destination, classCount);
         if (args.Rows > 0)
         {
-            Dispatch.Run<T, ForwardKernel<T>, BatchArgs<T>>(classCount, ref args);
+            Dispatch.Run<T, ForEachRow<T, ForwardRow<T>>, BatchArgs<T>>(classCount, ref args);
         }
     }
 
@@ -84,50 +82,36 @@ public static class Softmax
         var args = Batch.Binary(output, outputGradient, inputGradient, classCount);
         if (args.Rows > 0)
         {
-            Dispatch.Run<T, BackwardKernel<T>, BatchArgs<T>>(classCount, ref args);
+            Dispatch.Run<T, ForEachRow<T, BackwardRow<T>>, BatchArgs<T>>(classCount, ref args);
         }
     }
 
-    private readonly struct ForwardKernel<T> : IRowKernel<T, BatchArgs<T>>
+    private readonly struct ForwardRow<T> : IRowBody<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static void Run<TOps, TV>(scoped ref BatchArgs<T> args)
+        public static void Row<TOps, TV>(scoped ref BatchArgs<T> args, int row)
             where TOps : ISimd<TV, T>
             where TV : struct
         {
-            int classes = args.ClassCount;
-            ref readonly T x = ref MemoryMarshal.GetReference(args.A);
-            ref T y = ref MemoryMarshal.GetReference(args.Destination);
-            for (int row = 0; row < args.Rows; row++)
-            {
-                ref readonly T xr = ref Unsafe.Add(ref Unsafe.AsRef(in x), (nint)row * classes);
-                ref T yr = ref Unsafe.Add(ref y, (nint)row * classes);
-                T max = Rows<TOps, TV, T>.Max(in xr, classes);
-                T sum = Rows<TOps, TV, T>.MapSum(in xr, ref yr, classes, new Ops<TOps, TV, T>.ExpShift(max));
-                Rows<TOps, TV, T>.Map(in yr, ref yr, classes, new Ops<TOps, TV, T>.Scale(T.One / sum));
-            }
+            ref readonly T x = ref args.RowOfA(row);
+            ref T y = ref args.RowOfDestination(row);
+            T max = Rows<TOps, TV, T>.Max(in x, args.ClassCount);
+            T sum = Rows<TOps, TV, T>.MapSum(in x, ref y, args.ClassCount, new Ops<TOps, TV, T>.ExpShift(max));
+            Rows<TOps, TV, T>.Map(in y, ref y, args.ClassCount, new Ops<TOps, TV, T>.Scale(T.One / sum));
         }
     }
 
-    private readonly struct BackwardKernel<T> : IRowKernel<T, BatchArgs<T>>
+    private readonly struct BackwardRow<T> : IRowBody<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static void Run<TOps, TV>(scoped ref BatchArgs<T> args)
+        public static void Row<TOps, TV>(scoped ref BatchArgs<T> args, int row)
             where TOps : ISimd<TV, T>
             where TV : struct
         {
-            int classes = args.ClassCount;
-            ref readonly T y = ref MemoryMarshal.GetReference(args.A);
-            ref readonly T dy = ref MemoryMarshal.GetReference(args.B);
-            ref T dx = ref MemoryMarshal.GetReference(args.Destination);
-            for (int row = 0; row < args.Rows; row++)
-            {
-                nint offset = (nint)row * classes;
-                ref readonly T yr = ref Unsafe.Add(ref Unsafe.AsRef(in y), offset);
-                ref readonly T dyr = ref Unsafe.Add(ref Unsafe.AsRef(in dy), offset);
-                T dot = Rows<TOps, TV, T>.Dot(in yr, in dyr, classes);
-                Rows<TOps, TV, T>.Map(in yr, in dyr, ref Unsafe.Add(ref dx, offset), classes, new Ops<TOps, TV, T>.SoftmaxVjp(dot));
-            }
+            ref readonly T y = ref args.RowOfA(row);
+            ref readonly T dy = ref args.RowOfB(row);
+            T dot = Rows<TOps, TV, T>.Dot(in y, in dy, args.ClassCount);
+            Rows<TOps, TV, T>.Map(in y, in dy, ref args.RowOfDestination(row), args.ClassCount, new Ops<TOps, TV, T>.SoftmaxVjp(dot));
         }
     }
 }
