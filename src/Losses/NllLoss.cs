@@ -1,0 +1,89 @@
+using System.Numerics;
+
+namespace Losses;
+
+/// <summary>
+/// Negative log-likelihood of log-probabilities against integer class targets, as PyTorch's <c>F.nll_loss</c>:
+/// ℓᵢ = −w[tᵢ]·logProbabilities[i, tᵢ], with its gradient (−w[tᵢ]·r at the target, 0 elsewhere).
+/// </summary>
+/// <remarks>
+/// <para>Mean divides by Σ w[tᵢ] over rows whose target is not the ignore index (PyTorch's rule), so a batch of only ignored
+/// rows (or target weights summing to 0) gives NaN; ignored rows contribute 0 and get a zero gradient. The input is not
+/// checked to be log-probabilities. NaN inputs give NaN only if they sit at a target.</para>
+/// <para>Use <see cref="CrossEntropy"/> on logits instead of log-softmax followed by this: it is one fused pass and more accurate.</para>
+/// </remarks>
+/// <seealso cref="CrossEntropy"/>
+/// <seealso cref="LogSoftmax"/>
+public static class NllLoss
+{
+    /// <summary>Computes the NLL loss and optionally its gradient and per-row losses.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logProbabilities">rows × classCount log-probabilities, row-major.</param>
+    /// <param name="targets">One class index per row, or <paramref name="ignoreIndex"/>.</param>
+    /// <param name="classCount">C, positive.</param>
+    /// <param name="gradient">Empty, or rows × classCount: receives ∂loss/∂logProbabilities.</param>
+    /// <param name="reduction">None, Mean (default) or Sum.</param>
+    /// <param name="losses">With <see cref="Reduction.None"/>: at least rows long.</param>
+    /// <param name="weight">Empty, or classCount class weights.</param>
+    /// <param name="ignoreIndex">Target value of rows to skip (default −100).</param>
+    /// <returns>The reduced loss (for None, the sum of the per-row losses).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A target is out of range (its row and value are in the message), or reduction is invalid.</exception>
+    /// <exception cref="ArgumentException">Lengths disagree or a destination is too short.</exception>
+    /// <example>
+    /// <code>
+    /// float loss = NllLoss.Forward&lt;float&gt;([-0.1f, -2.4f, -1.2f, -0.4f], [0, 1], classCount: 2); // (0.1 + 0.4) / 2
+    /// </code>
+    /// </example>
+    public static T Forward<T>(ReadOnlySpan<T> logProbabilities, ReadOnlySpan<int> targets, int classCount, Span<T> gradient = default,
+        Reduction reduction = Reduction.Mean, Span<T> losses = default, ReadOnlySpan<T> weight = default, int ignoreIndex = -100)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.FloatOrDouble<T>();
+        int rows = Guard.Rows(logProbabilities.Length, classCount, nameof(logProbabilities));
+        Guard.SameLength(rows, targets.Length, nameof(targets), "the number of rows of logProbabilities");
+        CrossEntropy.CheckCommon(logProbabilities, gradient, reduction, losses, rows, 1);
+        CrossEntropy.CheckWeight(weight, classCount);
+        double divisor = 0;
+        for (int row = 0; row < rows; row++)
+        {
+            int t = targets[row];
+            if (t == ignoreIndex)
+            {
+                continue;
+            }
+            if ((uint)t >= (uint)classCount)
+            {
+                throw new ArgumentOutOfRangeException(nameof(targets), t, $"targets[{row}] = {t} is not a class index in [0, {classCount}) nor the ignore index {ignoreIndex}.");
+            }
+            divisor += weight.IsEmpty ? 1.0 : double.CreateTruncating(weight[t]);
+        }
+
+        T scale = reduction == Reduction.Mean ? T.CreateTruncating(1.0 / divisor) : T.One;
+        double total = 0;
+        for (int row = 0; row < rows; row++)
+        {
+            int t = targets[row];
+            T loss = T.Zero;
+            T wt = t == ignoreIndex ? T.Zero : weight.IsEmpty ? T.One : weight[t];
+            if (t != ignoreIndex)
+            {
+                loss = -wt * logProbabilities[(row * classCount) + t];
+            }
+            Span<T> g = gradient.IsEmpty ? default : gradient.Slice(row * classCount, classCount);
+            g.Clear(); // after reading the row: the gradient may be the input itself
+            if (t != ignoreIndex)
+            {
+                if (!g.IsEmpty)
+                {
+                    g[t] = -wt * scale;
+                }
+            }
+            if (reduction == Reduction.None)
+            {
+                losses[row] = loss;
+            }
+            total += double.CreateTruncating(loss);
+        }
+        return T.CreateTruncating(reduction == Reduction.Mean ? total / divisor : total);
+    }
+}

@@ -1,0 +1,45 @@
+using System.Numerics;
+using Losses.Kernels;
+
+namespace Losses;
+
+/// <summary>
+/// Smooth L1 loss, elementwise, as PyTorch's <c>F.smooth_l1_loss</c>: with d = x − y, ℓ = ½d²/β for |d| &lt; β, else
+/// |d| − ½β; gradient d/β or sign(d), times r. Equals <see cref="HuberLoss"/>/β; β = 0 is the L1 loss.
+/// </summary>
+/// <remarks>Reductions as <see cref="MeanSquaredError"/>. NaN propagates per element.</remarks>
+/// <seealso cref="HuberLoss"/>
+/// <seealso cref="MeanSquaredError"/>
+public static class SmoothL1Loss
+{
+    /// <summary>Computes the smooth L1 loss and optionally its gradient and per-element losses.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="input">Predictions, any length n.</param>
+    /// <param name="targets">n targets.</param>
+    /// <param name="gradient">Empty, or at least n. May be <paramref name="input"/> itself.</param>
+    /// <param name="reduction">None, Mean (default) or Sum.</param>
+    /// <param name="losses">With <see cref="Reduction.None"/>: at least n long.</param>
+    /// <param name="beta">β ≥ 0 (default 1).</param>
+    /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores.</param>
+    /// <returns>The reduced loss (for None, the sum of the losses).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">beta is negative or NaN, or reduction is out of range.</exception>
+    /// <exception cref="ArgumentException">Lengths disagree or a destination is too short.</exception>
+    /// <example>
+    /// <code>
+    /// float loss = SmoothL1Loss.Forward&lt;float&gt;([0.5f, 3f], [0f, 0f], beta: 1f); // (0.125 + 2.5) / 2
+    /// </code>
+    /// </example>
+    public static T Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, Span<T> gradient = default,
+        Reduction reduction = Reduction.Mean, Span<T> losses = default, double beta = 1.0, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.FloatOrDouble<T>();
+        PointLoss.CheckReduction(reduction);
+        if (!(beta >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(beta), beta, "beta must be non-negative.");
+        }
+        return PointLoss.Run<T, PointLosses<T>.SmoothL1>(input, targets, gradient, reduction, losses, default, default,
+            new PointParameters<T> { First = T.CreateTruncating(beta) }, 1, maxDegreeOfParallelism, nameof(input), nameof(targets));
+    }
+}
