@@ -103,7 +103,7 @@ public static class CrossEntropy
                 Scale = reduction == Reduction.Mean ? T.CreateTruncating(1.0 / divisor) : T.One,
             };
             double total = Chunks.Sum(job, rows, classCount, maxDegreeOfParallelism);
-            return T.CreateTruncating(reduction == Reduction.Mean ? total / divisor : total);
+            return T.CreateTruncating(reduction != Reduction.Mean ? total : divisor == 0 ? double.NaN : total / divisor);
         }
     }
 

@@ -84,6 +84,6 @@ public static class NllLoss
             }
             total += double.CreateTruncating(loss);
         }
-        return T.CreateTruncating(reduction == Reduction.Mean ? total / divisor : total);
+        return T.CreateTruncating(reduction != Reduction.Mean ? total : divisor == 0 ? double.NaN : total / divisor);
     }
 }

@@ -256,7 +256,7 @@ internal static class PointLosses<T>
             TV logX = TOps.MaxFast(VectorMath<TOps, TV, T>.Log(x), floor);
             TV logComplement = TOps.MaxFast(VectorMath<TOps, TV, T>.Log(complement), floor);
             TV loss = TOps.Subtract(default, TOps.MultiplyAdd(y, TOps.Subtract(logX, logComplement), logComplement));
-            derivative = TOps.Divide(TOps.Subtract(x, y), TOps.MaxFast(TOps.Multiply(x, complement), TOps.Create(T.CreateTruncating(1e-12))));
+            derivative = TOps.Divide(TOps.Subtract(x, y), TOps.MaxFast(TOps.Multiply(x, complement), TOps.Create(T.CreateTruncating(1e-12f))));
             return loss;
         }
     }

@@ -114,10 +114,14 @@ internal struct LaneSum<TOps, TV, T>
         TV b = TOps.Subtract(s, _high);
         TV e = TOps.Add(TOps.Subtract(_high, TOps.Subtract(s, b)), TOps.Subtract(_block, b));
 
+        // An infinite sum has no error term (TwoSum would give ∞ − ∞ = NaN and turn a sum of +∞ into NaN).
+        TV finite = TOps.Equal(TOps.Subtract(s, s), default);
+        e = TOps.Select(finite, e, default);
+
         // Renormalise so that low stays below half an ulp of high and never accumulates error of its own.
         TV t = TOps.Add(_low, e);
         _high = TOps.Add(s, t);
-        _low = TOps.Subtract(t, TOps.Subtract(_high, s));
+        _low = TOps.Select(finite, TOps.Subtract(t, TOps.Subtract(_high, s)), default);
         _block = default;
         _steps = 0;
     }

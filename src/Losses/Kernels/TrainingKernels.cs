@@ -24,7 +24,10 @@ internal struct CompensatedSum
     public void Add(double value)
     {
         double t = Sum + value;
-        Compensation += Math.Abs(Sum) >= Math.Abs(value) ? (Sum - t) + value : (value - t) + Sum;
+        if (double.IsFinite(t))
+        {
+            Compensation += Math.Abs(Sum) >= Math.Abs(value) ? (Sum - t) + value : (value - t) + Sum;
+        }
         Sum = t;
     }
 
@@ -70,17 +73,24 @@ internal static class Chunks
             }
             return total.Value;
         }
+        foreach (var partial in RunParallel(job, rows, perChunk, chunks, threads))
+        {
+            total.Add(partial);
+        }
+        return total.Value;
+    }
+
+    // Apart from Sum so that the single-threaded path does not allocate the closure.
+    private static CompensatedSum[] RunParallel<TJob>(TJob job, int rows, int perChunk, int chunks, int threads)
+        where TJob : struct, IRowRangeJob
+    {
         var partials = new CompensatedSum[chunks];
         Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, chunk =>
         {
             int start = chunk * perChunk;
             partials[chunk] = job.Run(start, Math.Min(rows, start + perChunk));
         });
-        foreach (var partial in partials)
-        {
-            total.Add(partial);
-        }
-        return total.Value;
+        return partials;
     }
 
     /// <summary>Validates the multi-core option.</summary>

@@ -1,0 +1,114 @@
+using System.Numerics;
+using System.Text.Json;
+
+namespace Losses.Tests;
+
+/// <summary>CrossEntropy (integer and soft targets) against PyTorch 1.13, edge cases, bad input and allocation.</summary>
+public class CrossEntropyTests
+{
+    public static TheoryData<string> IndexCases => TrainingReference.Names("ce");
+
+    public static TheoryData<string> SoftCases => TrainingReference.Names("ce-soft");
+
+    [Theory]
+    [MemberData(nameof(IndexCases))]
+    public void Integer_targets_match_pytorch(string name) =>
+        TrainingReference.Check(name, Index<float>, Index<double>);
+
+    [Theory]
+    [MemberData(nameof(SoftCases))]
+    public void Soft_targets_match_pytorch(string name) =>
+        TrainingReference.Check(name, Soft<float>, Soft<double>);
+
+    private static T Index<T>(JsonElement c, T[] x, Span<T> gradient, Reduction reduction, Span<T> losses)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        CrossEntropy.Forward<T>(x, c.Ints("targets"), c.Int("classCount"), gradient, reduction, losses, c.Optional<T>("weight"),
+            c.Int("ignoreIndex"), T.CreateTruncating(c.Scalar("labelSmoothing")));
+
+    private static T Soft<T>(JsonElement c, T[] x, Span<T> gradient, Reduction reduction, Span<T> losses)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        CrossEntropy.ForwardWithProbabilities<T>(x, c.Values<T>("probabilities"), c.Int("classCount"), gradient, reduction, losses,
+            c.Optional<T>("weight"), T.CreateTruncating(c.Scalar("labelSmoothing")));
+
+    [Fact]
+    public void Gradient_may_be_the_logits_themselves()
+    {
+        float[] x = [2f, 0f, -1f, 0.5f, 0.5f, 3f, 1f, 1f, 1f];
+        var separate = new float[x.Length];
+        float expected = CrossEntropy.Forward<float>(x, [0, 2, 1], 3, separate, labelSmoothing: 0.1f);
+        float actual = CrossEntropy.Forward<float>(x, [0, 2, 1], 3, x, labelSmoothing: 0.1f);
+        Assert.Equal(expected, actual);
+        Assert.Equal(separate, x);
+    }
+
+    [Fact]
+    public void Tiny_and_wide_rows_agree_with_a_scalar_reference()
+    {
+        foreach (int classes in new[] { 1, 2, 3, 7, 8, 15, 16, 17, 33, 100, 1000 })
+        {
+            var random = new Random(classes);
+            int rows = 5;
+            double[] x = [.. Enumerable.Range(0, rows * classes).Select(_ => (random.NextDouble() * 20) - 10)];
+            int[] t = [.. Enumerable.Range(0, rows).Select(_ => random.Next(classes))];
+            var g = new double[x.Length];
+            double loss = CrossEntropy.Forward<double>(x, t, classes, g, Reduction.Sum);
+            double expected = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                var row = x.AsSpan(r * classes, classes);
+                double max = row.ToArray().Max();
+                double sum = row.ToArray().Sum(v => Math.Exp(v - max));
+                expected += Math.Log(sum) + max - row[t[r]];
+                for (int j = 0; j < classes; j++)
+                {
+                    double p = Math.Exp(row[j] - max) / sum;
+                    Assert.Equal(p - (j == t[r] ? 1 : 0), g[(r * classes) + j], 1e-14);
+                }
+            }
+            Assert.Equal(expected, loss, 1e-12 * Math.Max(1, expected));
+        }
+    }
+
+    [Fact]
+    public void Bad_input_throws_before_writing()
+    {
+        float[] x = [1f, 2f, 3f, 4f];
+        var g = new float[4];
+        g[0] = 42f;
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropy.Forward<float>(x, [0, 2], 2, g));
+        Assert.Equal("targets", e.ParamName);
+        Assert.Contains("targets[1] = 2", e.Message, StringComparison.Ordinal);
+        Assert.Equal(42f, g[0]);
+        Assert.Throws<ArgumentException>("logits", () => CrossEntropy.Forward<float>(x, [0], 3));
+        Assert.Throws<ArgumentException>("targets", () => CrossEntropy.Forward<float>(x, [0], 2));
+        Assert.Throws<ArgumentException>("gradient", () => CrossEntropy.Forward<float>(x, [0, 1], 2, new float[3]));
+        Assert.Throws<ArgumentException>("losses", () => CrossEntropy.Forward<float>(x, [0, 1], 2, reduction: Reduction.None, losses: new float[1]));
+        Assert.Throws<ArgumentException>("weight", () => CrossEntropy.Forward<float>(x, [0, 1], 2, weight: new float[3]));
+        Assert.Throws<ArgumentOutOfRangeException>("labelSmoothing", () => CrossEntropy.Forward<float>(x, [0, 1], 2, labelSmoothing: 1.5f));
+        Assert.Throws<ArgumentOutOfRangeException>("reduction", () => CrossEntropy.Forward<float>(x, [0, 1], 2, reduction: Reduction.BatchMean));
+        Assert.Throws<ArgumentOutOfRangeException>("maxDegreeOfParallelism", () => CrossEntropy.Forward<float>(x, [0, 1], 2, maxDegreeOfParallelism: 0));
+        Assert.Throws<ArgumentOutOfRangeException>("classCount", () => CrossEntropy.Forward<float>(x, [0, 1], 0));
+    }
+
+    [Fact]
+    public void Empty_batch_gives_nan_mean_and_zero_sum()
+    {
+        Assert.True(float.IsNaN(CrossEntropy.Forward<float>([], [], 3)));
+        Assert.Equal(0f, CrossEntropy.Forward<float>([], [], 3, reduction: Reduction.Sum));
+    }
+
+    [Fact]
+    public void Does_not_allocate()
+    {
+        float[] x = [.. Enumerable.Range(0, 64 * 40).Select(i => (float)Math.Sin(i))];
+        int[] t = [.. Enumerable.Range(0, 64).Select(i => i % 40)];
+        float[] w = [.. Enumerable.Range(0, 40).Select(i => 1f + (i % 3))];
+        var g = new float[x.Length];
+        var l = new float[64];
+        var p = new float[x.Length];
+        Assert.Equal(0, Allocations.Of(() => CrossEntropy.Forward<float>(x, t, 40, g, Reduction.Mean, default, w, 3, 0.1f)));
+        Assert.Equal(0, Allocations.Of(() => CrossEntropy.Forward<float>(x, t, 40, g, Reduction.None, l)));
+        Assert.Equal(0, Allocations.Of(() => CrossEntropy.ForwardWithProbabilities<float>(x, p, 40, g)));
+        Assert.Equal(0, Allocations.Of(() => NllLoss.Forward<float>(x, t, 40, g)));
+    }
+}
