@@ -89,7 +89,7 @@ public static class CrossEntropy
         fixed (T* g = gradient)
         fixed (T* l = losses)
         {
-            var job = new IndexJob<T>
+            var job = new CrossEntropyIndexJob<T>
             {
                 Logits = x,
                 Targets = tg,
@@ -212,82 +212,6 @@ public static class CrossEntropy
             sum += double.CreateTruncating(v);
         }
         return sum;
-    }
-
-    private unsafe struct IndexJob<T> : IRowRangeJob, IRowKernel<T, RangeArgs<IndexJob<T>>>
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public T* Logits;
-        public int* Targets;
-        public T* Weight;
-        public T* Gradient;
-        public T* Losses;
-        public int ClassCount;
-        public int IgnoreIndex;
-        public T Smoothing;
-        public T WeightSum;
-        public T Scale;
-
-        public CompensatedSum Run(int start, int end)
-        {
-            var args = new RangeArgs<IndexJob<T>> { Job = this, Start = start, End = end };
-            Dispatch.Run<T, IndexJob<T>, RangeArgs<IndexJob<T>>>(ClassCount, ref args);
-            return args.Total;
-        }
-
-        public static void Run<TOps, TV>(scoped ref RangeArgs<IndexJob<T>> args)
-            where TOps : ISimd<TV, T>
-            where TV : struct
-        {
-            ref readonly IndexJob<T> job = ref args.Job;
-            int c = job.ClassCount;
-            bool weighted = job.Weight != null;
-            bool smoothing = job.Smoothing != T.Zero;
-            T keep = T.One - job.Smoothing;
-            T uniform = job.Smoothing / T.CreateTruncating(c);
-            ref readonly T w = ref Unsafe.AsRef<T>(job.Weight);
-            var total = new CompensatedSum();
-            for (int row = args.Start; row < args.End; row++)
-            {
-                ref T x = ref Unsafe.AsRef<T>(job.Logits + ((nint)row * c));
-                int t = job.Targets[row];
-                T loss = T.Zero;
-                if (t == job.IgnoreIndex)
-                {
-                    if (job.Gradient != null)
-                    {
-                        new Span<T>(job.Gradient + ((nint)row * c), c).Clear();
-                    }
-                }
-                else
-                {
-                    var norm = Rows<TOps, TV, T>.Normalizer(in x, c);
-                    T max = norm.Max;
-                    T logSum = T.Log(norm.SumOfExp);
-                    T wt = weighted ? job.Weight[t] : T.One;
-                    loss = wt * ((max - Unsafe.Add(ref x, t)) + logSum);
-                    if (smoothing)
-                    {
-                        T spread = TrainingRows<TOps, TV, T>.ShiftedDot(in x, in w, weighted, max, c) + (job.WeightSum * logSum);
-                        loss = (keep * loss) + (uniform * spread);
-                    }
-                    if (job.Gradient != null)
-                    {
-                        T a = keep * wt * job.Scale;
-                        T b = uniform * job.Scale;
-                        ref T g = ref Unsafe.AsRef<T>(job.Gradient + ((nint)row * c));
-                        TrainingRows<TOps, TV, T>.SoftmaxAffine(in x, in w, weighted, ref g, c, max, logSum, a + (b * job.WeightSum), b);
-                        Unsafe.Add(ref g, t) -= a;
-                    }
-                }
-                if (job.Losses != null)
-                {
-                    job.Losses[row] = loss;
-                }
-                total.Add(double.CreateTruncating(loss));
-            }
-            args.Total = total;
-        }
     }
 
     private unsafe struct SoftJob<T> : IRowRangeJob, IRowKernel<T, RangeArgs<SoftJob<T>>>

@@ -50,7 +50,12 @@ internal static class Chunks
     /// <summary>About this many elements per chunk: large enough to amortise scheduling, small enough to balance 2–64 cores.</summary>
     public const int ElementsPerChunk = 1 << 15;
 
-    public static int RowsPerChunk(int rowLength) => Math.Max(1, ElementsPerChunk / Math.Max(rowLength, 1));
+    /// <summary>Rows per chunk; a multiple of 16 when that is at least 16, so that kernels working on blocks of rows stay whole.</summary>
+    public static int RowsPerChunk(int rowLength)
+    {
+        int rows = Math.Max(1, ElementsPerChunk / Math.Max(rowLength, 1));
+        return rows >= 16 ? rows & ~15 : rows;
+    }
 
     /// <summary>
     /// Runs <paramref name="job"/> over <paramref name="rows"/> rows in fixed chunks and returns the total. With more
