@@ -91,6 +91,7 @@ public static class CrossEntropy
         {
             var job = new CrossEntropyIndexJob<T>
             {
+                RowCount = rows,
                 Logits = x,
                 Targets = tg,
                 Weight = w,

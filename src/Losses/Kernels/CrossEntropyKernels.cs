@@ -18,6 +18,7 @@ internal unsafe struct CrossEntropyIndexJob<T> : IRowRangeJob, IRowKernel<T, Ran
     public T* Gradient;
     public T* Losses;
     public int ClassCount;
+    public int RowCount;
     public int IgnoreIndex;
     public T Smoothing;
     public T WeightSum;
@@ -94,7 +95,7 @@ internal unsafe struct CrossEntropyIndexJob<T> : IRowRangeJob, IRowKernel<T, Ran
 
 /// <summary>
 /// The block path of <see cref="CrossEntropyIndexJob{T}"/> for short rows (C ≤ 32): a block of B = Vector256&lt;T&gt;.Count
-/// rows is gathered into a transposed tile (one vector per class, one lane per row), so the max, the sum of exp, the
+/// rows is transposed in registers into a tile (one vector per class, one lane per row), so the max, the sum of exp, the
 /// log and the loss are computed for B rows with full vectors and no per-row overhead. The gradient is then written
 /// row-major (the block's B·C elements are exactly C vectors) with each row's max, log-sum and scale permuted into place.
 /// Per-lane arithmetic is the row path's formula; only the order of the sum of exp differs (by the last bit).
@@ -150,40 +151,57 @@ internal static unsafe class CrossEntropyBlocks<T>
             rowOf[k] = Vector256.Load(rows);
             weightOf[k] = Vector256.Load(weights);
         }
-        Vector256<int> stride = Vector256<int>.Indices * c;
 
+        var lossSum = new LaneSum<V256<T>, Vector256<T>, T>();
         int row = start;
-        for (; row + b <= end; row += b)
+        // The last group of a row's transposed load reads up to B − 1 elements past the row; the block path stops
+        // where that would run past the batch and leaves the rest to the row path.
+        int overread = (((c + b - 1) / b) * b) - c;
+        long limit = (long)job.RowCount * c;
+        for (; row + b <= end && (((long)(row + b) * c) + overread) <= limit; row += b)
         {
             T* x = job.Logits + ((nint)row * c);
 
-            // Transpose the block into the tile: tile[k] lane j = x[j, k].
-            Vector256<T> max = Vector256.Create(T.NegativeInfinity);
-            for (int k = 0; k < c; k++)
+            // Transpose the block into the tile (tile[k] lane j = x[j, k]) with in-register B×B transposes: each
+            // group loads B columns of each row, reading up to B − 1 elements past a row (never past the batch: see Run).
+            for (int group = 0; group < c; group += b)
             {
-                Vector256<T> column = Gather(x + k, stride);
-                tile[k] = column;
-                max = Vector256.MaxNative(max, column);
+                Transpose(x + group, c, tile + group);
+            }
+            Vector256<int> targets = LoadTargets(job.Targets + row);
+            Vector256<T> targetsAsT = TargetsAsT(targets);
+            Vector256<T> max = tile[0];
+            for (int k = 1; k < c; k++)
+            {
+                max = Vector256.MaxNative(max, tile[k]);
             }
             Vector256<T> sum = Vector256<T>.Zero;
             Vector256<T> shifted = Vector256<T>.Zero;
+            Vector256<T> atTarget = Vector256<T>.Zero;
+            Vector256<T> targetWeight = Vector256<T>.One;
             for (int k = 0; k < c; k++)
             {
                 Vector256<T> column = tile[k];
                 sum += VectorMath<V256<T>, Vector256<T>, T>.Exp(column - max);
-                if (smoothing)
+                Vector256<T> isTarget = Vector256.Equals(targetsAsT, Vector256.Create(T.CreateTruncating(k)));
+                atTarget = Vector256.ConditionalSelect(isTarget, column, atTarget);
+                if (weighted)
                 {
-                    shifted += (max - column) * (weighted ? Vector256.Create(job.Weight[k]) : Vector256<T>.One);
+                    Vector256<T> wk = Vector256.Create(job.Weight[k]);
+                    targetWeight = Vector256.ConditionalSelect(isTarget, wk, targetWeight);
+                    if (smoothing)
+                    {
+                        shifted += (max - column) * wk;
+                    }
+                }
+                else if (smoothing)
+                {
+                    shifted += max - column;
                 }
             }
             Vector256<T> logSum = VectorMath<V256<T>, Vector256<T>, T>.Log(sum);
 
-            Vector256<int> targets = LoadTargets(job.Targets + row);
-            Vector256<int> ignoredInt = Vector256.Equals(targets, ignoreIndex);
-            Vector256<T> ignored = Widen(ignoredInt);
-            Vector256<int> safeTargets = Vector256.ConditionalSelect(ignoredInt, Vector256<int>.Zero, targets);
-            Vector256<T> atTarget = Gather(x, stride + safeTargets);
-            Vector256<T> targetWeight = weighted ? Gather(job.Weight, safeTargets) : Vector256<T>.One;
+            Vector256<T> ignored = Widen(Vector256.Equals(targets, ignoreIndex));
             Vector256<T> loss = targetWeight * ((max - atTarget) + logSum);
             if (smoothing)
             {
@@ -195,10 +213,7 @@ internal static unsafe class CrossEntropyBlocks<T>
             {
                 loss.Store(job.Losses + row);
             }
-            for (int j = 0; j < b; j++)
-            {
-                total.Add(double.CreateTruncating(loss.GetElement(j)));
-            }
+            lossSum.Add(loss);
 
             if (gradient)
             {
@@ -225,16 +240,54 @@ internal static unsafe class CrossEntropyBlocks<T>
                 }
             }
         }
+        total.Add(double.CreateTruncating(lossSum.Total()));
         return row;
     }
 
-    private const int BlockPathMaxClassesPadded = CrossEntropyIndexJob<T>.BlockPathMaxClasses;
+    private const int BlockPathMaxClassesPadded = CrossEntropyIndexJob<T>.BlockPathMaxClasses + 8;
 
+    /// <summary>Writes the B×B block at x (rows <paramref name="stride"/> apart) transposed: column k to tile[k].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> Gather(T* source, Vector256<int> indices) =>
+    private static void Transpose(T* x, int stride, Vector256<T>* tile)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            float* f = (float*)x;
+            Vector256<float> r0 = Vector256.Load(f), r1 = Vector256.Load(f + stride), r2 = Vector256.Load(f + (2 * stride)), r3 = Vector256.Load(f + (3 * stride));
+            Vector256<float> r4 = Vector256.Load(f + (4 * stride)), r5 = Vector256.Load(f + (5 * stride)), r6 = Vector256.Load(f + (6 * stride)), r7 = Vector256.Load(f + (7 * stride));
+            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+            Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+            Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE), s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+            Vector256<float>* o = (Vector256<float>*)tile;
+            o[0] = Avx.Permute2x128(s0, s4, 0x20);
+            o[1] = Avx.Permute2x128(s1, s5, 0x20);
+            o[2] = Avx.Permute2x128(s2, s6, 0x20);
+            o[3] = Avx.Permute2x128(s3, s7, 0x20);
+            o[4] = Avx.Permute2x128(s0, s4, 0x31);
+            o[5] = Avx.Permute2x128(s1, s5, 0x31);
+            o[6] = Avx.Permute2x128(s2, s6, 0x31);
+            o[7] = Avx.Permute2x128(s3, s7, 0x31);
+        }
+        else
+        {
+            double* d = (double*)x;
+            Vector256<double> r0 = Vector256.Load(d), r1 = Vector256.Load(d + stride), r2 = Vector256.Load(d + (2 * stride)), r3 = Vector256.Load(d + (3 * stride));
+            Vector256<double> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+            Vector256<double>* o = (Vector256<double>*)tile;
+            o[0] = Avx.Permute2x128(t0, t2, 0x20);
+            o[1] = Avx.Permute2x128(t1, t3, 0x20);
+            o[2] = Avx.Permute2x128(t0, t2, 0x31);
+            o[3] = Avx.Permute2x128(t1, t3, 0x31);
+        }
+    }
+
+    /// <summary>The block's targets as T lanes (exact: class indices are small), to compare with the class of a column.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> TargetsAsT(Vector256<int> targets) =>
         typeof(T) == typeof(float)
-            ? Avx2.GatherVector256((float*)source, indices, 4).As<float, T>()
-            : Avx2.GatherVector256((double*)source, indices.GetLower(), 8).As<double, T>();
+            ? Avx.ConvertToVector256Single(targets).As<float, T>()
+            : Avx.ConvertToVector256Double(targets.GetLower()).As<double, T>();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> LoadTargets(int* targets) =>
