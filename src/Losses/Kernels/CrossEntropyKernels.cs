@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -30,9 +31,16 @@ internal unsafe struct CrossEntropyIndexJob<T> : IRowRangeJob, IRowKernel<T, Ran
     public CompensatedSum Run(int start, int end)
     {
         var args = new RangeArgs<CrossEntropyIndexJob<T>> { Job = this, Start = start, End = end };
-        if (ClassCount <= BlockPathMaxClasses && Avx2.IsSupported && Vector256.IsHardwareAccelerated)
+        if (ClassCount <= BlockPathMaxClasses)
         {
-            args.Start = CrossEntropyBlocks<T>.Run(in this, start, end, ref args.Total);
+            if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
+            {
+                args.Start = CrossEntropyBlocks<T, Block512<T>, Vector512<T>>.Run(in this, start, end, ref args.Total);
+            }
+            else if (Avx2.IsSupported && Vector256.IsHardwareAccelerated)
+            {
+                args.Start = CrossEntropyBlocks<T, Block256<T>, Vector256<T>>.Run(in this, start, end, ref args.Total);
+            }
         }
         Dispatch.Run<T, CrossEntropyIndexJob<T>, RangeArgs<CrossEntropyIndexJob<T>>>(ClassCount, ref args);
         return args.Total;
@@ -94,23 +102,26 @@ internal unsafe struct CrossEntropyIndexJob<T> : IRowRangeJob, IRowKernel<T, Ran
 }
 
 /// <summary>
-/// The block path of <see cref="CrossEntropyIndexJob{T}"/> for short rows (C ≤ 32): a block of B = Vector256&lt;T&gt;.Count
-/// rows is transposed in registers into a tile (one vector per class, one lane per row), so the max, the sum of exp, the
-/// log and the loss are computed for B rows with full vectors and no per-row overhead. The gradient is then written
+/// The block path of <see cref="CrossEntropyIndexJob{T}"/> for short rows (C ≤ 32): a block of B = TOps.Count rows is
+/// transposed in registers into a tile (one vector per class, one lane per row), so the max, the sum of exp, the log
+/// and the loss are computed for B rows with full vectors and no per-row overhead. The gradient is then written
 /// row-major (the block's B·C elements are exactly C vectors) with each row's max, log-sum and scale permuted into place.
-/// Per-lane arithmetic is the row path's formula; only the order of the sum of exp differs (by the last bit).
+/// Per-lane arithmetic is the row path's formula; only the order of the sum of exp differs (in the last bit).
 /// </summary>
-internal static unsafe class CrossEntropyBlocks<T>
+internal static unsafe class CrossEntropyBlocks<T, TOps, TV>
     where T : unmanaged, IFloatingPointIeee754<T>
+    where TOps : IBlockOps<TV, T>
+    where TV : struct
 {
-    private static int B => Vector256<T>.Count;
+    private const int MaxTile = CrossEntropyIndexJob<T>.BlockPathMaxClasses + 16;
 
     /// <summary>Processes whole blocks of rows from <paramref name="start"/>; returns the first row it did not process.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
+    [SkipLocalsInit]
     public static int Run(in CrossEntropyIndexJob<T> job, int start, int end, ref CompensatedSum total)
     {
         int c = job.ClassCount;
-        int b = B;
+        int b = TOps.Count;
         if (end - start < b)
         {
             return start;
@@ -118,42 +129,44 @@ internal static unsafe class CrossEntropyBlocks<T>
         bool weighted = job.Weight != null;
         bool smoothing = job.Smoothing != T.Zero;
         bool gradient = job.Gradient != null;
-        Vector256<T> keep = Vector256.Create(T.One - job.Smoothing);
+        TV keep = TOps.Create(T.One - job.Smoothing);
         T uniformScalar = job.Smoothing / T.CreateTruncating(c);
-        Vector256<T> uniform = Vector256.Create(uniformScalar);
-        Vector256<T> weightSum = Vector256.Create(job.WeightSum);
-        Vector256<T> scale = Vector256.Create(job.Scale);
-        Vector256<T> offset = Vector256.Create(uniformScalar * job.Scale);
-        Vector256<int> ignoreIndex = Vector256.Create(job.IgnoreIndex);
+        TV uniform = TOps.Create(uniformScalar);
+        TV weightSum = TOps.Create(job.WeightSum);
+        TV scale = TOps.Create(job.Scale);
+        TV offset = TOps.Create(uniformScalar * job.Scale);
+        TV ignoreIndex = TOps.Create(T.CreateTruncating(job.IgnoreIndex));
+        TV one = TOps.Create(T.One);
 
-        // Per-call patterns: for the k-th vector of a block, the lane → row permutation and the lane → class weight.
-        Vector256<int>* rowOf = stackalloc Vector256<int>[BlockPathMaxClassesPadded];
-        Vector256<T>* weightOf = stackalloc Vector256<T>[BlockPathMaxClassesPadded];
-        Vector256<T>* tile = stackalloc Vector256<T>[BlockPathMaxClassesPadded];
-        int* rows = stackalloc int[8];
-        T* weights = stackalloc T[8];
+        // Per-call patterns: for the k-th vector of a block, the 32-bit-lane permutation that brings each element its
+        // row's value, and each element's class weight.
+        Span<TV> tile = MemoryMarshal.Cast<byte, TV>(stackalloc byte[MaxTile * 64]);
+        Span<TV> rowOf = MemoryMarshal.Cast<byte, TV>(stackalloc byte[MaxTile * 64]);
+        Span<TV> weightOf = MemoryMarshal.Cast<byte, TV>(stackalloc byte[MaxTile * 64]);
+        int* lanes = stackalloc int[16];
+        T* weights = stackalloc T[16];
+        T* laneTargets = stackalloc T[16];
+        T* laneA = stackalloc T[16];
+        T* laneIgnored = stackalloc T[16];
+        int parts = sizeof(T) / sizeof(int);
         for (int k = 0; k < c; k++)
         {
             for (int j = 0; j < b; j++)
             {
                 int element = (k * b) + j;
-                if (typeof(T) == typeof(float))
+                for (int part = 0; part < parts; part++)
                 {
-                    rows[j] = element / c;
-                }
-                else
-                {
-                    rows[2 * j] = 2 * (element / c);
-                    rows[(2 * j) + 1] = (2 * (element / c)) + 1;
+                    lanes[(j * parts) + part] = ((element / c) * parts) + part;
                 }
                 weights[j] = weighted ? job.Weight[element % c] : T.One;
             }
-            rowOf[k] = Vector256.Load(rows);
-            weightOf[k] = Vector256.Load(weights);
+            rowOf[k] = TOps.Load(in *(T*)lanes, 0);
+            weightOf[k] = TOps.Load(in *weights, 0);
         }
 
-        var lossSum = new LaneSum<V256<T>, Vector256<T>, T>();
+        var lossSum = new LaneSum<TOps, TV, T>();
         int row = start;
+
         // The last group of a row's transposed load reads up to B − 1 elements past the row; the block path stops
         // where that would run past the batch and leaves the rest to the row path.
         int overread = (((c + b - 1) / b) * b) - c;
@@ -161,81 +174,73 @@ internal static unsafe class CrossEntropyBlocks<T>
         for (; row + b <= end && (((long)(row + b) * c) + overread) <= limit; row += b)
         {
             T* x = job.Logits + ((nint)row * c);
-
-            // Transpose the block into the tile (tile[k] lane j = x[j, k]) with in-register B×B transposes: each
-            // group loads B columns of each row, reading up to B − 1 elements past a row (never past the batch: see Run).
             for (int group = 0; group < c; group += b)
             {
-                Transpose(x + group, c, tile + group);
+                TOps.Transpose(x + group, c, ref tile[group]);
             }
-            Vector256<int> targets = LoadTargets(job.Targets + row);
-            Vector256<T> targetsAsT = TargetsAsT(targets);
-            Vector256<T> max = tile[0];
+            TV targets = TOps.LoadTargets(job.Targets + row);
+            TV max = tile[0];
             for (int k = 1; k < c; k++)
             {
-                max = Vector256.MaxNative(max, tile[k]);
+                max = TOps.MaxFast(max, tile[k]);
             }
-            Vector256<T> sum = Vector256<T>.Zero;
-            Vector256<T> shifted = Vector256<T>.Zero;
-            Vector256<T> atTarget = Vector256<T>.Zero;
-            Vector256<T> targetWeight = Vector256<T>.One;
+            TV sum = default;
+            TV shifted = default;
+            TV atTarget = default;
+            TV targetWeight = one;
             for (int k = 0; k < c; k++)
             {
-                Vector256<T> column = tile[k];
-                sum += VectorMath<V256<T>, Vector256<T>, T>.Exp(column - max);
-                Vector256<T> isTarget = Vector256.Equals(targetsAsT, Vector256.Create(T.CreateTruncating(k)));
-                atTarget = Vector256.ConditionalSelect(isTarget, column, atTarget);
+                TV column = tile[k];
+                sum = TOps.Add(sum, VectorMath<TOps, TV, T>.Exp(TOps.Subtract(column, max)));
+                TV isTarget = TOps.Equal(targets, TOps.Create(T.CreateTruncating(k)));
+                atTarget = TOps.Select(isTarget, column, atTarget);
                 if (weighted)
                 {
-                    Vector256<T> wk = Vector256.Create(job.Weight[k]);
-                    targetWeight = Vector256.ConditionalSelect(isTarget, wk, targetWeight);
+                    TV wk = TOps.Create(job.Weight[k]);
+                    targetWeight = TOps.Select(isTarget, wk, targetWeight);
                     if (smoothing)
                     {
-                        shifted += (max - column) * wk;
+                        shifted = TOps.MultiplyAdd(TOps.Subtract(max, column), wk, shifted);
                     }
                 }
                 else if (smoothing)
                 {
-                    shifted += max - column;
+                    shifted = TOps.Add(shifted, TOps.Subtract(max, column));
                 }
             }
-            Vector256<T> logSum = VectorMath<V256<T>, Vector256<T>, T>.Log(sum);
-
-            Vector256<T> ignored = Widen(Vector256.Equals(targets, ignoreIndex));
-            Vector256<T> loss = targetWeight * ((max - atTarget) + logSum);
+            TV logSum = VectorMath<TOps, TV, T>.Log(sum);
+            TV ignored = TOps.Equal(targets, ignoreIndex);
+            TV loss = TOps.Multiply(targetWeight, TOps.Add(TOps.Subtract(max, atTarget), logSum));
             if (smoothing)
             {
-                loss = (keep * loss) + (uniform * (shifted + (weightSum * logSum)));
+                loss = TOps.Add(TOps.Multiply(keep, loss), TOps.Multiply(uniform, TOps.Add(shifted, TOps.Multiply(weightSum, logSum))));
             }
-            loss = Vector256.ConditionalSelect(ignored, Vector256<T>.Zero, loss);
-
+            loss = TOps.Select(ignored, default, loss);
             if (job.Losses != null)
             {
-                loss.Store(job.Losses + row);
+                TOps.Store(loss, ref *job.Losses, (nuint)row);
             }
             lossSum.Add(loss);
 
             if (gradient)
             {
-                Vector256<T> a = Vector256.ConditionalSelect(ignored, Vector256<T>.Zero, keep * targetWeight * scale);
-                Vector256<T> s = a + (offset * weightSum);
+                TV a = TOps.Select(ignored, default, TOps.Multiply(TOps.Multiply(keep, targetWeight), scale));
+                TV s = TOps.MultiplyAdd(offset, weightSum, a);
                 T* g = job.Gradient + ((nint)row * c);
-                for (int k = 0; k < c; k++)
-                {
-                    Vector256<int> r = rowOf[k];
-                    Vector256<T> p = VectorMath<V256<T>, Vector256<T>, T>.Exp((Vector256.Load(x + (k * b)) - Permute(max, r)) - Permute(logSum, r));
-                    Vector256<T> value = (p * Permute(s, r)) - (weighted ? offset * weightOf[k] : offset);
-                    value.Store(g + (k * b));
-                }
+                GradientBlock(x, g, c, max, logSum, s, offset, weighted, rowOf, weightOf);
+                // The one-hot part, row by row (from memory: extracting a variable lane is slow).
+                TOps.Store(targets, ref *laneTargets, 0);
+                TOps.Store(a, ref *laneA, 0);
+                TOps.Store(ignored, ref *laneIgnored, 0);
                 for (int j = 0; j < b; j++)
                 {
-                    if (ignored.GetElement(j) != T.Zero)
+                    if (T.IsNaN(laneIgnored[j]))
                     {
                         new Span<T>(g + (j * c), c).Clear();
                     }
                     else
                     {
-                        g[(j * c) + targets.GetElement(j)] -= a.GetElement(j);
+                        g[(j * c) + int.CreateTruncating(laneTargets[j])] -= laneA[j];
                     }
                 }
             }
@@ -244,62 +249,181 @@ internal static unsafe class CrossEntropyBlocks<T>
         return row;
     }
 
-    private const int BlockPathMaxClassesPadded = CrossEntropyIndexJob<T>.BlockPathMaxClasses + 8;
+    /// <summary>
+    /// g = exp((x − max_row) − logSum_row)·s_row − offset·w_class over the block's C vectors, each row's values permuted into
+    /// place. Out of line so that the JIT inlines its exp in full (one method holding both loops exceeds its budget).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void GradientBlock(T* x, T* g, int c, TV max, TV logSum, TV s, TV offset, bool weighted, ReadOnlySpan<TV> rowOf, ReadOnlySpan<TV> weightOf)
+    {
+        int b = TOps.Count;
+        for (int k = 0; k < c; k++)
+        {
+            TV r = rowOf[k];
+            nuint at = (nuint)(k * b);
+            TV shift = TOps.Subtract(TOps.Load(in *x, at), TOps.Permute(max, r));
+            TV p = VectorMath<TOps, TV, T>.Exp(TOps.Subtract(shift, TOps.Permute(logSum, r)));
+            TV value = TOps.Subtract(TOps.Multiply(p, TOps.Permute(s, r)), weighted ? TOps.Multiply(offset, weightOf[k]) : offset);
+            TOps.Store(value, ref *g, at);
+        }
+    }
+}
 
-    /// <summary>Writes the B×B block at x (rows <paramref name="stride"/> apart) transposed: column k to tile[k].</summary>
+/// <summary>The shuffles the block path needs beyond <see cref="ISimd{TV, T}"/>.</summary>
+internal unsafe interface IBlockOps<TV, T> : ISimd<TV, T>
+    where TV : struct
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Writes the Count × Count block at x (rows <paramref name="stride"/> apart) transposed: column k to tile[k].</summary>
+    static abstract void Transpose(T* x, int stride, ref TV tile);
+
+    /// <summary>Count int targets, converted to T (exactly: class indices and the ignore index compare as they should).</summary>
+    static abstract TV LoadTargets(int* targets);
+
+    /// <summary>32-bit lane i of the result is 32-bit lane index[i] of <paramref name="value"/>.</summary>
+    static abstract TV Permute(TV value, TV index);
+}
+
+/// <summary>Vector256 block operations (AVX2): 8 float or 4 double rows per block.</summary>
+internal readonly unsafe struct Block256<T> : IBlockOps<Vector256<T>, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static int Count => Vector256<T>.Count;
+    public static Vector256<T> Indices => Vector256<T>.Indices;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Create(T value) => V256<T>.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Load(ref readonly T source, nuint index) => V256<T>.Load(in source, index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<T> value, ref T destination, nuint index) => V256<T>.Store(value, ref destination, index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Add(Vector256<T> a, Vector256<T> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Subtract(Vector256<T> a, Vector256<T> b) => a - b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Multiply(Vector256<T> a, Vector256<T> b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Divide(Vector256<T> a, Vector256<T> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> MultiplyAdd(Vector256<T> a, Vector256<T> b, Vector256<T> c) => V256<T>.MultiplyAdd(a, b, c);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> MinFast(Vector256<T> a, Vector256<T> b) => V256<T>.MinFast(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> MaxFast(Vector256<T> a, Vector256<T> b) => V256<T>.MaxFast(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Abs(Vector256<T> a) => V256<T>.Abs(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Equal(Vector256<T> a, Vector256<T> b) => V256<T>.Equal(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> LessThan(Vector256<T> a, Vector256<T> b) => V256<T>.LessThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> GreaterThanOrEqual(Vector256<T> a, Vector256<T> b) => V256<T>.GreaterThanOrEqual(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AnyGreaterThan(Vector256<T> a, Vector256<T> b) => V256<T>.AnyGreaterThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Select(Vector256<T> mask, Vector256<T> whenTrue, Vector256<T> whenFalse) => V256<T>.Select(mask, whenTrue, whenFalse);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> And(Vector256<T> a, Vector256<T> b) => a & b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Or(Vector256<T> a, Vector256<T> b) => a | b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> ShiftLeftBits(Vector256<T> a, int count) => V256<T>.ShiftLeftBits(a, count);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> ShiftRightBits(Vector256<T> a, int count) => V256<T>.ShiftRightBits(a, count);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> FromBits(long bits) => V256<T>.FromBits(bits);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T GetElement(Vector256<T> a, int index) => a.GetElement(index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Sum(Vector256<T> a) => V256<T>.Sum(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T MaxAcross(Vector256<T> a) => V256<T>.MaxAcross(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> ScaleByPowerOfTwo(Vector256<T> x, Vector256<T> n) => V256<T>.ScaleByPowerOfTwo(x, n);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose(T* x, int stride, Vector256<T>* tile)
+    public static void Transpose(T* x, int stride, ref Vector256<T> tile) => Transpose(x, stride, ref tile, 1);
+
+    /// <summary>The transpose with column k written to tile[k · <paramref name="step"/>].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Transpose(T* x, int stride, ref Vector256<T> tile, int step)
     {
         if (typeof(T) == typeof(float))
         {
-            float* f = (float*)x;
-            Vector256<float> r0 = Vector256.Load(f), r1 = Vector256.Load(f + stride), r2 = Vector256.Load(f + (2 * stride)), r3 = Vector256.Load(f + (3 * stride));
-            Vector256<float> r4 = Vector256.Load(f + (4 * stride)), r5 = Vector256.Load(f + (5 * stride)), r6 = Vector256.Load(f + (6 * stride)), r7 = Vector256.Load(f + (7 * stride));
-            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
-            Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
-            Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE), s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
-            Vector256<float>* o = (Vector256<float>*)tile;
-            o[0] = Avx.Permute2x128(s0, s4, 0x20);
-            o[1] = Avx.Permute2x128(s1, s5, 0x20);
-            o[2] = Avx.Permute2x128(s2, s6, 0x20);
-            o[3] = Avx.Permute2x128(s3, s7, 0x20);
-            o[4] = Avx.Permute2x128(s0, s4, 0x31);
-            o[5] = Avx.Permute2x128(s1, s5, 0x31);
-            o[6] = Avx.Permute2x128(s2, s6, 0x31);
-            o[7] = Avx.Permute2x128(s3, s7, 0x31);
+            Transpose8((float*)x, stride, ref Unsafe.As<Vector256<T>, Vector256<float>>(ref tile), step);
         }
         else
         {
             double* d = (double*)x;
             Vector256<double> r0 = Vector256.Load(d), r1 = Vector256.Load(d + stride), r2 = Vector256.Load(d + (2 * stride)), r3 = Vector256.Load(d + (3 * stride));
             Vector256<double> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-            Vector256<double>* o = (Vector256<double>*)tile;
-            o[0] = Avx.Permute2x128(t0, t2, 0x20);
-            o[1] = Avx.Permute2x128(t1, t3, 0x20);
-            o[2] = Avx.Permute2x128(t0, t2, 0x31);
-            o[3] = Avx.Permute2x128(t1, t3, 0x31);
+            ref Vector256<double> o = ref Unsafe.As<Vector256<T>, Vector256<double>>(ref tile);
+            o = Avx.Permute2x128(t0, t2, 0x20);
+            Unsafe.Add(ref o, step) = Avx.Permute2x128(t1, t3, 0x20);
+            Unsafe.Add(ref o, 2 * step) = Avx.Permute2x128(t0, t2, 0x31);
+            Unsafe.Add(ref o, 3 * step) = Avx.Permute2x128(t1, t3, 0x31);
         }
     }
 
-    /// <summary>The block's targets as T lanes (exact: class indices are small), to compare with the class of a column.</summary>
+    /// <summary>The 8 × 8 float transpose (unpack, shuffle, permute: 24 shuffles for 64 elements).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> TargetsAsT(Vector256<int> targets) =>
+    private static void Transpose8(float* f, int stride, ref Vector256<float> o, int step)
+    {
+        Vector256<float> r0 = Vector256.Load(f), r1 = Vector256.Load(f + stride), r2 = Vector256.Load(f + (2 * stride)), r3 = Vector256.Load(f + (3 * stride));
+        Vector256<float> r4 = Vector256.Load(f + (4 * stride)), r5 = Vector256.Load(f + (5 * stride)), r6 = Vector256.Load(f + (6 * stride)), r7 = Vector256.Load(f + (7 * stride));
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE), s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+        o = Avx.Permute2x128(s0, s4, 0x20);
+        Unsafe.Add(ref o, 1 * step) = Avx.Permute2x128(s1, s5, 0x20);
+        Unsafe.Add(ref o, 2 * step) = Avx.Permute2x128(s2, s6, 0x20);
+        Unsafe.Add(ref o, 3 * step) = Avx.Permute2x128(s3, s7, 0x20);
+        Unsafe.Add(ref o, 4 * step) = Avx.Permute2x128(s0, s4, 0x31);
+        Unsafe.Add(ref o, 5 * step) = Avx.Permute2x128(s1, s5, 0x31);
+        Unsafe.Add(ref o, 6 * step) = Avx.Permute2x128(s2, s6, 0x31);
+        Unsafe.Add(ref o, 7 * step) = Avx.Permute2x128(s3, s7, 0x31);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> LoadTargets(int* targets) =>
         typeof(T) == typeof(float)
-            ? Avx.ConvertToVector256Single(targets).As<float, T>()
-            : Avx.ConvertToVector256Double(targets.GetLower()).As<double, T>();
+            ? Avx.ConvertToVector256Single(Vector256.Load(targets)).As<float, T>()
+            : Avx.ConvertToVector256Double(Vector128.Load(targets)).As<double, T>();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> LoadTargets(int* targets) =>
-        typeof(T) == typeof(float) ? Vector256.Load(targets) : Vector256.Create(Vector128.Load(targets), Vector128<int>.Zero);
+    public static Vector256<T> Permute(Vector256<T> value, Vector256<T> index) =>
+        Avx2.PermuteVar8x32(value.AsSingle(), index.AsInt32()).As<float, T>();
+}
 
-    /// <summary>An int mask (lanes 0..B−1 meaningful) as a mask of T lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> Widen(Vector256<int> mask) =>
-        typeof(T) == typeof(float) ? mask.As<int, T>() : Avx2.ConvertToVector256Int64(mask.GetLower()).As<long, T>();
+/// <summary>Vector512 block operations (AVX-512F): 16 float or 8 double rows per block, transposed as two halves.</summary>
+internal readonly unsafe struct Block512<T> : IBlockOps<Vector512<T>, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static int Count => Vector512<T>.Count;
+    public static Vector512<T> Indices => Vector512<T>.Indices;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Create(T value) => V512<T>.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Load(ref readonly T source, nuint index) => V512<T>.Load(in source, index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<T> value, ref T destination, nuint index) => V512<T>.Store(value, ref destination, index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Add(Vector512<T> a, Vector512<T> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Subtract(Vector512<T> a, Vector512<T> b) => a - b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Multiply(Vector512<T> a, Vector512<T> b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Divide(Vector512<T> a, Vector512<T> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> MultiplyAdd(Vector512<T> a, Vector512<T> b, Vector512<T> c) => V512<T>.MultiplyAdd(a, b, c);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> MinFast(Vector512<T> a, Vector512<T> b) => V512<T>.MinFast(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> MaxFast(Vector512<T> a, Vector512<T> b) => V512<T>.MaxFast(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Abs(Vector512<T> a) => V512<T>.Abs(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Equal(Vector512<T> a, Vector512<T> b) => V512<T>.Equal(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> LessThan(Vector512<T> a, Vector512<T> b) => V512<T>.LessThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> GreaterThanOrEqual(Vector512<T> a, Vector512<T> b) => V512<T>.GreaterThanOrEqual(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AnyGreaterThan(Vector512<T> a, Vector512<T> b) => V512<T>.AnyGreaterThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Select(Vector512<T> mask, Vector512<T> whenTrue, Vector512<T> whenFalse) => V512<T>.Select(mask, whenTrue, whenFalse);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> And(Vector512<T> a, Vector512<T> b) => a & b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Or(Vector512<T> a, Vector512<T> b) => a | b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> ShiftLeftBits(Vector512<T> a, int count) => V512<T>.ShiftLeftBits(a, count);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> ShiftRightBits(Vector512<T> a, int count) => V512<T>.ShiftRightBits(a, count);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> FromBits(long bits) => V512<T>.FromBits(bits);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T GetElement(Vector512<T> a, int index) => a.GetElement(index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Sum(Vector512<T> a) => V512<T>.Sum(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T MaxAcross(Vector512<T> a) => V512<T>.MaxAcross(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> ScaleByPowerOfTwo(Vector512<T> x, Vector512<T> n) => V512<T>.ScaleByPowerOfTwo(x, n);
 
-    /// <summary>Lane i of the result is lane index[i] of <paramref name="value"/> (index pairs for double).</summary>
+    /// <summary>Rows 0..h−1 and h..2h−1 (h = Count/2) are transposed as two Vector256 blocks and joined per column.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> Permute(Vector256<T> value, Vector256<int> index) =>
-        Avx2.PermuteVar8x32(value.AsSingle(), index).As<float, T>();
+    public static void Transpose(T* x, int stride, ref Vector512<T> tile)
+    {
+        int half = Vector256<T>.Count;
+        for (int group = 0; group < Count; group += half)
+        {
+            // Lower halves of tile[group + k] take rows 0..h−1, upper halves rows h..2h−1.
+            ref Vector256<T> halves = ref Unsafe.As<Vector512<T>, Vector256<T>>(ref Unsafe.Add(ref tile, group));
+            Block256<T>.Transpose(x + group, stride, ref halves, 2);
+            Block256<T>.Transpose(x + group + ((nint)half * stride), stride, ref Unsafe.Add(ref halves, 1), 2);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> LoadTargets(int* targets) =>
+        typeof(T) == typeof(float)
+            ? Avx512F.ConvertToVector512Single(Vector512.Load(targets)).As<float, T>()
+            : Avx512F.ConvertToVector512Double(Vector256.Load(targets)).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Permute(Vector512<T> value, Vector512<T> index) =>
+        Avx512F.PermuteVar16x32(value.AsSingle(), index.AsInt32()).As<float, T>();
 }
