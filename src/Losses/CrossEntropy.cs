@@ -68,20 +68,7 @@ public static class CrossEntropy
         CheckSmoothing(labelSmoothing);
 
         // One pass over the targets validates them and gives the Mean divisor D = Σ w[t] over non-ignored rows.
-        double divisor = 0;
-        for (int row = 0; row < targets.Length; row++)
-        {
-            int t = targets[row];
-            if (t == ignoreIndex)
-            {
-                continue;
-            }
-            if ((uint)t >= (uint)classCount)
-            {
-                throw new ArgumentOutOfRangeException(nameof(targets), t, $"targets[{row}] = {t} is not a class index in [0, {classCount}) nor the ignore index {ignoreIndex}.");
-            }
-            divisor += weight.IsEmpty ? 1.0 : double.CreateTruncating(weight[t]);
-        }
+        double divisor = Divisor(targets, classCount, weight, ignoreIndex);
 
         fixed (T* x = logits)
         fixed (int* tg = targets)
@@ -162,6 +149,36 @@ public static class CrossEntropy
             double total = Chunks.Sum(job, rows, classCount, maxDegreeOfParallelism);
             return T.CreateTruncating(reduction == Reduction.Mean ? total / rows : total);
         }
+    }
+
+    /// <summary>Validates the targets and returns PyTorch's Mean divisor: Σ w[t] (or the count) over non-ignored rows.</summary>
+    internal static double Divisor<T>(ReadOnlySpan<int> targets, int classCount, ReadOnlySpan<T> weight, int ignoreIndex)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int counted = 0;
+        double weightSum = 0;
+        for (int row = 0; row < targets.Length; row++)
+        {
+            int t = targets[row];
+            if ((uint)t >= (uint)classCount)
+            {
+                if (t == ignoreIndex)
+                {
+                    continue;
+                }
+                throw new ArgumentOutOfRangeException(nameof(targets), t, $"targets[{row}] = {t} is not a class index in [0, {classCount}) nor the ignore index {ignoreIndex}.");
+            }
+            if (t == ignoreIndex)
+            {
+                continue;
+            }
+            counted++;
+            if (!weight.IsEmpty)
+            {
+                weightSum += double.CreateTruncating(weight[t]);
+            }
+        }
+        return weight.IsEmpty ? counted : weightSum;
     }
 
     internal static void CheckCommon<T>(ReadOnlySpan<T> input, Span<T> gradient, Reduction reduction, Span<T> losses, int rows, int maxDegreeOfParallelism)

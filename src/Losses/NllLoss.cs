@@ -43,20 +43,7 @@ public static class NllLoss
         Guard.SameLength(rows, targets.Length, nameof(targets), "the number of rows of logProbabilities");
         CrossEntropy.CheckCommon(logProbabilities, gradient, reduction, losses, rows, 1);
         CrossEntropy.CheckWeight(weight, classCount);
-        double divisor = 0;
-        for (int row = 0; row < rows; row++)
-        {
-            int t = targets[row];
-            if (t == ignoreIndex)
-            {
-                continue;
-            }
-            if ((uint)t >= (uint)classCount)
-            {
-                throw new ArgumentOutOfRangeException(nameof(targets), t, $"targets[{row}] = {t} is not a class index in [0, {classCount}) nor the ignore index {ignoreIndex}.");
-            }
-            divisor += weight.IsEmpty ? 1.0 : double.CreateTruncating(weight[t]);
-        }
+        double divisor = CrossEntropy.Divisor(targets, classCount, weight, ignoreIndex);
 
         T scale = reduction == Reduction.Mean ? T.CreateTruncating(1.0 / divisor) : T.One;
         double total = 0;

@@ -26,7 +26,7 @@ internal unsafe struct CrossEntropyIndexJob<T> : IRowRangeJob, IRowKernel<T, Ran
     public T Scale;
 
     /// <summary>Rows up to this long go through the block path (one row per lane), where per-row overhead would dominate.</summary>
-    public const int BlockPathMaxClasses = 32;
+    public const int BlockPathMaxClasses = 128;
 
     public CompensatedSum Run(int start, int end)
     {
@@ -58,6 +58,10 @@ internal unsafe struct CrossEntropyIndexJob<T> : IRowRangeJob, IRowKernel<T, Ran
         T uniform = job.Smoothing / T.CreateTruncating(c);
         ref readonly T w = ref Unsafe.AsRef<T>(job.Weight);
         var total = args.Total;
+
+        // With a gradient that does not alias the logits and no smoothing, the forward pass stores its exps into the
+        // gradient and a second pass only rescales them.
+        bool fused = job.Gradient != null && !smoothing && job.Gradient != job.Logits;
         for (int row = args.Start; row < args.End; row++)
         {
             ref T x = ref Unsafe.AsRef<T>(job.Logits + ((nint)row * c));
@@ -69,6 +73,10 @@ internal unsafe struct CrossEntropyIndexJob<T> : IRowRangeJob, IRowKernel<T, Ran
                 {
                     new Span<T>(job.Gradient + ((nint)row * c), c).Clear();
                 }
+            }
+            else if (fused && FusedRow<TOps, TV>(in job, ref x, row, t, ref loss))
+            {
+                // Loss and gradient written with one exp per element.
             }
             else
             {
@@ -99,10 +107,31 @@ internal unsafe struct CrossEntropyIndexJob<T> : IRowRangeJob, IRowKernel<T, Ran
         }
         args.Total = total;
     }
+
+    /// <summary>One row through <see cref="TrainingRows{TOps, TV, T}.NormalizerStore"/>; false if it must be recomputed (gradient not yet final).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool FusedRow<TOps, TV>(in CrossEntropyIndexJob<T> job, ref T x, int row, int t, ref T loss)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        int c = job.ClassCount;
+        T atTarget = Unsafe.Add(ref x, t);
+        ref T g = ref Unsafe.AsRef<T>(job.Gradient + ((nint)row * c));
+        if (!TrainingRows<TOps, TV, T>.NormalizerStore(in x, ref g, c, out TV laneMax, out T max, out T logSum))
+        {
+            return false;
+        }
+        T wt = job.Weight != null ? job.Weight[t] : T.One;
+        loss = wt * ((max - atTarget) + logSum);
+        T a = wt * job.Scale;
+        TrainingRows<TOps, TV, T>.ScaleStored(ref g, in Unsafe.AsRef<T>(job.Weight), false, c, laneMax, max, logSum, a, T.Zero);
+        Unsafe.Add(ref g, t) -= a;
+        return true;
+    }
 }
 
 /// <summary>
-/// The block path of <see cref="CrossEntropyIndexJob{T}"/> for short rows (C ≤ 32): a block of B = TOps.Count rows is
+/// The block path of <see cref="CrossEntropyIndexJob{T}"/> for short rows (C ≤ 128): a block of B = TOps.Count rows is
 /// transposed in registers into a tile (one vector per class, one lane per row), so the max, the sum of exp, the log
 /// and the loss are computed for B rows with full vectors and no per-row overhead. The gradient is then written
 /// row-major (the block's B·C elements are exactly C vectors) with each row's max, log-sum and scale permuted into place.

@@ -166,6 +166,93 @@ internal static class TrainingRows<TOps, TV, T>
     }
 
     /// <summary>
+    /// The online normalizer of a row (as <see cref="Rows{TOps, TV, T}.Normalizer"/>) that also stores each exp(xᵢ − mₗ)
+    /// to <paramref name="stored"/>, where mₗ is the running maximum of the lane that saw xᵢ; <see cref="ScaleStored"/>
+    /// then turns them into the softmax without a second exp. Returns false (and the caller recomputes) if some lane's
+    /// maximum rose after it had stored values (only with NaN), or the row has no finite maximum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static bool NormalizerStore(ref readonly T x, ref T stored, int length, out TV laneMax, out T max, out T logSum)
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint n = (nuint)length;
+        // Seed every lane with its maximum over the whole row (a cheap max-only pass, from cache for the second read),
+        // so that no lane's maximum rises after it has stored values.
+        TV m = TOps.MaxFast(TOps.Create(MinValue), TOps.Load(in x, n - count));
+        for (nuint j = 0; j + count <= n; j += count)
+        {
+            m = TOps.MaxFast(m, TOps.Load(in x, j));
+        }
+        var sum = new LaneSum<TOps, TV, T>();
+        bool consistent = true;
+        nuint i = 0;
+        for (; i + count <= n; i += count)
+        {
+            TV v = TOps.Load(in x, i);
+            if (TOps.AnyGreaterThan(v, m))
+            {
+                TV newMax = TOps.MaxFast(m, v);
+                sum.Scale(Rows<TOps, TV, T>.ExpOutOfLine(TOps.Subtract(m, newMax)));
+                m = newMax;
+                consistent = false;
+            }
+            TV e = VectorMath<TOps, TV, T>.Exp(TOps.Subtract(v, m));
+            TOps.Store(e, ref stored, i);
+            sum.Add(e);
+        }
+        if (i < n)
+        {
+            nuint start = n - count;
+            TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(i - start)));
+            TV v = TOps.Select(keep, TOps.Load(in x, start), TOps.Create(T.NegativeInfinity));
+            if (TOps.AnyGreaterThan(v, m))
+            {
+                TV newMax = TOps.MaxFast(m, v);
+                sum.Scale(Rows<TOps, TV, T>.ExpOutOfLine(TOps.Subtract(m, newMax)));
+                m = newMax;
+                consistent = false;
+            }
+            TV e = VectorMath<TOps, TV, T>.Exp(TOps.Subtract(v, m));
+            TOps.Store(TOps.Select(keep, e, TOps.Load(in stored, start)), ref stored, start);
+            sum.Add(e);
+        }
+        laneMax = m;
+        max = TOps.MaxAcross(m);
+        T total = sum.ScaledTotal(Rows<TOps, TV, T>.ExpOutOfLine(TOps.Subtract(m, TOps.Create(max))));
+        logSum = T.Log(total);
+        return consistent && max != MinValue && T.IsFinite(max) && T.IsFinite(logSum);
+    }
+
+    /// <summary>
+    /// Finishes the gradient from <see cref="NormalizerStore"/>: g = stored·exp((mₗ − max) − logSum)·scale − offset·w, with
+    /// the last, overlapping vector's already-final lanes kept.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ScaleStored(ref T g, ref readonly T weight, bool weighted, int length, TV laneMax, T max, T logSum, T scale, T offset)
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint n = (nuint)length;
+        TV factor = TOps.Multiply(Rows<TOps, TV, T>.ExpOutOfLine(TOps.Subtract(TOps.Subtract(laneMax, TOps.Create(max)), TOps.Create(logSum))), TOps.Create(scale));
+        TV o = TOps.Create(offset);
+        nuint i = 0;
+        for (; i + count <= n; i += count)
+        {
+            TV off = weighted ? TOps.Multiply(o, TOps.Load(in weight, i)) : o;
+            TOps.Store(TOps.Subtract(TOps.Multiply(TOps.Load(in g, i), factor), off), ref g, i);
+        }
+        if (i < n)
+        {
+            nuint start = n - count;
+            TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(i - start)));
+            TV old = TOps.Load(in g, start);
+            TV off = weighted ? TOps.Multiply(o, TOps.Load(in weight, start)) : o;
+            TOps.Store(TOps.Select(keep, TOps.Subtract(TOps.Multiply(old, factor), off), old), ref g, start);
+        }
+    }
+
+    private static T MinValue => typeof(T) == typeof(float) ? T.CreateTruncating(float.MinValue) : T.CreateTruncating(double.MinValue);
+
+    /// <summary>
     /// For soft targets y with smoothing ε over C classes (y' = (1 − ε)·y + ε/C) and weights w: returns
     /// (Σ w·y', Σ w·y'·(shift − x)).
     /// </summary>
