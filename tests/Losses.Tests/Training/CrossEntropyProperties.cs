@@ -15,7 +15,7 @@ public class CrossEntropyProperties
 
     public static Arbitrary<Batch> Batches() =>
         (from rows in Gen.Choose(1, 40)
-         from classes in Gen.Elements(1, 2, 3, 5, 8, 10, 16, 17, 31, 32, 33, 64, 100)
+         from classes in Gen.Elements(1, 2, 3, 5, 8, 10, 16, 17, 31, 32, 33, 64, 100, 128, 129, 200, 1500)
          from seed in Gen.Choose(0, int.MaxValue)
          from weighted in Gen.Elements(false, true)
          from smoothing in Gen.Elements(0.0, 0.0, 0.1, 0.3)
@@ -196,6 +196,10 @@ public class CrossEntropyProperties
             Assert.Equal(BitConverter.SingleToInt32Bits(one), BitConverter.SingleToInt32Bits(all));
             Assert.Equal(g1, g2);
             Assert.Equal(g1, g3);
+            float plain1 = CrossEntropy.Forward<float>(x, b.Targets, classes, g1);
+            float plain2 = CrossEntropy.Forward<float>(x, b.Targets, classes, g2, maxDegreeOfParallelism: 2);
+            Assert.Equal(BitConverter.SingleToInt32Bits(plain1), BitConverter.SingleToInt32Bits(plain2));
+            Assert.Equal(g1, g2);
             double[] y = [.. Enumerable.Range(0, x.Length).Select(i => (double)(i % 2))];
             double[] xd = b.Logits;
             double m1 = BinaryCrossEntropy.ForwardWithLogits<double>(xd, y);

@@ -41,6 +41,23 @@ public class CrossEntropyTests
         Assert.Equal(separate, x);
     }
 
+    [Theory]
+    [InlineData(3, 10)]
+    [InlineData(37, 40)]
+    [InlineData(5, 1000)]
+    [InlineData(2, 5000)]
+    public void In_place_gradient_equals_separate_gradient(int rows, int classes)
+    {
+        var random = new Random(rows * classes);
+        float[] x = [.. Enumerable.Range(0, rows * classes).Select(_ => (float)((random.NextDouble() * 30) - 15))];
+        int[] t = [.. Enumerable.Range(0, rows).Select(_ => random.Next(classes))];
+        var separate = new float[x.Length];
+        float expected = CrossEntropy.Forward<float>(x, t, classes, separate);
+        float actual = CrossEntropy.Forward<float>(x, t, classes, x);
+        Assert.Equal(expected, actual, 1e-6f);
+        Approx.Equal<float>(separate, x, 1e-5, 1e-7, "in-place gradient");
+    }
+
     [Fact]
     public void Tiny_and_wide_rows_agree_with_a_scalar_reference()
     {
