@@ -21,8 +21,12 @@ namespace Losses;
 /// −b·w_j); a −∞ logit at the target, or any −∞ logit with label smoothing, gives a loss of +∞. Logits of ±1e4 are exact
 /// (the maximum is subtracted). NaN anywhere in a row makes that row's loss and gradient NaN, and so the reduced loss.</para>
 /// <para>Accuracy: each row loss is computed as (max − x_t) + log Σ exp(x − max), which never cancels, within a few ulp of the
-/// exact value; reductions sum the row losses in double with compensation. Cost: one pass over the logits for the loss
-/// (online max and sum of exp), a second pass when a gradient is asked for, a third only with label smoothing.</para>
+/// exact value; reductions sum the row losses in double with compensation.</para>
+/// <para>Cost: rows of more than 128 classes take one pass over the logits for the loss (online max and sum of exp, one exp
+/// per element); with a gradient (not in place, no smoothing) that pass also stores the exps into the gradient and a second
+/// pass only rescales them; label smoothing adds a pass. Rows of up to 128 classes are processed 16 (float) or 8 (double)
+/// at a time, one row per vector lane, after an in-register transpose, so that short rows pay no per-row overhead.
+/// No allocation.</para>
 /// <para>Multi-core: <c>maxDegreeOfParallelism</c> &gt; 1 (or −1 for all cores) splits the rows into fixed chunks of about
 /// 32 K elements; the result is bitwise identical for any thread count. That path allocates a closure, the task machinery
 /// of <see cref="Parallel"/> and 16 bytes per chunk; with one thread nothing is allocated.</para>
