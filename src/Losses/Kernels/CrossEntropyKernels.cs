@@ -346,32 +346,48 @@ internal readonly unsafe struct Block256<T> : IBlockOps<Vector256<T>, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> ScaleByPowerOfTwo(Vector256<T> x, Vector256<T> n) => V256<T>.ScaleByPowerOfTwo(x, n);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Transpose(T* x, int stride, ref Vector256<T> tile) => Transpose(x, stride, ref tile, 1);
-
-    /// <summary>The transpose with column k written to tile[k · <paramref name="step"/>].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Transpose(T* x, int stride, ref Vector256<T> tile, int step)
+    public static void Transpose(T* x, int stride, ref Vector256<T> tile)
     {
         if (typeof(T) == typeof(float))
         {
-            Transpose8((float*)x, stride, ref Unsafe.As<Vector256<T>, Vector256<float>>(ref tile), step);
+            Transpose8((float*)x, stride, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
+            ref Vector256<float> o = ref Unsafe.As<Vector256<T>, Vector256<float>>(ref tile);
+            o = c0;
+            Unsafe.Add(ref o, 1) = c1;
+            Unsafe.Add(ref o, 2) = c2;
+            Unsafe.Add(ref o, 3) = c3;
+            Unsafe.Add(ref o, 4) = c4;
+            Unsafe.Add(ref o, 5) = c5;
+            Unsafe.Add(ref o, 6) = c6;
+            Unsafe.Add(ref o, 7) = c7;
         }
         else
         {
-            double* d = (double*)x;
-            Vector256<double> r0 = Vector256.Load(d), r1 = Vector256.Load(d + stride), r2 = Vector256.Load(d + (2 * stride)), r3 = Vector256.Load(d + (3 * stride));
-            Vector256<double> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+            Transpose4((double*)x, stride, out var c0, out var c1, out var c2, out var c3);
             ref Vector256<double> o = ref Unsafe.As<Vector256<T>, Vector256<double>>(ref tile);
-            o = Avx.Permute2x128(t0, t2, 0x20);
-            Unsafe.Add(ref o, step) = Avx.Permute2x128(t1, t3, 0x20);
-            Unsafe.Add(ref o, 2 * step) = Avx.Permute2x128(t0, t2, 0x31);
-            Unsafe.Add(ref o, 3 * step) = Avx.Permute2x128(t1, t3, 0x31);
+            o = c0;
+            Unsafe.Add(ref o, 1) = c1;
+            Unsafe.Add(ref o, 2) = c2;
+            Unsafe.Add(ref o, 3) = c3;
         }
+    }
+
+    /// <summary>The 4 × 4 double transpose (unpack, permute).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Transpose4(double* d, int stride, out Vector256<double> c0, out Vector256<double> c1, out Vector256<double> c2, out Vector256<double> c3)
+    {
+        Vector256<double> r0 = Vector256.Load(d), r1 = Vector256.Load(d + stride), r2 = Vector256.Load(d + (2 * stride)), r3 = Vector256.Load(d + (3 * stride));
+        Vector256<double> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        c0 = Avx.Permute2x128(t0, t2, 0x20);
+        c1 = Avx.Permute2x128(t1, t3, 0x20);
+        c2 = Avx.Permute2x128(t0, t2, 0x31);
+        c3 = Avx.Permute2x128(t1, t3, 0x31);
     }
 
     /// <summary>The 8 × 8 float transpose (unpack, shuffle, permute: 24 shuffles for 64 elements).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8(float* f, int stride, ref Vector256<float> o, int step)
+    public static void Transpose8(float* f, int stride, out Vector256<float> c0, out Vector256<float> c1, out Vector256<float> c2, out Vector256<float> c3,
+        out Vector256<float> c4, out Vector256<float> c5, out Vector256<float> c6, out Vector256<float> c7)
     {
         Vector256<float> r0 = Vector256.Load(f), r1 = Vector256.Load(f + stride), r2 = Vector256.Load(f + (2 * stride)), r3 = Vector256.Load(f + (3 * stride));
         Vector256<float> r4 = Vector256.Load(f + (4 * stride)), r5 = Vector256.Load(f + (5 * stride)), r6 = Vector256.Load(f + (6 * stride)), r7 = Vector256.Load(f + (7 * stride));
@@ -379,14 +395,14 @@ internal readonly unsafe struct Block256<T> : IBlockOps<Vector256<T>, T>
         Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
         Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
         Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE), s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
-        o = Avx.Permute2x128(s0, s4, 0x20);
-        Unsafe.Add(ref o, 1 * step) = Avx.Permute2x128(s1, s5, 0x20);
-        Unsafe.Add(ref o, 2 * step) = Avx.Permute2x128(s2, s6, 0x20);
-        Unsafe.Add(ref o, 3 * step) = Avx.Permute2x128(s3, s7, 0x20);
-        Unsafe.Add(ref o, 4 * step) = Avx.Permute2x128(s0, s4, 0x31);
-        Unsafe.Add(ref o, 5 * step) = Avx.Permute2x128(s1, s5, 0x31);
-        Unsafe.Add(ref o, 6 * step) = Avx.Permute2x128(s2, s6, 0x31);
-        Unsafe.Add(ref o, 7 * step) = Avx.Permute2x128(s3, s7, 0x31);
+        c0 = Avx.Permute2x128(s0, s4, 0x20);
+        c1 = Avx.Permute2x128(s1, s5, 0x20);
+        c2 = Avx.Permute2x128(s2, s6, 0x20);
+        c3 = Avx.Permute2x128(s3, s7, 0x20);
+        c4 = Avx.Permute2x128(s0, s4, 0x31);
+        c5 = Avx.Permute2x128(s1, s5, 0x31);
+        c6 = Avx.Permute2x128(s2, s6, 0x31);
+        c7 = Avx.Permute2x128(s3, s7, 0x31);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -436,13 +452,39 @@ internal readonly unsafe struct Block512<T> : IBlockOps<Vector512<T>, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Transpose(T* x, int stride, ref Vector512<T> tile)
     {
-        int half = Vector256<T>.Count;
-        for (int group = 0; group < Count; group += half)
+        // Lower halves of tile[k] take rows 0..h−1, upper halves rows h..2h−1; each column is joined in registers and
+        // stored whole, so that loading it back forwards from one store.
+        if (typeof(T) == typeof(float))
         {
-            // Lower halves of tile[group + k] take rows 0..h−1, upper halves rows h..2h−1.
-            ref Vector256<T> halves = ref Unsafe.As<Vector512<T>, Vector256<T>>(ref Unsafe.Add(ref tile, group));
-            Block256<T>.Transpose(x + group, stride, ref halves, 2);
-            Block256<T>.Transpose(x + group + ((nint)half * stride), stride, ref Unsafe.Add(ref halves, 1), 2);
+            float* f = (float*)x;
+            ref Vector512<float> o = ref Unsafe.As<Vector512<T>, Vector512<float>>(ref tile);
+            for (int group = 0; group < 16; group += 8)
+            {
+                Block256<T>.Transpose8(f + group, stride, out var l0, out var l1, out var l2, out var l3, out var l4, out var l5, out var l6, out var l7);
+                Block256<T>.Transpose8(f + group + (8 * stride), stride, out var h0, out var h1, out var h2, out var h3, out var h4, out var h5, out var h6, out var h7);
+                Unsafe.Add(ref o, group) = Vector512.Create(l0, h0);
+                Unsafe.Add(ref o, group + 1) = Vector512.Create(l1, h1);
+                Unsafe.Add(ref o, group + 2) = Vector512.Create(l2, h2);
+                Unsafe.Add(ref o, group + 3) = Vector512.Create(l3, h3);
+                Unsafe.Add(ref o, group + 4) = Vector512.Create(l4, h4);
+                Unsafe.Add(ref o, group + 5) = Vector512.Create(l5, h5);
+                Unsafe.Add(ref o, group + 6) = Vector512.Create(l6, h6);
+                Unsafe.Add(ref o, group + 7) = Vector512.Create(l7, h7);
+            }
+        }
+        else
+        {
+            double* d = (double*)x;
+            ref Vector512<double> o = ref Unsafe.As<Vector512<T>, Vector512<double>>(ref tile);
+            for (int group = 0; group < 8; group += 4)
+            {
+                Block256<T>.Transpose4(d + group, stride, out var l0, out var l1, out var l2, out var l3);
+                Block256<T>.Transpose4(d + group + (4 * stride), stride, out var h0, out var h1, out var h2, out var h3);
+                Unsafe.Add(ref o, group) = Vector512.Create(l0, h0);
+                Unsafe.Add(ref o, group + 1) = Vector512.Create(l1, h1);
+                Unsafe.Add(ref o, group + 2) = Vector512.Create(l2, h2);
+                Unsafe.Add(ref o, group + 3) = Vector512.Create(l3, h3);
+            }
         }
     }
 

@@ -107,6 +107,26 @@ public class CrossEntropyTests
         Assert.Throws<ArgumentOutOfRangeException>("classCount", () => CrossEntropy.Forward<float>(x, [0, 1], 0));
     }
 
+    [Theory]
+    [InlineData(10)]
+    [InlineData(300)]
+    public void A_nan_logit_poisons_only_its_row(int classes)
+    {
+        const int rows = 20;
+        float[] x = [.. Enumerable.Range(0, rows * classes).Select(i => (float)Math.Sin(i))];
+        int[] t = [.. Enumerable.Range(0, rows).Select(i => i % classes)];
+        x[(3 * classes) + 1] = float.NaN;
+        var g = new float[x.Length];
+        var l = new float[rows];
+        CrossEntropy.Forward<float>(x, t, classes, g, Reduction.None, l);
+        for (int r = 0; r < rows; r++)
+        {
+            Assert.Equal(r == 3, float.IsNaN(l[r]));
+            Assert.Equal(r == 3, g.AsSpan(r * classes, classes).ToArray().All(float.IsNaN));
+            Assert.True(r == 3 || g.AsSpan(r * classes, classes).ToArray().All(float.IsFinite));
+        }
+    }
+
     [Fact]
     public void Empty_batch_gives_nan_mean_and_zero_sum()
     {
