@@ -8,7 +8,7 @@ namespace Losses.Kernels;
 
 /// <summary>
 /// Cross-entropy with integer targets over rows [start, end): the row path (online normalizer, then an optional gradient
-/// pass) and, for short rows, a block path that works on <see cref="Vector256{T}.Count"/> rows at once.
+/// pass) and, for rows of up to 128 classes, a block path that works on a vector's width of rows at once (Vector512 or Vector256).
 /// </summary>
 internal unsafe struct CrossEntropyIndexJob<T> : IRowRangeJob, IRowKernel<T, RangeArgs<CrossEntropyIndexJob<T>>>
     where T : unmanaged, IFloatingPointIeee754<T>
