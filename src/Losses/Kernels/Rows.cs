@@ -287,6 +287,10 @@ internal static class Rows<TOps, TV, T>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static SoftmaxNormalizer<T> Normalizer(ref readonly T x, int length)
     {
+        if (length <= 2 * TOps.Count)
+        {
+            return ShortNormalizer(in x, length, out _, out _);
+        }
         nuint count = (nuint)TOps.Count;
         nuint n = (nuint)length;
         TV max = SeedMax(in x, n);
@@ -320,6 +324,39 @@ internal static class Rows<TOps, TV, T>
             sum.Add(VectorMath<TOps, TV, T>.Exp(TOps.Subtract(v, max)));
         }
         return Combine(max, sum);
+    }
+
+    /// <summary>
+    /// The normalizer of a row of Count to 2·Count elements, held in two (overlapping) vectors with no loop; also returns
+    /// exp(x − M) of both vectors (the sum counts the overlapping lanes once).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static SoftmaxNormalizer<T> ShortNormalizer(ref readonly T x, int length, out TV firstExp, out TV lastExp)
+    {
+        int count = TOps.Count;
+        TV first = TOps.Load(in x, 0);
+        TV last = TOps.Load(in x, (nuint)(length - count));
+        TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(2 * count - length)));
+
+        // Floored at MinValue so that a fully masked row gives exp(−∞ − MinValue) = 0, not NaN.
+        T max = T.Max(TOps.MaxAcross(TOps.MaxFast(first, last)), MinValue);
+        TV shift = TOps.Create(max);
+        firstExp = VectorMath<TOps, TV, T>.Exp(TOps.Subtract(first, shift));
+        lastExp = VectorMath<TOps, TV, T>.Exp(TOps.Subtract(last, shift));
+        T sum = TOps.Sum(TOps.Add(firstExp, TOps.Select(keep, lastExp, default)));
+        return sum == T.Zero && max == MinValue
+            ? new SoftmaxNormalizer<T>(T.NegativeInfinity, T.Zero)
+            : new SoftmaxNormalizer<T>(max, sum);
+    }
+
+    /// <summary>softmax of a row of Count to 2·Count elements: two vectors, one exp each, no loop; in place allowed.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ShortSoftmax(ref readonly T x, ref T y, int length)
+    {
+        var normalizer = ShortNormalizer(in x, length, out TV firstExp, out TV lastExp);
+        TV scale = TOps.Create(T.One / normalizer.SumOfExp);
+        TOps.Store(TOps.Multiply(firstExp, scale), ref y, 0);
+        TOps.Store(TOps.Multiply(lastExp, scale), ref y, (nuint)(length - TOps.Count));
     }
 
     /// <summary>
