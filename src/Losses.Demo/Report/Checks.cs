@@ -16,7 +16,7 @@ internal sealed class Checks
 
     public void Print(TextWriter output)
     {
-        var table = new Table(output, ("check", -58), ("figure", -26), ("result", -6));
+        var table = new Table(output, ("check", -66), ("figure", -28), ("result", -6));
         table.Header();
         foreach (var (what, passed, detail) in _items)
         {
