@@ -29,24 +29,29 @@ if (options.Help)
     return 0;
 }
 
-long started = Stopwatch.GetTimestamp();
-var checks = new Checks();
-var plots = new PlotBook();
-var context = new DemoContext(Console.Out, checks, plots, options.Seed);
-Console.WriteLine($"Losses demo: training models with the library's losses (.NET {Environment.Version}, {Environment.ProcessorCount} cores, float32).");
-
-if (options.DataFile is { } file)
+Dataset? userData = null;
+if (options.DataFile is { } dataFile)
 {
-    Dataset data;
     try
     {
-        data = CsvData.Load(file, options.LabelColumn!);
+        userData = CsvData.Load(dataFile, options.LabelColumn!);
     }
     catch (DataException e)
     {
         Console.Error.WriteLine($"error: {e.Message}");
         return 2;
     }
+}
+
+long started = Stopwatch.GetTimestamp();
+var checks = new Checks();
+var plots = new PlotBook();
+var context = new DemoContext(Console.Out, checks, plots, options.Seed);
+Console.WriteLine($"Losses demo: training models with the library's losses (.NET {Environment.Version}, {Environment.ProcessorCount} cores, float32).");
+
+if (userData is { } data)
+{
+    string file = options.DataFile!;
     Console.WriteLine($"Data: {file}: {data.Rows} rows, {data.FeatureCount} numeric features, label '{options.LabelColumn}' with {data.ClassCount} classes " +
         $"({string.Join(", ", data.ClassNames.Zip(data.ClassCounts(), (n, c) => $"{n}: {c}"))}).");
     var (rawTrain, rawTest) = data.Split(0.25, options.Seed);
