@@ -15,4 +15,8 @@ if (dry && !rest.Contains("--filter"))
 {
     rest = [.. rest, "--filter", "*"];
 }
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, config);
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, config).ToList();
+
+// A benchmark that throws or fails validation must fail CI, not just print an error.
+bool failed = summaries.Count == 0 || summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
+return failed ? 1 : 0;

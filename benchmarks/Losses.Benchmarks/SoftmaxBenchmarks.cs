@@ -18,13 +18,15 @@ public class SoftmaxBenchmarks
     [Params("4096x10", "512x1000", "8x32000", "2x128000")]
     public string Shape { get; set; } = "512x1000";
 
-    private int Rows => int.Parse(Shape.Split('x')[0]);
+    private int Rows { get; set; }
 
-    private int Classes => int.Parse(Shape.Split('x')[1]);
+    private int Classes { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
+        Rows = int.Parse(Shape.Split('x')[0]);
+        Classes = int.Parse(Shape.Split('x')[1]);
         var random = new Random(42);
         _x = [.. Enumerable.Range(0, Rows * Classes).Select(_ => (float)(random.NextDouble() * 20 - 10))];
         _y = new float[_x.Length];

@@ -289,7 +289,7 @@ internal static class Rows<TOps, TV, T>
     {
         nuint count = (nuint)TOps.Count;
         nuint n = (nuint)length;
-        TV max = TOps.Create(SeedMax(in x, n));
+        TV max = SeedMax(in x, n);
         var sum = new LaneSum<TOps, TV, T>();
         nuint i = 0;
         while (true)
@@ -323,26 +323,21 @@ internal static class Rows<TOps, TV, T>
     }
 
     /// <summary>
-    /// The maximum of the first <see cref="SeedLength"/> elements (all of a shorter row), as the online normalizer's
-    /// starting maximum: a row that fits never rescales and a longer one rarely does. Never below MinValue; NaN ignored.
+    /// Per lane, the maximum of the first <see cref="SeedLength"/> elements (all of a shorter row, the overlapping last
+    /// vector included), as the online normalizer's starting maximum: a row that fits never rescales and a longer one
+    /// rarely does. Never below MinValue, so that −∞ entries cannot produce −∞ − (−∞).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T SeedMax(ref readonly T x, nuint n)
+    private static TV SeedMax(ref readonly T x, nuint n)
     {
         nuint count = (nuint)TOps.Count;
         nuint end = Math.Min(n, SeedLength);
-        TV seed = TOps.Load(in x, n <= SeedLength ? n - count : 0);
+        TV seed = TOps.MaxFast(TOps.Load(in x, n <= SeedLength ? n - count : 0), TOps.Create(MinValue));
         for (nuint j = 0; j + count <= end; j += count)
         {
             seed = TOps.MaxFast(seed, TOps.Load(in x, j));
         }
-        T max = MinValue;
-        for (int lane = 0; lane < TOps.Count; lane++)
-        {
-            T value = TOps.GetElement(seed, lane);
-            max = value > max ? value : max;
-        }
-        return max;
+        return seed;
     }
 
     private const int SeedLength = 2048;
@@ -355,12 +350,8 @@ internal static class Rows<TOps, TV, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static SoftmaxNormalizer<T> Combine(TV laneMax, LaneSum<TOps, TV, T> laneSum)
     {
-        T max = TOps.GetElement(laneMax, 0);
-        for (int lane = 1; lane < TOps.Count; lane++)
-        {
-            T value = TOps.GetElement(laneMax, lane);
-            max = value > max || T.IsNaN(value) ? value : max;
-        }
+        // A NaN in the row makes the sum NaN, so it does not matter whether the maximum saw it.
+        T max = TOps.MaxAcross(laneMax);
         if (max == MinValue && laneSum.Total() == T.Zero)
         {
             return new SoftmaxNormalizer<T>(T.NegativeInfinity, T.Zero);

@@ -65,6 +65,9 @@ internal interface ISimd<TV, T>
     /// <summary>The sum of the lanes (pairwise, in <typeparamref name="T"/>).</summary>
     static abstract T Sum(TV a);
 
+    /// <summary>The largest lane (by halving; which NaN lane wins, if any, is unspecified).</summary>
+    static abstract T MaxAcross(TV a);
+
     /// <summary>
     /// x · 2ⁿ for integral n in [−300, 300] (float) or [−2200, 2200] (double), correctly rounded: one rounding, into
     /// the subnormals or to ±∞. One instruction (vscalef) where AVX-512 is available.
@@ -115,6 +118,7 @@ internal readonly struct V512<T> : ISimd<Vector512<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T GetElement(Vector512<T> a, int index) => a.GetElement(index);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Sum(Vector512<T> a) => Vector512.Sum(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T MaxAcross(Vector512<T> a) => V256<T>.MaxAcross(Vector256.MaxNative(a.GetLower(), a.GetUpper()));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> ScaleByPowerOfTwo(Vector512<T> x, Vector512<T> n)
@@ -172,6 +176,7 @@ internal readonly struct V256<T> : ISimd<Vector256<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T GetElement(Vector256<T> a, int index) => a.GetElement(index);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Sum(Vector256<T> a) => Vector256.Sum(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T MaxAcross(Vector256<T> a) => V128<T>.MaxAcross(Vector128.MaxNative(a.GetLower(), a.GetUpper()));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> ScaleByPowerOfTwo(Vector256<T> x, Vector256<T> n)
@@ -229,6 +234,21 @@ internal readonly struct V128<T> : ISimd<Vector128<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T GetElement(Vector128<T> a, int index) => a.GetElement(index);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Sum(Vector128<T> a) => Vector128.Sum(a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T MaxAcross(Vector128<T> a)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            Vector128<float> v = a.AsSingle();
+            v = Vector128.MaxNative(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
+            v = Vector128.MaxNative(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2)));
+            return (T)(object)v.ToScalar();
+        }
+        T first = a.GetElement(0);
+        T second = a.GetElement(1);
+        return first > second ? first : second;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> ScaleByPowerOfTwo(Vector128<T> x, Vector128<T> n)
@@ -305,6 +325,7 @@ internal readonly struct Scalar<T> : ISimd<T, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T GetElement(T a, int index) => a;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Sum(T a) => a;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T MaxAcross(T a) => a;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T ScaleByPowerOfTwo(T x, T n) => VectorMath<Scalar<T>, T, T>.ScaleTwoStep(x, n);
