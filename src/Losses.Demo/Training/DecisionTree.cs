@@ -14,36 +14,15 @@ internal static class DecisionTree
     /// <summary>The threshold of <paramref name="feature"/> over <paramref name="rows"/> with the largest information gain.</summary>
     public static Split BestThreshold(Dataset data, int feature, int[] rows)
     {
-        // TODO(issue-5): use InformationGain's best-threshold search once it lands on main.
-        int c = data.ClassCount;
-        int[] sorted = [.. rows.OrderBy(r => data.Features[r * data.FeatureCount + feature])];
-        var right = new double[c];
-        foreach (int r in rows)
+        var values = new float[rows.Length];
+        var labels = new int[rows.Length];
+        for (int i = 0; i < rows.Length; i++)
         {
-            right[data.Labels[r]]++;
+            values[i] = data.Features[rows[i] * data.FeatureCount + feature];
+            labels[i] = data.Labels[rows[i]];
         }
-        double parent = Objectives.EntropyOfCounts(right);
-        var left = new double[c];
-        var best = new Split(feature, float.NaN, 0);
-        for (int i = 0; i < sorted.Length - 1; i++)
-        {
-            int label = data.Labels[sorted[i]];
-            left[label]++;
-            right[label]--;
-            float here = data.Features[sorted[i] * data.FeatureCount + feature];
-            float next = data.Features[sorted[i + 1] * data.FeatureCount + feature];
-            if (here == next)
-            {
-                continue;
-            }
-            double n = sorted.Length, nl = i + 1;
-            double gain = parent - nl / n * Objectives.EntropyOfCounts(left) - (n - nl) / n * Objectives.EntropyOfCounts(right);
-            if (gain > best.Gain + 1e-12)
-            {
-                best = new Split(feature, here + (next - here) / 2, gain);
-            }
-        }
-        return best;
+        var (threshold, gain) = Objectives.BestThreshold(values, labels, data.ClassCount);
+        return new Split(feature, threshold, gain);
     }
 
     public static Split[] RankFeatures(Dataset data)

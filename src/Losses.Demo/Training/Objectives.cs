@@ -98,5 +98,48 @@ internal static class Objectives
         return h;
     }
 
+    /// <summary>
+    /// The threshold t of one numeric feature that maximises the information gain H(labels) − Σ_side (n_side/n)·H(side)
+    /// of the split "value ≤ t" (gain in nats; t is the midpoint of two consecutive distinct values; NaN and gain 0 when
+    /// every value is the same).
+    /// </summary>
+    public static (float Threshold, double Gain) BestThreshold(ReadOnlySpan<float> values, ReadOnlySpan<int> labels, int classCount)
+    {
+        // TODO(issue-5): use InformationGain.BestThreshold (logBase e) once it lands on main.
+        int[] order = new int[values.Length];
+        for (int i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+        float[] keys = values.ToArray();
+        Array.Sort(keys, order);
+        var right = new double[classCount];
+        foreach (int label in labels)
+        {
+            right[label]++;
+        }
+        double parent = EntropyOfCounts(right);
+        var left = new double[classCount];
+        (float Threshold, double Gain) best = (float.NaN, 0);
+        double n = values.Length;
+        for (int i = 0; i < order.Length - 1; i++)
+        {
+            int label = labels[order[i]];
+            left[label]++;
+            right[label]--;
+            if (keys[i] == keys[i + 1])
+            {
+                continue;
+            }
+            double nl = i + 1;
+            double gain = parent - nl / n * EntropyOfCounts(left) - (n - nl) / n * EntropyOfCounts(right);
+            if (gain > best.Gain + 1e-12)
+            {
+                best = (keys[i] + (keys[i + 1] - keys[i]) / 2, gain);
+            }
+        }
+        return best;
+    }
+
     private static float Softplus(float x) => MathF.Max(x, 0) + MathF.Log(1 + MathF.Exp(-MathF.Abs(x)));
 }
