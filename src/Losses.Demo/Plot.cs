@@ -6,16 +6,16 @@ namespace Losses.Demo;
 internal sealed record PlotSeries(string Label, double[] X, double[] Y);
 
 /// <summary>One panel of the PNG.</summary>
-internal sealed record PlotPanel(string Title, string XLabel, string YLabel, List<PlotSeries> Series, bool LogY = false, bool LegendBelow = false);
+internal sealed record PlotPanel(string Title, string XLabel, string YLabel, List<PlotSeries> Series, bool LogY = false, Alignment Legend = Alignment.UpperRight);
 
 /// <summary>Collects the curves the sections produce and renders them (ScottPlot on SkiaSharp) as a grid of panels in one PNG.</summary>
 internal sealed class PlotBook
 {
     public List<PlotPanel> Panels { get; } = [];
 
-    public PlotPanel Panel(string title, string xLabel, string yLabel, bool logY = false, bool legendBelow = false)
+    public PlotPanel Panel(string title, string xLabel, string yLabel, bool logY = false, Alignment legend = Alignment.UpperRight)
     {
-        var panel = new PlotPanel(title, xLabel, yLabel, [], logY, legendBelow);
+        var panel = new PlotPanel(title, xLabel, yLabel, [], logY, legend);
         Panels.Add(panel);
         return panel;
     }
@@ -41,7 +41,8 @@ internal sealed class PlotBook
                 scatter.LineWidth = 2;
                 scatter.MarkerSize = series.X.Length <= 40 ? 5 : 0;
             }
-            plot.ShowLegend(panel.LegendBelow ? Alignment.LowerRight : Alignment.UpperRight);
+            plot.ShowLegend(panel.Legend);
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
             multiplot.AddPlot(plot);
         }
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows, columns);

@@ -59,7 +59,7 @@ if (userData is { } data)
     var history = SoftmaxRegressionSection.Run(context, train, test, options.LabelSmoothing, checkDigits: false);
     var loss = plots.Panel($"{data.Name}: softmax regression", "epoch", "training loss (cross-entropy)");
     loss.Series.Add(Curve("cross-entropy", history.Select(h => h.TrainLoss)));
-    var accuracy = plots.Panel($"{data.Name}: accuracy", "epoch", "accuracy", legendBelow: true);
+    var accuracy = plots.Panel($"{data.Name}: accuracy", "epoch", "accuracy", legend: ScottPlot.Alignment.LowerRight);
     accuracy.Series.Add(Curve("train", history.Select(h => h.TrainAccuracy)));
     accuracy.Series.Add(Curve("test", history.Select(h => h.TestAccuracy)));
     InformationGainSection.Run(context, rawTrain, rawTest, checkBreastCancer: false);
@@ -83,7 +83,7 @@ else
     var lossPanel = plots.Panel("Digits: training loss (each loss on its own scale)", "epoch", "mean training loss");
     lossPanel.Series.Add(Curve("cross-entropy", ce.Select(h => h.TrainLoss)));
     lossPanel.Series.Add(Curve("MSE on softmax", mse.Select(h => h.TrainLoss)));
-    var accuracyPanel = plots.Panel("Digits: test accuracy", "epoch", "test accuracy", legendBelow: true);
+    var accuracyPanel = plots.Panel("Digits: test accuracy", "epoch", "test accuracy", legend: ScottPlot.Alignment.LowerRight);
     accuracyPanel.Series.Add(Curve("cross-entropy", ce.Select(h => h.TestAccuracy)));
     accuracyPanel.Series.Add(Curve("MSE on softmax", mse.Select(h => h.TestAccuracy)));
     var bcePanel = plots.Panel("Breast cancer: binary cross-entropy from logits", "epoch", "mean training loss");
@@ -91,7 +91,7 @@ else
     {
         bcePanel.Series.Add(Curve($"posWeight {o.PosWeight:F2}", o.Losses));
     }
-    var weightPanel = plots.Panel("Multi-task: loss weights over training", "epoch", "weight", logY: true);
+    var weightPanel = plots.Panel("Multi-task: loss weights over training", "epoch", "weight", logY: true, legend: ScottPlot.Alignment.UpperLeft);
     foreach (var o in multiTask.Where(o => o.Scheme != "equal"))
     {
         weightPanel.Series.Add(Curve($"{o.Scheme} w(digit)", o.Weights.Select(w => (double)w[0])));
