@@ -374,7 +374,7 @@ public static class InformationGain
     public static double NormalizedMutualInformation(ReadOnlySpan<int> labelsA, ReadOnlySpan<int> labelsB, MutualInformationAverage average = MutualInformationAverage.Arithmetic)
     {
         CheckAverage(average);
-        return Counted(labelsB, labelsA, ReadOnlySpan<double>.Empty, (Measure)((int)Measure.Normalized + (int)average), 1, nameof(labelsB), nameof(labelsA));
+        return Counted(labelsB, labelsA, ReadOnlySpan<double>.Empty, (Measure)((int)Measure.Normalized + (int)average), Math.E, nameof(labelsB), nameof(labelsA));
     }
 
     /// <summary>
@@ -400,7 +400,7 @@ public static class InformationGain
     {
         Guard.FloatOrDouble<T>();
         Guard.SameLength(feature.Length, labels.Length, nameof(labels), nameof(feature));
-        int classCount = CountOf(labels, nameof(labels));
+        int classCount = Math.Max(CountOf(labels, nameof(labels)), 1);
         T[] keys = ArrayPool<T>.Shared.Rent(feature.Length);
         int[] order = ArrayPool<int>.Shared.Rent(feature.Length);
         double[] scratch = ArrayPool<double>.Shared.Rent(ThresholdScan.ScratchLength(classCount));
@@ -586,8 +586,9 @@ public static class InformationGain
         double scale = LogScale(logBase);
         Guard.SameLength(labels.Length, featureValues.Length, featureName, labelsName);
         CheckWeights(sampleWeights, labels.Length);
-        int classCount = CountOf(labels, labelsName);
-        int featureValueCount = CountOf(featureValues, featureName);
+        // An empty input still gets a 1 × 1 table, so that every measure takes its empty-table value.
+        int classCount = Math.Max(CountOf(labels, labelsName), 1);
+        int featureValueCount = Math.Max(CountOf(featureValues, featureName), 1);
         long size = (long)classCount * featureValueCount;
         if (size > Array.MaxLength)
         {
