@@ -72,7 +72,7 @@ public static class InformationGain
             }
             total += counts[i];
         }
-        return total == 0 ? 0 : Math.Max(-InformationKernels.SumXLogX(counts, 1.0 / total), 0) * scale;
+        return total == 0 ? 0 : Math.Max(-InformationKernels.SumXLogX(counts, (double)total), 0) * scale;
     }
 
     /// <summary>The entropy of a histogram of real-valued weights: H = −Σᵢ pᵢ log pᵢ with pᵢ = weightsᵢ / Σ weights.</summary>
@@ -88,7 +88,7 @@ public static class InformationGain
         Guard.FloatOrDouble<T>();
         double scale = LogScale(logBase);
         double total = CheckedSum(weights, nameof(weights));
-        return total == 0 ? T.Zero : T.CreateTruncating(Math.Max(-double.CreateTruncating(InformationKernels.SumXLogX(weights, T.CreateTruncating(1.0 / total))), 0) * scale);
+        return total == 0 ? T.Zero : T.CreateTruncating(Math.Max(-double.CreateTruncating(InformationKernels.SumXLogX(weights, T.CreateTruncating(total))), 0) * scale);
     }
 
     /// <summary>
@@ -337,7 +337,7 @@ public static class InformationGain
                 h[featureValues[i]] += w;
                 total += w;
             }
-            return total == 0 ? T.Zero : T.CreateTruncating(Math.Max(-InformationKernels.SumXLogX<double>(h, 1.0 / total), 0) * scale);
+            return total == 0 ? T.Zero : T.CreateTruncating(Math.Max(-InformationKernels.SumXLogX<double>(h, total), 0) * scale);
         }
         finally
         {
@@ -681,9 +681,8 @@ public static class InformationGain
             {
                 return new TableEntropies(0, 0, 0, Empty: true);
             }
-            double inverse = 1.0 / total;
-            double labels = Math.Max(-InformationKernels.SumXLogX<double>(columns, inverse), 0);
-            double joint = -double.CreateTruncating(InformationKernels.SumXLogX(table, T.CreateTruncating(inverse)));
+            double labels = Math.Max(-InformationKernels.SumXLogX<double>(columns, total), 0);
+            double joint = -double.CreateTruncating(InformationKernels.SumXLogX(table, T.CreateTruncating(total)));
             double features = 0;
             for (int r = 0; r < rows; r++)
             {
@@ -692,7 +691,7 @@ public static class InformationGain
                 {
                     p += double.CreateTruncating(v);
                 }
-                p *= inverse;
+                p /= total;
                 features -= p > 0 ? p * Math.Log(p) : 0;
             }
             features = Math.Max(features, 0);

@@ -11,15 +11,16 @@ namespace Losses.Kernels;
 /// </summary>
 internal static class InformationKernels
 {
-    /// <summary>Σᵢ (scale·xᵢ) ln (scale·xᵢ), with 0 ln 0 = 0; 0 for an empty span.</summary>
-    public static T SumXLogX<T>(ReadOnlySpan<T> x, T scale)
+    /// <summary>Σᵢ (xᵢ/total) ln (xᵢ/total), with 0 ln 0 = 0; 0 for an empty span. Dividing (rather than multiplying by
+    /// 1/total) makes a pure histogram's p exactly 1, so its entropy is exactly 0.</summary>
+    public static T SumXLogX<T>(ReadOnlySpan<T> x, T total)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (x.IsEmpty)
         {
             return T.Zero;
         }
-        var args = new XLogXArgs<T> { Source = x, Scale = scale };
+        var args = new XLogXArgs<T> { Source = x, Total = total };
         Dispatch.Run<T, SumKernel<T>, XLogXArgs<T>>(x.Length, ref args);
         return args.Result;
     }
@@ -31,12 +32,12 @@ internal static class InformationKernels
         {
             return;
         }
-        var args = new XLogXArgs<double> { Destination = x, Scale = 1.0 };
+        var args = new XLogXArgs<double> { Destination = x, Total = 1.0 };
         Dispatch.Run<double, MapKernel, XLogXArgs<double>>(x.Length, ref args);
     }
 
-    /// <summary>Σᵢ (scale·xᵢ) ln (scale·xᵢ) of int counts, converted to double a block at a time.</summary>
-    public static double SumXLogX(ReadOnlySpan<int> counts, double scale)
+    /// <summary>Σᵢ (xᵢ/total) ln (xᵢ/total) of int counts, converted to double a block at a time.</summary>
+    public static double SumXLogX(ReadOnlySpan<int> counts, double total)
     {
         Span<double> block = stackalloc double[256];
         double sum = 0;
@@ -47,7 +48,7 @@ internal static class InformationKernels
             {
                 block[i] = chunk[i];
             }
-            sum += SumXLogX<double>(block[..chunk.Length], scale);
+            sum += SumXLogX<double>(block[..chunk.Length], total);
         }
         return sum;
     }
@@ -57,33 +58,33 @@ internal static class InformationKernels
     {
         public ReadOnlySpan<T> Source;
         public Span<T> Destination;
-        public T Scale;
+        public T Total;
         public T Result;
     }
 
-    /// <summary>(s·x) ln (s·x), and 0 where s·x = 0 (where ln gives −∞ and the product NaN).</summary>
-    private readonly struct XLogX<TOps, TV, T>(T scale) : IUnaryOp<TV>
+    /// <summary>(x/total) ln (x/total), and 0 where x = 0 (where ln gives −∞ and the product NaN).</summary>
+    private readonly struct XLogX<TOps, TV, T>(T total) : IUnaryOp<TV>
         where TOps : ISimd<TV, T>
         where TV : struct
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        private readonly TV _scale = TOps.Create(scale);
+        private readonly TV _total = TOps.Create(total);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV Invoke(TV x)
         {
-            TV p = TOps.Multiply(x, _scale);
+            TV p = TOps.Divide(x, _total);
             TV zero = TOps.Create(T.Zero);
             return TOps.Select(TOps.Equal(p, zero), zero, TOps.Multiply(p, VectorMath<TOps, TV, T>.Log(p)));
         }
     }
 
-    private struct XLogXSum<TOps, TV, T>(T scale) : IReducer<TV>
+    private struct XLogXSum<TOps, TV, T>(T total) : IReducer<TV>
         where TOps : ISimd<TV, T>
         where TV : struct
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        private readonly XLogX<TOps, TV, T> _op = new(scale);
+        private readonly XLogX<TOps, TV, T> _op = new(total);
         public LaneSum<TOps, TV, T> Sum;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -101,7 +102,7 @@ internal static class InformationKernels
             where TV : struct
         {
             ref readonly T x = ref MemoryMarshal.GetReference(args.Source);
-            var reducer = new XLogXSum<TOps, TV, T>(args.Scale);
+            var reducer = new XLogXSum<TOps, TV, T>(args.Total);
             Rows<TOps, TV, T>.Reduce(in x, in x, args.Source.Length, ref reducer);
             args.Result = reducer.Sum.Total();
         }
@@ -174,7 +175,7 @@ internal static class ThresholdScan
         {
             return new ScanResult(-1, 0);
         }
-        double parent = -InformationKernels.SumXLogX<double>(total, 1.0 / weight);
+        double parent = -InformationKernels.SumXLogX<double>(total, weight);
 
         total.CopyTo(rightXLogX);
         InformationKernels.MapXLogX(rightXLogX);
