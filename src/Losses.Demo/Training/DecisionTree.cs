@@ -21,7 +21,7 @@ internal static class DecisionTree
             values[i] = data.Features[rows[i] * data.FeatureCount + feature];
             labels[i] = data.Labels[rows[i]];
         }
-        var (threshold, gain) = Objectives.BestThreshold(values, labels, data.ClassCount);
+        var (threshold, gain) = Objectives.BestThreshold(values, labels);
         return new Split(feature, threshold, gain);
     }
 

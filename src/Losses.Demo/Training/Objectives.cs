@@ -8,7 +8,7 @@ namespace Losses.Demo.Training;
 internal static class Objectives
 {
     /// <summary>Library functions this file still stands in for (empty once they have all landed); printed by the demo.</summary>
-    public const string StandIns = "CrossEntropy, BinaryCrossEntropy, MeanSquaredError (issue 4), Entropy (issue 3), InformationGain (issue 5)";
+    public const string StandIns = "CrossEntropy, BinaryCrossEntropy, MeanSquaredError (issue 4)";
 
     /// <summary>Mean softmax cross-entropy of integer labels (optionally label-smoothed, PyTorch's formula) and its gradient.</summary>
     public static float CrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int classCount, float labelSmoothing, Span<float> gradient, Span<float> scratch)
@@ -81,67 +81,14 @@ internal static class Objectives
         return (float)(total / rows);
     }
 
-    /// <summary>Shannon entropy (nats) of a class histogram.</summary>
-    public static double EntropyOfCounts(ReadOnlySpan<double> counts)
-    {
-        // TODO(issue-3): use Entropy.FromCounts once it lands on main.
-        double total = 0;
-        foreach (double c in counts)
-        {
-            total += c;
-        }
-        double h = 0;
-        foreach (double c in counts)
-        {
-            if (c > 0)
-            {
-                h -= c / total * Math.Log(c / total);
-            }
-        }
-        return h;
-    }
-
     /// <summary>
-    /// The threshold t of one numeric feature that maximises the information gain H(labels) − Σ_side (n_side/n)·H(side)
-    /// of the split "value ≤ t" (gain in nats; t is the midpoint of two consecutive distinct values; NaN and gain 0 when
-    /// every value is the same).
+    /// The threshold t of one numeric feature that maximises the information gain of the split "value ≤ t", in nats:
+    /// the library's best-threshold search (one sort, one incremental scan).
     /// </summary>
-    public static (float Threshold, double Gain) BestThreshold(ReadOnlySpan<float> values, ReadOnlySpan<int> labels, int classCount)
+    public static (float Threshold, double Gain) BestThreshold(ReadOnlySpan<float> values, ReadOnlySpan<int> labels)
     {
-        // TODO(issue-5): use InformationGain.BestThreshold (logBase e) once it lands on main.
-        int[] order = new int[values.Length];
-        for (int i = 0; i < order.Length; i++)
-        {
-            order[i] = i;
-        }
-        float[] keys = values.ToArray();
-        Array.Sort(keys, order);
-        var right = new double[classCount];
-        foreach (int label in labels)
-        {
-            right[label]++;
-        }
-        double parent = EntropyOfCounts(right);
-        var left = new double[classCount];
-        (float Threshold, double Gain) best = (float.NaN, 0);
-        double n = values.Length;
-        for (int i = 0; i < order.Length - 1; i++)
-        {
-            int label = labels[order[i]];
-            left[label]++;
-            right[label]--;
-            if (keys[i] == keys[i + 1])
-            {
-                continue;
-            }
-            double nl = i + 1;
-            double gain = parent - nl / n * EntropyOfCounts(left) - (n - nl) / n * EntropyOfCounts(right);
-            if (gain > best.Gain + 1e-12)
-            {
-                best = (keys[i] + (keys[i + 1] - keys[i]) / 2, gain);
-            }
-        }
-        return best;
+        var split = InformationGain.BestThreshold<float>(values, labels, logBase: Math.E);
+        return (split.Threshold, split.Gain);
     }
 
     private static float Softplus(float x) => MathF.Max(x, 0) + MathF.Log(1 + MathF.Exp(-MathF.Abs(x)));
