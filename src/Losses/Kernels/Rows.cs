@@ -104,6 +104,16 @@ internal struct LaneSum<TOps, TV, T>
         _compensation = TOps.Multiply(_compensation, factor);
     }
 
+    /// <summary>
+    /// The running per-lane sum as one vector (total + block + compensation), for corrections that need the value
+    /// mid-stream, e.g. when an online maximum moves and a term proportional to the sum must be added.
+    /// </summary>
+    public readonly TV Current
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TOps.Add(TOps.Add(_total, _compensation), _block);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Flush()
     {

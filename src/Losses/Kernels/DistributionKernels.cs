@@ -1,0 +1,879 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Losses.Kernels;
+
+/// <summary>The spans and options of an entropy / divergence call, passed by reference through <see cref="Dispatch"/>.</summary>
+internal ref struct DistributionArgs<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public ReadOnlySpan<T> A;
+    public ReadOnlySpan<T> B;
+
+    /// <summary>One value per row; empty when only <see cref="Result"/> (single row) or <see cref="Total"/> is wanted.</summary>
+    public Span<T> Destination;
+
+    /// <summary>The gradient with respect to <see cref="B"/> (distillation), or empty.</summary>
+    public Span<T> Gradient;
+
+    public int ClassCount;
+    public int Rows;
+
+    /// <summary>Multiplies every row's value: 1 / ln(base), or T² for distillation.</summary>
+    public T Scale;
+
+    /// <summary>Divide the inputs by their row sums first (counts, weights; Jensen–Shannon).</summary>
+    public bool Normalize;
+
+    /// <summary><see cref="A"/> holds log-probabilities (PyTorch's <c>log_target</c>); for the binary form, B holds logits.</summary>
+    public bool LogTarget;
+
+    /// <summary>Store the square root of each row's value (Jensen–Shannon distance).</summary>
+    public bool SquareRoot;
+
+    public T InverseTemperature;
+
+    /// <summary>The factor of (q − p) in the distillation gradient: (1/T) · (T² if scaled) · (1/reduction divisor).</summary>
+    public T GradientScale;
+
+    /// <summary>Range check bounds (inclusive) and its verdict.</summary>
+    public T Lower;
+    public T Upper;
+    public bool Valid;
+
+    /// <summary>The value of the last row.</summary>
+    public T Result;
+
+    /// <summary>Σ of all rows' values, in double.</summary>
+    public double Total;
+}
+
+/// <summary>
+/// The per-element terms and online reducers of the information measures. Every term follows SciPy's conventions:
+/// 0 · log 0 = 0 (a zero probability contributes nothing, whatever it is paired with) and p · log(p / 0) = +∞.
+/// </summary>
+internal static class DistributionTerms<TOps, TV, T>
+    where TOps : ISimd<TV, T>
+    where TV : struct
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static TV Zero
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TOps.Create(T.Zero);
+    }
+
+    /// <summary>The most negative finite value: the starting maximum of the online reducers (see <see cref="Rows{TOps, TV, T}.Normalizer"/>).</summary>
+    internal static T MinValue => typeof(T) == typeof(float) ? T.CreateTruncating(float.MinValue) : T.CreateTruncating(double.MinValue);
+
+    /// <summary>weight · value, or 0 where weight is 0 (so that 0 · ±∞ and 0 · NaN-free log 0 give 0, not NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Weighted(TV weight, TV value) => TOps.Select(TOps.Equal(weight, Zero), Zero, TOps.Multiply(weight, value));
+
+    /// <summary>Σ p log p with p = scale · a (SciPy's −entr summed).</summary>
+    public struct XLogX(T scale) : IReducer<TV>
+    {
+        private readonly TV _scale = TOps.Create(scale);
+        public LaneSum<TOps, TV, T> Sum;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV a, TV b) => Sum.Add(Term(a));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV a, TV b, TV keep) => Sum.Add(TOps.Select(keep, Term(a), Zero));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private readonly TV Term(TV a)
+        {
+            TV p = TOps.Multiply(a, _scale);
+            return Weighted(p, VectorMath<TOps, TV, T>.Log(p));
+        }
+    }
+
+    /// <summary>Σ p log q (the negative cross-entropy).</summary>
+    public struct XLogY : IReducer<TV>
+    {
+        public LaneSum<TOps, TV, T> Sum;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV p, TV q) => Sum.Add(Weighted(p, VectorMath<TOps, TV, T>.Log(q)));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV p, TV q, TV keep) => Sum.Add(TOps.Select(keep, Weighted(p, VectorMath<TOps, TV, T>.Log(q)), Zero));
+    }
+
+    /// <summary>Σ p (log p − log q) with p = scaleP · a, q = scaleQ · b (SciPy's rel_entr summed).</summary>
+    public struct RelativeEntropy(T scaleP, T scaleQ) : IReducer<TV>
+    {
+        private readonly TV _scaleP = TOps.Create(scaleP);
+        private readonly TV _scaleQ = TOps.Create(scaleQ);
+        public LaneSum<TOps, TV, T> Sum;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV a, TV b) => Sum.Add(Term(a, b));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV a, TV b, TV keep) => Sum.Add(TOps.Select(keep, Term(a, b), Zero));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private readonly TV Term(TV a, TV b)
+        {
+            TV p = TOps.Multiply(a, _scaleP);
+            TV q = TOps.Multiply(b, _scaleQ);
+            return Weighted(p, TOps.Subtract(VectorMath<TOps, TV, T>.Log(p), VectorMath<TOps, TV, T>.Log(q)));
+        }
+    }
+
+    /// <summary>Σ p (log p − log q) from (p or log p, log q): PyTorch's kl_div pointwise terms, with 0 · log 0 = 0.</summary>
+    public struct LogRelativeEntropy(bool logTarget) : IReducer<TV>
+    {
+        private readonly bool _logTarget = logTarget;
+        public LaneSum<TOps, TV, T> Sum;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV a, TV logQ) => Sum.Add(Term(a, logQ));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV a, TV logQ, TV keep) => Sum.Add(TOps.Select(keep, Term(a, logQ), Zero));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private readonly TV Term(TV a, TV logQ)
+        {
+            TV p = _logTarget ? VectorMath<TOps, TV, T>.Exp(a) : a;
+            TV logP = _logTarget ? a : VectorMath<TOps, TV, T>.Log(a);
+            return Weighted(p, TOps.Subtract(logP, logQ));
+        }
+    }
+
+    /// <summary>Σ [p (log p − log m) + q (log q − log m)] with m = (p + q)/2, p = scaleP · a, q = scaleQ · b (twice the JS divergence).</summary>
+    public struct JensenShannon(T scaleP, T scaleQ) : IReducer<TV>
+    {
+        private readonly TV _scaleP = TOps.Create(scaleP);
+        private readonly TV _scaleQ = TOps.Create(scaleQ);
+        public LaneSum<TOps, TV, T> Sum;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV a, TV b) => Sum.Add(Term(a, b));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV a, TV b, TV keep) => Sum.Add(TOps.Select(keep, Term(a, b), Zero));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private readonly TV Term(TV a, TV b)
+        {
+            TV p = TOps.Multiply(a, _scaleP);
+            TV q = TOps.Multiply(b, _scaleQ);
+            TV logM = VectorMath<TOps, TV, T>.Log(TOps.Multiply(TOps.Add(p, q), TOps.Create(T.CreateTruncating(0.5))));
+            TV fromP = Weighted(p, TOps.Subtract(VectorMath<TOps, TV, T>.Log(p), logM));
+            TV fromQ = Weighted(q, TOps.Subtract(VectorMath<TOps, TV, T>.Log(q), logM));
+            return TOps.Add(fromP, fromQ);
+        }
+    }
+
+    /// <summary>Σ a and Σ b together (the normalizers of two rows).</summary>
+    public struct SumPair : IReducer<TV>
+    {
+        public LaneSum<TOps, TV, T> SumA;
+        public LaneSum<TOps, TV, T> SumB;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV a, TV b)
+        {
+            SumA.Add(a);
+            SumB.Add(b);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV a, TV b, TV keep)
+        {
+            SumA.Add(TOps.Select(keep, a, Zero));
+            SumB.Add(TOps.Select(keep, b, Zero));
+        }
+    }
+
+    /// <summary>And of "lower ≤ a ≤ upper" over all lanes (false for NaN). The overlapped tail re-checks real elements, which is harmless.</summary>
+    public struct InRange(T lower, T upper) : IReducer<TV>
+    {
+        private readonly TV _lower = TOps.Create(lower);
+        private readonly TV _upper = TOps.Create(upper);
+        private TV _good = TOps.Equal(TOps.Create(T.Zero), TOps.Create(T.Zero));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV a, TV b) =>
+            _good = TOps.And(_good, TOps.And(TOps.GreaterThanOrEqual(a, _lower), TOps.GreaterThanOrEqual(_upper, a)));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV a, TV b, TV keep) => Step(a, b);
+
+        public readonly bool AllGood()
+        {
+            for (int lane = 0; lane < TOps.Count; lane++)
+            {
+                if (TOps.GetElement(_good, lane) == T.Zero)
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// The entropy of softmax(x) in one pass: per lane the running maximum m, S = Σ e^(x−m) and W = Σ e^(x−m)·(x−m).
+    /// Then H = log S − W/S, a sum of two non-negative terms (W ≤ 0), so there is no cancellation even for logits of
+    /// ±1e4 (the textbook logsumexp − E[x] loses everything there). When a lane's maximum rises by δ, S and W are
+    /// multiplied by e^−δ after W gains −δ·S, because every shifted logit x − m became (x − m) − δ.
+    /// </summary>
+    public struct EntropyOfLogits() : IReducer<TV>
+    {
+        private TV _max = TOps.Create(MinValue);
+        private LaneSum<TOps, TV, T> _sum;
+        private LaneSum<TOps, TV, T> _weighted;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV x, TV b)
+        {
+            if (TOps.AnyGreaterThan(x, _max))
+            {
+                Rescale(x);
+            }
+            TV shifted = TOps.Subtract(x, _max);
+            TV e = VectorMath<TOps, TV, T>.Exp(shifted);
+            _sum.Add(e);
+            _weighted.Add(Weighted(e, shifted));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV x, TV b, TV keep) => Step(TOps.Select(keep, x, TOps.Create(T.NegativeInfinity)), b);
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void Rescale(TV x)
+        {
+            TV newMax = TOps.MaxFast(_max, x);
+            TV delta = TOps.Subtract(_max, newMax);
+            TV factor = VectorMath<TOps, TV, T>.Exp(delta);
+            _weighted.Add(Weighted(factor, TOps.Multiply(delta, _sum.Current)));
+            _weighted.Scale(factor);
+            _sum.Scale(factor);
+            _max = newMax;
+        }
+
+        /// <summary>H in nats: log S − W/S after combining the lanes in double; NaN for a NaN or +∞ logit or a fully masked row.</summary>
+        public double Result()
+        {
+            double max = double.NegativeInfinity;
+            for (int lane = 0; lane < TOps.Count; lane++)
+            {
+                double m = double.CreateTruncating(TOps.GetElement(_max, lane));
+                max = m > max || double.IsNaN(m) ? m : max;
+            }
+            double sum = 0;
+            double weighted = 0;
+            for (int lane = 0; lane < TOps.Count; lane++)
+            {
+                double laneSum = _sum.Lane(lane);
+                double laneWeighted = _weighted.Lane(lane);
+                if (laneSum == 0 && laneWeighted == 0)
+                {
+                    continue;
+                }
+                double shift = double.CreateTruncating(TOps.GetElement(_max, lane)) - max;
+                double factor = Math.Exp(shift);
+                sum += laneSum * factor;
+                weighted += (laneWeighted + shift * laneSum) * factor;
+            }
+            return Math.Log(sum) - weighted / sum;
+        }
+    }
+
+    /// <summary>
+    /// The cross-entropy H(p, softmax(x)) in one pass over (p, x): per lane the running maximum m, S = Σ e^(x−m),
+    /// A = Σ p·(x − m) and P = Σ p. Then H = P·log S − A, two non-negative terms. When m rises by δ, S is scaled by e^−δ
+    /// and A gains −δ·P.
+    /// </summary>
+    public struct CrossOfLogits() : IReducer<TV>
+    {
+        private TV _max = TOps.Create(MinValue);
+        private LaneSum<TOps, TV, T> _sum;
+        private LaneSum<TOps, TV, T> _weighted;
+        private LaneSum<TOps, TV, T> _mass;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV p, TV x)
+        {
+            if (TOps.AnyGreaterThan(x, _max))
+            {
+                Rescale(x);
+            }
+            TV shifted = TOps.Subtract(x, _max);
+            _sum.Add(VectorMath<TOps, TV, T>.Exp(shifted));
+            _weighted.Add(Weighted(p, shifted));
+            _mass.Add(p);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV p, TV x, TV keep) =>
+            Step(TOps.Select(keep, p, Zero), TOps.Select(keep, x, TOps.Create(T.NegativeInfinity)));
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void Rescale(TV x)
+        {
+            TV newMax = TOps.MaxFast(_max, x);
+            TV delta = TOps.Subtract(_max, newMax);
+            _weighted.Add(Weighted(_mass.Current, delta));
+            _sum.Scale(VectorMath<TOps, TV, T>.Exp(delta));
+            _max = newMax;
+        }
+
+        /// <summary>H(p, softmax(x)) in nats.</summary>
+        public double Result()
+        {
+            double max = double.NegativeInfinity;
+            for (int lane = 0; lane < TOps.Count; lane++)
+            {
+                double m = double.CreateTruncating(TOps.GetElement(_max, lane));
+                max = m > max || double.IsNaN(m) ? m : max;
+            }
+            double sum = 0;
+            double weighted = 0;
+            double mass = 0;
+            for (int lane = 0; lane < TOps.Count; lane++)
+            {
+                double shift = double.CreateTruncating(TOps.GetElement(_max, lane)) - max;
+                double laneSum = _sum.Lane(lane);
+                double laneMass = _mass.Lane(lane);
+                if (laneSum != 0 || double.IsNaN(laneSum))
+                {
+                    sum += laneSum * Math.Exp(shift);
+                }
+                weighted += _weighted.Lane(lane) + (laneMass == 0 ? 0 : shift * laneMass);
+                mass += laneMass;
+            }
+            return mass * Math.Log(sum) - weighted;
+        }
+    }
+
+    /// <summary>
+    /// KL(softmax(t/T) ‖ softmax(s/T)) in one pass over (t, s): per lane the teacher's running maximum mt, St = Σ e^(t′−mt),
+    /// the student's ms, Ss = Σ e^(s′−ms), and W = Σ e^(t′−mt)·((t′ − mt) − (s′ − ms)) with t′ = t/T, s′ = s/T.
+    /// Then KL = W/St − log St + log Ss. Working with logits relative to their maxima keeps the result accurate for
+    /// logits of ±1e4. A rise δt of mt scales St and W by e^−δt after W gains −δt·St; a rise δs of ms scales Ss by
+    /// e^−δs and adds δs·St to W.
+    /// </summary>
+    public struct RelativeEntropyOfLogits(T inverseTemperature) : IReducer<TV>
+    {
+        private readonly TV _inverseTemperature = TOps.Create(inverseTemperature);
+        private TV _teacherMax = TOps.Create(MinValue);
+        private TV _studentMax = TOps.Create(MinValue);
+        private LaneSum<TOps, TV, T> _teacherSum;
+        private LaneSum<TOps, TV, T> _studentSum;
+        private LaneSum<TOps, TV, T> _weighted;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV teacher, TV student)
+        {
+            TV t = TOps.Multiply(teacher, _inverseTemperature);
+            TV s = TOps.Multiply(student, _inverseTemperature);
+            if (TOps.AnyGreaterThan(t, _teacherMax))
+            {
+                RescaleTeacher(t);
+            }
+            if (TOps.AnyGreaterThan(s, _studentMax))
+            {
+                RescaleStudent(s);
+            }
+            TV tShifted = TOps.Subtract(t, _teacherMax);
+            TV sShifted = TOps.Subtract(s, _studentMax);
+            TV e = VectorMath<TOps, TV, T>.Exp(tShifted);
+            _teacherSum.Add(e);
+            _studentSum.Add(VectorMath<TOps, TV, T>.Exp(sShifted));
+            _weighted.Add(Weighted(e, TOps.Subtract(tShifted, sShifted)));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV teacher, TV student, TV keep)
+        {
+            TV masked = TOps.Create(T.NegativeInfinity);
+            Step(TOps.Select(keep, teacher, masked), TOps.Select(keep, student, masked));
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void RescaleTeacher(TV t)
+        {
+            TV newMax = TOps.MaxFast(_teacherMax, t);
+            TV delta = TOps.Subtract(_teacherMax, newMax);
+            TV factor = VectorMath<TOps, TV, T>.Exp(delta);
+            _weighted.Add(Weighted(factor, TOps.Multiply(delta, _teacherSum.Current)));
+            _weighted.Scale(factor);
+            _teacherSum.Scale(factor);
+            _teacherMax = newMax;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void RescaleStudent(TV s)
+        {
+            TV newMax = TOps.MaxFast(_studentMax, s);
+            TV delta = TOps.Subtract(_studentMax, newMax);
+            _weighted.Add(TOps.Subtract(Zero, Weighted(_teacherSum.Current, delta)));
+            _studentSum.Scale(VectorMath<TOps, TV, T>.Exp(delta));
+            _studentMax = newMax;
+        }
+
+        /// <summary>The row's maxima (the shifts of the gradient pass), sums, and KL in nats.</summary>
+        public (T TeacherMax, double TeacherSum, T StudentMax, double StudentSum, double Divergence) Result()
+        {
+            T teacherMax = MinValue;
+            T studentMax = MinValue;
+            for (int lane = 0; lane < TOps.Count; lane++)
+            {
+                T mt = TOps.GetElement(_teacherMax, lane);
+                T ms = TOps.GetElement(_studentMax, lane);
+                teacherMax = mt > teacherMax || T.IsNaN(mt) ? mt : teacherMax;
+                studentMax = ms > studentMax || T.IsNaN(ms) ? ms : studentMax;
+            }
+            double teacherSum = 0;
+            double studentSum = 0;
+            double weighted = 0;
+            bool infinite = false;
+            for (int lane = 0; lane < TOps.Count; lane++)
+            {
+                double laneTeacher = _teacherSum.Lane(lane);
+                double laneStudent = _studentSum.Lane(lane);
+                double tShift = double.CreateTruncating(TOps.GetElement(_teacherMax, lane)) - double.CreateTruncating(teacherMax);
+                double sShift = double.CreateTruncating(TOps.GetElement(_studentMax, lane)) - double.CreateTruncating(studentMax);
+                if (laneStudent != 0 || double.IsNaN(laneStudent))
+                {
+                    studentSum += laneStudent * Math.Exp(sShift);
+                }
+                if (laneTeacher == 0 && _weighted.Lane(lane) == 0)
+                {
+                    continue;
+                }
+
+                // Teacher mass in a lane where every student logit is −∞: p > 0 where q = 0.
+                infinite |= laneStudent == 0 && laneTeacher > 0;
+                double factor = Math.Exp(tShift);
+                teacherSum += laneTeacher * factor;
+                weighted += (_weighted.Lane(lane) + laneTeacher * (tShift - sShift)) * factor;
+            }
+            double divergence = weighted / teacherSum - Math.Log(teacherSum) + Math.Log(studentSum);
+            if (infinite && !double.IsNaN(divergence))
+            {
+                divergence = double.PositiveInfinity;
+            }
+            return (teacherMax, teacherSum, studentMax, studentSum, divergence);
+        }
+    }
+
+    /// <summary>The distillation gradient: cq · e^(s/T − ms) − cp · e^(t/T − mt) = scale · (q − p).</summary>
+    public readonly struct DistillationGradient(T inverseTemperature, T teacherMax, T teacherScale, T studentMax, T studentScale) : IBinaryOp<TV>
+    {
+        private readonly TV _inverseTemperature = TOps.Create(inverseTemperature);
+        private readonly TV _teacherMax = TOps.Create(teacherMax);
+        private readonly TV _teacherScale = TOps.Create(teacherScale);
+        private readonly TV _studentMax = TOps.Create(studentMax);
+        private readonly TV _studentScale = TOps.Create(studentScale);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV teacher, TV student)
+        {
+            TV p = VectorMath<TOps, TV, T>.Exp(TOps.MultiplyAdd(teacher, _inverseTemperature, TOps.Subtract(Zero, _teacherMax)));
+            TV q = VectorMath<TOps, TV, T>.Exp(TOps.MultiplyAdd(student, _inverseTemperature, TOps.Subtract(Zero, _studentMax)));
+            return TOps.Subtract(TOps.Multiply(q, _studentScale), TOps.Multiply(p, _teacherScale));
+        }
+    }
+
+    /// <summary>−[p log q + (1 − p) log(1 − q)], each product 0 where its weight is 0; log(1 − q) as log1p(−q).</summary>
+    public readonly struct BinaryCross : IBinaryOp<TV>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV p, TV q)
+        {
+            TV one = TOps.Create(T.One);
+            TV positive = Weighted(p, VectorMath<TOps, TV, T>.Log(q));
+            TV negative = Weighted(TOps.Subtract(one, p), VectorMath<TOps, TV, T>.Log1P(TOps.Subtract(Zero, q)));
+            return TOps.Subtract(Zero, TOps.Add(positive, negative));
+        }
+    }
+
+    /// <summary>
+    /// −[p log σ(x) + (1 − p) log(1 − σ(x))] = c·x + log1p(e^−|x|) with c = 1 − p for x ≥ 0 and −p otherwise; the
+    /// product is 0 where c is 0, so x = ±∞ with a matching hard label gives 0.
+    /// </summary>
+    public readonly struct BinaryCrossOfLogits : IBinaryOp<TV>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV p, TV x)
+        {
+            TV nonNegative = TOps.GreaterThanOrEqual(x, Zero);
+            TV c = TOps.Select(nonNegative, TOps.Subtract(TOps.Create(T.One), p), TOps.Subtract(Zero, p));
+            TV tail = VectorMath<TOps, TV, T>.Log1P(VectorMath<TOps, TV, T>.Exp(TOps.Subtract(Zero, TOps.Abs(x))));
+            TV result = TOps.Add(Weighted(c, x), tail);
+            return TOps.Select(TOps.Equal(x, x), result, x);
+        }
+    }
+
+    /// <summary>Σ op(a, b) without drift (an elementwise op turned into a reducer).</summary>
+    public struct SumOf<TOp>(TOp op) : IReducer<TV>
+        where TOp : struct, IBinaryOp<TV>
+    {
+        private readonly TOp _op = op;
+        public LaneSum<TOps, TV, T> Sum;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV a, TV b) => Sum.Add(_op.Invoke(a, b));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV a, TV b, TV keep) => Sum.Add(TOps.Select(keep, _op.Invoke(a, b), Zero));
+    }
+
+    /// <summary>e^x (perplexity from entropy).</summary>
+    public readonly struct Exp : IUnaryOp<TV>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV x) => VectorMath<TOps, TV, T>.Exp(x);
+    }
+}
+
+/// <summary>The row kernels of <see cref="Entropy"/>, <see cref="KLDivergence"/> and <see cref="JensenShannon"/>.</summary>
+internal static class DistributionKernels
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref readonly T Row<T>(ReadOnlySpan<T> span, int row, int classCount) =>
+        ref Unsafe.Add(ref MemoryMarshal.GetReference(span), (nint)row * classCount);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<T>(ref DistributionArgs<T> args, int row, double value)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T result = T.CreateTruncating(value);
+        if (!args.Destination.IsEmpty)
+        {
+            Unsafe.Add(ref MemoryMarshal.GetReference(args.Destination), row) = result;
+        }
+        args.Result = result;
+        args.Total += double.CreateTruncating(result);
+    }
+
+    /// <summary>A: probabilities (or counts when Normalize). −Σ p log p · Scale per row.</summary>
+    public readonly struct Entropy<T> : IRowKernel<T, DistributionArgs<T>>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            int n = args.ClassCount;
+            for (int row = 0; row < args.Rows; row++)
+            {
+                ref readonly T p = ref Row(args.A, row, n);
+                T scale = args.Normalize ? T.One / Rows<TOps, TV, T>.Sum(in p, n) : T.One;
+                var reducer = new DistributionTerms<TOps, TV, T>.XLogX(scale);
+                Rows<TOps, TV, T>.Reduce(in p, in p, n, ref reducer);
+                Store(ref args, row, -double.CreateTruncating(reducer.Sum.Total()) * double.CreateTruncating(args.Scale));
+            }
+        }
+    }
+
+    /// <summary>A: p, B: q. −Σ p log q · Scale per row.</summary>
+    public readonly struct Cross<T> : IRowKernel<T, DistributionArgs<T>>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            int n = args.ClassCount;
+            for (int row = 0; row < args.Rows; row++)
+            {
+                var reducer = new DistributionTerms<TOps, TV, T>.XLogY();
+                Rows<TOps, TV, T>.Reduce(in Row(args.A, row, n), in Row(args.B, row, n), n, ref reducer);
+                Store(ref args, row, -double.CreateTruncating(reducer.Sum.Total()) * double.CreateTruncating(args.Scale));
+            }
+        }
+    }
+
+    /// <summary>A: p, B: q (normalised first when Normalize). Σ p log(p/q) · Scale per row.</summary>
+    public readonly struct RelativeEntropy<T> : IRowKernel<T, DistributionArgs<T>>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            int n = args.ClassCount;
+            for (int row = 0; row < args.Rows; row++)
+            {
+                ref readonly T p = ref Row(args.A, row, n);
+                ref readonly T q = ref Row(args.B, row, n);
+                (T scaleP, T scaleQ) = args.Normalize ? InverseSums<TOps, TV, T>(in p, in q, n) : (T.One, T.One);
+                var reducer = new DistributionTerms<TOps, TV, T>.RelativeEntropy(scaleP, scaleQ);
+                Rows<TOps, TV, T>.Reduce(in p, in q, n, ref reducer);
+                Store(ref args, row, double.CreateTruncating(reducer.Sum.Total()) * double.CreateTruncating(args.Scale));
+            }
+        }
+    }
+
+    /// <summary>A: p (or log p when LogTarget), B: log q. Σ p (log p − log q) per row.</summary>
+    public readonly struct LogRelativeEntropy<T> : IRowKernel<T, DistributionArgs<T>>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            int n = args.ClassCount;
+            for (int row = 0; row < args.Rows; row++)
+            {
+                var reducer = new DistributionTerms<TOps, TV, T>.LogRelativeEntropy(args.LogTarget);
+                Rows<TOps, TV, T>.Reduce(in Row(args.A, row, n), in Row(args.B, row, n), n, ref reducer);
+                Store(ref args, row, double.CreateTruncating(reducer.Sum.Total()) * double.CreateTruncating(args.Scale));
+            }
+        }
+    }
+
+    /// <summary>A: p, B: q, both normalised. ½ Σ [p log(p/m) + q log(q/m)] · Scale per row.</summary>
+    public readonly struct JensenShannon<T> : IRowKernel<T, DistributionArgs<T>>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            int n = args.ClassCount;
+            for (int row = 0; row < args.Rows; row++)
+            {
+                ref readonly T p = ref Row(args.A, row, n);
+                ref readonly T q = ref Row(args.B, row, n);
+                (T scaleP, T scaleQ) = InverseSums<TOps, TV, T>(in p, in q, n);
+                var reducer = new DistributionTerms<TOps, TV, T>.JensenShannon(scaleP, scaleQ);
+                Rows<TOps, TV, T>.Reduce(in p, in q, n, ref reducer);
+                double divergence = Math.Max(0.5 * double.CreateTruncating(reducer.Sum.Total()), 0);
+                divergence *= double.CreateTruncating(args.Scale);
+                Store(ref args, row, args.SquareRoot ? Math.Sqrt(divergence) : divergence);
+            }
+        }
+    }
+
+    /// <summary>A: logits. H(softmax(x)) · Scale per row, one pass.</summary>
+    public readonly struct EntropyOfLogits<T> : IRowKernel<T, DistributionArgs<T>>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            int n = args.ClassCount;
+            for (int row = 0; row < args.Rows; row++)
+            {
+                ref readonly T x = ref Row(args.A, row, n);
+                var reducer = new DistributionTerms<TOps, TV, T>.EntropyOfLogits();
+                Rows<TOps, TV, T>.Reduce(in x, in x, n, ref reducer);
+                Store(ref args, row, reducer.Result() * double.CreateTruncating(args.Scale));
+            }
+        }
+    }
+
+    /// <summary>A: p, B: logits of q. H(p, softmax(x)) · Scale per row, one pass.</summary>
+    public readonly struct CrossOfLogits<T> : IRowKernel<T, DistributionArgs<T>>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            int n = args.ClassCount;
+            for (int row = 0; row < args.Rows; row++)
+            {
+                var reducer = new DistributionTerms<TOps, TV, T>.CrossOfLogits();
+                Rows<TOps, TV, T>.Reduce(in Row(args.A, row, n), in Row(args.B, row, n), n, ref reducer);
+                Store(ref args, row, reducer.Result() * double.CreateTruncating(args.Scale));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A: teacher logits, B: student logits. KL(softmax(t/T) ‖ softmax(s/T)) · Scale per row (one pass), then, when a
+    /// gradient is wanted, GradientScale · (q − p) into it (a second pass).
+    /// </summary>
+    public readonly struct RelativeEntropyOfLogits<T> : IRowKernel<T, DistributionArgs<T>>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            int n = args.ClassCount;
+            bool gradient = !args.Gradient.IsEmpty;
+            ref T g = ref MemoryMarshal.GetReference(args.Gradient);
+            for (int row = 0; row < args.Rows; row++)
+            {
+                ref readonly T t = ref Row(args.A, row, n);
+                ref readonly T s = ref Row(args.B, row, n);
+                var reducer = new DistributionTerms<TOps, TV, T>.RelativeEntropyOfLogits(args.InverseTemperature);
+                Rows<TOps, TV, T>.Reduce(in t, in s, n, ref reducer);
+                var (teacherMax, teacherSum, studentMax, studentSum, divergence) = reducer.Result();
+                Store(ref args, row, divergence * double.CreateTruncating(args.Scale));
+                if (gradient)
+                {
+                    double scale = double.CreateTruncating(args.GradientScale);
+                    var op = new DistributionTerms<TOps, TV, T>.DistillationGradient(
+                        args.InverseTemperature, teacherMax, T.CreateTruncating(scale / teacherSum), studentMax, T.CreateTruncating(scale / studentSum));
+                    Rows<TOps, TV, T>.Map(in t, in s, ref Unsafe.Add(ref g, (nint)row * n), n, op);
+                }
+            }
+        }
+    }
+
+    /// <summary>A: p, B: q (or logits of q when LogTarget). The binary cross-entropy per element into Destination (if any), Σ into Total.</summary>
+    public readonly struct BinaryCross<T> : IRowKernel<T, DistributionArgs<T>>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            int n = args.ClassCount;
+            ref readonly T p = ref MemoryMarshal.GetReference(args.A);
+            ref readonly T q = ref MemoryMarshal.GetReference(args.B);
+            if (args.LogTarget)
+            {
+                args.Total = Apply<TOps, TV, DistributionTerms<TOps, TV, T>.BinaryCrossOfLogits>(in p, in q, args.Destination, n, default);
+            }
+            else
+            {
+                args.Total = Apply<TOps, TV, DistributionTerms<TOps, TV, T>.BinaryCross>(in p, in q, args.Destination, n, default);
+            }
+        }
+
+        private static double Apply<TOps, TV, TOp>(ref readonly T p, ref readonly T q, Span<T> destination, int n, TOp op)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+            where TOp : struct, IBinaryOp<TV>
+        {
+            if (destination.IsEmpty)
+            {
+                var reducer = new DistributionTerms<TOps, TV, T>.SumOf<TOp>(op);
+                Rows<TOps, TV, T>.Reduce(in p, in q, n, ref reducer);
+                return double.CreateTruncating(reducer.Sum.Total());
+            }
+            ref T d = ref MemoryMarshal.GetReference(destination);
+            Rows<TOps, TV, T>.Map(in p, in q, ref d, n, op);
+            return double.CreateTruncating(Rows<TOps, TV, T>.Sum(in d, n));
+        }
+    }
+
+    /// <summary>Destination[i] = e^Destination[i] over ClassCount elements (perplexity from entropy).</summary>
+    public readonly struct ExpInPlace<T> : IRowKernel<T, DistributionArgs<T>>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            ref T d = ref MemoryMarshal.GetReference(args.Destination);
+            Rows<TOps, TV, T>.Map(in d, ref d, args.ClassCount, new DistributionTerms<TOps, TV, T>.Exp());
+        }
+    }
+
+    /// <summary>A over ClassCount elements: Valid = every element in [Lower, Upper] (NaN is not).</summary>
+    public readonly struct RangeCheck<T> : IRowKernel<T, DistributionArgs<T>>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            ref readonly T a = ref MemoryMarshal.GetReference(args.A);
+            var reducer = new DistributionTerms<TOps, TV, T>.InRange(args.Lower, args.Upper);
+            Rows<TOps, TV, T>.Reduce(in a, in a, args.ClassCount, ref reducer);
+            args.Valid = reducer.AllGood();
+        }
+    }
+
+    /// <summary>1/Σp and 1/Σq of a pair of rows, in one pass.</summary>
+    private static (T, T) InverseSums<TOps, TV, T>(ref readonly T p, ref readonly T q, int n)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var sums = new DistributionTerms<TOps, TV, T>.SumPair();
+        Rows<TOps, TV, T>.Reduce(in p, in q, n, ref sums);
+        return (T.One / sums.SumA.Total(), T.One / sums.SumB.Total());
+    }
+}
+
+/// <summary>Argument checks shared by the information measures.</summary>
+internal static class DistributionGuard
+{
+    private static T MaxValue<T>()
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        typeof(T) == typeof(float) ? T.CreateTruncating(float.MaxValue) : T.CreateTruncating(double.MaxValue);
+
+    /// <summary>Every element finite and ≥ 0 (probabilities, counts, weights).</summary>
+    public static void Probabilities<T>(ReadOnlySpan<T> values, string name)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        InRange(values, T.Zero, MaxValue<T>(), name, "probabilities, counts and weights must be finite and non-negative");
+
+    /// <summary>Every element in [0, 1] (binary probabilities).</summary>
+    public static void UnitInterval<T>(ReadOnlySpan<T> values, string name)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        InRange(values, T.Zero, T.One, name, "binary probabilities must lie in [0, 1]");
+
+    /// <summary>No NaN or +∞ (log-probabilities; −∞ is log 0).</summary>
+    public static void LogProbabilities<T>(ReadOnlySpan<T> values, string name)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        InRange(values, T.NegativeInfinity, MaxValue<T>(), name, "log-probabilities must not be NaN or +Infinity");
+
+    /// <summary>Every element in [lower, upper], checked in one vectorized pass; the first offender is reported.</summary>
+    public static void InRange<T>(ReadOnlySpan<T> values, T lower, T upper, string name, string rule)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (values.IsEmpty)
+        {
+            return;
+        }
+        var args = new DistributionArgs<T> { A = values, ClassCount = values.Length, Rows = 1, Lower = lower, Upper = upper };
+        Dispatch.Run<T, DistributionKernels.RangeCheck<T>, DistributionArgs<T>>(values.Length, ref args);
+        if (!args.Valid)
+        {
+            ThrowOutOfRange(values, lower, upper, name, rule);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowOutOfRange<T>(ReadOnlySpan<T> values, T lower, T upper, string name, string rule)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            T value = values[i];
+            if (!(value >= lower && value <= upper))
+            {
+                throw new ArgumentException(FormattableString.Invariant($"{name}[{i}] is {value}; {rule}."), name);
+            }
+        }
+    }
+
+    /// <summary>1 / ln(base) for a base that is positive, finite and not 1.</summary>
+    public static T InverseLogOfBase<T>(double logBase, [CallerArgumentExpression(nameof(logBase))] string name = "")
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!(logBase > 0) || logBase == 1 || double.IsPositiveInfinity(logBase))
+        {
+            throw new ArgumentOutOfRangeException(name, logBase, "The logarithm base must be positive, finite and not 1 (e.g. Math.E for nats, 2 for bits, 10 for dits).");
+        }
+        return T.CreateTruncating(logBase == Math.E ? 1.0 : 1.0 / Math.Log(logBase));
+    }
+
+    /// <summary>1 / T for a temperature that is positive and finite.</summary>
+    public static double Temperature(double temperature, [CallerArgumentExpression(nameof(temperature))] string name = "")
+    {
+        if (!(temperature > 0) || double.IsPositiveInfinity(temperature))
+        {
+            throw new ArgumentOutOfRangeException(name, temperature, "The temperature must be positive and finite.");
+        }
+        return temperature;
+    }
+}
