@@ -71,6 +71,10 @@ internal static class DistributionTerms<TOps, TV, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Weighted(TV weight, TV value) => TOps.Select(TOps.Equal(weight, Zero), Zero, TOps.Multiply(weight, value));
 
+    /// <summary>value, or 0 where <paramref name="condition"/> is 0: a rescale correction that vanishes when everything so far is scaled to 0 (and might be ∞ · 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV ZeroWhereZero(TV condition, TV value) => TOps.Select(TOps.Equal(condition, Zero), Zero, value);
+
     /// <summary>Σ p log p with p = scale · a (SciPy's −entr summed).</summary>
     public struct XLogX(T scale) : IReducer<TV>
     {
@@ -253,7 +257,7 @@ internal static class DistributionTerms<TOps, TV, T>
             TV newMax = TOps.MaxFast(_max, x);
             TV delta = TOps.Subtract(_max, newMax);
             TV factor = VectorMath<TOps, TV, T>.Exp(delta);
-            _weighted.Add(Weighted(factor, TOps.Multiply(delta, _sum.Current)));
+            _weighted.Add(ZeroWhereZero(factor, TOps.Multiply(delta, _sum.Current)));
             _weighted.Scale(factor);
             _sum.Scale(factor);
             _max = newMax;
@@ -404,7 +408,7 @@ internal static class DistributionTerms<TOps, TV, T>
             TV newMax = TOps.MaxFast(_teacherMax, t);
             TV delta = TOps.Subtract(_teacherMax, newMax);
             TV factor = VectorMath<TOps, TV, T>.Exp(delta);
-            _weighted.Add(Weighted(factor, TOps.Multiply(delta, _teacherSum.Current)));
+            _weighted.Add(ZeroWhereZero(factor, TOps.Multiply(delta, _teacherSum.Current)));
             _weighted.Scale(factor);
             _teacherSum.Scale(factor);
             _teacherMax = newMax;

@@ -131,7 +131,10 @@ internal struct LaneSum<TOps, TV, T>
     public double Lane(int lane)
     {
         Flush();
-        return double.CreateTruncating(TOps.GetElement(_total, lane)) + double.CreateTruncating(TOps.GetElement(_compensation, lane));
+        double total = double.CreateTruncating(TOps.GetElement(_total, lane));
+
+        // An infinite total makes the compensation NaN (∞ − ∞); the total is then the answer.
+        return double.IsInfinity(total) ? total : total + double.CreateTruncating(TOps.GetElement(_compensation, lane));
     }
 
     /// <summary>The sum of all lanes.</summary>
