@@ -69,8 +69,9 @@ def row_values(p, q, counts, counts_q, t, s, base):
         out["klCounts"] = stats.entropy(counts, counts_q, base=base) if counts.sum() > 0 and counts_q.sum() > 0 else math.nan
         logq = np.log(q)
         out["klLogQ"] = special.rel_entr(p, q).sum()  # PyTorch agrees where p > 0 (checked below), gives NaN at p = 0, log q = -inf
-        pt, qt = softmax(t / TEMPERATURE), softmax(s / TEMPERATURE)
-        out["klLogits"] = special.rel_entr(pt, qt).sum()
+        # In the log domain: rel_entr(softmax(t/T), softmax(s/T)) underflows q to 0 (and returns +inf) for logits ±1e4.
+        pt = softmax(t / TEMPERATURE)
+        out["klLogits"] = np.where(pt > 0, pt * (log_softmax(t / TEMPERATURE) - log_softmax(s / TEMPERATURE)), 0.0).sum()
         js = distance.jensenshannon(counts, counts_q, base=base) if counts.sum() > 0 and counts_q.sum() > 0 else math.nan
         out["jsDistance"] = js
         out["js"] = js * js
@@ -86,7 +87,13 @@ def distillation(t, s, rows, n):
     tt = torch.from_numpy(t.reshape(rows, n))
     st = torch.from_numpy(s.reshape(rows, n)).clone().requires_grad_(True)
     T = TEMPERATURE
-    loss = F.kl_div(F.log_softmax(st / T, dim=-1), F.softmax(tt / T, dim=-1), reduction="batchmean") * T * T
+    logp, logq = F.log_softmax(tt / T, dim=-1), F.log_softmax(st / T, dim=-1)
+    p = logp.exp()
+    # F.kl_div(logq, p, reduction="batchmean") * T * T, except that 0 · (log 0 − log 0) is 0 here (PyTorch: NaN).
+    loss = torch.where(p > 0, p * (logp - logq), torch.zeros_like(p)).sum() / rows * T * T
+    reference = F.kl_div(logq, p, reduction="batchmean") * T * T
+    if torch.isfinite(reference):
+        assert abs(reference.item() - loss.item()) <= 1e-9 * (1 + abs(loss.item())), (reference.item(), loss.item())
     loss.backward()
     return loss.item(), st.grad.detach().numpy()
 
