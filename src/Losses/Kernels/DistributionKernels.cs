@@ -223,25 +223,51 @@ internal static class DistributionTerms<TOps, TV, T>
         }
     }
 
-    /// <summary>
-    /// The entropy of softmax(x) in one pass: per lane the running maximum m, S = Σ e^(x−m) and W = Σ e^(x−m)·(x−m).
-    /// Then H = log S − W/S, a sum of two non-negative terms (W ≤ 0), so there is no cancellation even for logits of
-    /// ±1e4 (the textbook logsumexp − E[x] loses everything there). When a lane's maximum rises by δ, S and W are
-    /// multiplied by e^−δ after W gains −δ·S, because every shifted logit x − m became (x − m) − δ.
-    /// </summary>
-    public struct EntropyOfLogits() : IReducer<TV>
+    /// <summary>The maxima of two rows at once (the shifts of the logit reducers); NaN need not survive, the next pass propagates it.</summary>
+    public struct MaxPair() : IReducer<TV>
     {
-        private TV _max = TOps.Create(MinValue);
+        public TV MaxA = TOps.Create(T.NegativeInfinity);
+        public TV MaxB = TOps.Create(T.NegativeInfinity);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV a, TV b)
+        {
+            MaxA = TOps.MaxFast(MaxA, a);
+            MaxB = TOps.MaxFast(MaxB, b);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV a, TV b, TV keep) => Step(a, b);
+
+        /// <summary>The larger of the lanes' maxima and MinValue (so that a fully masked row shifts by a finite amount).</summary>
+        public static T Reduce(TV max)
+        {
+            T result = MinValue;
+            for (int lane = 0; lane < TOps.Count; lane++)
+            {
+                T value = TOps.GetElement(max, lane);
+                result = value > result || T.IsNaN(value) ? value : result;
+            }
+            return result;
+        }
+    }
+
+    /// <summary>
+    /// The entropy of softmax(x) given m = max x: S = Σ e^(x−m) and W = Σ e^(x−m)·(x − m), then H = log S − W/S, a sum of
+    /// two non-negative terms (W ≤ 0), so there is no cancellation even for logits of ±1e4 (the textbook
+    /// logsumexp(x) − E[x] loses every digit there in float). m is found by a cheap max pass first: an online maximum
+    /// would rescale for most of the first vectors of every row (some lane nearly always rises), which measured 2–3×
+    /// slower on rows of 1000 classes, while the extra read of a row in cache costs little.
+    /// </summary>
+    public struct EntropyOfLogits(T max) : IReducer<TV>
+    {
+        private readonly TV _max = TOps.Create(max);
         private LaneSum<TOps, TV, T> _sum;
         private LaneSum<TOps, TV, T> _weighted;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Step(TV x, TV b)
         {
-            if (TOps.AnyGreaterThan(x, _max))
-            {
-                Rescale(x);
-            }
             TV shifted = TOps.Subtract(x, _max);
             TV e = VectorMath<TOps, TV, T>.Exp(shifted);
             _sum.Add(e);
@@ -251,54 +277,21 @@ internal static class DistributionTerms<TOps, TV, T>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void StepTail(TV x, TV b, TV keep) => Step(TOps.Select(keep, x, TOps.Create(T.NegativeInfinity)), b);
 
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private void Rescale(TV x)
-        {
-            TV newMax = TOps.MaxFast(_max, x);
-            TV delta = TOps.Subtract(_max, newMax);
-            TV factor = VectorMath<TOps, TV, T>.Exp(delta);
-            _weighted.Add(ZeroWhereZero(factor, TOps.Multiply(delta, _sum.Current)));
-            _weighted.Scale(factor);
-            _sum.Scale(factor);
-            _max = newMax;
-        }
-
-        /// <summary>H in nats: log S − W/S after combining the lanes in double; NaN for a NaN or +∞ logit or a fully masked row.</summary>
+        /// <summary>H in nats; NaN for a NaN or +∞ logit or a fully masked row (S = 0).</summary>
         public double Result()
         {
-            double max = double.NegativeInfinity;
-            for (int lane = 0; lane < TOps.Count; lane++)
-            {
-                double m = double.CreateTruncating(TOps.GetElement(_max, lane));
-                max = m > max || double.IsNaN(m) ? m : max;
-            }
-            double sum = 0;
-            double weighted = 0;
-            for (int lane = 0; lane < TOps.Count; lane++)
-            {
-                double laneSum = _sum.Lane(lane);
-                double laneWeighted = _weighted.Lane(lane);
-                if (laneSum == 0 && laneWeighted == 0)
-                {
-                    continue;
-                }
-                double shift = double.CreateTruncating(TOps.GetElement(_max, lane)) - max;
-                double factor = Math.Exp(shift);
-                sum += laneSum * factor;
-                weighted += (laneWeighted + shift * laneSum) * factor;
-            }
-            return Math.Log(sum) - weighted / sum;
+            double sum = double.CreateTruncating(_sum.Total());
+            return Math.Log(sum) - double.CreateTruncating(_weighted.Total()) / sum;
         }
     }
 
     /// <summary>
-    /// The cross-entropy H(p, softmax(x)) in one pass over (p, x): per lane the running maximum m, S = Σ e^(x−m),
-    /// A = Σ p·(x − m) and P = Σ p. Then H = P·log S − A, two non-negative terms. When m rises by δ, S is scaled by e^−δ
-    /// and A gains −δ·P.
+    /// The cross-entropy H(p, softmax(x)) given m = max x: S = Σ e^(x−m), A = Σ p·(x − m) and P = Σ p, then
+    /// H = P·log S − A, two non-negative terms.
     /// </summary>
-    public struct CrossOfLogits() : IReducer<TV>
+    public struct CrossOfLogits(T max) : IReducer<TV>
     {
-        private TV _max = TOps.Create(MinValue);
+        private readonly TV _max = TOps.Create(max);
         private LaneSum<TOps, TV, T> _sum;
         private LaneSum<TOps, TV, T> _weighted;
         private LaneSum<TOps, TV, T> _mass;
@@ -306,10 +299,6 @@ internal static class DistributionTerms<TOps, TV, T>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Step(TV p, TV x)
         {
-            if (TOps.AnyGreaterThan(x, _max))
-            {
-                Rescale(x);
-            }
             TV shifted = TOps.Subtract(x, _max);
             _sum.Add(VectorMath<TOps, TV, T>.Exp(shifted));
             _weighted.Add(Weighted(p, shifted));
@@ -320,171 +309,103 @@ internal static class DistributionTerms<TOps, TV, T>
         public void StepTail(TV p, TV x, TV keep) =>
             Step(TOps.Select(keep, p, Zero), TOps.Select(keep, x, TOps.Create(T.NegativeInfinity)));
 
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private void Rescale(TV x)
-        {
-            TV newMax = TOps.MaxFast(_max, x);
-            TV delta = TOps.Subtract(_max, newMax);
-            _weighted.Add(Weighted(_mass.Current, delta));
-            _sum.Scale(VectorMath<TOps, TV, T>.Exp(delta));
-            _max = newMax;
-        }
-
         /// <summary>H(p, softmax(x)) in nats.</summary>
-        public double Result()
-        {
-            double max = double.NegativeInfinity;
-            for (int lane = 0; lane < TOps.Count; lane++)
-            {
-                double m = double.CreateTruncating(TOps.GetElement(_max, lane));
-                max = m > max || double.IsNaN(m) ? m : max;
-            }
-            double sum = 0;
-            double weighted = 0;
-            double mass = 0;
-            for (int lane = 0; lane < TOps.Count; lane++)
-            {
-                double shift = double.CreateTruncating(TOps.GetElement(_max, lane)) - max;
-                double laneSum = _sum.Lane(lane);
-                double laneMass = _mass.Lane(lane);
-                if (laneSum != 0 || double.IsNaN(laneSum))
-                {
-                    sum += laneSum * Math.Exp(shift);
-                }
-                weighted += _weighted.Lane(lane) + (laneMass == 0 ? 0 : shift * laneMass);
-                mass += laneMass;
-            }
-            return mass * Math.Log(sum) - weighted;
-        }
+        public double Result() =>
+            double.CreateTruncating(_mass.Total()) * Math.Log(double.CreateTruncating(_sum.Total())) - double.CreateTruncating(_weighted.Total());
     }
 
     /// <summary>
-    /// KL(softmax(t/T) ‖ softmax(s/T)) in one pass over (t, s): per lane the teacher's running maximum mt, St = Σ e^(t′−mt),
-    /// the student's ms, Ss = Σ e^(s′−ms), and W = Σ e^(t′−mt)·((t′ − mt) − (s′ − ms)) with t′ = t/T, s′ = s/T.
-    /// Then KL = W/St − log St + log Ss. Working with logits relative to their maxima keeps the result accurate for
-    /// logits of ±1e4. A rise δt of mt scales St and W by e^−δt after W gains −δt·St; a rise δs of ms scales Ss by
-    /// e^−δs and adds δs·St to W.
+    /// KL(softmax(t/T) ‖ softmax(s/T)) given the row maxima mt of t/T and ms of s/T: St = Σ e^(t′−mt), Ss = Σ e^(s′−ms)
+    /// and W = Σ e^(t′−mt)·((t′ − mt) − (s′ − ms)) with t′ = t/T, s′ = s/T; then KL = W/St − log St + log Ss. Working
+    /// with logits relative to their maxima keeps the result accurate for logits of ±1e4. <see cref="Emit"/> gives the
+    /// student numerators e^(s′−ms) of the last step, which the distillation stores for its gradient pass.
     /// </summary>
-    public struct RelativeEntropyOfLogits(T inverseTemperature) : IReducer<TV>
+    public struct RelativeEntropyOfLogits(T inverseTemperature, T teacherMax, T studentMax) : IReducer<TV>
     {
         private readonly TV _inverseTemperature = TOps.Create(inverseTemperature);
-        private TV _teacherMax = TOps.Create(MinValue);
-        private TV _studentMax = TOps.Create(MinValue);
+        private readonly TV _teacherShift = TOps.Create(-teacherMax);
+        private readonly TV _studentShift = TOps.Create(-studentMax);
         private LaneSum<TOps, TV, T> _teacherSum;
         private LaneSum<TOps, TV, T> _studentSum;
         private LaneSum<TOps, TV, T> _weighted;
+        public TV Emit;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Step(TV teacher, TV student)
         {
-            TV t = TOps.Multiply(teacher, _inverseTemperature);
-            TV s = TOps.Multiply(student, _inverseTemperature);
-            if (TOps.AnyGreaterThan(t, _teacherMax))
-            {
-                RescaleTeacher(t);
-            }
-            if (TOps.AnyGreaterThan(s, _studentMax))
-            {
-                RescaleStudent(s);
-            }
-            TV tShifted = TOps.Subtract(t, _teacherMax);
-            TV sShifted = TOps.Subtract(s, _studentMax);
-            TV e = VectorMath<TOps, TV, T>.Exp(tShifted);
+            TV t = TOps.MultiplyAdd(teacher, _inverseTemperature, _teacherShift);
+            TV s = TOps.MultiplyAdd(student, _inverseTemperature, _studentShift);
+            TV e = VectorMath<TOps, TV, T>.Exp(t);
+            Emit = VectorMath<TOps, TV, T>.Exp(s);
             _teacherSum.Add(e);
-            _studentSum.Add(VectorMath<TOps, TV, T>.Exp(sShifted));
-            _weighted.Add(Weighted(e, TOps.Subtract(tShifted, sShifted)));
+            _studentSum.Add(Emit);
+            _weighted.Add(Weighted(e, TOps.Subtract(t, s)));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void StepTail(TV teacher, TV student, TV keep)
         {
-            TV masked = TOps.Create(T.NegativeInfinity);
-            Step(TOps.Select(keep, teacher, masked), TOps.Select(keep, student, masked));
+            // Masked lanes are already counted: their teacher weight is made 0 and their student term dropped, while
+            // Emit keeps the true numerators so that a full-vector store rewrites the same values.
+            TV t = TOps.MultiplyAdd(teacher, _inverseTemperature, _teacherShift);
+            TV s = TOps.MultiplyAdd(student, _inverseTemperature, _studentShift);
+            TV e = TOps.Select(keep, VectorMath<TOps, TV, T>.Exp(t), Zero);
+            Emit = VectorMath<TOps, TV, T>.Exp(s);
+            _teacherSum.Add(e);
+            _studentSum.Add(TOps.Select(keep, Emit, Zero));
+            _weighted.Add(Weighted(e, TOps.Subtract(t, s)));
         }
 
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private void RescaleTeacher(TV t)
+        /// <summary>St, Ss and KL in nats.</summary>
+        public (double TeacherSum, double StudentSum, double Divergence) Result()
         {
-            TV newMax = TOps.MaxFast(_teacherMax, t);
-            TV delta = TOps.Subtract(_teacherMax, newMax);
-            TV factor = VectorMath<TOps, TV, T>.Exp(delta);
-            _weighted.Add(ZeroWhereZero(factor, TOps.Multiply(delta, _teacherSum.Current)));
-            _weighted.Scale(factor);
-            _teacherSum.Scale(factor);
-            _teacherMax = newMax;
-        }
-
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private void RescaleStudent(TV s)
-        {
-            TV newMax = TOps.MaxFast(_studentMax, s);
-            TV delta = TOps.Subtract(_studentMax, newMax);
-            _weighted.Add(TOps.Subtract(Zero, Weighted(_teacherSum.Current, delta)));
-            _studentSum.Scale(VectorMath<TOps, TV, T>.Exp(delta));
-            _studentMax = newMax;
-        }
-
-        /// <summary>The row's maxima (the shifts of the gradient pass), sums, and KL in nats.</summary>
-        public (T TeacherMax, double TeacherSum, T StudentMax, double StudentSum, double Divergence) Result()
-        {
-            T teacherMax = MinValue;
-            T studentMax = MinValue;
-            for (int lane = 0; lane < TOps.Count; lane++)
-            {
-                T mt = TOps.GetElement(_teacherMax, lane);
-                T ms = TOps.GetElement(_studentMax, lane);
-                teacherMax = mt > teacherMax || T.IsNaN(mt) ? mt : teacherMax;
-                studentMax = ms > studentMax || T.IsNaN(ms) ? ms : studentMax;
-            }
-            double teacherSum = 0;
-            double studentSum = 0;
-            double weighted = 0;
-            bool infinite = false;
-            for (int lane = 0; lane < TOps.Count; lane++)
-            {
-                double laneTeacher = _teacherSum.Lane(lane);
-                double laneStudent = _studentSum.Lane(lane);
-                double tShift = double.CreateTruncating(TOps.GetElement(_teacherMax, lane)) - double.CreateTruncating(teacherMax);
-                double sShift = double.CreateTruncating(TOps.GetElement(_studentMax, lane)) - double.CreateTruncating(studentMax);
-                if (laneStudent != 0 || double.IsNaN(laneStudent))
-                {
-                    studentSum += laneStudent * Math.Exp(sShift);
-                }
-                if (laneTeacher == 0 && _weighted.Lane(lane) == 0)
-                {
-                    continue;
-                }
-
-                // Teacher mass in a lane where every student logit is −∞: p > 0 where q = 0.
-                infinite |= laneStudent == 0 && laneTeacher > 0;
-                double factor = Math.Exp(tShift);
-                teacherSum += laneTeacher * factor;
-                weighted += (_weighted.Lane(lane) + laneTeacher * (tShift - sShift)) * factor;
-            }
-            double divergence = weighted / teacherSum - Math.Log(teacherSum) + Math.Log(studentSum);
-            if (infinite && !double.IsNaN(divergence))
-            {
-                divergence = double.PositiveInfinity;
-            }
-            return (teacherMax, teacherSum, studentMax, studentSum, divergence);
+            double teacherSum = double.CreateTruncating(_teacherSum.Total());
+            double studentSum = double.CreateTruncating(_studentSum.Total());
+            double weighted = double.CreateTruncating(_weighted.Total());
+            return (teacherSum, studentSum, weighted / teacherSum - Math.Log(teacherSum) + Math.Log(studentSum));
         }
     }
 
-    /// <summary>The distillation gradient: cq · e^(s/T − ms) − cp · e^(t/T − mt) = scale · (q − p).</summary>
-    public readonly struct DistillationGradient(T inverseTemperature, T teacherMax, T teacherScale, T studentMax, T studentScale) : IBinaryOp<TV>
+    /// <summary>The distillation gradient from the stored student numerators: cq · e^(s′−ms) − cp · e^(t/T − mt) = scale · (q − p).</summary>
+    public readonly struct DistillationGradient(T inverseTemperature, T teacherMax, T teacherScale, T studentScale) : IBinaryOp<TV>
     {
         private readonly TV _inverseTemperature = TOps.Create(inverseTemperature);
-        private readonly TV _teacherMax = TOps.Create(teacherMax);
+        private readonly TV _teacherShift = TOps.Create(-teacherMax);
         private readonly TV _teacherScale = TOps.Create(teacherScale);
-        private readonly TV _studentMax = TOps.Create(studentMax);
         private readonly TV _studentScale = TOps.Create(studentScale);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public TV Invoke(TV teacher, TV student)
+        public TV Invoke(TV teacher, TV studentNumerator)
         {
-            TV p = VectorMath<TOps, TV, T>.Exp(TOps.MultiplyAdd(teacher, _inverseTemperature, TOps.Subtract(Zero, _teacherMax)));
-            TV q = VectorMath<TOps, TV, T>.Exp(TOps.MultiplyAdd(student, _inverseTemperature, TOps.Subtract(Zero, _studentMax)));
-            return TOps.Subtract(TOps.Multiply(q, _studentScale), TOps.Multiply(p, _teacherScale));
+            TV p = VectorMath<TOps, TV, T>.Exp(TOps.MultiplyAdd(teacher, _inverseTemperature, _teacherShift));
+            return TOps.Subtract(TOps.Multiply(studentNumerator, _studentScale), TOps.Multiply(p, _teacherScale));
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Rows{TOps, TV, T}.Reduce"/> that also stores the reducer's <see cref="RelativeEntropyOfLogits.Emit"/> of every
+    /// step to <paramref name="destination"/>. The last vector is loaded before anything is stored, so destination may be
+    /// <paramref name="b"/> itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ReduceAndStore(ref readonly T a, ref readonly T b, ref T destination, int length, ref RelativeEntropyOfLogits reducer)
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint n = (nuint)length;
+        nuint start = n - count;
+        TV lastA = TOps.Load(in a, start);
+        TV lastB = TOps.Load(in b, start);
+        nuint i = 0;
+        for (; i + count <= n; i += count)
+        {
+            reducer.Step(TOps.Load(in a, i), TOps.Load(in b, i));
+            TOps.Store(reducer.Emit, ref destination, i);
+        }
+        if (i < n)
+        {
+            TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(i - start)));
+            reducer.StepTail(lastA, lastB, keep);
+            TOps.Store(reducer.Emit, ref destination, start);
         }
     }
 
@@ -660,7 +581,7 @@ internal static class DistributionKernels
         }
     }
 
-    /// <summary>A: logits. H(softmax(x)) · Scale per row, one pass.</summary>
+    /// <summary>A: logits. H(softmax(x)) · Scale per row: a max pass, then one fused pass (one exp per element).</summary>
     public readonly struct EntropyOfLogits<T> : IRowKernel<T, DistributionArgs<T>>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -672,14 +593,14 @@ internal static class DistributionKernels
             for (int row = 0; row < args.Rows; row++)
             {
                 ref readonly T x = ref Row(args.A, row, n);
-                var reducer = new DistributionTerms<TOps, TV, T>.EntropyOfLogits();
+                var reducer = new DistributionTerms<TOps, TV, T>.EntropyOfLogits(Max<TOps, TV, T>(in x, in x, n).A);
                 Rows<TOps, TV, T>.Reduce(in x, in x, n, ref reducer);
                 Store(ref args, row, reducer.Result() * double.CreateTruncating(args.Scale));
             }
         }
     }
 
-    /// <summary>A: p, B: logits of q. H(p, softmax(x)) · Scale per row, one pass.</summary>
+    /// <summary>A: p, B: logits of q. H(p, softmax(x)) · Scale per row: a max pass, then one fused pass.</summary>
     public readonly struct CrossOfLogits<T> : IRowKernel<T, DistributionArgs<T>>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -690,16 +611,18 @@ internal static class DistributionKernels
             int n = args.ClassCount;
             for (int row = 0; row < args.Rows; row++)
             {
-                var reducer = new DistributionTerms<TOps, TV, T>.CrossOfLogits();
-                Rows<TOps, TV, T>.Reduce(in Row(args.A, row, n), in Row(args.B, row, n), n, ref reducer);
+                ref readonly T x = ref Row(args.B, row, n);
+                var reducer = new DistributionTerms<TOps, TV, T>.CrossOfLogits(Max<TOps, TV, T>(in x, in x, n).A);
+                Rows<TOps, TV, T>.Reduce(in Row(args.A, row, n), in x, n, ref reducer);
                 Store(ref args, row, reducer.Result() * double.CreateTruncating(args.Scale));
             }
         }
     }
 
     /// <summary>
-    /// A: teacher logits, B: student logits. KL(softmax(t/T) ‖ softmax(s/T)) · Scale per row (one pass), then, when a
-    /// gradient is wanted, GradientScale · (q − p) into it (a second pass).
+    /// A: teacher logits, B: student logits. KL(softmax(t/T) ‖ softmax(s/T)) · Scale per row: a max pass over both rows,
+    /// one fused pass (two exps per element) that also stores the student numerators into the gradient when one is
+    /// wanted, and then a gradient pass (one exp per element) that turns them into GradientScale · (q − p).
     /// </summary>
     public readonly struct RelativeEntropyOfLogits<T> : IRowKernel<T, DistributionArgs<T>>
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -711,23 +634,48 @@ internal static class DistributionKernels
             int n = args.ClassCount;
             bool gradient = !args.Gradient.IsEmpty;
             ref T g = ref MemoryMarshal.GetReference(args.Gradient);
+            T inverseTemperature = args.InverseTemperature;
             for (int row = 0; row < args.Rows; row++)
             {
                 ref readonly T t = ref Row(args.A, row, n);
                 ref readonly T s = ref Row(args.B, row, n);
-                var reducer = new DistributionTerms<TOps, TV, T>.RelativeEntropyOfLogits(args.InverseTemperature);
-                Rows<TOps, TV, T>.Reduce(in t, in s, n, ref reducer);
-                var (teacherMax, teacherSum, studentMax, studentSum, divergence) = reducer.Result();
+                var (teacherMax, studentMax) = Max<TOps, TV, T>(in t, in s, n);
+
+                // max(x/T) = max(x)/T: rounding is monotonic.
+                teacherMax *= inverseTemperature;
+                studentMax *= inverseTemperature;
+                var reducer = new DistributionTerms<TOps, TV, T>.RelativeEntropyOfLogits(inverseTemperature, teacherMax, studentMax);
+                ref T gr = ref Unsafe.Add(ref g, (nint)row * n);
+                if (gradient)
+                {
+                    DistributionTerms<TOps, TV, T>.ReduceAndStore(in t, in s, ref gr, n, ref reducer);
+                }
+                else
+                {
+                    Rows<TOps, TV, T>.Reduce(in t, in s, n, ref reducer);
+                }
+                var (teacherSum, studentSum, divergence) = reducer.Result();
                 Store(ref args, row, divergence * double.CreateTruncating(args.Scale));
                 if (gradient)
                 {
                     double scale = double.CreateTruncating(args.GradientScale);
                     var op = new DistributionTerms<TOps, TV, T>.DistillationGradient(
-                        args.InverseTemperature, teacherMax, T.CreateTruncating(scale / teacherSum), studentMax, T.CreateTruncating(scale / studentSum));
-                    Rows<TOps, TV, T>.Map(in t, in s, ref Unsafe.Add(ref g, (nint)row * n), n, op);
+                        inverseTemperature, teacherMax, T.CreateTruncating(scale / teacherSum), T.CreateTruncating(scale / studentSum));
+                    Rows<TOps, TV, T>.Map(in t, in gr, ref gr, n, op);
                 }
             }
         }
+    }
+
+    /// <summary>The maxima of one or two rows (each at least MinValue), one pass.</summary>
+    private static (T A, T B) Max<TOps, TV, T>(ref readonly T a, ref readonly T b, int n)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var reducer = new DistributionTerms<TOps, TV, T>.MaxPair();
+        Rows<TOps, TV, T>.Reduce(in a, in b, n, ref reducer);
+        return (DistributionTerms<TOps, TV, T>.MaxPair.Reduce(reducer.MaxA), DistributionTerms<TOps, TV, T>.MaxPair.Reduce(reducer.MaxB));
     }
 
     /// <summary>A: p, B: q (or logits of q when LogTarget). The binary cross-entropy per element into Destination (if any), Σ into Total.</summary>
