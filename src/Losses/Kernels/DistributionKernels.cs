@@ -243,11 +243,11 @@ internal static class DistributionTerms<TOps, TV, T>
         /// <summary>The larger of the lanes' maxima and MinValue (so that a fully masked row shifts by a finite amount).</summary>
         public static T Reduce(TV max)
         {
-            Span<T> lanes = stackalloc T[TOps.Count];
-            TOps.Store(max, ref lanes[0], 0);
+            ref T lanes = ref Unsafe.As<TV, T>(ref max);
             T result = MinValue;
-            foreach (T value in lanes)
+            for (int lane = 0; lane < TOps.Count; lane++)
             {
+                T value = Unsafe.Add(ref lanes, lane);
                 result = value > result || T.IsNaN(value) ? value : result;
             }
             return result;
@@ -276,8 +276,15 @@ internal static class DistributionTerms<TOps, TV, T>
             _weighted.Add(Weighted(e, shifted));
         }
 
+        /// <summary>Masks the results rather than the inputs: exp(−∞) goes through an underflowing (subnormal) product, which is slow.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void StepTail(TV x, TV b, TV keep) => Step(TOps.Select(keep, x, TOps.Create(T.NegativeInfinity)), b);
+        public void StepTail(TV x, TV b, TV keep)
+        {
+            TV shifted = TOps.Subtract(x, _max);
+            TV e = TOps.Select(keep, VectorMath<TOps, TV, T>.Exp(shifted), Zero);
+            _sum.Add(e);
+            _weighted.Add(Weighted(e, shifted));
+        }
 
         /// <summary>H in nats; NaN for a NaN or +∞ logit or a fully masked row (S = 0).</summary>
         public double Result()
@@ -308,8 +315,14 @@ internal static class DistributionTerms<TOps, TV, T>
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void StepTail(TV p, TV x, TV keep) =>
-            Step(TOps.Select(keep, p, Zero), TOps.Select(keep, x, TOps.Create(T.NegativeInfinity)));
+        public void StepTail(TV p, TV x, TV keep)
+        {
+            TV shifted = TOps.Subtract(x, _max);
+            TV weight = TOps.Select(keep, p, Zero);
+            _sum.Add(TOps.Select(keep, VectorMath<TOps, TV, T>.Exp(shifted), Zero));
+            _weighted.Add(Weighted(weight, shifted));
+            _mass.Add(weight);
+        }
 
         /// <summary>H(p, softmax(x)) in nats.</summary>
         public double Result() =>
