@@ -135,7 +135,7 @@ public static class Entropy
 
     /// <summary>
     /// H(softmax(x)) = log S − Σᵢ e^(xᵢ−m)(xᵢ − m)/S with m = max x and S = Σ e^(x−m): the entropy of the distribution
-    /// given by one row of logits, in one fused pass (online maximum, rescaled sums), without writing probabilities.
+    /// given by one row of logits: a max pass, then one fused pass (one exp per element), without writing probabilities.
     /// </summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="logits">The row of logits; −∞ masks a class.</param>
@@ -156,7 +156,7 @@ public static class Entropy
         return Measure.Single<T, DistributionKernels.EntropyOfLogits<T>>(ref args);
     }
 
-    /// <summary>H(softmax(x)) of each row of a row-major batch of logits, one fused pass per row.</summary>
+    /// <summary>H(softmax(x)) of each row of a row-major batch of logits (a max pass and one fused pass per row).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="logits">rows × classCount logits.</param>
     /// <param name="destination">At least rows long; may be <paramref name="logits"/> itself.</param>

@@ -227,7 +227,10 @@ public static class KLDivergence
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/>, <paramref name="temperature"/> or
     /// <paramref name="reduction"/> (<see cref="Reduction.None"/>) is invalid.</exception>
     /// <remarks>Equals PyTorch's <c>F.kl_div(F.log_softmax(s/T), F.softmax(t/T), reduction="batchmean") * T*T</c> and its
-    /// autograd gradient. Cost: one fused pass (two exps per element) for the loss, one more pass (two exps) for the gradient.</remarks>
+    /// autograd gradient (except that a class masked with −∞ in both rows contributes 0 here and NaN in PyTorch). Cost per row:
+    /// a max pass over both rows, one fused pass (two exps per element) that also stores the softmax numerators, and a pass
+    /// without exps that writes the gradient; the teacher numerators go to a scratch row from <c>ArrayPool&lt;T&gt;.Shared</c>
+    /// (no allocation once warm).</remarks>
     /// <example>
     /// <code>
     /// float loss = KLDivergence.Distillation(teacherLogits, studentLogits, gradient, classCount: 1000,
