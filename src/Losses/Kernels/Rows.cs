@@ -106,6 +106,16 @@ internal struct LaneSum<TOps, TV, T>
         _low = TOps.Multiply(_low, factor);
     }
 
+    /// <summary>
+    /// The running per-lane sum as one vector (total + block + compensation), for corrections that need the value
+    /// mid-stream, e.g. when an online maximum moves and a term proportional to the sum must be added.
+    /// </summary>
+    public readonly TV Current
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TOps.Add(TOps.Add(_high, _low), _block);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Flush()
     {
@@ -114,10 +124,14 @@ internal struct LaneSum<TOps, TV, T>
         TV b = TOps.Subtract(s, _high);
         TV e = TOps.Add(TOps.Subtract(_high, TOps.Subtract(s, b)), TOps.Subtract(_block, b));
 
-        // Renormalise so that low stays below half an ulp of high and never accumulates error of its own.
+        // Renormalise so that low stays below half an ulp of high and never accumulates error of its own. Where s is
+        // infinite the error terms are ∞ − ∞ = NaN: keep s and a zero low part there, so that sums with an infinite
+        // term are infinite, not NaN.
         TV t = TOps.Add(_low, e);
-        _high = TOps.Add(s, t);
-        _low = TOps.Subtract(t, TOps.Subtract(_high, s));
+        TV finite = TOps.LessThan(TOps.Abs(s), TOps.Create(T.PositiveInfinity));
+        TV high = TOps.Add(s, t);
+        _low = TOps.Select(finite, TOps.Subtract(t, TOps.Subtract(high, s)), default);
+        _high = TOps.Select(finite, high, s);
         _block = default;
         _steps = 0;
     }
