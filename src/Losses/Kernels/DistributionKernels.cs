@@ -76,53 +76,34 @@ internal static class DistributionTerms<TOps, TV, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV ZeroWhereZero(TV condition, TV value) => TOps.Select(TOps.Equal(condition, Zero), Zero, value);
 
-    /// <summary>Σ p log p with p = scale · a (SciPy's −entr summed).</summary>
-    public struct XLogX(T scale) : IReducer<TV>
+    /// <summary>p log p with p = scale · a (SciPy's −entr); the second input is ignored.</summary>
+    public readonly struct XLogX(T scale) : IBinaryOp<TV>
     {
         private readonly TV _scale = TOps.Create(scale);
-        public LaneSum<TOps, TV, T> Sum;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Step(TV a, TV b) => Sum.Add(Term(a));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void StepTail(TV a, TV b, TV keep) => Sum.Add(TOps.Select(keep, Term(a), Zero));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private readonly TV Term(TV a)
+        public TV Invoke(TV a, TV b)
         {
             TV p = TOps.Multiply(a, _scale);
             return Weighted(p, VectorMath<TOps, TV, T>.Log(p));
         }
     }
 
-    /// <summary>Σ p log q (the negative cross-entropy).</summary>
-    public struct XLogY : IReducer<TV>
+    /// <summary>p log q (the negative cross-entropy's terms).</summary>
+    public readonly struct XLogY : IBinaryOp<TV>
     {
-        public LaneSum<TOps, TV, T> Sum;
-
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Step(TV p, TV q) => Sum.Add(Weighted(p, VectorMath<TOps, TV, T>.Log(q)));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void StepTail(TV p, TV q, TV keep) => Sum.Add(TOps.Select(keep, Weighted(p, VectorMath<TOps, TV, T>.Log(q)), Zero));
+        public TV Invoke(TV p, TV q) => Weighted(p, VectorMath<TOps, TV, T>.Log(q));
     }
 
-    /// <summary>Σ p (log p − log q) with p = scaleP · a, q = scaleQ · b (SciPy's rel_entr summed).</summary>
-    public struct RelativeEntropy(T scaleP, T scaleQ) : IReducer<TV>
+    /// <summary>p (log p − log q) with p = scaleP · a, q = scaleQ · b (SciPy's rel_entr).</summary>
+    public readonly struct RelativeEntropy(T scaleP, T scaleQ) : IBinaryOp<TV>
     {
         private readonly TV _scaleP = TOps.Create(scaleP);
         private readonly TV _scaleQ = TOps.Create(scaleQ);
-        public LaneSum<TOps, TV, T> Sum;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Step(TV a, TV b) => Sum.Add(Term(a, b));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void StepTail(TV a, TV b, TV keep) => Sum.Add(TOps.Select(keep, Term(a, b), Zero));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private readonly TV Term(TV a, TV b)
+        public TV Invoke(TV a, TV b)
         {
             TV p = TOps.Multiply(a, _scaleP);
             TV q = TOps.Multiply(b, _scaleQ);
@@ -130,20 +111,13 @@ internal static class DistributionTerms<TOps, TV, T>
         }
     }
 
-    /// <summary>Σ p (log p − log q) from (p or log p, log q): PyTorch's kl_div pointwise terms, with 0 · log 0 = 0.</summary>
-    public struct LogRelativeEntropy(bool logTarget) : IReducer<TV>
+    /// <summary>p (log p − log q) from (p or log p, log q): PyTorch's kl_div pointwise terms, with 0 · log 0 = 0.</summary>
+    public readonly struct LogRelativeEntropy(bool logTarget) : IBinaryOp<TV>
     {
         private readonly bool _logTarget = logTarget;
-        public LaneSum<TOps, TV, T> Sum;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Step(TV a, TV logQ) => Sum.Add(Term(a, logQ));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void StepTail(TV a, TV logQ, TV keep) => Sum.Add(TOps.Select(keep, Term(a, logQ), Zero));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private readonly TV Term(TV a, TV logQ)
+        public TV Invoke(TV a, TV logQ)
         {
             TV p = _logTarget ? VectorMath<TOps, TV, T>.Exp(a) : a;
             TV logP = _logTarget ? a : VectorMath<TOps, TV, T>.Log(a);
@@ -151,21 +125,14 @@ internal static class DistributionTerms<TOps, TV, T>
         }
     }
 
-    /// <summary>Σ [p (log p − log m) + q (log q − log m)] with m = (p + q)/2, p = scaleP · a, q = scaleQ · b (twice the JS divergence).</summary>
-    public struct JensenShannon(T scaleP, T scaleQ) : IReducer<TV>
+    /// <summary>p (log p − log m) + q (log q − log m) with m = (p + q)/2, p = scaleP · a, q = scaleQ · b (twice the JS divergence's terms).</summary>
+    public readonly struct JensenShannon(T scaleP, T scaleQ) : IBinaryOp<TV>
     {
         private readonly TV _scaleP = TOps.Create(scaleP);
         private readonly TV _scaleQ = TOps.Create(scaleQ);
-        public LaneSum<TOps, TV, T> Sum;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Step(TV a, TV b) => Sum.Add(Term(a, b));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void StepTail(TV a, TV b, TV keep) => Sum.Add(TOps.Select(keep, Term(a, b), Zero));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private readonly TV Term(TV a, TV b)
+        public TV Invoke(TV a, TV b)
         {
             TV p = TOps.Multiply(a, _scaleP);
             TV q = TOps.Multiply(b, _scaleQ);
@@ -454,20 +421,6 @@ internal static class DistributionTerms<TOps, TV, T>
         }
     }
 
-    /// <summary>Σ op(a, b) without drift (an elementwise op turned into a reducer).</summary>
-    public struct SumOf<TOp>(TOp op) : IReducer<TV>
-        where TOp : struct, IBinaryOp<TV>
-    {
-        private readonly TOp _op = op;
-        public LaneSum<TOps, TV, T> Sum;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Step(TV a, TV b) => Sum.Add(_op.Invoke(a, b));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void StepTail(TV a, TV b, TV keep) => Sum.Add(TOps.Select(keep, _op.Invoke(a, b), Zero));
-    }
-
     /// <summary>e^x (perplexity from entropy).</summary>
     public readonly struct Exp : IUnaryOp<TV>
     {
@@ -509,9 +462,8 @@ internal static class DistributionKernels
             {
                 ref readonly T p = ref Row(args.A, row, n);
                 T scale = args.Normalize ? T.One / Rows<TOps, TV, T>.Sum(in p, n) : T.One;
-                var reducer = new DistributionTerms<TOps, TV, T>.XLogX(scale);
-                Rows<TOps, TV, T>.Reduce(in p, in p, n, ref reducer);
-                Store(ref args, row, -double.CreateTruncating(reducer.Sum.Total()) * double.CreateTruncating(args.Scale));
+                T sum = Rows<TOps, TV, T>.SumOf(in p, in p, n, new DistributionTerms<TOps, TV, T>.XLogX(scale));
+                Store(ref args, row, -double.CreateTruncating(sum) * double.CreateTruncating(args.Scale));
             }
         }
     }
@@ -527,9 +479,8 @@ internal static class DistributionKernels
             int n = args.ClassCount;
             for (int row = 0; row < args.Rows; row++)
             {
-                var reducer = new DistributionTerms<TOps, TV, T>.XLogY();
-                Rows<TOps, TV, T>.Reduce(in Row(args.A, row, n), in Row(args.B, row, n), n, ref reducer);
-                Store(ref args, row, -double.CreateTruncating(reducer.Sum.Total()) * double.CreateTruncating(args.Scale));
+                T sum = Rows<TOps, TV, T>.SumOf(in Row(args.A, row, n), in Row(args.B, row, n), n, new DistributionTerms<TOps, TV, T>.XLogY());
+                Store(ref args, row, -double.CreateTruncating(sum) * double.CreateTruncating(args.Scale));
             }
         }
     }
@@ -548,9 +499,8 @@ internal static class DistributionKernels
                 ref readonly T p = ref Row(args.A, row, n);
                 ref readonly T q = ref Row(args.B, row, n);
                 (T scaleP, T scaleQ) = args.Normalize ? InverseSums<TOps, TV, T>(in p, in q, n) : (T.One, T.One);
-                var reducer = new DistributionTerms<TOps, TV, T>.RelativeEntropy(scaleP, scaleQ);
-                Rows<TOps, TV, T>.Reduce(in p, in q, n, ref reducer);
-                Store(ref args, row, double.CreateTruncating(reducer.Sum.Total()) * double.CreateTruncating(args.Scale));
+                T sum = Rows<TOps, TV, T>.SumOf(in p, in q, n, new DistributionTerms<TOps, TV, T>.RelativeEntropy(scaleP, scaleQ));
+                Store(ref args, row, double.CreateTruncating(sum) * double.CreateTruncating(args.Scale));
             }
         }
     }
@@ -566,9 +516,8 @@ internal static class DistributionKernels
             int n = args.ClassCount;
             for (int row = 0; row < args.Rows; row++)
             {
-                var reducer = new DistributionTerms<TOps, TV, T>.LogRelativeEntropy(args.LogTarget);
-                Rows<TOps, TV, T>.Reduce(in Row(args.A, row, n), in Row(args.B, row, n), n, ref reducer);
-                Store(ref args, row, double.CreateTruncating(reducer.Sum.Total()) * double.CreateTruncating(args.Scale));
+                T sum = Rows<TOps, TV, T>.SumOf(in Row(args.A, row, n), in Row(args.B, row, n), n, new DistributionTerms<TOps, TV, T>.LogRelativeEntropy(args.LogTarget));
+                Store(ref args, row, double.CreateTruncating(sum) * double.CreateTruncating(args.Scale));
             }
         }
     }
@@ -587,9 +536,8 @@ internal static class DistributionKernels
                 ref readonly T p = ref Row(args.A, row, n);
                 ref readonly T q = ref Row(args.B, row, n);
                 (T scaleP, T scaleQ) = InverseSums<TOps, TV, T>(in p, in q, n);
-                var reducer = new DistributionTerms<TOps, TV, T>.JensenShannon(scaleP, scaleQ);
-                Rows<TOps, TV, T>.Reduce(in p, in q, n, ref reducer);
-                double divergence = Math.Max(0.5 * double.CreateTruncating(reducer.Sum.Total()), 0);
+                T sum = Rows<TOps, TV, T>.SumOf(in p, in q, n, new DistributionTerms<TOps, TV, T>.JensenShannon(scaleP, scaleQ));
+                double divergence = Math.Max(0.5 * double.CreateTruncating(sum), 0);
                 divergence *= double.CreateTruncating(args.Scale);
                 Store(ref args, row, args.SquareRoot ? Math.Sqrt(divergence) : divergence);
             }
@@ -729,9 +677,7 @@ internal static class DistributionKernels
         {
             if (destination.IsEmpty)
             {
-                var reducer = new DistributionTerms<TOps, TV, T>.SumOf<TOp>(op);
-                Rows<TOps, TV, T>.Reduce(in p, in q, n, ref reducer);
-                return double.CreateTruncating(reducer.Sum.Total());
+                return double.CreateTruncating(Rows<TOps, TV, T>.SumOf(in p, in q, n, op));
             }
             ref T d = ref MemoryMarshal.GetReference(destination);
             Rows<TOps, TV, T>.Map(in p, in q, ref d, n, op);

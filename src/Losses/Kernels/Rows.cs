@@ -273,6 +273,29 @@ internal static class Rows<TOps, TV, T>
         return reducer.Result();
     }
 
+    /// <summary>Σ op(aᵢ, bᵢ), without drift: any elementwise term turned into a sum (the last vector masked).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static T SumOf<TOp>(ref readonly T a, ref readonly T b, int length, TOp op)
+        where TOp : struct, IBinaryOp<TV>
+    {
+        var reducer = new TermSum<TOp>(op);
+        Reduce(in a, in b, length, ref reducer);
+        return reducer.Sum.Total();
+    }
+
+    private struct TermSum<TOp>(TOp op) : IReducer<TV>
+        where TOp : struct, IBinaryOp<TV>
+    {
+        private readonly TOp _op = op;
+        public LaneSum<TOps, TV, T> Sum;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV a, TV b) => Sum.Add(_op.Invoke(a, b));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV a, TV b, TV keep) => Sum.Add(TOps.Select(keep, _op.Invoke(a, b), default));
+    }
+
     /// <summary>Σ xᵢ, without drift (see <see cref="LaneSum{TOps, TV, T}"/>).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static T Sum(ref readonly T x, int length)
