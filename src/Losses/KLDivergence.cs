@@ -185,7 +185,7 @@ public static class KLDivergence
     {
         var args = Measure.Two(teacherLogits, studentLogits, Math.E, nameof(teacherLogits), nameof(studentLogits), "logBase");
         args.InverseTemperature = T.CreateTruncating(1 / DistributionGuard.Temperature(temperature));
-        return Measure.Single<T, DistributionKernels.RelativeEntropyOfLogits<T>>(ref args);
+        return Measure.RunKernel<T, DistributionKernels.RelativeEntropyOfLogits<T>>(ref args);
     }
 
     /// <summary>KL(softmax(t/T) ‖ softmax(s/T)) of each row pair of two row-major batches of logits.</summary>
@@ -203,7 +203,7 @@ public static class KLDivergence
     {
         var args = Measure.Many(teacherLogits, studentLogits, destination, classCount, Math.E, nameof(teacherLogits), nameof(studentLogits), "logBase");
         args.InverseTemperature = T.CreateTruncating(1 / DistributionGuard.Temperature(temperature));
-        Measure.Batch<T, DistributionKernels.RelativeEntropyOfLogits<T>>(ref args);
+        Measure.RunKernel<T, DistributionKernels.RelativeEntropyOfLogits<T>>(ref args);
     }
 
     /// <summary>
@@ -270,7 +270,7 @@ public static class KLDivergence
             InverseTemperature = T.CreateTruncating(1 / t),
             GradientScale = T.CreateTruncating(scale / t / divisor),
         };
-        Measure.Batch<T, DistributionKernels.RelativeEntropyOfLogits<T>>(ref args);
+        Measure.RunKernel<T, DistributionKernels.RelativeEntropyOfLogits<T>>(ref args);
         return T.CreateTruncating(args.Total / divisor);
     }
 

@@ -43,20 +43,31 @@ internal static class Measure
     }
 
     /// <summary>Runs a row kernel over a single row and returns its value (0 for an empty row).</summary>
-    internal static T Single<T, TKernel>(ref DistributionArgs<T> args)
+    internal static T Single<T, TRow>(ref DistributionArgs<T> args)
         where T : unmanaged, IFloatingPointIeee754<T>
-        where TKernel : IRowKernel<T, DistributionArgs<T>>
+        where TRow : IDistributionRow<T>
     {
         if (args.Rows == 0)
         {
             return T.Zero;
         }
-        Dispatch.Run<T, TKernel, DistributionArgs<T>>(args.ClassCount, ref args);
+        Dispatch.Run<T, DistributionKernels.EachRow<T, TRow>, DistributionArgs<T>>(args.ClassCount, ref args);
         return args.Result;
     }
 
     /// <summary>Runs a row kernel over every row of a batch.</summary>
-    internal static void Batch<T, TKernel>(ref DistributionArgs<T> args)
+    internal static void Batch<T, TRow>(ref DistributionArgs<T> args)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TRow : IDistributionRow<T>
+    {
+        if (args.Rows > 0)
+        {
+            Dispatch.Run<T, DistributionKernels.EachRow<T, TRow>, DistributionArgs<T>>(args.ClassCount, ref args);
+        }
+    }
+
+    /// <summary>Runs a whole-batch kernel (one that needs more than a value per row, e.g. a gradient) and returns the last row's value.</summary>
+    internal static T RunKernel<T, TKernel>(ref DistributionArgs<T> args)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : IRowKernel<T, DistributionArgs<T>>
     {
@@ -64,5 +75,6 @@ internal static class Measure
         {
             Dispatch.Run<T, TKernel, DistributionArgs<T>>(args.ClassCount, ref args);
         }
+        return args.Result;
     }
 }

@@ -429,11 +429,20 @@ internal static class DistributionTerms<TOps, TV, T>
     }
 }
 
+/// <summary>One row's measure; <see cref="DistributionKernels.EachRow{T, TRow}"/> loops over the rows and stores it.</summary>
+internal interface IDistributionRow<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    static abstract double Row<TOps, TV>(scoped ref DistributionArgs<T> args, int row)
+        where TOps : ISimd<TV, T>
+        where TV : struct;
+}
+
 /// <summary>The row kernels of <see cref="Entropy"/>, <see cref="KLDivergence"/> and <see cref="JensenShannon"/>.</summary>
 internal static class DistributionKernels
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref readonly T Row<T>(ReadOnlySpan<T> span, int row, int classCount) =>
+    private static ref readonly T RowOf<T>(ReadOnlySpan<T> span, int row, int classCount) =>
         ref Unsafe.Add(ref MemoryMarshal.GetReference(span), (nint)row * classCount);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -449,136 +458,131 @@ internal static class DistributionKernels
         args.Total += double.CreateTruncating(result);
     }
 
-    /// <summary>A: probabilities (or counts when Normalize). −Σ p log p · Scale per row.</summary>
-    public readonly struct Entropy<T> : IRowKernel<T, DistributionArgs<T>>
+    /// <summary>The loop over rows for every per-row measure: computes each row's value and stores it.</summary>
+    public readonly struct EachRow<T, TRow> : IRowKernel<T, DistributionArgs<T>>
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TRow : IDistributionRow<T>
     {
         public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
             where TOps : ISimd<TV, T>
             where TV : struct
         {
-            int n = args.ClassCount;
             for (int row = 0; row < args.Rows; row++)
             {
-                ref readonly T p = ref Row(args.A, row, n);
-                T scale = args.Normalize ? T.One / Rows<TOps, TV, T>.Sum(in p, n) : T.One;
-                T sum = Rows<TOps, TV, T>.SumOf(in p, in p, n, new DistributionTerms<TOps, TV, T>.XLogX(scale));
-                Store(ref args, row, -double.CreateTruncating(sum) * double.CreateTruncating(args.Scale));
+                Store(ref args, row, TRow.Row<TOps, TV>(ref args, row));
             }
+        }
+    }
+
+    /// <summary>A: probabilities (or counts when Normalize). −Σ p log p · Scale per row.</summary>
+    public readonly struct Entropy<T> : IDistributionRow<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static double Row<TOps, TV>(scoped ref DistributionArgs<T> args, int row)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            int n = args.ClassCount;
+            ref readonly T p = ref RowOf(args.A, row, n);
+            T scale = args.Normalize ? T.One / Rows<TOps, TV, T>.Sum(in p, n) : T.One;
+            T sum = Rows<TOps, TV, T>.SumOf(in p, in p, n, new DistributionTerms<TOps, TV, T>.XLogX(scale));
+            return -double.CreateTruncating(sum) * double.CreateTruncating(args.Scale);
         }
     }
 
     /// <summary>A: p, B: q. −Σ p log q · Scale per row.</summary>
-    public readonly struct Cross<T> : IRowKernel<T, DistributionArgs<T>>
+    public readonly struct Cross<T> : IDistributionRow<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
+        public static double Row<TOps, TV>(scoped ref DistributionArgs<T> args, int row)
             where TOps : ISimd<TV, T>
             where TV : struct
         {
             int n = args.ClassCount;
-            for (int row = 0; row < args.Rows; row++)
-            {
-                T sum = Rows<TOps, TV, T>.SumOf(in Row(args.A, row, n), in Row(args.B, row, n), n, new DistributionTerms<TOps, TV, T>.XLogY());
-                Store(ref args, row, -double.CreateTruncating(sum) * double.CreateTruncating(args.Scale));
-            }
+            T sum = Rows<TOps, TV, T>.SumOf(in RowOf(args.A, row, n), in RowOf(args.B, row, n), n, new DistributionTerms<TOps, TV, T>.XLogY());
+            return -double.CreateTruncating(sum) * double.CreateTruncating(args.Scale);
         }
     }
 
     /// <summary>A: p, B: q (normalised first when Normalize). Σ p log(p/q) · Scale per row.</summary>
-    public readonly struct RelativeEntropy<T> : IRowKernel<T, DistributionArgs<T>>
+    public readonly struct RelativeEntropy<T> : IDistributionRow<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
+        public static double Row<TOps, TV>(scoped ref DistributionArgs<T> args, int row)
             where TOps : ISimd<TV, T>
             where TV : struct
         {
             int n = args.ClassCount;
-            for (int row = 0; row < args.Rows; row++)
-            {
-                ref readonly T p = ref Row(args.A, row, n);
-                ref readonly T q = ref Row(args.B, row, n);
-                (T scaleP, T scaleQ) = args.Normalize ? InverseSums<TOps, TV, T>(in p, in q, n) : (T.One, T.One);
-                T sum = Rows<TOps, TV, T>.SumOf(in p, in q, n, new DistributionTerms<TOps, TV, T>.RelativeEntropy(scaleP, scaleQ));
-                Store(ref args, row, double.CreateTruncating(sum) * double.CreateTruncating(args.Scale));
-            }
+            ref readonly T p = ref RowOf(args.A, row, n);
+            ref readonly T q = ref RowOf(args.B, row, n);
+            (T scaleP, T scaleQ) = args.Normalize ? InverseSums<TOps, TV, T>(in p, in q, n) : (T.One, T.One);
+            T sum = Rows<TOps, TV, T>.SumOf(in p, in q, n, new DistributionTerms<TOps, TV, T>.RelativeEntropy(scaleP, scaleQ));
+            return double.CreateTruncating(sum) * double.CreateTruncating(args.Scale);
         }
     }
 
     /// <summary>A: p (or log p when LogTarget), B: log q. Σ p (log p − log q) per row.</summary>
-    public readonly struct LogRelativeEntropy<T> : IRowKernel<T, DistributionArgs<T>>
+    public readonly struct LogRelativeEntropy<T> : IDistributionRow<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
+        public static double Row<TOps, TV>(scoped ref DistributionArgs<T> args, int row)
             where TOps : ISimd<TV, T>
             where TV : struct
         {
             int n = args.ClassCount;
-            for (int row = 0; row < args.Rows; row++)
-            {
-                T sum = Rows<TOps, TV, T>.SumOf(in Row(args.A, row, n), in Row(args.B, row, n), n, new DistributionTerms<TOps, TV, T>.LogRelativeEntropy(args.LogTarget));
-                Store(ref args, row, double.CreateTruncating(sum) * double.CreateTruncating(args.Scale));
-            }
+            T sum = Rows<TOps, TV, T>.SumOf(in RowOf(args.A, row, n), in RowOf(args.B, row, n), n, new DistributionTerms<TOps, TV, T>.LogRelativeEntropy(args.LogTarget));
+            return double.CreateTruncating(sum) * double.CreateTruncating(args.Scale);
         }
     }
 
     /// <summary>A: p, B: q, both normalised. ½ Σ [p log(p/m) + q log(q/m)] · Scale per row.</summary>
-    public readonly struct JensenShannon<T> : IRowKernel<T, DistributionArgs<T>>
+    public readonly struct JensenShannon<T> : IDistributionRow<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
+        public static double Row<TOps, TV>(scoped ref DistributionArgs<T> args, int row)
             where TOps : ISimd<TV, T>
             where TV : struct
         {
             int n = args.ClassCount;
-            for (int row = 0; row < args.Rows; row++)
-            {
-                ref readonly T p = ref Row(args.A, row, n);
-                ref readonly T q = ref Row(args.B, row, n);
-                (T scaleP, T scaleQ) = InverseSums<TOps, TV, T>(in p, in q, n);
-                T sum = Rows<TOps, TV, T>.SumOf(in p, in q, n, new DistributionTerms<TOps, TV, T>.JensenShannon(scaleP, scaleQ));
-                double divergence = Math.Max(0.5 * double.CreateTruncating(sum), 0);
-                divergence *= double.CreateTruncating(args.Scale);
-                Store(ref args, row, args.SquareRoot ? Math.Sqrt(divergence) : divergence);
-            }
+            ref readonly T p = ref RowOf(args.A, row, n);
+            ref readonly T q = ref RowOf(args.B, row, n);
+            (T scaleP, T scaleQ) = InverseSums<TOps, TV, T>(in p, in q, n);
+            T sum = Rows<TOps, TV, T>.SumOf(in p, in q, n, new DistributionTerms<TOps, TV, T>.JensenShannon(scaleP, scaleQ));
+            double divergence = Math.Max(0.5 * double.CreateTruncating(sum), 0);
+            divergence *= double.CreateTruncating(args.Scale);
+            return args.SquareRoot ? Math.Sqrt(divergence) : divergence;
         }
     }
 
     /// <summary>A: logits. H(softmax(x)) · Scale per row: a max pass, then one fused pass (one exp per element).</summary>
-    public readonly struct EntropyOfLogits<T> : IRowKernel<T, DistributionArgs<T>>
+    public readonly struct EntropyOfLogits<T> : IDistributionRow<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
+        public static double Row<TOps, TV>(scoped ref DistributionArgs<T> args, int row)
             where TOps : ISimd<TV, T>
             where TV : struct
         {
             int n = args.ClassCount;
-            for (int row = 0; row < args.Rows; row++)
-            {
-                ref readonly T x = ref Row(args.A, row, n);
-                var reducer = new DistributionTerms<TOps, TV, T>.EntropyOfLogits(Max<TOps, TV, T>(in x, in x, n).A);
-                Rows<TOps, TV, T>.Reduce(in x, in x, n, ref reducer);
-                Store(ref args, row, reducer.Result() * double.CreateTruncating(args.Scale));
-            }
+            ref readonly T x = ref RowOf(args.A, row, n);
+            var reducer = new DistributionTerms<TOps, TV, T>.EntropyOfLogits(Max<TOps, TV, T>(in x, in x, n).A);
+            Rows<TOps, TV, T>.Reduce(in x, in x, n, ref reducer);
+            return reducer.Result() * double.CreateTruncating(args.Scale);
         }
     }
 
     /// <summary>A: p, B: logits of q. H(p, softmax(x)) · Scale per row: a max pass, then one fused pass.</summary>
-    public readonly struct CrossOfLogits<T> : IRowKernel<T, DistributionArgs<T>>
+    public readonly struct CrossOfLogits<T> : IDistributionRow<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
+        public static double Row<TOps, TV>(scoped ref DistributionArgs<T> args, int row)
             where TOps : ISimd<TV, T>
             where TV : struct
         {
             int n = args.ClassCount;
-            for (int row = 0; row < args.Rows; row++)
-            {
-                ref readonly T x = ref Row(args.B, row, n);
-                var reducer = new DistributionTerms<TOps, TV, T>.CrossOfLogits(Max<TOps, TV, T>(in x, in x, n).A);
-                Rows<TOps, TV, T>.Reduce(in Row(args.A, row, n), in x, n, ref reducer);
-                Store(ref args, row, reducer.Result() * double.CreateTruncating(args.Scale));
-            }
+            ref readonly T x = ref RowOf(args.B, row, n);
+            var reducer = new DistributionTerms<TOps, TV, T>.CrossOfLogits(Max<TOps, TV, T>(in x, in x, n).A);
+            Rows<TOps, TV, T>.Reduce(in RowOf(args.A, row, n), in x, n, ref reducer);
+            return reducer.Result() * double.CreateTruncating(args.Scale);
         }
     }
 
@@ -603,8 +607,8 @@ internal static class DistributionKernels
             T inverseTemperature = args.InverseTemperature;
             for (int row = 0; row < args.Rows; row++)
             {
-                ref readonly T t = ref Row(args.A, row, n);
-                ref readonly T s = ref Row(args.B, row, n);
+                ref readonly T t = ref RowOf(args.A, row, n);
+                ref readonly T s = ref RowOf(args.B, row, n);
                 var (teacherMax, studentMax) = Max<TOps, TV, T>(in t, in s, n);
 
                 // max(x/T) = max(x)/T: rounding is monotonic.
