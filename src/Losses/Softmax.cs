@@ -95,6 +95,11 @@ public static class Softmax
         {
             ref readonly T x = ref args.RowOfA(row);
             ref T y = ref args.RowOfDestination(row);
+            if (args.ClassCount <= 2 * TOps.Count)
+            {
+                Rows<TOps, TV, T>.ShortSoftmax(in x, ref y, args.ClassCount);
+                return;
+            }
             T max = Rows<TOps, TV, T>.Max(in x, args.ClassCount);
             T sum = Rows<TOps, TV, T>.MapSum(in x, ref y, args.ClassCount, new Ops<TOps, TV, T>.ExpShift(max));
             Rows<TOps, TV, T>.Map(in y, ref y, args.ClassCount, new Ops<TOps, TV, T>.Scale(T.One / sum));

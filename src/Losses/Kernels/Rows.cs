@@ -106,6 +106,16 @@ internal struct LaneSum<TOps, TV, T>
         _low = TOps.Multiply(_low, factor);
     }
 
+    /// <summary>
+    /// The running per-lane sum as one vector (total + block + compensation), for corrections that need the value
+    /// mid-stream, e.g. when an online maximum moves and a term proportional to the sum must be added.
+    /// </summary>
+    public readonly TV Current
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TOps.Add(TOps.Add(_high, _low), _block);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Flush()
     {
@@ -114,14 +124,14 @@ internal struct LaneSum<TOps, TV, T>
         TV b = TOps.Subtract(s, _high);
         TV e = TOps.Add(TOps.Subtract(_high, TOps.Subtract(s, b)), TOps.Subtract(_block, b));
 
-        // An infinite sum has no error term (TwoSum would give ∞ − ∞ = NaN and turn a sum of +∞ into NaN).
-        TV finite = TOps.Equal(TOps.Subtract(s, s), default);
-        e = TOps.Select(finite, e, default);
-
-        // Renormalise so that low stays below half an ulp of high and never accumulates error of its own.
+        // Renormalise so that low stays below half an ulp of high and never accumulates error of its own. Where s is
+        // infinite the error terms are ∞ − ∞ = NaN: keep s and a zero low part there, so that sums with an infinite
+        // term are infinite, not NaN.
         TV t = TOps.Add(_low, e);
-        _high = TOps.Add(s, t);
-        _low = TOps.Select(finite, TOps.Subtract(t, TOps.Subtract(_high, s)), default);
+        TV finite = TOps.LessThan(TOps.Abs(s), TOps.Create(T.PositiveInfinity));
+        TV high = TOps.Add(s, t);
+        _low = TOps.Select(finite, TOps.Subtract(t, TOps.Subtract(high, s)), default);
+        _high = TOps.Select(finite, high, s);
         _block = default;
         _steps = 0;
     }
@@ -263,6 +273,29 @@ internal static class Rows<TOps, TV, T>
         return reducer.Result();
     }
 
+    /// <summary>Σ op(aᵢ, bᵢ), without drift: any elementwise term turned into a sum (the last vector masked).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static T SumOf<TOp>(ref readonly T a, ref readonly T b, int length, TOp op)
+        where TOp : struct, IBinaryOp<TV>
+    {
+        var reducer = new TermSum<TOp>(op);
+        Reduce(in a, in b, length, ref reducer);
+        return reducer.Sum.Total();
+    }
+
+    private struct TermSum<TOp>(TOp op) : IReducer<TV>
+        where TOp : struct, IBinaryOp<TV>
+    {
+        private readonly TOp _op = op;
+        public LaneSum<TOps, TV, T> Sum;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV a, TV b) => Sum.Add(_op.Invoke(a, b));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV a, TV b, TV keep) => Sum.Add(TOps.Select(keep, _op.Invoke(a, b), default));
+    }
+
     /// <summary>Σ xᵢ, without drift (see <see cref="LaneSum{TOps, TV, T}"/>).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static T Sum(ref readonly T x, int length)
@@ -291,6 +324,10 @@ internal static class Rows<TOps, TV, T>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static SoftmaxNormalizer<T> Normalizer(ref readonly T x, int length)
     {
+        if (length <= 2 * TOps.Count)
+        {
+            return ShortNormalizer(in x, length, out _, out _);
+        }
         nuint count = (nuint)TOps.Count;
         nuint n = (nuint)length;
         TV max = SeedMax(in x, n);
@@ -324,6 +361,39 @@ internal static class Rows<TOps, TV, T>
             sum.Add(VectorMath<TOps, TV, T>.Exp(TOps.Subtract(v, max)));
         }
         return Combine(max, sum);
+    }
+
+    /// <summary>
+    /// The normalizer of a row of Count to 2·Count elements, held in two (overlapping) vectors with no loop; also returns
+    /// exp(x − M) of both vectors (the sum counts the overlapping lanes once).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static SoftmaxNormalizer<T> ShortNormalizer(ref readonly T x, int length, out TV firstExp, out TV lastExp)
+    {
+        int count = TOps.Count;
+        TV first = TOps.Load(in x, 0);
+        TV last = TOps.Load(in x, (nuint)(length - count));
+        TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(2 * count - length)));
+
+        // Floored at MinValue so that a fully masked row gives exp(−∞ − MinValue) = 0, not NaN.
+        T max = T.Max(TOps.MaxAcross(TOps.MaxFast(first, last)), MinValue);
+        TV shift = TOps.Create(max);
+        firstExp = VectorMath<TOps, TV, T>.Exp(TOps.Subtract(first, shift));
+        lastExp = VectorMath<TOps, TV, T>.Exp(TOps.Subtract(last, shift));
+        T sum = TOps.Sum(TOps.Add(firstExp, TOps.Select(keep, lastExp, default)));
+        return sum == T.Zero && max == MinValue
+            ? new SoftmaxNormalizer<T>(T.NegativeInfinity, T.Zero)
+            : new SoftmaxNormalizer<T>(max, sum);
+    }
+
+    /// <summary>softmax of a row of Count to 2·Count elements: two vectors, one exp each, no loop; in place allowed.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ShortSoftmax(ref readonly T x, ref T y, int length)
+    {
+        var normalizer = ShortNormalizer(in x, length, out TV firstExp, out TV lastExp);
+        TV scale = TOps.Create(T.One / normalizer.SumOfExp);
+        TOps.Store(TOps.Multiply(firstExp, scale), ref y, 0);
+        TOps.Store(TOps.Multiply(lastExp, scale), ref y, (nuint)(length - TOps.Count));
     }
 
     /// <summary>
