@@ -48,10 +48,6 @@ var checks = new Checks();
 var plots = new PlotBook();
 var context = new DemoContext(Console.Out, checks, plots, options.Seed);
 Console.WriteLine($"Losses demo: training models with the library's losses (.NET {Environment.Version}, {Environment.ProcessorCount} cores, float32).");
-if (Losses.Demo.Training.Objectives.StandIns.Length > 0)
-{
-    Console.WriteLine($"Not yet in the library, so built here on its LogSoftmax/Softmax: {Losses.Demo.Training.Objectives.StandIns}.");
-}
 
 if (userData is { } data)
 {
