@@ -46,7 +46,7 @@ public static class BinaryCrossEntropy
     {
         Guard.FloatOrDouble<T>();
         PointLoss.CheckReduction(reduction);
-        PointLoss.CheckProbabilities(probabilities, nameof(probabilities));
+        DistributionGuard.UnitInterval(probabilities, nameof(probabilities));
         return PointLoss.Run<T, PointLosses<T>.Probabilities>(probabilities, targets, gradient, reduction, losses, weight, default, default,
             1, maxDegreeOfParallelism, nameof(probabilities), nameof(targets));
     }

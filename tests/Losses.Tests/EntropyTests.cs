@@ -206,30 +206,30 @@ public class EntropyTests
     [Fact]
     public void Bad_probabilities_throw_naming_argument_and_index()
     {
-        var e = Assert.Throws<ArgumentException>(() => Entropy.Of([0.5, 0.25, -0.25, 0.5]));
+        var e = Assert.ThrowsAny<ArgumentException>(() => Entropy.Of([0.5, 0.25, -0.25, 0.5]));
         Assert.Equal("p", e.ParamName);
         Assert.Contains("p[2]", e.Message);
         Assert.Contains("-0.25", e.Message);
         var withNaN = new float[40];
         withNaN[37] = float.NaN;
-        e = Assert.Throws<ArgumentException>(() => Entropy.Of<float>(withNaN));
+        e = Assert.ThrowsAny<ArgumentException>(() => Entropy.Of<float>(withNaN));
         Assert.Contains("p[37]", e.Message);
-        e = Assert.Throws<ArgumentException>(() => Entropy.FromCounts([1.0, double.PositiveInfinity]));
+        e = Assert.ThrowsAny<ArgumentException>(() => Entropy.FromCounts([1.0, double.PositiveInfinity]));
         Assert.Equal("counts", e.ParamName);
-        e = Assert.Throws<ArgumentException>(() => Entropy.Cross([0.5, 0.5], [0.5, double.NaN]));
+        e = Assert.ThrowsAny<ArgumentException>(() => Entropy.Cross([0.5, 0.5], [0.5, double.NaN]));
         Assert.Equal("q", e.ParamName);
         Assert.Contains("q[1]", e.Message);
-        e = Assert.Throws<ArgumentException>(() => Entropy.Cross([0.5, 0.5], [1.0]));
+        e = Assert.ThrowsAny<ArgumentException>(() => Entropy.Cross([0.5, 0.5], [1.0]));
         Assert.Equal("q", e.ParamName);
-        e = Assert.Throws<ArgumentException>(() => Entropy.CrossFromLogits([0.5, 0.5], [1.0]));
+        e = Assert.ThrowsAny<ArgumentException>(() => Entropy.CrossFromLogits([0.5, 0.5], [1.0]));
         Assert.Equal("logitsQ", e.ParamName);
-        e = Assert.Throws<ArgumentException>(() => Entropy.BinaryCross([0.5, 1.5], [0.5, 0.5]));
+        e = Assert.ThrowsAny<ArgumentException>(() => Entropy.BinaryCross([0.5, 1.5], [0.5, 0.5]));
         Assert.Contains("p[1]", e.Message);
-        e = Assert.Throws<ArgumentException>(() => Entropy.BinaryCross([0.5], [-0.5]));
+        e = Assert.ThrowsAny<ArgumentException>(() => Entropy.BinaryCross([0.5], [-0.5]));
         Assert.Equal("q", e.ParamName);
-        e = Assert.Throws<ArgumentException>(() => Entropy.Of([0.5, 0.5, 0.5], new double[1], classCount: 2));
+        e = Assert.ThrowsAny<ArgumentException>(() => Entropy.Of([0.5, 0.5, 0.5], new double[1], classCount: 2));
         Assert.Equal("p", e.ParamName);
-        e = Assert.Throws<ArgumentException>(() => Entropy.Of([0.5, 0.5, 0.5, 0.5], new double[1], classCount: 2));
+        e = Assert.ThrowsAny<ArgumentException>(() => Entropy.Of([0.5, 0.5, 0.5, 0.5], new double[1], classCount: 2));
         Assert.Equal("destination", e.ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => Entropy.Of([0.5, 0.5], new double[1], classCount: 0));
     }
@@ -250,7 +250,7 @@ public class EntropyTests
     public void Nothing_is_written_when_input_is_bad()
     {
         var destination = new double[] { 7, 7 };
-        Assert.Throws<ArgumentException>(() => Entropy.Of([0.5, 0.5, 0.5, -0.5], destination, classCount: 2));
+        Assert.ThrowsAny<ArgumentException>(() => Entropy.Of([0.5, 0.5, 0.5, -0.5], destination, classCount: 2));
         Assert.Equal([7.0, 7.0], destination);
     }
 

@@ -181,27 +181,27 @@ public class KLDivergenceTests
     [Fact]
     public void Bad_input_throws_naming_argument_and_index()
     {
-        var e = Assert.Throws<ArgumentException>(() => KLDivergence.Of([0.5, 0.5], [0.5, -0.5]));
+        var e = Assert.ThrowsAny<ArgumentException>(() => KLDivergence.Of([0.5, 0.5], [0.5, -0.5]));
         Assert.Equal("q", e.ParamName);
         Assert.Contains("q[1]", e.Message);
-        e = Assert.Throws<ArgumentException>(() => KLDivergence.Of([double.NaN, 0.5], [0.5, 0.5]));
+        e = Assert.ThrowsAny<ArgumentException>(() => KLDivergence.Of([double.NaN, 0.5], [0.5, 0.5]));
         Assert.Equal("p", e.ParamName);
         Assert.Contains("p[0]", e.Message);
-        e = Assert.Throws<ArgumentException>(() => KLDivergence.Of([0.5, 0.5], [1.0]));
+        e = Assert.ThrowsAny<ArgumentException>(() => KLDivergence.Of([0.5, 0.5], [1.0]));
         Assert.Equal("q", e.ParamName);
-        e = Assert.Throws<ArgumentException>(() => KLDivergence.FromLogProbabilities([0.5, 0.5], [0.0, double.NaN]));
+        e = Assert.ThrowsAny<ArgumentException>(() => KLDivergence.FromLogProbabilities([0.5, 0.5], [0.0, double.NaN]));
         Assert.Equal("logQ", e.ParamName);
-        e = Assert.Throws<ArgumentException>(() => KLDivergence.FromLogProbabilities([-0.5, 0.5], [0.0, 0.0]));
+        e = Assert.ThrowsAny<ArgumentException>(() => KLDivergence.FromLogProbabilities([-0.5, 0.5], [0.0, 0.0]));
         Assert.Equal("p", e.ParamName);
         KLDivergence.FromLogProbabilities([-0.5, -1.5], [0.0, 0.0], logTarget: true); // log P may be negative
-        e = Assert.Throws<ArgumentException>(() => KLDivergence.FromLogits([0.0, 0.0], [0.0]));
+        e = Assert.ThrowsAny<ArgumentException>(() => KLDivergence.FromLogits([0.0, 0.0], [0.0]));
         Assert.Equal("studentLogits", e.ParamName);
-        e = Assert.Throws<ArgumentException>(() => KLDivergence.Distillation<double>([0, 0, 0, 0], [0, 0, 0, 0], new double[3], 2));
+        e = Assert.ThrowsAny<ArgumentException>(() => KLDivergence.Distillation<double>([0, 0, 0, 0], [0, 0, 0, 0], new double[3], 2));
         Assert.Equal("studentGradient", e.ParamName);
-        e = Assert.Throws<ArgumentException>(() => KLDivergence.Distillation<double>([0, 0, 0, 0, 0], [0, 0, 0, 0, 0], new double[5], 2));
+        e = Assert.ThrowsAny<ArgumentException>(() => KLDivergence.Distillation<double>([0, 0, 0, 0, 0], [0, 0, 0, 0, 0], new double[5], 2));
         Assert.Equal("teacherLogits", e.ParamName);
         var overlapping = new double[5];
-        e = Assert.Throws<ArgumentException>(() => KLDivergence.Distillation<double>(overlapping.AsSpan(0, 4), [0, 0, 0, 0], overlapping.AsSpan(1, 4), 2));
+        e = Assert.ThrowsAny<ArgumentException>(() => KLDivergence.Distillation<double>(overlapping.AsSpan(0, 4), [0, 0, 0, 0], overlapping.AsSpan(1, 4), 2));
         Assert.Equal("studentGradient", e.ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => KLDivergence.FromLogits([0.0], [0.0], temperature: 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => KLDivergence.FromLogits([0.0], [0.0], temperature: double.NaN));
@@ -215,7 +215,7 @@ public class KLDivergenceTests
     public void Nothing_is_written_when_input_is_bad()
     {
         var destination = new double[] { 7, 7 };
-        Assert.Throws<ArgumentException>(() => KLDivergence.Of([0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, double.NaN], destination, classCount: 2));
+        Assert.ThrowsAny<ArgumentException>(() => KLDivergence.Of([0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, double.NaN], destination, classCount: 2));
         Assert.Equal([7.0, 7.0], destination);
     }
 

@@ -776,7 +776,7 @@ internal static class DistributionGuard
             T value = values[i];
             if (!(value >= lower && value <= upper))
             {
-                throw new ArgumentException(FormattableString.Invariant($"{name}[{i}] is {value}; {rule}."), name);
+                throw new ArgumentOutOfRangeException(name, value, FormattableString.Invariant($"{name}[{i}] is {value}; {rule}."));
             }
         }
     }

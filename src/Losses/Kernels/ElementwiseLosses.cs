@@ -207,25 +207,6 @@ internal static class PointLoss
                 : "Supported reductions: None, Mean and Sum.");
         }
     }
-
-    /// <summary>Checks that every value is in [0, 1] (probabilities), naming the first offender.</summary>
-    public static void CheckProbabilities<T>(ReadOnlySpan<T> values, string name)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        // Vectorised check first (a NaN makes Min NaN and the test fail); the loop only runs to name the offender.
-        if (values.IsEmpty || (System.Numerics.Tensors.TensorPrimitives.Min(values) >= T.Zero && System.Numerics.Tensors.TensorPrimitives.Max(values) <= T.One))
-        {
-            return;
-        }
-        for (int i = 0; i < values.Length; i++)
-        {
-            T v = values[i];
-            if (!(v >= T.Zero && v <= T.One))
-            {
-                throw new ArgumentOutOfRangeException(name, v, $"{name}[{i}] = {v} is not a probability in [0, 1].");
-            }
-        }
-    }
 }
 
 /// <summary>The elementwise losses.</summary>
