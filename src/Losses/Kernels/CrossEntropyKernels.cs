@@ -35,11 +35,11 @@ internal unsafe struct CrossEntropyIndexJob<T> : IRowRangeJob, IRowKernel<T, Ran
         {
             if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
             {
-                args.Start = CrossEntropyBlocks<T, Block512<T>, Vector512<T>>.Run(in this, start, end, ref args.Total);
+                args.Start = CrossEntropyBlocks<T, V512<T>, Block512<T>, Vector512<T>>.Run(in this, start, end, ref args.Total);
             }
             else if (Avx2.IsSupported && Vector256.IsHardwareAccelerated)
             {
-                args.Start = CrossEntropyBlocks<T, Block256<T>, Vector256<T>>.Run(in this, start, end, ref args.Total);
+                args.Start = CrossEntropyBlocks<T, V256<T>, Block256<T>, Vector256<T>>.Run(in this, start, end, ref args.Total);
             }
         }
         Dispatch.Run<T, CrossEntropyIndexJob<T>, RangeArgs<CrossEntropyIndexJob<T>>>(ClassCount, ref args);
@@ -137,9 +137,10 @@ internal unsafe struct CrossEntropyIndexJob<T> : IRowRangeJob, IRowKernel<T, Ran
 /// row-major (the block's B·C elements are exactly C vectors) with each row's max, log-sum and scale permuted into place.
 /// Per-lane arithmetic is the row path's formula; only the order of the sum of exp differs (in the last bit).
 /// </summary>
-internal static unsafe class CrossEntropyBlocks<T, TOps, TV>
+internal static unsafe class CrossEntropyBlocks<T, TOps, TBlock, TV>
     where T : unmanaged, IFloatingPointIeee754<T>
-    where TOps : IBlockOps<TV, T>
+    where TOps : ISimd<TV, T>
+    where TBlock : IBlockOps<TV, T>
     where TV : struct
 {
     private const int MaxTile = CrossEntropyIndexJob<T>.BlockPathMaxClasses + 16;
@@ -205,9 +206,9 @@ internal static unsafe class CrossEntropyBlocks<T, TOps, TV>
             T* x = job.Logits + ((nint)row * c);
             for (int group = 0; group < c; group += b)
             {
-                TOps.Transpose(x + group, c, ref tile[group]);
+                TBlock.Transpose(x + group, c, ref tile[group]);
             }
-            TV targets = TOps.LoadTargets(job.Targets + row);
+            TV targets = TBlock.LoadTargets(job.Targets + row);
             TV max = tile[0];
             for (int k = 1; k < c; k++)
             {
@@ -290,16 +291,16 @@ internal static unsafe class CrossEntropyBlocks<T, TOps, TV>
         {
             TV r = rowOf[k];
             nuint at = (nuint)(k * b);
-            TV shift = TOps.Subtract(TOps.Load(in *x, at), TOps.Permute(max, r));
-            TV p = VectorMath<TOps, TV, T>.Exp(TOps.Subtract(shift, TOps.Permute(logSum, r)));
-            TV value = TOps.Subtract(TOps.Multiply(p, TOps.Permute(s, r)), weighted ? TOps.Multiply(offset, weightOf[k]) : offset);
+            TV shift = TOps.Subtract(TOps.Load(in *x, at), TBlock.Permute(max, r));
+            TV p = VectorMath<TOps, TV, T>.Exp(TOps.Subtract(shift, TBlock.Permute(logSum, r)));
+            TV value = TOps.Subtract(TOps.Multiply(p, TBlock.Permute(s, r)), weighted ? TOps.Multiply(offset, weightOf[k]) : offset);
             TOps.Store(value, ref *g, at);
         }
     }
 }
 
 /// <summary>The shuffles the block path needs beyond <see cref="ISimd{TV, T}"/>.</summary>
-internal unsafe interface IBlockOps<TV, T> : ISimd<TV, T>
+internal unsafe interface IBlockOps<TV, T>
     where TV : struct
     where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -317,34 +318,6 @@ internal unsafe interface IBlockOps<TV, T> : ISimd<TV, T>
 internal readonly unsafe struct Block256<T> : IBlockOps<Vector256<T>, T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public static int Count => Vector256<T>.Count;
-    public static Vector256<T> Indices => Vector256<T>.Indices;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Create(T value) => V256<T>.Create(value);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Load(ref readonly T source, nuint index) => V256<T>.Load(in source, index);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<T> value, ref T destination, nuint index) => V256<T>.Store(value, ref destination, index);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Add(Vector256<T> a, Vector256<T> b) => a + b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Subtract(Vector256<T> a, Vector256<T> b) => a - b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Multiply(Vector256<T> a, Vector256<T> b) => a * b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Divide(Vector256<T> a, Vector256<T> b) => a / b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> MultiplyAdd(Vector256<T> a, Vector256<T> b, Vector256<T> c) => V256<T>.MultiplyAdd(a, b, c);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> MinFast(Vector256<T> a, Vector256<T> b) => V256<T>.MinFast(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> MaxFast(Vector256<T> a, Vector256<T> b) => V256<T>.MaxFast(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Abs(Vector256<T> a) => V256<T>.Abs(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Equal(Vector256<T> a, Vector256<T> b) => V256<T>.Equal(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> LessThan(Vector256<T> a, Vector256<T> b) => V256<T>.LessThan(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> GreaterThanOrEqual(Vector256<T> a, Vector256<T> b) => V256<T>.GreaterThanOrEqual(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AnyGreaterThan(Vector256<T> a, Vector256<T> b) => V256<T>.AnyGreaterThan(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Select(Vector256<T> mask, Vector256<T> whenTrue, Vector256<T> whenFalse) => V256<T>.Select(mask, whenTrue, whenFalse);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> And(Vector256<T> a, Vector256<T> b) => a & b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Or(Vector256<T> a, Vector256<T> b) => a | b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> ShiftLeftBits(Vector256<T> a, int count) => V256<T>.ShiftLeftBits(a, count);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> ShiftRightBits(Vector256<T> a, int count) => V256<T>.ShiftRightBits(a, count);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> FromBits(long bits) => V256<T>.FromBits(bits);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T GetElement(Vector256<T> a, int index) => a.GetElement(index);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Sum(Vector256<T> a) => V256<T>.Sum(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T MaxAcross(Vector256<T> a) => V256<T>.MaxAcross(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> ScaleByPowerOfTwo(Vector256<T> x, Vector256<T> n) => V256<T>.ScaleByPowerOfTwo(x, n);
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Transpose(T* x, int stride, ref Vector256<T> tile)
     {
@@ -420,34 +393,6 @@ internal readonly unsafe struct Block256<T> : IBlockOps<Vector256<T>, T>
 internal readonly unsafe struct Block512<T> : IBlockOps<Vector512<T>, T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public static int Count => Vector512<T>.Count;
-    public static Vector512<T> Indices => Vector512<T>.Indices;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Create(T value) => V512<T>.Create(value);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Load(ref readonly T source, nuint index) => V512<T>.Load(in source, index);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<T> value, ref T destination, nuint index) => V512<T>.Store(value, ref destination, index);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Add(Vector512<T> a, Vector512<T> b) => a + b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Subtract(Vector512<T> a, Vector512<T> b) => a - b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Multiply(Vector512<T> a, Vector512<T> b) => a * b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Divide(Vector512<T> a, Vector512<T> b) => a / b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> MultiplyAdd(Vector512<T> a, Vector512<T> b, Vector512<T> c) => V512<T>.MultiplyAdd(a, b, c);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> MinFast(Vector512<T> a, Vector512<T> b) => V512<T>.MinFast(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> MaxFast(Vector512<T> a, Vector512<T> b) => V512<T>.MaxFast(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Abs(Vector512<T> a) => V512<T>.Abs(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Equal(Vector512<T> a, Vector512<T> b) => V512<T>.Equal(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> LessThan(Vector512<T> a, Vector512<T> b) => V512<T>.LessThan(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> GreaterThanOrEqual(Vector512<T> a, Vector512<T> b) => V512<T>.GreaterThanOrEqual(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AnyGreaterThan(Vector512<T> a, Vector512<T> b) => V512<T>.AnyGreaterThan(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Select(Vector512<T> mask, Vector512<T> whenTrue, Vector512<T> whenFalse) => V512<T>.Select(mask, whenTrue, whenFalse);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> And(Vector512<T> a, Vector512<T> b) => a & b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Or(Vector512<T> a, Vector512<T> b) => a | b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> ShiftLeftBits(Vector512<T> a, int count) => V512<T>.ShiftLeftBits(a, count);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> ShiftRightBits(Vector512<T> a, int count) => V512<T>.ShiftRightBits(a, count);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> FromBits(long bits) => V512<T>.FromBits(bits);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T GetElement(Vector512<T> a, int index) => a.GetElement(index);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Sum(Vector512<T> a) => V512<T>.Sum(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T MaxAcross(Vector512<T> a) => V512<T>.MaxAcross(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> ScaleByPowerOfTwo(Vector512<T> x, Vector512<T> n) => V512<T>.ScaleByPowerOfTwo(x, n);
-
     /// <summary>Rows 0..h−1 and h..2h−1 (h = Count/2) are transposed as two Vector256 blocks and joined per column.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Transpose(T* x, int stride, ref Vector512<T> tile)
