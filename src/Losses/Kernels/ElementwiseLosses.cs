@@ -93,44 +93,40 @@ internal unsafe struct PointJob<T, TLoss> : IRowRangeJob, IRowKernel<T, RangeArg
         var sum = new LaneSum<TOps, TV, T>();
         nuint last = n - count;
 
-        // The last, overlapping vector's inputs are read before anything is stored (the gradient may be the input).
+        // The last, overlapping vector's inputs are read before anything is stored (the gradient may be the input); it
+        // then goes through the same body as the others, with the lanes already counted masked out of the sum.
         TV lastX = TOps.Load(in x, last);
         TV lastY = TOps.Load(in y, last);
         TV lastW = weighted ? TOps.Load(in w, last) : one;
         nuint i = 0;
-        for (; i < last; i += count)
+        while (true)
         {
-            TV loss = TLoss.Loss<TOps, TV>(in job.Parameters, TOps.Load(in x, i), TOps.Load(in y, i), perClass ? TOps.Load(in p, i) : one, out TV d);
+            bool final = i >= last;
+            nuint at = final ? last : i;
+            TV loss = TLoss.Loss<TOps, TV>(in job.Parameters, final ? lastX : TOps.Load(in x, at), final ? lastY : TOps.Load(in y, at),
+                perClass ? TOps.Load(in p, at) : one, out TV d);
             if (weighted)
             {
-                TV wi = TOps.Load(in w, i);
+                TV wi = final ? lastW : TOps.Load(in w, at);
                 loss = TOps.Multiply(loss, wi);
                 d = TOps.Multiply(d, wi);
             }
             if (gradient)
             {
-                TOps.Store(TOps.Multiply(d, scale), ref g, i);
+                TOps.Store(TOps.Multiply(d, scale), ref g, at);
             }
             if (losses)
             {
-                TOps.Store(loss, ref l, i);
+                TOps.Store(loss, ref l, at);
+            }
+            if (final)
+            {
+                TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(i - last)));
+                sum.Add(TOps.Select(keep, loss, default));
+                break;
             }
             sum.Add(loss);
-        }
-        {
-            TV loss = TLoss.Loss<TOps, TV>(in job.Parameters, lastX, lastY, perClass ? TOps.Load(in p, last) : one, out TV d);
-            loss = TOps.Multiply(loss, lastW);
-            d = TOps.Multiply(d, lastW);
-            if (gradient)
-            {
-                TOps.Store(TOps.Multiply(d, scale), ref g, last);
-            }
-            if (losses)
-            {
-                TOps.Store(loss, ref l, last);
-            }
-            TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(i - last)));
-            sum.Add(TOps.Select(keep, loss, default));
+            i += count;
         }
         return sum.Total();
     }
