@@ -253,8 +253,9 @@ internal static class PointLosses<T>
         {
             TV one = TOps.Create(T.One);
             TV logWeight = TOps.MultiplyAdd(TOps.Subtract(p, one), y, one);
-            TV softplusNegative = VectorMath<TOps, TV, T>.Softplus(TOps.Subtract(default, x));
-            Sigmoids<TOps, TV>(x, out TV sigmoid, out _, out _);
+            // softplus(−x) = max(−x, 0) + log1p(e^−|x|): the same e^−|x| as the sigmoid, so one exp per element.
+            Sigmoids<TOps, TV>(x, out TV sigmoid, out _, out TV e);
+            TV softplusNegative = TOps.Add(TOps.MaxFast(TOps.Subtract(default, x), default), VectorMath<TOps, TV, T>.Log1P(e));
             derivative = TOps.Subtract(TOps.Multiply(logWeight, sigmoid), TOps.Multiply(p, y));
             return TOps.MultiplyAdd(TOps.Subtract(one, y), x, TOps.Multiply(logWeight, softplusNegative));
         }
