@@ -52,8 +52,16 @@ public static class LogSumExp
         {
             return;
         }
-        var args = new BatchArgs<T> { A = logits, Destination = destination, ClassCount = classCount, Rows = rows };
-        Dispatch.Run<T, ForEachRow<T, ForwardRow<T>>, BatchArgs<T>>(classCount, ref args);
+        // Short rows: whole blocks with one row per lane first; the rest (or everything) row by row.
+        int done = SoftmaxBlocks.LogSumExp(logits, destination, classCount);
+        if (done < rows)
+        {
+            var args = new BatchArgs<T>
+            {
+                A = logits[(done * classCount)..], Destination = destination[done..], ClassCount = classCount, Rows = rows - done,
+            };
+            Dispatch.Run<T, ForEachRow<T, ForwardRow<T>>, BatchArgs<T>>(classCount, ref args);
+        }
         for (int row = 0; row < rows; row++)
         {
             if (T.IsPositiveInfinity(destination[row]) && HasNaN(logits.Slice(row * classCount, classCount)))

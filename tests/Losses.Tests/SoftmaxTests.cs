@@ -210,6 +210,58 @@ public class SoftmaxTests
         Approx.Equal(exact, whole.LogSumExp, 2e-7);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(10)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(100)]
+    [InlineData(128)]
+    [InlineData(129)]
+    public void Batched_short_rows_equal_one_row_at_a_time(int classes)
+    {
+        // Batches of short rows take the rows-in-lanes block path; each row must match the single-row result, with
+        // masked, fully masked, +∞ and NaN rows mixed in among ordinary ones, and a ragged number of rows.
+        var random = new Random(classes);
+        int rows = 53;
+        foreach (bool single in new[] { true, false })
+        {
+            double[] x = [.. Enumerable.Range(0, rows * classes).Select(_ => random.NextDouble() * 40 - 20)];
+            for (int c = 0; c < classes; c++)
+            {
+                x[(5 * classes) + c] = double.NegativeInfinity;
+            }
+            x[(7 * classes) + (classes / 2)] = double.NegativeInfinity;
+            x[(11 * classes) + (classes - 1)] = double.PositiveInfinity;
+            x[(13 * classes) + (classes / 3)] = double.NaN;
+            x[(17 * classes)] = 1e4;
+            if (single)
+            {
+                float[] xf = [.. x.Select(v => (float)v)];
+                var batch = new float[rows];
+                LogSumExp.Forward<float>(xf, batch, classes);
+                if (classes <= Losses.Kernels.SoftmaxBlocks.MaxClasses && System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                {
+                    Assert.True(Losses.Kernels.SoftmaxBlocks.LogSumExp<float>(xf, new float[rows], classes) > 0, "the block path ran");
+                }
+                for (int r = 0; r < rows; r++)
+                {
+                    Approx.Equal(LogSumExp.Forward<float>(xf.AsSpan(r * classes, classes)), batch[r], 4e-7, 1e-6, $"row {r}");
+                }
+            }
+            else
+            {
+                var batch = new double[rows];
+                LogSumExp.Forward<double>(x, batch, classes);
+                for (int r = 0; r < rows; r++)
+                {
+                    Approx.Equal(LogSumExp.Forward<double>(x.AsSpan(r * classes, classes)), batch[r], 1e-15, 1e-15, $"row {r}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Long_rows_sum_without_drift()
     {
