@@ -108,7 +108,7 @@ internal unsafe struct CrossEntropyIndexJob<T> : IRowRangeJob, IRowKernel<T, Ran
         args.Total = total;
     }
 
-    /// <summary>One row through <see cref="TrainingRows{TOps, TV, T}.NormalizerStore"/>; false if it must be recomputed (gradient not yet final).</summary>
+    /// <summary>One row's loss and gradient with one exp per element; false (gradient not final) for a row without a finite maximum or sum, which the caller recomputes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool FusedRow<TOps, TV>(in CrossEntropyIndexJob<T> job, ref T x, int row, int t, ref T loss)
         where TOps : ISimd<TV, T>
@@ -117,14 +117,22 @@ internal unsafe struct CrossEntropyIndexJob<T> : IRowRangeJob, IRowKernel<T, Ran
         int c = job.ClassCount;
         T atTarget = Unsafe.Add(ref x, t);
         ref T g = ref Unsafe.AsRef<T>(job.Gradient + ((nint)row * c));
-        if (!TrainingRows<TOps, TV, T>.NormalizerStore(in x, ref g, c, out TV laneMax, out T max, out T logSum))
+        // Softmax's passes: max; exp(x − max) stored into the gradient and summed; one scale. One exp per element.
+        T max = Rows<TOps, TV, T>.Max(in x, c);
+        if (!T.IsFinite(max))
+        {
+            return false;
+        }
+        T sum = Rows<TOps, TV, T>.MapSum(in x, ref g, c, new Ops<TOps, TV, T>.ExpShift(max));
+        T logSum = T.Log(sum);
+        if (!T.IsFinite(logSum))
         {
             return false;
         }
         T wt = job.Weight != null ? job.Weight[t] : T.One;
         loss = wt * ((max - atTarget) + logSum);
         T a = wt * job.Scale;
-        TrainingRows<TOps, TV, T>.ScaleStored(ref g, in Unsafe.AsRef<T>(job.Weight), false, c, laneMax, max, logSum, a, T.Zero);
+        Rows<TOps, TV, T>.Map(in g, ref g, c, new Ops<TOps, TV, T>.Scale(a / sum));
         Unsafe.Add(ref g, t) -= a;
         return true;
     }
