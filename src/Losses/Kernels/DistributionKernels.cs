@@ -65,9 +65,6 @@ internal static class DistributionTerms<TOps, TV, T>
         get => TOps.Create(T.Zero);
     }
 
-    /// <summary>The most negative finite value: the starting maximum of the online reducers (see <see cref="Rows{TOps, TV, T}.Normalizer"/>).</summary>
-    internal static T MinValue => typeof(T) == typeof(float) ? T.CreateTruncating(float.MinValue) : T.CreateTruncating(double.MinValue);
-
     /// <summary>weight · value, or 0 where weight is 0 (so that 0 · ±∞ and 0 · NaN-free log 0 give 0, not NaN).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Weighted(TV weight, TV value) => TOps.Select(TOps.Equal(weight, Zero), Zero, TOps.Multiply(weight, value));
@@ -211,7 +208,7 @@ internal static class DistributionTerms<TOps, TV, T>
         public static T Reduce(TV max)
         {
             ref T lanes = ref Unsafe.As<TV, T>(ref max);
-            T result = MinValue;
+            T result = FloatLimits<T>.MinValue;
             for (int lane = 0; lane < TOps.Count; lane++)
             {
                 T value = Unsafe.Add(ref lanes, lane);
@@ -732,14 +729,10 @@ internal static class DistributionKernels
 /// <summary>Argument checks shared by the information measures.</summary>
 internal static class DistributionGuard
 {
-    private static T MaxValue<T>()
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        typeof(T) == typeof(float) ? T.CreateTruncating(float.MaxValue) : T.CreateTruncating(double.MaxValue);
-
     /// <summary>Every element finite and ≥ 0 (probabilities, counts, weights).</summary>
     public static void Probabilities<T>(ReadOnlySpan<T> values, string name)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        InRange(values, T.Zero, MaxValue<T>(), name, "probabilities, counts and weights must be finite and non-negative");
+        InRange(values, T.Zero, FloatLimits<T>.MaxValue, name, "probabilities, counts and weights must be finite and non-negative");
 
     /// <summary>Every element in [0, 1] (binary probabilities).</summary>
     public static void UnitInterval<T>(ReadOnlySpan<T> values, string name)
@@ -749,7 +742,7 @@ internal static class DistributionGuard
     /// <summary>No NaN or +∞ (log-probabilities; −∞ is log 0).</summary>
     public static void LogProbabilities<T>(ReadOnlySpan<T> values, string name)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        InRange(values, T.NegativeInfinity, MaxValue<T>(), name, "log-probabilities must not be NaN or +Infinity");
+        InRange(values, T.NegativeInfinity, FloatLimits<T>.MaxValue, name, "log-probabilities must not be NaN or +Infinity");
 
     /// <summary>Every element in [lower, upper], checked in one vectorized pass; the first offender is reported.</summary>
     public static void InRange<T>(ReadOnlySpan<T> values, T lower, T upper, string name, string rule)

@@ -177,9 +177,6 @@ internal static class Rows<TOps, TV, T>
     where TV : struct
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>The most negative finite value: the online normalizer's starting maximum.</summary>
-    private static T MinValue => typeof(T) == typeof(float) ? T.CreateTruncating(float.MinValue) : T.CreateTruncating(double.MinValue);
-
     /// <summary>Feeds a row to <paramref name="reducer"/>: full vectors, then the last vector overlapped and masked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Reduce<TReducer>(ref readonly T a, ref readonly T b, int length, ref TReducer reducer)
@@ -376,12 +373,12 @@ internal static class Rows<TOps, TV, T>
         TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(2 * count - length)));
 
         // Floored at MinValue so that a fully masked row gives exp(−∞ − MinValue) = 0, not NaN.
-        T max = T.Max(TOps.MaxAcross(TOps.MaxFast(first, last)), MinValue);
+        T max = T.Max(TOps.MaxAcross(TOps.MaxFast(first, last)), FloatLimits<T>.MinValue);
         TV shift = TOps.Create(max);
         firstExp = VectorMath<TOps, TV, T>.Exp(TOps.Subtract(first, shift));
         lastExp = VectorMath<TOps, TV, T>.Exp(TOps.Subtract(last, shift));
         T sum = TOps.Sum(TOps.Add(firstExp, TOps.Select(keep, lastExp, default)));
-        return sum == T.Zero && max == MinValue
+        return sum == T.Zero && max == FloatLimits<T>.MinValue
             ? new SoftmaxNormalizer<T>(T.NegativeInfinity, T.Zero)
             : new SoftmaxNormalizer<T>(max, sum);
     }
@@ -406,7 +403,7 @@ internal static class Rows<TOps, TV, T>
     {
         nuint count = (nuint)TOps.Count;
         nuint end = Math.Min(n, SeedLength);
-        TV seed = TOps.MaxFast(TOps.Load(in x, n <= SeedLength ? n - count : 0), TOps.Create(MinValue));
+        TV seed = TOps.MaxFast(TOps.Load(in x, n <= SeedLength ? n - count : 0), TOps.Create(FloatLimits<T>.MinValue));
         for (nuint j = 0; j + count <= end; j += count)
         {
             seed = TOps.MaxFast(seed, TOps.Load(in x, j));
@@ -426,7 +423,7 @@ internal static class Rows<TOps, TV, T>
     {
         // A NaN in the row makes the sum NaN, so it does not matter whether the maximum saw it.
         T max = TOps.MaxAcross(laneMax);
-        if (max == MinValue && laneSum.Total() == T.Zero)
+        if (max == FloatLimits<T>.MinValue && laneSum.Total() == T.Zero)
         {
             return new SoftmaxNormalizer<T>(T.NegativeInfinity, T.Zero);
         }
@@ -466,7 +463,7 @@ internal static class Rows<TOps, TV, T>
         public void Step(TV a, TV b)
         {
             _max = TOps.MaxFast(_max, a);
-            _nan = TOps.Or(_nan, TOps.Equal(TOps.Equal(a, a), default));
+            _nan = TOps.Or(_nan, VectorMath<TOps, TV, T>.IsNaN(a));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -330,3 +330,14 @@ internal readonly struct Scalar<T> : ISimd<T, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T ScaleByPowerOfTwo(T x, T n) => VectorMath<Scalar<T>, T, T>.ScaleTwoStep(x, n);
 }
+
+/// <summary>The finite extremes of <typeparamref name="T"/> (float or double), which the generic-math interfaces do not expose.</summary>
+internal static class FloatLimits<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>The most negative finite value: the floor of running maxima, so that −∞ entries give exp(−∞) = 0, never exp(−∞ + ∞).</summary>
+    public static T MinValue => typeof(T) == typeof(float) ? T.CreateTruncating(float.MinValue) : T.CreateTruncating(double.MinValue);
+
+    /// <summary>The largest finite value.</summary>
+    public static T MaxValue => typeof(T) == typeof(float) ? T.CreateTruncating(float.MaxValue) : T.CreateTruncating(double.MaxValue);
+}

@@ -61,7 +61,7 @@ internal static unsafe class SoftmaxBlocks
             // run past the batch.
             int overread = (((c + b - 1) / b) * b) - c;
             long limit = (long)rows * c;
-            TV floor = TOps.Create(typeof(T) == typeof(float) ? T.CreateTruncating(float.MinValue) : T.CreateTruncating(double.MinValue));
+            TV floor = TOps.Create(FloatLimits<T>.MinValue);
             TV infinity = TOps.Create(T.PositiveInfinity);
             int row = 0;
             for (; row + b <= rows && (((long)(row + b) * c) + overread) <= limit; row += b)
@@ -78,7 +78,7 @@ internal static unsafe class SoftmaxBlocks
                 for (int k = 0; k < c; k++)
                 {
                     max = TOps.MaxFast(max, tile[k]);
-                    nan = TOps.Or(nan, TOps.Equal(TOps.Equal(tile[k], tile[k]), default));
+                    nan = TOps.Or(nan, VectorMath<TOps, TV, T>.IsNaN(tile[k]));
                 }
                 var sum = new LaneSum<TOps, TV, T>();
                 for (int k = 0; k < c; k++)

@@ -27,6 +27,10 @@ internal static class VectorMath<TOps, TV, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV C(double value) => TOps.Create(T.CreateTruncating(value));
 
+    /// <summary>A mask of the NaN lanes of <paramref name="x"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV IsNaN(TV x) => TOps.Equal(TOps.Equal(x, x), default);
+
     /// <summary>e^x for each lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Exp(TV x)
