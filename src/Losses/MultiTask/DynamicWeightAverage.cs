@@ -91,11 +91,7 @@ public sealed class DynamicWeightAverage<T> : ILossBalancer<T>
         {
             // Weights go through the scratch array so that weights may alias losses.
             ComputeWeights(_scaledRatios);
-            T total = LossBalancing.WeightedSum<T>(_scaledRatios, losses);
-            if (!T.IsFinite(total))
-            {
-                LossBalancing.ThrowNotFinite(nameof(losses), 0, "the total Σ wᵢ·Lᵢ");
-            }
+            T total = LossBalancing.FiniteWeightedSum<T>(_scaledRatios, losses);
             Record(losses);
             _scaledRatios.CopyTo(weights);
             return total;

@@ -98,11 +98,7 @@ public sealed class GradNorm<T> : ILossBalancer<T>
         LossBalancing.NoOverlap(losses, weights, nameof(losses), nameof(weights));
         lock (_gate)
         {
-            T total = LossBalancing.WeightedSum<T>(_weights, losses);
-            if (!T.IsFinite(total))
-            {
-                LossBalancing.ThrowNotFinite(nameof(losses), 0, "the total Σ wᵢ·Lᵢ");
-            }
+            T total = LossBalancing.FiniteWeightedSum<T>(_weights, losses);
             RecordInitial(losses);
             _weights.CopyTo(weights);
             return total;

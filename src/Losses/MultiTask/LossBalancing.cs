@@ -100,6 +100,18 @@ internal static class LossBalancing
         return T.CreateTruncating(sum);
     }
 
+    /// <summary>Σ wᵢ·Lᵢ as <see cref="WeightedSum{T}"/>, rejecting a total that overflows T (before the caller changes any state).</summary>
+    public static T FiniteWeightedSum<T>(ReadOnlySpan<T> weights, ReadOnlySpan<T> losses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T total = WeightedSum(weights, losses);
+        if (!T.IsFinite(total))
+        {
+            ThrowNotFinite(nameof(losses), 0, "the total Σ wᵢ·Lᵢ");
+        }
+        return total;
+    }
+
     /// <summary>Copies a saved array back after checking its length and values.</summary>
     public static void Restore<T>(T[]? source, Span<T> destination, LossDomain domain, string name)
         where T : unmanaged, IFloatingPointIeee754<T>
