@@ -9,9 +9,12 @@ namespace Losses;
 /// (no α_t when α &lt; 0); with its gradient with respect to the logits.
 /// </summary>
 /// <remarks>
-/// <para>1 − p_t is computed as y·σ(−x) + (1 − y)·σ(x), never as 1 − p_t, so confident predictions keep their tiny losses.
-/// The cross-entropy factor is the accurate <see cref="BinaryCrossEntropy.ForwardWithLogits"/> form. Gradient:
+/// <para>1 − p_t is computed as y·σ(−x) + (1 − y)·σ(x), never as 1 − p_t, so confident predictions keep their tiny losses
+/// for both labels. The cross-entropy factor is the cancellation-free <see cref="BinaryCrossEntropy.ForwardWithLogits"/>
+/// form, and σ(x) − y is (1 − y)·σ(x) − y·σ(−x). Gradient:
 /// α_t·((σ(x) − y)·(1 − p_t)ᵞ + ce·γ·(1 − p_t)ᵞ⁻¹·(1 − 2y)·σ(x)σ(−x)). γ = 0 is α-weighted BCE.</para>
+/// <para>Accuracy for y ∈ {0, 1}: loss and gradient within (8 + 4·|ln(1 − p_t)|) ulp, the second term being the rounding of
+/// γ·ln(1 − p_t) carried through (1 − p_t)ᵞ = e^(γ·ln(1 − p_t)); e.g. x = −100, y = 0 in double gives the gradient 1.158e-130.</para>
 /// <para>Reductions: None (per element; returns the sum), Mean (÷ n), Sum, as torchvision. NaN propagates per element.</para>
 /// </remarks>
 /// <seealso cref="BinaryCrossEntropy"/>
