@@ -28,10 +28,10 @@ public static class FocalLoss
     /// <param name="reduction">None (torchvision's default is none), Mean (default here, as the other losses) or Sum.</param>
     /// <param name="losses">With <see cref="Reduction.None"/>: at least n long.</param>
     /// <param name="alpha">α in [0, 1] weighting positives (default 0.25), or negative for no weighting.</param>
-    /// <param name="gamma">γ ≥ 0, the focusing exponent (default 2).</param>
+    /// <param name="gamma">γ ≥ 0 and finite in <typeparamref name="T"/>, the focusing exponent (default 2).</param>
     /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores.</param>
     /// <returns>The reduced loss (for None, the sum of the losses).</returns>
-    /// <exception cref="ArgumentOutOfRangeException">alpha &gt; 1, gamma negative or NaN, or reduction out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">alpha &gt; 1 or NaN, gamma negative, NaN or infinite (in <typeparamref name="T"/>), or reduction out of range.</exception>
     /// <exception cref="ArgumentException">Lengths disagree or a destination is too short.</exception>
     /// <example>
     /// <code>
@@ -48,9 +48,10 @@ public static class FocalLoss
         {
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be in [0, 1], or negative for no weighting.");
         }
-        if (!(gamma >= 0))
+        if (!(gamma >= 0) || !T.IsFinite(T.CreateTruncating(gamma)))
         {
-            throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "gamma must be non-negative.");
+            // γ = +∞ would make (1 − p_t)ᵞ 0 or NaN (1^∞) for every element: rejected rather than defined.
+            throw new ArgumentOutOfRangeException(nameof(gamma), gamma, FormattableString.Invariant($"gamma must be non-negative and finite as a {typeof(T).Name}; got {gamma}."));
         }
         return PointLoss.Run<T, PointLosses<T>.Focal>(logits, targets, gradient, reduction, losses, default, default,
             new PointParameters<T> { First = T.CreateTruncating(alpha), Second = T.CreateTruncating(gamma) }, 1, maxDegreeOfParallelism,

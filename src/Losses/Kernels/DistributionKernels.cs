@@ -73,15 +73,16 @@ internal static class DistributionTerms<TOps, TV, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV ZeroWhereZero(TV condition, TV value) => TOps.Select(TOps.Equal(condition, Zero), Zero, value);
 
-    /// <summary>p log p with p = scale · a (SciPy's −entr); the second input is ignored.</summary>
-    public readonly struct XLogX(T scale) : IBinaryOp<TV>
+    /// <summary>p log p with p = (a · s₁) · s₂ (SciPy's −entr; see <see cref="DistributionKernels.NormalizingScales"/>); the second input is ignored.</summary>
+    public readonly struct XLogX(T first, T second) : IBinaryOp<TV>
     {
-        private readonly TV _scale = TOps.Create(scale);
+        private readonly TV _first = TOps.Create(first);
+        private readonly TV _second = TOps.Create(second);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV Invoke(TV a, TV b)
         {
-            TV p = TOps.Multiply(a, _scale);
+            TV p = TOps.Multiply(TOps.Multiply(a, _first), _second);
             return Weighted(p, VectorMath<TOps, TV, T>.Log(p));
         }
     }
@@ -93,17 +94,19 @@ internal static class DistributionTerms<TOps, TV, T>
         public TV Invoke(TV p, TV q) => Weighted(p, VectorMath<TOps, TV, T>.Log(q));
     }
 
-    /// <summary>p (log p − log q) with p = scaleP · a, q = scaleQ · b (SciPy's rel_entr).</summary>
-    public readonly struct RelativeEntropy(T scaleP, T scaleQ) : IBinaryOp<TV>
+    /// <summary>p (log p − log q) with p = (a · sP₁) · sP₂, q = (b · sQ₁) · sQ₂ (SciPy's rel_entr).</summary>
+    public readonly struct RelativeEntropy((T First, T Second) scaleP, (T First, T Second) scaleQ) : IBinaryOp<TV>
     {
-        private readonly TV _scaleP = TOps.Create(scaleP);
-        private readonly TV _scaleQ = TOps.Create(scaleQ);
+        private readonly TV _p1 = TOps.Create(scaleP.First);
+        private readonly TV _p2 = TOps.Create(scaleP.Second);
+        private readonly TV _q1 = TOps.Create(scaleQ.First);
+        private readonly TV _q2 = TOps.Create(scaleQ.Second);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV Invoke(TV a, TV b)
         {
-            TV p = TOps.Multiply(a, _scaleP);
-            TV q = TOps.Multiply(b, _scaleQ);
+            TV p = TOps.Multiply(TOps.Multiply(a, _p1), _p2);
+            TV q = TOps.Multiply(TOps.Multiply(b, _q1), _q2);
             return Weighted(p, TOps.Subtract(VectorMath<TOps, TV, T>.Log(p), VectorMath<TOps, TV, T>.Log(q)));
         }
     }
@@ -122,22 +125,37 @@ internal static class DistributionTerms<TOps, TV, T>
         }
     }
 
-    /// <summary>p (log p − log m) + q (log q − log m) with m = (p + q)/2, p = scaleP · a, q = scaleQ · b (twice the JS divergence's terms).</summary>
-    public readonly struct JensenShannon(T scaleP, T scaleQ) : IBinaryOp<TV>
+    /// <summary>
+    /// p (log p − log m) + q (log q − log m) with m = (p + q)/2, p = (a · sP₁) · sP₂, q = (b · sQ₁) · sQ₂ (twice the JS
+    /// divergence's terms). log m is log(p + q) − ln 2: (p + q)/2 would underflow to 0 for p + q = ε and make the term ∞.
+    /// </summary>
+    public readonly struct JensenShannon((T First, T Second) scaleP, (T First, T Second) scaleQ) : IBinaryOp<TV>
     {
-        private readonly TV _scaleP = TOps.Create(scaleP);
-        private readonly TV _scaleQ = TOps.Create(scaleQ);
+        private readonly TV _p1 = TOps.Create(scaleP.First);
+        private readonly TV _p2 = TOps.Create(scaleP.Second);
+        private readonly TV _q1 = TOps.Create(scaleQ.First);
+        private readonly TV _q2 = TOps.Create(scaleQ.Second);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV Invoke(TV a, TV b)
         {
-            TV p = TOps.Multiply(a, _scaleP);
-            TV q = TOps.Multiply(b, _scaleQ);
-            TV logM = VectorMath<TOps, TV, T>.Log(TOps.Multiply(TOps.Add(p, q), TOps.Create(T.CreateTruncating(0.5))));
+            TV p = TOps.Multiply(TOps.Multiply(a, _p1), _p2);
+            TV q = TOps.Multiply(TOps.Multiply(b, _q1), _q2);
+            TV logM = TOps.Subtract(VectorMath<TOps, TV, T>.Log(TOps.Add(p, q)), TOps.Create(T.CreateTruncating(0.6931471805599453)));
             TV fromP = Weighted(p, TOps.Subtract(VectorMath<TOps, TV, T>.Log(p), logM));
             TV fromQ = Weighted(q, TOps.Subtract(VectorMath<TOps, TV, T>.Log(q), logM));
             return TOps.Add(fromP, fromQ);
         }
+    }
+
+    /// <summary>(a · s₁) · s₂ for powers of two s₁, s₂ (exact unless it underflows): the rescaled values of a row.</summary>
+    public readonly struct Scaled(T first, T second) : IBinaryOp<TV>
+    {
+        private readonly TV _first = TOps.Create(first);
+        private readonly TV _second = TOps.Create(second);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV a, TV b) => TOps.Multiply(TOps.Multiply(a, _first), _second);
     }
 
     /// <summary>Σ a and Σ b together (the normalizers of two rows).</summary>
@@ -294,8 +312,9 @@ internal static class DistributionTerms<TOps, TV, T>
     }
 
     /// <summary>
-    /// KL(softmax(t/T) ‖ softmax(s/T)) given the row maxima mt of t/T and ms of s/T: St = Σ e^(t′−mt), Ss = Σ e^(s′−ms)
-    /// and W = Σ e^(t′−mt)·((t′ − mt) − (s′ − ms)) with t′ = t/T, s′ = s/T; then KL = W/St − log St + log Ss. Working
+    /// KL(softmax(t/T) ‖ softmax(s/T)) given the row maxima Mt of t and Ms of s: with t′ = (t − Mt)/T and s′ = (s − Ms)/T
+    /// (the max subtracted before dividing, so that the rounding of max/T never reaches the exponent: [3e10, 0] at T = 3
+    /// would otherwise give e^512), St = Σ e^t′, Ss = Σ e^s′ and W = Σ e^t′·(t′ − s′); then KL = W/St − log St + log Ss. Working
     /// with logits relative to their maxima keeps the result accurate for logits of ±1e4. <see cref="EmitTeacher"/> and
     /// <see cref="EmitStudent"/> hold the numerators e^(t′−mt), e^(s′−ms) of the last step, which the distillation stores
     /// for its gradient pass.
@@ -303,8 +322,8 @@ internal static class DistributionTerms<TOps, TV, T>
     public struct RelativeEntropyOfLogits(T inverseTemperature, T teacherMax, T studentMax) : IReducer<TV>
     {
         private readonly TV _inverseTemperature = TOps.Create(inverseTemperature);
-        private readonly TV _teacherShift = TOps.Create(-teacherMax);
-        private readonly TV _studentShift = TOps.Create(-studentMax);
+        private readonly TV _teacherMax = TOps.Create(teacherMax);
+        private readonly TV _studentMax = TOps.Create(studentMax);
         private LaneSum<TOps, TV, T> _teacherSum;
         private LaneSum<TOps, TV, T> _studentSum;
         private LaneSum<TOps, TV, T> _weighted;
@@ -314,8 +333,8 @@ internal static class DistributionTerms<TOps, TV, T>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Step(TV teacher, TV student)
         {
-            TV t = TOps.MultiplyAdd(teacher, _inverseTemperature, _teacherShift);
-            TV s = TOps.MultiplyAdd(student, _inverseTemperature, _studentShift);
+            TV t = TOps.Multiply(TOps.Subtract(teacher, _teacherMax), _inverseTemperature);
+            TV s = TOps.Multiply(TOps.Subtract(student, _studentMax), _inverseTemperature);
             EmitTeacher = VectorMath<TOps, TV, T>.Exp(t);
             EmitStudent = VectorMath<TOps, TV, T>.Exp(s);
             _teacherSum.Add(EmitTeacher);
@@ -328,8 +347,8 @@ internal static class DistributionTerms<TOps, TV, T>
         {
             // Masked lanes are already counted: their terms are dropped, while the emitted numerators keep their true
             // values so that a full-vector store rewrites the same values.
-            TV t = TOps.MultiplyAdd(teacher, _inverseTemperature, _teacherShift);
-            TV s = TOps.MultiplyAdd(student, _inverseTemperature, _studentShift);
+            TV t = TOps.Multiply(TOps.Subtract(teacher, _teacherMax), _inverseTemperature);
+            TV s = TOps.Multiply(TOps.Subtract(student, _studentMax), _inverseTemperature);
             EmitTeacher = VectorMath<TOps, TV, T>.Exp(t);
             EmitStudent = VectorMath<TOps, TV, T>.Exp(s);
             TV e = TOps.Select(keep, EmitTeacher, Zero);
@@ -481,8 +500,8 @@ internal static class DistributionKernels
         {
             int n = args.ClassCount;
             ref readonly T p = ref RowOf(args.A, row, n);
-            T scale = args.Normalize ? T.One / Rows<TOps, TV, T>.Sum(in p, n) : T.One;
-            T sum = Rows<TOps, TV, T>.SumOf(in p, in p, n, new DistributionTerms<TOps, TV, T>.XLogX(scale));
+            (T first, T second) = args.Normalize ? NormalizingScales<TOps, TV, T>(in p, n, Rows<TOps, TV, T>.Sum(in p, n)) : (T.One, T.One);
+            T sum = Rows<TOps, TV, T>.SumOf(in p, in p, n, new DistributionTerms<TOps, TV, T>.XLogX(first, second));
             return -double.CreateTruncating(sum) * double.CreateTruncating(args.Scale);
         }
     }
@@ -512,7 +531,7 @@ internal static class DistributionKernels
             int n = args.ClassCount;
             ref readonly T p = ref RowOf(args.A, row, n);
             ref readonly T q = ref RowOf(args.B, row, n);
-            (T scaleP, T scaleQ) = args.Normalize ? InverseSums<TOps, TV, T>(in p, in q, n) : (T.One, T.One);
+            var (scaleP, scaleQ) = args.Normalize ? InverseSums<TOps, TV, T>(in p, in q, n) : ((T.One, T.One), (T.One, T.One));
             T sum = Rows<TOps, TV, T>.SumOf(in p, in q, n, new DistributionTerms<TOps, TV, T>.RelativeEntropy(scaleP, scaleQ));
             return double.CreateTruncating(sum) * double.CreateTruncating(args.Scale);
         }
@@ -543,7 +562,7 @@ internal static class DistributionKernels
             int n = args.ClassCount;
             ref readonly T p = ref RowOf(args.A, row, n);
             ref readonly T q = ref RowOf(args.B, row, n);
-            (T scaleP, T scaleQ) = InverseSums<TOps, TV, T>(in p, in q, n);
+            var (scaleP, scaleQ) = InverseSums<TOps, TV, T>(in p, in q, n);
             T sum = Rows<TOps, TV, T>.SumOf(in p, in q, n, new DistributionTerms<TOps, TV, T>.JensenShannon(scaleP, scaleQ));
             double divergence = Math.Max(0.5 * double.CreateTruncating(sum), 0);
             divergence *= double.CreateTruncating(args.Scale);
@@ -607,10 +626,6 @@ internal static class DistributionKernels
                 ref readonly T t = ref RowOf(args.A, row, n);
                 ref readonly T s = ref RowOf(args.B, row, n);
                 var (teacherMax, studentMax) = Max<TOps, TV, T>(in t, in s, n);
-
-                // max(x/T) = max(x)/T: rounding is monotonic.
-                teacherMax *= inverseTemperature;
-                studentMax *= inverseTemperature;
                 var reducer = new DistributionTerms<TOps, TV, T>.RelativeEntropyOfLogits(inverseTemperature, teacherMax, studentMax);
                 ref T gr = ref Unsafe.Add(ref g, (nint)row * n);
                 if (gradient)
@@ -714,15 +729,39 @@ internal static class DistributionKernels
         }
     }
 
-    /// <summary>1/Σp and 1/Σq of a pair of rows, in one pass.</summary>
-    private static (T, T) InverseSums<TOps, TV, T>(ref readonly T p, ref readonly T q, int n)
+    /// <summary>The <see cref="NormalizingScales"/> of a pair of rows, both sums in one pass.</summary>
+    private static ((T, T), (T, T)) InverseSums<TOps, TV, T>(ref readonly T p, ref readonly T q, int n)
         where TOps : ISimd<TV, T>
         where TV : struct
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var sums = new DistributionTerms<TOps, TV, T>.SumPair();
         Rows<TOps, TV, T>.Reduce(in p, in q, n, ref sums);
-        return (T.One / sums.SumA.Total(), T.One / sums.SumB.Total());
+        return (NormalizingScales<TOps, TV, T>(in p, n, sums.SumA.Total()), NormalizingScales<TOps, TV, T>(in q, n, sums.SumB.Total()));
+    }
+
+    /// <summary>
+    /// Factors (s₁, s₂) with (x · s₁) · s₂ = x / Σx for a row of finite non-negative values whose sum is
+    /// <paramref name="sum"/>: (1, 1/Σ) when Σ and 1/Σ are normal numbers (the usual case, one rounding); otherwise
+    /// (counts near MaxValue whose sum overflows, or subnormal counts whose reciprocal sum overflows) the row is first
+    /// scaled by the power of two 2^h, h = −ilogb(max x), split as s₁ = 2^⌊h/2⌋ (exact) times 2^(h−⌊h/2⌋), which is folded
+    /// with the reciprocal of the scaled sum into s₂. An all-zero row keeps (1, +∞), so its measure is NaN as in SciPy.
+    /// </summary>
+    private static (T First, T Second) NormalizingScales<TOps, TV, T>(ref readonly T x, int n, T sum)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T inverse = T.One / sum;
+        if (sum == T.Zero || (T.IsNormal(sum) && T.IsNormal(inverse)))
+        {
+            return (T.One, inverse);
+        }
+        int h = -T.ILogB(Max<TOps, TV, T>(in x, in x, n).A);
+        T first = T.ScaleB(T.One, h / 2);
+        T second = T.ScaleB(T.One, h - (h / 2));
+        T scaledSum = Rows<TOps, TV, T>.SumOf(in x, in x, n, new DistributionTerms<TOps, TV, T>.Scaled(first, second));
+        return (first, second / scaledSum);
     }
 }
 
@@ -785,12 +824,19 @@ internal static class DistributionGuard
         return T.CreateTruncating(logBase == Math.E ? 1.0 : 1.0 / Math.Log(logBase));
     }
 
-    /// <summary>1 / T for a temperature that is positive and finite.</summary>
-    public static double Temperature(double temperature, [CallerArgumentExpression(nameof(temperature))] string name = "")
+    /// <summary>
+    /// A temperature T that is positive and finite, with 1/T (and T² when <paramref name="squared"/>) a normal number of
+    /// type <typeparamref name="T"/>, so that neither the logits' scale nor the loss's scale is 0, subnormal or ∞ (float:
+    /// T in about [3e-39, 8.5e37], or [1.1e-19, 1.8e19] with T²; double: [5.6e-309, 4.5e307], or [1.5e-154, 1.3e154] with T²).
+    /// </summary>
+    public static double Temperature<T>(double temperature, bool squared = false, [CallerArgumentExpression(nameof(temperature))] string name = "")
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!(temperature > 0) || double.IsPositiveInfinity(temperature))
+        if (!(temperature > 0) || double.IsPositiveInfinity(temperature) || !T.IsNormal(T.CreateTruncating(1 / temperature))
+            || (squared && !T.IsNormal(T.CreateTruncating(temperature * temperature))))
         {
-            throw new ArgumentOutOfRangeException(name, temperature, "The temperature must be positive and finite.");
+            throw new ArgumentOutOfRangeException(name, temperature, FormattableString.Invariant(
+                $"The temperature must be positive and finite, with 1/T{(squared ? " and T²" : "")} a normal {typeof(T).Name} (neither 0 nor ∞)."));
         }
         return temperature;
     }
