@@ -24,8 +24,9 @@ internal struct PointParameters<T>
 }
 
 /// <summary>
-/// The job of an elementwise loss over a flat span cut into blocks of <see cref="BlockLength"/> elements (the class count
-/// when a per-class vector is given, so that it lines up with each block). The last block may be shorter; it then runs
+/// The job of an elementwise loss over a flat span cut into blocks of <see cref="BlockLength"/> elements (a whole number
+/// of rows when a per-class vector is given, <see cref="PerClass"/> then being that vector repeated, so that it lines up
+/// with each block). The last block may be shorter; it then runs
 /// one lane at a time so that no vector reaches back into a block already written (which would break in-place use).
 /// </summary>
 internal unsafe struct PointJob<T, TLoss> : IRowRangeJob, IRowKernel<T, RangeArgs<PointJob<T, TLoss>>>
@@ -45,6 +46,9 @@ internal unsafe struct PointJob<T, TLoss> : IRowRangeJob, IRowKernel<T, RangeArg
 
     /// <summary>Blocks of at most this many elements when no per-class vector fixes the block length.</summary>
     public const int DefaultBlock = 4096;
+
+    /// <summary>A per-class vector shorter than this is repeated to fill blocks of up to this many elements.</summary>
+    public const int TileLength = 1024;
 
     public readonly int Blocks => Length == 0 ? 0 : ((Length - 1) / BlockLength) + 1;
 
@@ -169,10 +173,25 @@ internal static class PointLoss
             _ => 1,
         };
 
+        // A short per-class vector (posWeight of a few classes) is tiled over whole rows up to TileLength elements, so that
+        // blocks hold many rows and run the vector body (a block of one short row would run one lane at a time).
+        int blockLength = perClass.IsEmpty ? Math.Max(1, Math.Min(n, PointJob<T, TLoss>.DefaultBlock)) : perClass.Length;
+        scoped ReadOnlySpan<T> classes = perClass;
+        Span<T> tile = stackalloc T[perClass.IsEmpty || perClass.Length >= PointJob<T, TLoss>.TileLength ? 0 : PointJob<T, TLoss>.TileLength];
+        if (!tile.IsEmpty)
+        {
+            blockLength = perClass.Length * (PointJob<T, TLoss>.TileLength / perClass.Length);
+            for (int at = 0; at < blockLength; at += perClass.Length)
+            {
+                perClass.CopyTo(tile[at..]);
+            }
+            classes = tile[..blockLength];
+        }
+
         fixed (T* x = input)
         fixed (T* y = target)
         fixed (T* w = weight)
-        fixed (T* p = perClass)
+        fixed (T* p = classes)
         fixed (T* g = gradient)
         fixed (T* l = losses)
         {
@@ -185,7 +204,7 @@ internal static class PointLoss
                 Gradient = gradient.IsEmpty ? null : g,
                 Losses = reduction == Reduction.None ? l : null,
                 Length = n,
-                BlockLength = perClass.IsEmpty ? Math.Max(1, Math.Min(n, PointJob<T, TLoss>.DefaultBlock)) : perClass.Length,
+                BlockLength = blockLength,
                 Scale = T.CreateTruncating(1.0 / divisor),
                 Parameters = parameters,
             };

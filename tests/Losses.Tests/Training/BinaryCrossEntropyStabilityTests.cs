@@ -147,4 +147,30 @@ public class BinaryCrossEntropyStabilityTests
             Assert.True(Approx.Ulps((float)-Math.Log(1 - (double)p), BinaryCrossEntropy.Forward<float>([p], [0f])) <= 2, $"p={p:R}, y=0");
         }
     }
+
+    [Theory]
+    [InlineData(1, 3000)]
+    [InlineData(7, 1000)]
+    [InlineData(33, 70)]
+    [InlineData(1023, 3)]
+    [InlineData(1500, 2)]
+    public void Pos_weight_tiled_over_many_rows_matches_each_element_alone(int classes, int rows)
+    {
+        var random = new Random(classes);
+        int n = classes * rows;
+        double[] x = [.. Enumerable.Range(0, n).Select(_ => (random.NextDouble() * 40) - 20)];
+        double[] y = [.. Enumerable.Range(0, n).Select(_ => (double)random.Next(2))];
+        double[] pw = [.. Enumerable.Range(0, classes).Select(_ => random.NextDouble() * 4)];
+        var g = new double[n];
+        var losses = new double[n];
+        BinaryCrossEntropy.ForwardWithLogits<double>(x, y, g, Reduction.None, losses, posWeight: pw);
+        for (int i = 0; i < n; i++)
+        {
+            var gi = new double[1];
+            var li = new double[1];
+            BinaryCrossEntropy.ForwardWithLogits<double>([x[i]], [y[i]], gi, Reduction.None, li, posWeight: [pw[i % classes]]);
+            Assert.Equal(li[0], losses[i]);
+            Assert.Equal(gi[0], g[i]);
+        }
+    }
 }
