@@ -81,7 +81,7 @@ internal static class LossBalancing
     /// out-of-place result) or apart from it; a shifted overlap is rejected, naming both.
     /// </summary>
     public static void NoOverlap<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> output, string inputName, string outputName) =>
-        Guard.NoPartialOverlap(input, output, inputName, outputName);
+        Guard.InPlaceOrApart(input, output[..Math.Min(output.Length, input.Length)], inputName, outputName);
 
     /// <summary>Rejects a step whose result is not finite, before any state changes.</summary>
     public static void ThrowNotFinite(string name, int task, string what) =>
