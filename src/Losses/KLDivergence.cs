@@ -234,8 +234,9 @@ public static class KLDivergence
     /// <remarks>Equals PyTorch's <c>F.kl_div(F.log_softmax(s/T), F.softmax(t/T), reduction="batchmean") * T*T</c> and its
     /// autograd gradient (except that a class masked with −∞ in both rows contributes 0 here and NaN in PyTorch). Cost per row:
     /// a max pass over both rows, one fused pass (two exps per element) that also stores the softmax numerators, and a pass
-    /// without exps that writes the gradient; the teacher numerators go to a scratch row from <c>ArrayPool&lt;T&gt;.Shared</c>
-    /// (no allocation once warm).</remarks>
+    /// without exps that writes the gradient; the teacher numerators of up to 16384 classes go to a scratch row from
+    /// <c>ArrayPool&lt;T&gt;.Shared</c> (at most 64 KB of float or 128 KB of double, whatever the row length; no allocation
+    /// once warm); for longer rows the gradient pass recomputes the teacher's exp beyond the first 16384 classes.</remarks>
     /// <example>
     /// <code>
     /// float loss = KLDivergence.Distillation(teacherLogits, studentLogits, gradient, classCount: 1000,

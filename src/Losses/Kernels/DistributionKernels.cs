@@ -379,12 +379,33 @@ internal static class DistributionTerms<TOps, TV, T>
     }
 
     /// <summary>
-    /// <see cref="Rows{TOps, TV, T}.Reduce"/> that also stores the reducer's teacher and student numerators of every step.
+    /// The distillation gradient for classes whose teacher numerators were not stored (beyond the bounded scratch):
+    /// cq · e^(s′−ms) − cp · e^((t − Mt)/T), the teacher's exp recomputed exactly as <see cref="RelativeEntropyOfLogits"/> did.
+    /// </summary>
+    public readonly struct DistillationGradientFromLogits(T teacherScale, T studentScale, T inverseTemperature, T teacherMax) : IBinaryOp<TV>
+    {
+        private readonly TV _teacherScale = TOps.Create(-teacherScale);
+        private readonly TV _studentScale = TOps.Create(studentScale);
+        private readonly TV _inverseTemperature = TOps.Create(inverseTemperature);
+        private readonly TV _teacherMax = TOps.Create(teacherMax);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV teacher, TV studentNumerator)
+        {
+            TV teacherNumerator = VectorMath<TOps, TV, T>.Exp(TOps.Multiply(TOps.Subtract(teacher, _teacherMax), _inverseTemperature));
+            return TOps.MultiplyAdd(teacherNumerator, _teacherScale, TOps.Multiply(studentNumerator, _studentScale));
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Rows{TOps, TV, T}.Reduce"/> that also stores the reducer's teacher (unless <paramref name="storeTeacher"/>
+    /// is false) and student numerators of every step.
     /// The last vectors are loaded before anything is stored, so <paramref name="studentNumerators"/> may be
     /// <paramref name="b"/> itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ReduceAndStore(ref readonly T a, ref readonly T b, ref T teacherNumerators, ref T studentNumerators, int length, ref RelativeEntropyOfLogits reducer)
+    public static void ReduceAndStore(ref readonly T a, ref readonly T b, ref T teacherNumerators, ref T studentNumerators, int length, ref RelativeEntropyOfLogits reducer,
+        bool storeTeacher = true)
     {
         nuint count = (nuint)TOps.Count;
         nuint n = (nuint)length;
@@ -395,14 +416,20 @@ internal static class DistributionTerms<TOps, TV, T>
         for (; i + count <= n; i += count)
         {
             reducer.Step(TOps.Load(in a, i), TOps.Load(in b, i));
-            TOps.Store(reducer.EmitTeacher, ref teacherNumerators, i);
+            if (storeTeacher)
+            {
+                TOps.Store(reducer.EmitTeacher, ref teacherNumerators, i);
+            }
             TOps.Store(reducer.EmitStudent, ref studentNumerators, i);
         }
         if (i < n)
         {
             TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(i - start)));
             reducer.StepTail(lastA, lastB, keep);
-            TOps.Store(reducer.EmitTeacher, ref teacherNumerators, start);
+            if (storeTeacher)
+            {
+                TOps.Store(reducer.EmitTeacher, ref teacherNumerators, start);
+            }
             TOps.Store(reducer.EmitStudent, ref studentNumerators, start);
         }
     }
@@ -605,12 +632,16 @@ internal static class DistributionKernels
     /// <summary>
     /// A: teacher logits, B: student logits. KL(softmax(t/T) ‖ softmax(s/T)) · Scale per row: a max pass over both rows,
     /// one fused pass (two exps per element) that, when a gradient is wanted, also stores the student numerators into it
-    /// and the teacher numerators into a scratch row (pooled: no allocation once warm), then a pass without exps that
-    /// turns them into GradientScale · (q − p). Two exps per element in all, the minimum.
+    /// and the teacher numerators into a scratch row (pooled, at most <see cref="ScratchLength"/> elements: no allocation
+    /// once warm, bounded memory for any row), then a pass without exps that turns them into GradientScale · (q − p). Two
+    /// exps per element in all, the minimum, for rows up to ScratchLength; beyond it the teacher's exp is recomputed.
     /// </summary>
     public readonly struct RelativeEntropyOfLogits<T> : IRowKernel<T, DistributionArgs<T>>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        /// <summary>The most teacher numerators kept per row (64 KB of float, 128 KB of double).</summary>
+        public const int ScratchLength = 16384;
+
         public static void Run<TOps, TV>(scoped ref DistributionArgs<T> args)
             where TOps : ISimd<TV, T>
             where TV : struct
@@ -618,7 +649,13 @@ internal static class DistributionKernels
             int n = args.ClassCount;
             bool gradient = !args.Gradient.IsEmpty;
             ref T g = ref MemoryMarshal.GetReference(args.Gradient);
-            T[]? scratch = gradient ? ArrayPool<T>.Shared.Rent(n) : null;
+
+            // The teacher numerators of the first `stored` classes go to a pooled scratch of at most ScratchLength
+            // elements; beyond it (long rows) the gradient pass recomputes them, so memory stays bounded whatever the row
+            // length. (A gradient overlapping the teacher row cannot recompute: it keeps a whole-row scratch.)
+            bool recompute = gradient && n > ScratchLength && !args.A.Overlaps((ReadOnlySpan<T>)args.Gradient);
+            int stored = recompute ? Math.Min(ScratchLength, n - 64) : n;
+            T[]? scratch = gradient ? ArrayPool<T>.Shared.Rent(stored) : null;
             ref T p = ref gradient ? ref MemoryMarshal.GetArrayDataReference(scratch!) : ref Unsafe.NullRef<T>();
             T inverseTemperature = args.InverseTemperature;
             for (int row = 0; row < args.Rows; row++)
@@ -630,7 +667,12 @@ internal static class DistributionKernels
                 ref T gr = ref Unsafe.Add(ref g, (nint)row * n);
                 if (gradient)
                 {
-                    DistributionTerms<TOps, TV, T>.ReduceAndStore(in t, in s, ref p, ref gr, n, ref reducer);
+                    DistributionTerms<TOps, TV, T>.ReduceAndStore(in t, in s, ref p, ref gr, stored, ref reducer);
+                    if (recompute)
+                    {
+                        DistributionTerms<TOps, TV, T>.ReduceAndStore(in Unsafe.Add(ref Unsafe.AsRef(in t), stored), in Unsafe.Add(ref Unsafe.AsRef(in s), stored),
+                            ref Unsafe.NullRef<T>(), ref Unsafe.Add(ref gr, stored), n - stored, ref reducer, storeTeacher: false);
+                    }
                 }
                 else
                 {
@@ -641,8 +683,15 @@ internal static class DistributionKernels
                 if (gradient)
                 {
                     double scale = double.CreateTruncating(args.GradientScale);
-                    var op = new DistributionTerms<TOps, TV, T>.DistillationGradient(T.CreateTruncating(scale / teacherSum), T.CreateTruncating(scale / studentSum));
-                    Rows<TOps, TV, T>.Map(in p, in gr, ref gr, n, op);
+                    T teacherScale = T.CreateTruncating(scale / teacherSum);
+                    T studentScale = T.CreateTruncating(scale / studentSum);
+                    Rows<TOps, TV, T>.Map(in p, in gr, ref gr, stored, new DistributionTerms<TOps, TV, T>.DistillationGradient(teacherScale, studentScale));
+                    if (recompute)
+                    {
+                        ref T rest = ref Unsafe.Add(ref gr, stored);
+                        Rows<TOps, TV, T>.Map(in Unsafe.Add(ref Unsafe.AsRef(in t), stored), in rest, ref rest, n - stored,
+                            new DistributionTerms<TOps, TV, T>.DistillationGradientFromLogits(teacherScale, studentScale, inverseTemperature, teacherMax));
+                    }
                 }
             }
             if (scratch is not null)
