@@ -1,0 +1,77 @@
+using System.Globalization;
+using Losses.Benchmarks.Ratio;
+
+namespace Losses.Benchmarks.Smoke;
+
+/// <summary>
+/// <c>smoke [--seconds 2]</c>: the CI performance smoke check (run by .ci/perf-smoke). For every kernel in
+/// <see cref="Kernels"/>, the ratio to its TensorPrimitives baseline measured alternately in one process; a kernel fails
+/// when its median ratio is ≥ 3 × its expected ratio twice in a row (measured, then retried once). A factor of 3 is far
+/// outside the noise of a median of many alternations, and well inside what a fall-back to scalar code costs (≈ 10–20×).
+/// </summary>
+internal static class PerfSmoke
+{
+    /// <summary>How far above its expected ratio a kernel may measure before the check fails.</summary>
+    private const double Tolerance = 3;
+
+    /// <summary>
+    /// The kernels, their baseline and the ratio they are expected to reach (measured 2026-12-02 on main, rounded up;
+    /// see benchmarks/README.md). A non-null KnownSlow entry is measured and printed but cannot fail the check.
+    /// </summary>
+    private static readonly (string Kernel, string Baseline, string Shape, double Expected, string? KnownSlow)[] Kernels =
+    [
+        ("softmax", "exp", "128x1000", 1.2, null),
+        ("logsoftmax", "exp", "128x1000", 1.4, null),
+        ("softmax-backward", "exp", "128x1000", 1.0, null),
+        ("logsoftmax-backward", "exp", "128x1000", 1.0, null),
+        ("logsumexp", "exp", "128x1000", 1.0, null),
+        ("entropy", "exp", "128x1000", 1.4, null),
+        ("distillation", "exp", "128x1000", 2.6, null),
+        ("ce-forward", "exp", "128x1000", 1.0, null),
+        ("ce-forward-grad", "exp", "128x1000", 1.2, null),
+        ("ce-soft-grad", "exp", "128x1000", 2.0, null),
+        ("softmax", "exp", "4096x10", 4.5, null),
+        ("ce-forward", "exp", "4096x10", 2.0, null),
+        ("bce-logits-grad", "exp", "128x1000", 2.0, null),
+        ("bce-logits-posweight-grad", "exp", "128x1000", 2.0, "scalar posWeight path (17x), being vectorised by the numerics helper"),
+    ];
+
+    public static int Run(string[] args)
+    {
+        double seconds = double.Parse(RatioCommand.Option(args, "--seconds", "2"), CultureInfo.InvariantCulture);
+        var workloads = new Dictionary<string, Workload>();
+        var failures = new List<string>();
+        Console.WriteLine($"{"kernel",-28} {"shape",-9} {"ratio",7} {"IQR",-13} {"expected",8} {"limit",6}");
+        foreach (var (kernel, baseline, shape, expected, knownSlow) in Kernels)
+        {
+            if (!workloads.TryGetValue(shape, out var workload))
+            {
+                var (rows, classes) = Workload.ParseShape(shape);
+                workloads[shape] = workload = new Workload(rows, classes);
+            }
+            double limit = Tolerance * expected;
+            var result = RatioRunner.Measure(Operations.Find(kernel), Operations.Find(baseline), workload, seconds);
+            string verdict = "ok";
+            if (result.Median >= limit && knownSlow is null)
+            {
+                // One retry: a burst of load on a shared machine can spoil one measurement, rarely two in a row.
+                result = RatioRunner.Measure(Operations.Find(kernel), Operations.Find(baseline), workload, seconds);
+                verdict = result.Median >= limit ? "FAIL" : "ok (retried)";
+            }
+            else if (result.Median >= limit)
+            {
+                verdict = $"known slow: {knownSlow}";
+            }
+            Console.WriteLine($"{kernel,-28} {shape,-9} {result.Median,6:F2}x {result.Q1,5:F2}-{result.Q3,-7:F2} {expected,7:F1}x {limit,5:F1}x  {verdict}");
+            if (verdict == "FAIL")
+            {
+                failures.Add($"{kernel} at {shape}: {result.Median:F2}x {baseline} (expected {expected:F1}x, limit {limit:F1}x)");
+            }
+        }
+        foreach (string failure in failures)
+        {
+            Console.Error.WriteLine($"perf-smoke: FAIL {failure}: slower than {Tolerance}x its expected ratio twice in a row (scalar fall-back?)");
+        }
+        return failures.Count == 0 ? 0 : 1;
+    }
+}
