@@ -39,7 +39,9 @@ internal static class Config
         return DefaultConfig.Instance
             .AddJob(JitSettings.Apply(job))
             .AddColumn(new LaunchColumn(ratio: false), new LaunchColumn(ratio: true))
-            .WithOptions(ConfigOptions.DisableOptimizationsValidator);
+            .WithOptions(ConfigOptions.DisableOptimizationsValidator)
+            // Building the generated project takes minutes when eight other agents build too (default limit: 2 minutes).
+            .WithBuildTimeout(TimeSpan.FromMinutes(10));
     }
 
     /// <summary>

@@ -26,9 +26,12 @@ internal static class JitSettings
     public static Job Apply(Job job) =>
         job.WithEnvironmentVariables([.. Variables.Select(v => new EnvironmentVariable(v.Name, v.Value))]);
 
-    /// <summary>True when this process already runs with <see cref="Variables"/> (a child started by <see cref="Relaunch"/>).</summary>
+    /// <summary>
+    /// True when every one of <see cref="Variables"/> is set in this process (a child started by <see cref="Relaunch"/>).
+    /// A value set by hand wins over ours, for experiments (e.g. DOTNET_TieredPGO=0 dotnet run ... ratio ...).
+    /// </summary>
     public static bool Active =>
-        Variables.All(v => Environment.GetEnvironmentVariable(v.Name) == v.Value);
+        Variables.All(v => Environment.GetEnvironmentVariable(v.Name) is not null);
 
     /// <summary>Runs this program again with the same arguments and <see cref="Variables"/> set; returns its exit code.</summary>
     public static int Relaunch(IEnumerable<string> args, IEnumerable<(string Name, string Value)>? extra = null, TextWriter? output = null)
@@ -45,7 +48,7 @@ internal static class JitSettings
         }
         foreach (var (name, value) in Variables.Concat(extra ?? []))
         {
-            start.Environment[name] = value;
+            start.Environment[name] = Environment.GetEnvironmentVariable(name) ?? value;
         }
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {host}.");
         if (output is not null)

@@ -12,7 +12,7 @@ using Losses.Benchmarks.Smoke;
 //   ... -- tables [--launches 3] [--seconds 2] [--shapes ...]   issue 16's before/after table in markdown
 // Other arguments pass through to BenchmarkDotNet.
 string command = args.Length > 0 ? args[0] : "";
-if (command is "ratio" or "smoke" or "tables" or "tables-launch")
+if (command is "ratio" or "smoke" or "tables" or "measure")
 {
     // In-process modes measure here, so this process must run with the same JIT settings as BenchmarkDotNet's children.
     if (!JitSettings.Active)
@@ -25,7 +25,7 @@ if (command is "ratio" or "smoke" or "tables" or "tables-launch")
         "ratio" => RatioCommand.Run(rest),
         "smoke" => PerfSmoke.Run(rest),
         "tables" => Tables.Run(rest),
-        _ => Tables.RunLaunch(rest),
+        _ => RatioCommand.RunMeasure(rest),
     };
 }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 
 namespace Losses.Benchmarks.Ratio;
 
@@ -37,7 +38,7 @@ internal static class RatioRunner
     public static RatioResult Measure(Operation candidate, Operation baseline, Workload workload, double seconds)
     {
         Action a = candidate.Bind(workload), b = baseline.Bind(workload);
-        WarmUp(a, b, Math.Clamp(seconds / 5, 0.2, 1.0));
+        WarmUp(a, b, Math.Clamp(seconds / 5, 0.3, 1.0));
         int repsA = Repetitions(a), repsB = Repetitions(b);
         var ratios = new List<double>();
         var timesA = new List<double>();
@@ -70,16 +71,36 @@ internal static class RatioRunner
     }
 
     /// <summary>
-    /// Calls both at least 100 times and for at least <paramref name="seconds"/>: past the 30-call tier-up threshold with
-    /// time for the background tier-1 compile to land (the call-counting delay is switched off by <see cref="JitSettings"/>).
+    /// Calls both alternately until the JIT has gone quiet: at least 100 calls each and <paramref name="seconds"/>, then
+    /// until no method has been compiled for 0.3 s (at most 20 s). A fixed warm-up is not enough on a loaded machine:
+    /// the tier-1 compiles happen on a background thread that gets its share of two busy cores late, and a kernel still
+    /// on tier-0 code measured 10–40× slower than it is (seen here with ~25 runnable processes).
     /// </summary>
     private static void WarmUp(Action a, Action b, double seconds)
     {
         var clock = Stopwatch.StartNew();
-        for (int calls = 0; calls < 100 || clock.Elapsed.TotalSeconds < seconds; calls++)
+        long compiled = JitInfo.GetCompiledMethodCount();
+        TimeSpan quietSince = TimeSpan.Zero, lastCheck = TimeSpan.Zero;
+        for (int calls = 0; ; calls++)
         {
             a();
             b();
+            var now = clock.Elapsed;
+            if (now - lastCheck >= TimeSpan.FromMilliseconds(50))
+            {
+                lastCheck = now;
+                long count = JitInfo.GetCompiledMethodCount();
+                if (count != compiled)
+                {
+                    compiled = count;
+                    quietSince = now;
+                }
+            }
+            bool quiet = now - quietSince >= TimeSpan.FromMilliseconds(300);
+            if ((calls >= 100 && now.TotalSeconds >= seconds && quiet) || now.TotalSeconds >= 20)
+            {
+                return;
+            }
         }
     }
 

@@ -4,8 +4,8 @@ namespace Losses.Benchmarks.Ratio;
 
 /// <summary>
 /// <c>tables [--launches 3] [--seconds 2] [--shapes 4096x10,512x1000,8x32000,2x128000]</c>: the before/after table of
-/// issue 16 in markdown. Every (launch, shape) is its own process (so dynamic PGO of one shape never shapes the code
-/// measured at another, and launches are independent); inside it every row is an alternating ratio measurement. A cell
+/// issue 16 in markdown. Every (launch, shape, row) is an alternating ratio measurement in its own process (so dynamic PGO
+/// of one kernel or shape never shapes the code measured for another, and launches are independent). A cell
 /// quotes the median over launches of the per-launch medians, with the min–max over launches.
 /// </summary>
 internal static class Tables
@@ -38,7 +38,7 @@ internal static class Tables
     public static int Run(string[] args)
     {
         int launches = int.Parse(RatioCommand.Option(args, "--launches", "3"), CultureInfo.InvariantCulture);
-        string seconds = RatioCommand.Option(args, "--seconds", "2");
+        double seconds = Parse(RatioCommand.Option(args, "--seconds", "2"));
         string[] shapes = RatioCommand.Option(args, "--shapes", DefaultShapes).Split(',');
         string only = RatioCommand.Option(args, "--rows", "");
         // results[shape][row] = one (ratio, ns/element) per launch
@@ -48,21 +48,15 @@ internal static class Tables
             foreach (string shape in shapes)
             {
                 Console.Error.WriteLine($"tables: launch {launch}/{launches}, {shape} ({DateTime.UtcNow:HH:mm:ss})");
-                var output = new StringWriter();
-                int code = JitSettings.Relaunch(["tables-launch", "--shape", shape, "--seconds", seconds, "--rows", only], output: output);
-                if (code != 0)
+                foreach (var (candidate, baseline, _) in Selected(only))
                 {
-                    return code;
-                }
-                foreach (string line in output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    string[] f = line.Split('\t');
+                    var r = RatioCommand.Isolated(candidate, baseline, shape, seconds);
                     var cell = results[shape];
-                    if (!cell.TryGetValue(f[0], out var list))
+                    if (!cell.TryGetValue(candidate, out var list))
                     {
-                        cell[f[0]] = list = [];
+                        cell[candidate] = list = [];
                     }
-                    list.Add((Parse(f[1]), Parse(f[2]), Parse(f[3])));
+                    list.Add((r.Median, r.CandidateNsPerElement, r.BaselineNsPerElement));
                 }
             }
         }
@@ -70,29 +64,13 @@ internal static class Tables
         return 0;
     }
 
-    /// <summary>One launch at one shape: every row, tab-separated "candidate ratio ns/element baseline-ns/element".</summary>
-    public static int RunLaunch(string[] args)
-    {
-        var (rows, classes) = Workload.ParseShape(RatioCommand.Option(args, "--shape", "512x1000"));
-        double seconds = Parse(RatioCommand.Option(args, "--seconds", "2"));
-        string only = RatioCommand.Option(args, "--rows", "");
-        var workload = new Workload(rows, classes);
-        foreach (var (candidate, baseline, _) in Selected(only))
-        {
-            var r = RatioRunner.Measure(Operations.Find(candidate), Operations.Find(baseline), workload, seconds);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{candidate}\t{r.Median:R}\t{r.CandidateNsPerElement:R}\t{r.BaselineNsPerElement:R}"));
-        }
-        return 0;
-    }
-
     private static IEnumerable<(string Candidate, string Baseline, string Label)> Selected(string only) =>
         only.Length == 0 ? Rows : Rows.Where(r => only.Split(',').Contains(r.Candidate));
 
     private static void Print(Dictionary<string, Dictionary<string, List<(double Ratio, double Ns, double BaselineNs)>>> results,
-        string[] shapes, int launches, string seconds)
+        string[] shapes, int launches, double seconds)
     {
-        Console.WriteLine($"Float, one thread unless stated; {launches} launches (one process per launch and shape), each cell an " +
+        Console.WriteLine($"Float, one thread unless stated; {launches} launches (a fresh process per launch, shape and row), each cell an " +
             $"alternating ratio measurement of {seconds} s (per alternation the fastest of 3 interleaved ~1 ms blocks of each; median over alternations). Cell: " +
             "ns per element (median over launches) · ratio to `TensorPrimitives.Exp` over the same elements, median over " +
             "launches (min–max over launches). Speed-up rows: 1-thread time / 2-thread time, measured alternately.");

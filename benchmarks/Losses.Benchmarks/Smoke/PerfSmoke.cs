@@ -4,7 +4,7 @@ using Losses.Benchmarks.Ratio;
 namespace Losses.Benchmarks.Smoke;
 
 /// <summary>
-/// <c>smoke [--seconds 2]</c>: the CI performance smoke check (run by .ci/perf-smoke). For every kernel in
+/// <c>smoke [--seconds 1.5]</c>: the CI performance smoke check (run by .ci/perf-smoke). For every kernel in
 /// <see cref="Kernels"/>, the ratio to its TensorPrimitives baseline measured alternately in one process; a kernel fails
 /// when its median ratio is ≥ 3 × its expected ratio twice in a row (measured, then retried once). A factor of 3 is far
 /// outside the noise of a median of many alternations, and well inside what a fall-back to scalar code costs (≈ 10–20×).
@@ -20,47 +20,42 @@ internal static class PerfSmoke
     /// </summary>
     private static readonly (string Kernel, string Baseline, string Shape, double Expected, string? KnownSlow)[] Kernels =
     [
-        ("softmax", "exp", "128x1000", 1.2, null),
-        ("logsoftmax", "exp", "128x1000", 1.4, null),
-        ("softmax-backward", "exp", "128x1000", 1.0, null),
-        ("logsoftmax-backward", "exp", "128x1000", 1.0, null),
-        ("logsumexp", "exp", "128x1000", 1.0, null),
-        ("entropy", "exp", "128x1000", 1.4, null),
-        ("distillation", "exp", "128x1000", 2.6, null),
-        ("ce-forward", "exp", "128x1000", 1.0, null),
-        ("ce-forward-grad", "exp", "128x1000", 1.2, null),
-        ("ce-soft-grad", "exp", "128x1000", 2.0, null),
-        ("softmax", "exp", "4096x10", 4.5, null),
-        ("ce-forward", "exp", "4096x10", 2.0, null),
-        ("bce-logits-grad", "exp", "128x1000", 2.0, null),
-        ("bce-logits-posweight-grad", "exp", "128x1000", 2.0, "scalar posWeight path (17x), being vectorised by the numerics helper"),
+        ("softmax", "exp", "128x1000", 1.8, null),
+        ("logsoftmax", "exp", "128x1000", 1.8, null),
+        ("softmax-backward", "exp", "128x1000", 0.8, null),
+        ("logsoftmax-backward", "exp", "128x1000", 1.2, null),
+        ("logsumexp", "exp", "128x1000", 1.2, null),
+        ("entropy", "exp", "128x1000", 4.5, null),
+        ("distillation", "exp", "128x1000", 4.5, null),
+        ("ce-forward", "exp", "128x1000", 1.4, null),
+        ("ce-forward-grad", "exp", "128x1000", 1.8, null),
+        ("ce-soft-grad", "exp", "128x1000", 3.0, null),
+        ("bce-logits-grad", "exp", "128x1000", 5.0, null),
+        ("softmax", "exp", "4096x10", 5.5, null),
+        ("ce-forward", "exp", "4096x10", 2.5, null),
+        ("bce-logits", "exp", "4096x10", 4.5, null),
+        ("bce-logits-posweight", "exp", "4096x10", 4.5, "posWeight rows shorter than a vector take a scalar path (~20x Exp); the numerics helper is vectorising it"),
     ];
 
     public static int Run(string[] args)
     {
-        double seconds = double.Parse(RatioCommand.Option(args, "--seconds", "2"), CultureInfo.InvariantCulture);
-        var workloads = new Dictionary<string, Workload>();
+        double seconds = double.Parse(RatioCommand.Option(args, "--seconds", "1.5"), CultureInfo.InvariantCulture);
         var failures = new List<string>();
         Console.WriteLine($"{"kernel",-28} {"shape",-9} {"ratio",7} {"IQR",-13} {"expected",8} {"limit",6}");
         foreach (var (kernel, baseline, shape, expected, knownSlow) in Kernels)
         {
-            if (!workloads.TryGetValue(shape, out var workload))
-            {
-                var (rows, classes) = Workload.ParseShape(shape);
-                workloads[shape] = workload = new Workload(rows, classes);
-            }
             double limit = Tolerance * expected;
-            var result = RatioRunner.Measure(Operations.Find(kernel), Operations.Find(baseline), workload, seconds);
+            var result = RatioCommand.Isolated(kernel, baseline, shape, seconds);
             string verdict = "ok";
             if (result.Median >= limit && knownSlow is null)
             {
                 // One retry: a burst of load on a shared machine can spoil one measurement, rarely two in a row.
-                result = RatioRunner.Measure(Operations.Find(kernel), Operations.Find(baseline), workload, seconds);
+                result = RatioCommand.Isolated(kernel, baseline, shape, seconds);
                 verdict = result.Median >= limit ? "FAIL" : "ok (retried)";
             }
-            else if (result.Median >= limit)
+            else if (knownSlow is not null)
             {
-                verdict = $"known slow: {knownSlow}";
+                verdict = result.Median >= limit ? $"known slow, not failing: {knownSlow}" : "ok (listed as known slow: enable it)";
             }
             Console.WriteLine($"{kernel,-28} {shape,-9} {result.Median,6:F2}x {result.Q1,5:F2}-{result.Q3,-7:F2} {expected,7:F1}x {limit,5:F1}x  {verdict}");
             if (verdict == "FAIL")
