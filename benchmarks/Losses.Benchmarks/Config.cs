@@ -93,7 +93,9 @@ internal static class Config
             }
             if (!ratio)
             {
-                return Format(mine.Values, v => $"{v:N1} ns", " ns");
+                double scale = mine.Values.Max() >= 1e6 ? 1e6 : mine.Values.Max() >= 1e3 ? 1e3 : 1;
+                string unit = scale == 1e6 ? " ms" : scale == 1e3 ? " μs" : " ns";
+                return Format(mine.Values.Select(v => v / scale), v => $"{v:G3}{unit}", unit);
             }
             var baseline = summary.GetBaseline(summary.GetLogicalGroupKey(benchmarkCase));
             if (baseline is null)
