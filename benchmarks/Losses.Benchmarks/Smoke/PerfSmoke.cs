@@ -15,7 +15,8 @@ internal static class PerfSmoke
     private const double Tolerance = 3;
 
     /// <summary>
-    /// The kernels, their baseline and the ratio they are expected to reach (measured 2026-12-02 on main after the row driver, 019cd80, rounded up by about a third;
+    /// The kernels, their baseline and the ratio they are expected to reach (measured 2026-12-02 on main after the row driver, 019cd80, rounded up by about a third, and above the slower of the two
+    /// figures dynamic PGO gives entropy, distillation and short-row BCE in different processes;
     /// see benchmarks/README.md). A non-null KnownSlow entry is measured and printed but cannot fail the check.
     /// </summary>
     private static readonly (string Kernel, string Baseline, string Shape, double Expected, string? KnownSlow)[] Kernels =
@@ -25,15 +26,15 @@ internal static class PerfSmoke
         ("softmax-backward", "exp", "128x1000", 0.8, null),
         ("logsoftmax-backward", "exp", "128x1000", 1.3, null),
         ("logsumexp", "exp", "128x1000", 1.6, null),
-        ("entropy", "exp", "128x1000", 1.5, null),
-        ("distillation", "exp", "128x1000", 2.3, null),
+        ("entropy", "exp", "128x1000", 2.0, null),
+        ("distillation", "exp", "128x1000", 2.6, null),
         ("ce-forward", "exp", "128x1000", 1.6, null),
         ("ce-forward-grad", "exp", "128x1000", 1.8, null),
         ("ce-soft-grad", "exp", "128x1000", 3.5, null),
         ("bce-logits-grad", "exp", "128x1000", 5.5, null),
         ("softmax", "exp", "4096x10", 3.5, null),
-        ("ce-forward", "exp", "4096x10", 1.5, null),
-        ("bce-logits", "exp", "4096x10", 2.0, null),
+        ("ce-forward", "exp", "4096x10", 1.8, null),
+        ("bce-logits", "exp", "4096x10", 2.5, null),
         ("bce-logits-posweight", "exp", "4096x10", 2.0, "posWeight rows shorter than a vector take a scalar path (~20x Exp); the numerics helper is vectorising it"),
     ];
 
