@@ -43,7 +43,7 @@ public static class FocalLoss
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
-        PointLoss.CheckReduction(reduction);
+        Reductions.Check(reduction);
         if (!(alpha <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be in [0, 1], or negative for no weighting.");
@@ -53,8 +53,8 @@ public static class FocalLoss
             // γ = +∞ would make (1 − p_t)ᵞ 0 or NaN (1^∞) for every element: rejected rather than defined.
             throw new ArgumentOutOfRangeException(nameof(gamma), gamma, FormattableString.Invariant($"gamma must be non-negative and finite as a {typeof(T).Name}; got {gamma}."));
         }
-        return PointLoss.Run<T, PointLosses<T>.Focal>(logits, targets, gradient, reduction, losses, default, default,
-            new PointParameters<T> { First = T.CreateTruncating(alpha), Second = T.CreateTruncating(gamma) }, 1, maxDegreeOfParallelism,
+        return Batch.Elementwise(logits, targets, gradient, reduction, losses, default, default,
+            new FocalLossTerm<T>(T.CreateTruncating(alpha), T.CreateTruncating(gamma)), 1, maxDegreeOfParallelism,
             nameof(logits), nameof(targets));
     }
 }

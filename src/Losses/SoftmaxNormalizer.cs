@@ -49,7 +49,7 @@ public static class SoftmaxNormalizer
     /// <param name="logits">Any values; −∞ entries are masked out.</param>
     /// <returns>The normalizer; <see cref="Empty{T}"/> for an empty span or a row of −∞.</returns>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float or double.</exception>
-    public static SoftmaxNormalizer<T> Of<T>(ReadOnlySpan<T> logits)
+    public static unsafe SoftmaxNormalizer<T> Of<T>(ReadOnlySpan<T> logits)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
@@ -57,9 +57,14 @@ public static class SoftmaxNormalizer
         {
             return Empty<T>();
         }
-        var args = new BatchArgs<T> { A = logits, ClassCount = logits.Length, Rows = 1 };
-        Dispatch.Run<T, NormalizerKernel<T>, BatchArgs<T>>(logits.Length, ref args);
-        var result = new SoftmaxNormalizer<T>(args.Result, args.Result2);
+        T max = T.Zero;
+        T sumOfExp = T.Zero;
+        fixed (T* x = logits)
+        {
+            var op = new SoftmaxNormalizerOp<T>(x, logits.Length, &max, &sumOfExp);
+            RowDriver.Run<T, SoftmaxNormalizerOp<T>>(in op, 1, logits.Length, null, 1);
+        }
+        var result = new SoftmaxNormalizer<T>(max, sumOfExp);
 
         // The one-pass kernel's running maximum skips NaN, and a +∞ makes S NaN too: look for a NaN only then (rare).
         return T.IsFinite(result.SumOfExp) && !T.IsNaN(result.Max) ? result : T.IsNaN(result.Max) || ContainsNaN(logits) ? NaN<T>() : result;
@@ -102,18 +107,5 @@ public static class SoftmaxNormalizer
             }
         }
         return false;
-    }
-
-    private readonly struct NormalizerKernel<T> : IRowKernel<T, BatchArgs<T>>
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public static void Run<TOps, TV>(scoped ref BatchArgs<T> args)
-            where TOps : ISimd<TV, T>
-            where TV : struct
-        {
-            var result = Rows<TOps, TV, T>.Normalizer(in MemoryMarshal.GetReference(args.A), args.ClassCount);
-            args.Result = result.Max;
-            args.Result2 = result.SumOfExp;
-        }
     }
 }
