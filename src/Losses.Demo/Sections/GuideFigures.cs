@@ -62,7 +62,7 @@ internal static class GuideFigures
             logits[3] = (float)v;
             return CrossEntropyVsMseSection.GradientNorms(logits, 0);
         }).ToArray();
-        var panel = book.Panel("Gradient at a confident mistake (10 classes)", "logit m of the wrong class", "‖∇z loss‖",
+        var panel = book.Panel("Gradient at a confident mistake (10 classes)", "logit m of the wrong class", "‖gradient w.r.t. the logits‖",
             logY: true, legend: ScottPlot.Alignment.LowerLeft, name: "ce-vs-mse-gradient", integerX: false);
         panel.Series.Add(new("cross-entropy", m, [.. norms.Select(n => n.Ce)]));
         panel.Series.Add(new("MSE on softmax", m, [.. norms.Select(n => n.Mse)]));
