@@ -48,6 +48,13 @@ public partial class DemoProgramTests
         return path;
     }
 
+    private static string RunOnCsv(int classes)
+    {
+        var (exitCode, output) = RunDemo("--data", Csv(classes), "--label", "y", "--no-plot");
+        Assert.True(exitCode == 0, output);
+        return output;
+    }
+
     [GeneratedRegex("case \"(--?[a-z-]+)\"(?: or \"(--?[a-z-]+)\")?")]
     private static partial Regex ParsedOption();
 
@@ -74,9 +81,7 @@ public partial class DemoProgramTests
     [Fact]
     public void A_binary_csv_label_runs_logistic_regression()
     {
-        string csv = Csv(classes: 2);
-        var (exitCode, output) = RunDemo("--data", csv, "--label", "y", "--no-plot");
-        Assert.True(exitCode == 0, output);
+        string output = RunOnCsv(classes: 2);
         Assert.Contains("3. Logistic regression on", output);
         Assert.Contains("Positive class = b", output);
         Assert.Contains("2. Cross-entropy vs MSE on the softmax outputs", output);
@@ -87,9 +92,7 @@ public partial class DemoProgramTests
     [Fact]
     public void A_multi_class_csv_label_says_why_logistic_regression_is_skipped()
     {
-        string csv = Csv(classes: 3);
-        var (exitCode, output) = RunDemo("--data", csv, "--label", "y", "--no-plot");
-        Assert.True(exitCode == 0, output);
+        string output = RunOnCsv(classes: 3);
         Assert.Contains("3. Logistic regression, binary cross-entropy from logits: skipped", output);
         Assert.Contains("It needs a binary label; 'y' has 3 classes", output);
         Assert.Contains("5. Multi-task loss balancing: skipped", output);
