@@ -50,9 +50,17 @@ public partial class DemoProgramTests
 
     private static string RunOnCsv(int classes)
     {
-        var (exitCode, output) = RunDemo("--data", Csv(classes), "--label", "y", "--no-plot");
-        Assert.True(exitCode == 0, output);
-        return output;
+        string csv = Csv(classes);
+        try
+        {
+            var (exitCode, output) = RunDemo("--data", csv, "--label", "y", "--no-plot");
+            Assert.True(exitCode == 0, output);
+            return output;
+        }
+        finally
+        {
+            File.Delete(csv);
+        }
     }
 
     [GeneratedRegex("case \"(--?[a-z-]+)\"(?: or \"(--?[a-z-]+)\")?")]
