@@ -86,9 +86,10 @@ public static class InformationGain
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
-        double scale = LogScale(logBase);
+        _ = LogScale(logBase);
         double total = CheckedSum(weights, nameof(weights));
-        return total == 0 ? T.Zero : T.CreateTruncating(Math.Max(-double.CreateTruncating(InformationKernels.SumXLogX(weights, T.CreateTruncating(total))), 0) * scale);
+        // Entropy.FromCounts normalises with the shared overflow/underflow-safe scaling (weights near MaxValue or subnormal).
+        return total == 0 ? T.Zero : T.Max(Entropy.FromCounts(weights, logBase), T.Zero);
     }
 
     /// <summary>
