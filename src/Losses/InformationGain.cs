@@ -86,10 +86,15 @@ public static class InformationGain
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
-        _ = LogScale(logBase);
+        double scale = LogScale(logBase);
         double total = CheckedSum(weights, nameof(weights));
-        // Entropy.FromCounts normalises with the shared overflow/underflow-safe scaling (weights near MaxValue or subnormal).
-        return total == 0 ? T.Zero : T.Max(Entropy.FromCounts(weights, logBase), T.Zero);
+        T sum = T.CreateTruncating(total);
+        if (total != 0 && !(T.IsNormal(sum) && T.IsNormal(T.One / sum)))
+        {
+            // Weights near MaxValue or subnormal: Entropy.FromCounts normalises with the shared power-of-two scaling.
+            return T.Max(Entropy.FromCounts(weights, logBase), T.Zero);
+        }
+        return total == 0 ? T.Zero : T.CreateTruncating(Math.Max(-double.CreateTruncating(InformationKernels.SumXLogX(weights, sum)), 0) * scale);
     }
 
     /// <summary>

@@ -282,9 +282,10 @@ public static class KLDivergence
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <remarks>Equals PyTorch's <c>F.kl_div(F.log_softmax(s/T), F.softmax(t/T), reduction="batchmean") * T*T</c> and its
     /// autograd gradient (except that a class masked with −∞ in both rows contributes 0 here and NaN in PyTorch). Cost per row:
-    /// a max pass over both rows, one fused pass (two exps per element) that also stores the softmax numerators, and a pass
-    /// without exps that writes the gradient; the teacher numerators go to a scratch row from <c>ArrayPool&lt;T&gt;.Shared</c>
-    /// (no allocation once warm).</remarks>
+    /// a max pass over both rows, one fused pass (two exps per element) that also stores the student's softmax numerators
+    /// into the gradient, and a pass that recomputes the teacher's numerators while writing the gradient: three exps per
+    /// element and no scratch memory, whatever the row length. Rows of up to 128 classes run several rows per vector
+    /// (two exps per element).</remarks>
     /// <example>
     /// <code>
     /// float loss = KLDivergence.Distillation(teacherLogits, studentLogits, gradient, classCount: 1000,
