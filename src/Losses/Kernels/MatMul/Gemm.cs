@@ -196,7 +196,7 @@ internal static unsafe class Gemm<T>
                                 T* cij = problem.C + ((nint)(ic + ir) * problem.Ldc) + jc + jr;
                                 if (rows == Mr && cols == nr)
                                 {
-                                    MicroKernel<TOps, TV, T>.Run(ap, bp, kc, cij, problem.Ldc, load);
+                                    MicroKernel<TOps, TV, T>.Run(ap, bp, kc, cij, problem.Ldc, load, cij + (Mr * problem.Ldc));
                                 }
                                 else
                                 {
@@ -220,7 +220,7 @@ internal static unsafe class Gemm<T>
                     new ReadOnlySpan<T>(c + (r * ldc), cols).CopyTo(new Span<T>(tile + (r * nr), cols));
                 }
             }
-            MicroKernel<TOps, TV, T>.Run(ap, bp, kc, tile, nr, load);
+            MicroKernel<TOps, TV, T>.Run(ap, bp, kc, tile, nr, load, tile);
             for (int r = 0; r < rows; r++)
             {
                 new ReadOnlySpan<T>(tile + (r * nr), cols).CopyTo(new Span<T>(c + (r * ldc), cols));

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Losses.Kernels.MatMul;
 
@@ -27,12 +28,23 @@ internal static unsafe class MicroKernel<TOps, TV, T>
 
     /// <summary>
     /// C[0..6, 0..NR) = (<paramref name="load"/> ? C : 0) + Σ_p a[p·6 + r]·b[p·NR + j], with C at <paramref name="c"/>, row stride
-    /// <paramref name="ldc"/>.
+    /// <paramref name="ldc"/>. The tile at <paramref name="next"/> (same stride) is prefetched meanwhile: a tile of a large C
+    /// is a cache miss per row, whose latency is of the order of the whole tile's arithmetic.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run(T* a, T* b, int kc, T* c, nint ldc, bool load)
+    public static void Run(T* a, T* b, int kc, T* c, nint ldc, bool load, T* next)
     {
         nuint w = (nuint)TOps.Count;
+        if (Sse.IsSupported)
+        {
+            // Both cache lines of each row of the next tile (two vectors of up to 64 bytes each).
+            nint last = (2 * TOps.Count) - 1;
+            for (int r = 0; r < Rows; r++)
+            {
+                Sse.Prefetch0(next + (r * ldc));
+                Sse.Prefetch0(next + (r * ldc) + last);
+            }
+        }
         ref T c0 = ref Unsafe.AsRef<T>(c);
         ref T c1 = ref Unsafe.AsRef<T>(c + ldc);
         ref T c2 = ref Unsafe.AsRef<T>(c + (2 * ldc));
