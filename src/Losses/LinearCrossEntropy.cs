@@ -117,13 +117,13 @@ public static class LinearCrossEntropy
             throw new ArgumentOutOfRangeException(nameof(maxBufferElements), maxBufferElements,
                 $"The buffer must hold at least one token's {classCount} logits and its loss ({classCount + 1L} elements).");
         }
-        Chunks.CheckParallelism(maxDegreeOfParallelism);
+        RowDriver.CheckParallelism(maxDegreeOfParallelism);
 
         // Validates every target before anything is written, and gives the Mean divisor of the whole batch.
         double divisor = CrossEntropy.Divisor(targets, classCount, weight, ignoreIndex);
 
         int chunkRows = Math.Max(1, Math.Min(tokens, maxBufferElements / (classCount + 1)));
-        if (classCount <= CrossEntropyIndexJob<T>.BlockPathMaxClasses)
+        if (classCount <= RowDriver.BlockMaxClasses)
         {
             // Short rows go through the cross-entropy's 16-row block path, except the last block of a batch (it would
             // read past it), whose rows take the row path and round differently. Chunks of exactly 16 tokens whatever the

@@ -127,7 +127,7 @@ public static class MatrixMultiply
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         ArgumentOutOfRangeException.ThrowIfNegative(k);
-        Kernels.Chunks.CheckParallelism(maxDegreeOfParallelism);
+        Kernels.RowDriver.CheckParallelism(maxDegreeOfParallelism);
         Size(a.Length, m, k, nameof(a), "m × k");
         Size(b.Length, k, n, nameof(b), "k × n");
         Size(c.Length, m, n, nameof(c), "m × n");

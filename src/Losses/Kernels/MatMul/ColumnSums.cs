@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Losses.Kernels.MatMul;
 
@@ -25,8 +26,8 @@ internal static class ColumnSums<T>
             rows[..width].CopyTo(sums);
             first = 1;
         }
-        var args = new BatchArgs<T> { A = rows[(first * width)..], Destination = sums, ClassCount = width, Rows = count - first };
-        Dispatch.Run<T, AddRowsKernel, BatchArgs<T>>(width, ref args);
+        var args = new Args { Source = rows[(first * width)..], Destination = sums, Width = width, Count = count - first };
+        Dispatch.Run<T, AddRowsKernel, Args>(width, ref args);
     }
 
     /// <summary>values[i] ·= factor.</summary>
@@ -36,32 +37,42 @@ internal static class ColumnSums<T>
         {
             return;
         }
-        var args = new BatchArgs<T> { Destination = values, ClassCount = values.Length, Rows = 1, Result = factor };
-        Dispatch.Run<T, ScaleKernel, BatchArgs<T>>(values.Length, ref args);
+        var args = new Args { Destination = values, Width = values.Length, Count = 1, Factor = factor };
+        Dispatch.Run<T, ScaleKernel, Args>(values.Length, ref args);
     }
 
-    private readonly struct AddRowsKernel : IRowKernel<T, BatchArgs<T>>
+    private ref struct Args
     {
-        public static void Run<TOps, TV>(scoped ref BatchArgs<T> args)
+        public ReadOnlySpan<T> Source;
+        public Span<T> Destination;
+        public int Width;
+        public int Count;
+        public T Factor;
+    }
+
+    private readonly struct AddRowsKernel : IRowKernel<T, Args>
+    {
+        public static void Run<TOps, TV>(scoped ref Args args)
             where TOps : ISimd<TV, T>
             where TV : struct
         {
-            ref T sums = ref args.RowOfDestination(0);
-            for (int row = 0; row < args.Rows; row++)
+            ref T sums = ref MemoryMarshal.GetReference(args.Destination);
+            ref readonly T source = ref MemoryMarshal.GetReference(args.Source);
+            for (int row = 0; row < args.Count; row++)
             {
-                Rows<TOps, TV, T>.Map(in sums, in args.RowOfA(row), ref sums, args.ClassCount, default(Add<TOps, TV>));
+                Rows<TOps, TV, T>.Map(in sums, in Unsafe.Add(ref Unsafe.AsRef(in source), (nint)row * args.Width), ref sums, args.Width, default(Add<TOps, TV>));
             }
         }
     }
 
-    private readonly struct ScaleKernel : IRowKernel<T, BatchArgs<T>>
+    private readonly struct ScaleKernel : IRowKernel<T, Args>
     {
-        public static void Run<TOps, TV>(scoped ref BatchArgs<T> args)
+        public static void Run<TOps, TV>(scoped ref Args args)
             where TOps : ISimd<TV, T>
             where TV : struct
         {
-            ref T values = ref args.RowOfDestination(0);
-            Rows<TOps, TV, T>.Map(in values, ref values, args.ClassCount, new Ops<TOps, TV, T>.Scale(args.Result));
+            ref T values = ref MemoryMarshal.GetReference(args.Destination);
+            Rows<TOps, TV, T>.Map(in values, ref values, args.Width, new ElementOps<TOps, TV, T>.Scale(args.Factor));
         }
     }
 
