@@ -17,7 +17,7 @@ namespace Losses;
 /// same bits as one call over the whole k, since each call resumes the chain from C.</para>
 /// <para>Accuracy: a fused chain of k terms; the error is bounded by about k·ε·Σ|a·b| (ε = 2⁻²⁴ for float), as for any
 /// dot product summed in order. NaN and ±∞ propagate as IEEE arithmetic dictates (0·∞ = NaN).</para>
-/// <para>Cost: 2·m·n·k flops, measured at 70–85% of one core's FMA peak for sizes from 256 (see benchmarks/README.md).
+/// <para>Cost: 2·m·n·k flops, measured at 53–70% of one core's FMA peak for sizes from 256 (thread CPU time) (see benchmarks/README.md).
 /// Packing buffers (about 2.2 MB for float, 4.4 MB for double) are allocated once per thread and reused; a single-thread
 /// call allocates nothing once warm. With <c>maxDegreeOfParallelism</c> ≠ 1 and at least 2²⁰ multiply-adds, threads take
 /// disjoint strips of C; that path allocates the task machinery of <see cref="Parallel"/>.</para>
