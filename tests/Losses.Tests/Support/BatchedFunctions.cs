@@ -21,6 +21,10 @@ public sealed record SpanSpec(string Name, int Length, SpanKind Kind)
 /// <summary>A public batched function with its span arguments; <see cref="Run"/> calls it with spans in <see cref="Spans"/> order.</summary>
 public sealed record BatchedFunction(string Name, SpanSpec[] Spans, Func<Memory<float>[], int, float> Run)
 {
+    /// <summary>The outputs do not change when the same constant is added to every logit (softmax is shift invariant).</summary>
+    public bool ShiftInvariant => Name is "Softmax.Forward" or "LogSoftmax.Forward" or "CrossEntropy.Forward" or "CrossEntropy.ForwardWithProbabilities"
+        or "Entropy.FromLogits" or "Entropy.PerplexityFromLogits" or "Entropy.CrossFromLogits" or "KLDivergence.FromLogits" or "KLDivergence.Distillation";
+
     public override string ToString() => Name;
 }
 
