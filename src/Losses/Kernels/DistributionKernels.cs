@@ -251,10 +251,13 @@ internal static class DistributionTerms<TOps, TV, T>
         }
 
         /// <summary>H in nats; NaN for a NaN or +∞ logit or a fully masked row (S = 0).</summary>
-        public double Result()
+        public readonly double Result() => SumAndEntropy().Entropy;
+
+        /// <summary>S (for log-sum-exp = m + log S) and H in nats.</summary>
+        public readonly (double Sum, double Entropy) SumAndEntropy()
         {
             double sum = double.CreateTruncating(_sum.Total());
-            return Math.Log(sum) - double.CreateTruncating(_weighted.Total()) / sum;
+            return (sum, Math.Log(sum) - double.CreateTruncating(_weighted.Total()) / sum);
         }
     }
 
@@ -640,7 +643,7 @@ internal static class DistributionKernels
     /// <summary>The maxima of one or two rows (each at least MinValue), one pass. Not inlined: its loop would use up the
     /// JIT's inlining budget of the caller, which then calls the exp polynomial instead of inlining it (measured 4× slower).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static (T A, T B) Max<TOps, TV, T>(ref readonly T a, ref readonly T b, int n)
+    internal static (T A, T B) Max<TOps, TV, T>(ref readonly T a, ref readonly T b, int n)
         where TOps : ISimd<TV, T>
         where TV : struct
         where T : unmanaged, IFloatingPointIeee754<T>
