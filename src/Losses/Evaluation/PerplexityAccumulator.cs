@@ -17,7 +17,9 @@ namespace Losses;
 /// (the formula of <see cref="CrossEntropy"/>, combined in double), the entropy H = log S − Σ e^(x−m)(x−m)/S (that of
 /// <see cref="Entropy.FromLogits{T}(ReadOnlySpan{T})"/>), and the rank of the target: the number of logits above it plus
 /// those equal to it at a smaller index (a stable descending sort, so rank 0 is torch.argmax). A token is correct at k when
-/// its rank is below k.</para>
+/// its rank is below k. With <see cref="PerplexityMetrics.None"/> the loss comes from the online normalizer of
+/// <see cref="CrossEntropy"/> instead (one pass), and <see cref="PerplexityMetrics.TopKAccuracy"/> alone adds a compare-only pass:
+/// measured costs are in benchmarks/README.md.</para>
 /// <para><b>Exact merge</b>: every sum (Σ w·ℓ, Σ w·ℓ², Σ w, Σ H) is kept exactly (a fixed-point accumulator over the whole double
 /// range) and rounded once when read, and every count is an integer, so the result depends only on the multiset of tokens.
 /// The per-token values depend only on the row; they are the same on machines with the same SIMD width (the lanes of the sums
@@ -61,11 +63,18 @@ public sealed class PerplexityAccumulator : ITokenSink
     /// <param name="weight">Empty, or C class weights (PyTorch's <c>weight</c>): the cross-entropy is Σ w[t]·ℓ / Σ w[t].</param>
     /// <param name="ignoreIndex">Rows with this target are skipped (PyTorch's default −100).</param>
     /// <param name="topK">The k of the top-k accuracies to count, each in [1, C], increasing; default {1, 5} (those ≤ C).</param>
+    /// <param name="metrics">What to compute beyond cross-entropy and perplexity (default all); <see cref="PerplexityMetrics.None"/> costs
+    /// about one <see cref="CrossEntropy"/> forward pass, the entropy about one <see cref="Entropy.FromLogits{T}(ReadOnlySpan{T})"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive, or a k is outside [1, C].</exception>
     /// <exception cref="ArgumentException"><paramref name="weight"/> has a length other than 0 or C, or a weight is negative or not finite
     /// (the index is named), or <paramref name="topK"/> is not increasing.</exception>
-    public PerplexityAccumulator(int classCount, ReadOnlySpan<double> weight = default, int ignoreIndex = -100, ReadOnlySpan<int> topK = default)
+    public PerplexityAccumulator(int classCount, ReadOnlySpan<double> weight = default, int ignoreIndex = -100, ReadOnlySpan<int> topK = default,
+        PerplexityMetrics metrics = PerplexityMetrics.All)
     {
+        if ((metrics & ~PerplexityMetrics.All) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(metrics), metrics, "Unknown metrics.");
+        }
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classCount);
         if (!weight.IsEmpty && weight.Length != classCount)
         {
@@ -92,6 +101,7 @@ public sealed class PerplexityAccumulator : ITokenSink
         }
         ClassCount = classCount;
         IgnoreIndex = ignoreIndex;
+        Metrics = metrics;
         _weight = weight.IsEmpty ? null : weight.ToArray();
         _topK = ks;
         _correct = new long[ks.Length];
@@ -102,6 +112,9 @@ public sealed class PerplexityAccumulator : ITokenSink
 
     /// <summary>The target value whose rows are skipped.</summary>
     public int IgnoreIndex { get; }
+
+    /// <summary>What is computed beyond cross-entropy and perplexity.</summary>
+    public PerplexityMetrics Metrics { get; }
 
     /// <summary>The number of tokens counted so far (not ignored, finite).</summary>
     public long TokenCount => _tokens;
@@ -133,7 +146,7 @@ public sealed class PerplexityAccumulator : ITokenSink
         where TIndex : unmanaged, IBinaryInteger<TIndex>
     {
         _ignored += TokenBatches.Validate(logits, targets, ClassCount, IgnoreIndex);
-        TokenBatches.Run(logits, default, false, targets, ClassCount, IgnoreIndex, this);
+        TokenBatches.Run(logits, default, false, targets, ClassCount, IgnoreIndex, this, Metrics);
     }
 
     void ITokenSink.Add(in TokenFigures figures)
@@ -183,6 +196,10 @@ public sealed class PerplexityAccumulator : ITokenSink
         {
             throw new ArgumentException("other has different class weights.", nameof(other));
         }
+        if (other.Metrics != Metrics)
+        {
+            throw new ArgumentException($"other computes {other.Metrics}; this accumulator {Metrics}.", nameof(other));
+        }
         if (!_topK.AsSpan().SequenceEqual(other._topK))
         {
             throw new ArgumentException($"other counts top-k for k = [{string.Join(", ", other._topK)}]; this accumulator for [{string.Join(", ", _topK)}].", nameof(other));
@@ -219,9 +236,10 @@ public sealed class PerplexityAccumulator : ITokenSink
             mean = error = double.NaN;
         }
         var accuracies = new TopKAccuracy[_topK.Length];
+        bool accuracy = (Metrics & PerplexityMetrics.TopKAccuracy) != 0;
         for (int i = 0; i < _topK.Length; i++)
         {
-            accuracies[i] = new TopKAccuracy(_topK[i], _correct[i] / n);
+            accuracies[i] = new TopKAccuracy(_topK[i], accuracy ? _correct[i] / n : double.NaN);
         }
         return new PerplexityResult
         {
@@ -234,9 +252,9 @@ public sealed class PerplexityAccumulator : ITokenSink
             CrossEntropyError = error,
             Perplexity = Math.Exp(mean),
             PerplexityError = Math.Exp(mean) * error,
-            Accuracy = _topK[0] == 1 ? _correct[0] / n : double.NaN,
-            TopKAccuracies = accuracies,
-            MeanEntropy = _entropySum.Value / n,
+            Accuracy = _topK[0] == 1 && accuracy ? _correct[0] / n : double.NaN,
+            TopKAccuracies = accuracy ? accuracies : [],
+            MeanEntropy = (Metrics & PerplexityMetrics.Entropy) != 0 ? _entropySum.Value / n : double.NaN,
         };
     }
 
@@ -249,6 +267,7 @@ public sealed class PerplexityAccumulator : ITokenSink
         IgnoreIndex = IgnoreIndex,
         Weight = _weight is null ? [] : [.. _weight],
         TopK = [.. _topK],
+        Metrics = Metrics,
         TokenCount = _tokens,
         IgnoredCount = _ignored,
         NonFiniteCount = _nonFinite,
@@ -269,7 +288,7 @@ public sealed class PerplexityAccumulator : ITokenSink
     {
         ArgumentNullException.ThrowIfNull(state);
         double[]? weight = TokenBatches.Weights(state.Weight, state.ClassCount);
-        var accumulator = new PerplexityAccumulator(state.ClassCount, weight, state.IgnoreIndex, [.. state.TopK]);
+        var accumulator = new PerplexityAccumulator(state.ClassCount, weight, state.IgnoreIndex, [.. state.TopK], state.Metrics);
         if (state.CorrectCount.Count != state.TopK.Count)
         {
             throw new ArgumentException($"state has {state.CorrectCount.Count} correct counts for {state.TopK.Count} values of k.", nameof(state));

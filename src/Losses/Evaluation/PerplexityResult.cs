@@ -58,7 +58,10 @@ public sealed record PerplexityResult
         {
             text.AppendLine(c, $"Top-{top.K,-3} accuracy       : {100 * top.Accuracy,11:F3} %");
         }
-        text.AppendLine(c, $"Mean entropy (nats)    : {MeanEntropy,12:F6}");
+        if (!double.IsNaN(MeanEntropy) || TokenCount == 0)
+        {
+            text.AppendLine(c, $"Mean entropy (nats)    : {MeanEntropy,12:F6}");
+        }
         return text.ToString();
     }
 }

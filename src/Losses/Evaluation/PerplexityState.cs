@@ -19,6 +19,9 @@ public sealed record PerplexityState
     /// <summary>The k of the counted top-k accuracies.</summary>
     public IReadOnlyList<int> TopK { get; init; } = [];
 
+    /// <summary>What is computed beyond cross-entropy.</summary>
+    public PerplexityMetrics Metrics { get; init; } = PerplexityMetrics.All;
+
     /// <summary>Counted tokens.</summary>
     public long TokenCount { get; init; }
 

@@ -42,7 +42,8 @@ internal static class TokenBatches
     }
 
     /// <summary>Runs the evaluation row op over a validated batch; each counted token goes to <paramref name="sink"/>.</summary>
-    public static unsafe void Run<T, TIndex>(ReadOnlySpan<T> logits, ReadOnlySpan<T> other, bool pair, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex, ITokenSink sink)
+    public static unsafe void Run<T, TIndex>(ReadOnlySpan<T> logits, ReadOnlySpan<T> other, bool pair, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex, ITokenSink sink,
+        PerplexityMetrics metrics = PerplexityMetrics.All)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIndex : unmanaged, IBinaryInteger<TIndex>
     {
@@ -64,6 +65,8 @@ internal static class TokenBatches
                 ClassCount = classCount,
                 IgnoreIndex = ignoreIndex,
                 Sink = sink,
+                Entropy = (metrics & PerplexityMetrics.Entropy) != 0,
+                Rank = (metrics & PerplexityMetrics.TopKAccuracy) != 0,
             };
             Dispatch.Run<T, TokenStatistics<T>, TokenBatch<T>>(classCount, ref batch);
         }

@@ -60,6 +60,12 @@ internal unsafe ref struct TokenBatch<T>
     public long IgnoreIndex;
     public ITokenSink Sink;
 
+    /// <summary>One model: compute the entropy (max pass + fused pass) rather than only the loss (one online pass).</summary>
+    public bool Entropy;
+
+    /// <summary>One model: compute the target's rank.</summary>
+    public bool Rank;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly long Target(int row) => LongTargets ? ((long*)Targets)[row] : ((int*)Targets)[row];
 }
@@ -88,7 +94,7 @@ internal unsafe struct TokenStatistics<T> : IRowKernel<T, TokenBatch<T>>
             ref readonly T x = ref Unsafe.AsRef<T>(batch.Logits + ((nint)row * c));
             if (batch.Other == null)
             {
-                batch.Sink.Add(One<TOps, TV>(in x, c, (int)t));
+                batch.Sink.Add(batch.Entropy ? One<TOps, TV>(in x, c, (int)t) : Lean<TOps, TV>(in x, c, (int)t, batch.Rank));
             }
             else
             {
@@ -98,7 +104,8 @@ internal unsafe struct TokenStatistics<T> : IRowKernel<T, TokenBatch<T>>
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Not inlined into the loop over rows: the JIT would run out of inlining budget and call the exp polynomial.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static TokenFigures One<TOps, TV>(ref readonly T x, int c, int t)
         where TOps : ISimd<TV, T>
         where TV : struct
@@ -108,21 +115,42 @@ internal unsafe struct TokenStatistics<T> : IRowKernel<T, TokenBatch<T>>
         var reducer = new TargetReducer<TOps, TV>(max, atTarget);
         Rows<TOps, TV, T>.Reduce(in x, in x, c, ref reducer);
         var (sum, entropy) = reducer.Entropy.SumAndEntropy();
-        long rank = long.CreateTruncating(TOps.Sum(reducer.Greater));
-        if (TOps.Sum(reducer.Equal) > T.One)
-        {
-            rank += MemoryMarshal.CreateReadOnlySpan(in x, t).Count(atTarget);
-        }
         return new TokenFigures
         {
             Loss = (double.CreateTruncating(max) - double.CreateTruncating(atTarget)) + Math.Log(sum),
             Entropy = entropy,
-            Rank = rank,
+            Rank = reducer.Rank.Result(in x, t, atTarget),
             Target = t,
         };
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>
+    /// The loss from the online normalizer of <see cref="CrossEntropy"/> (one pass, one exp per element) and, if asked, the
+    /// rank from a compare-only pass: no entropy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TokenFigures Lean<TOps, TV>(ref readonly T x, int c, int t, bool rank)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        var normalizer = Rows<TOps, TV, T>.Normalizer(in x, c);
+        T atTarget = Unsafe.Add(ref Unsafe.AsRef(in x), t);
+        long position = 0;
+        if (rank)
+        {
+            var reducer = new RankReducer<TOps, TV>(atTarget);
+            Rows<TOps, TV, T>.Reduce(in x, in x, c, ref reducer);
+            position = reducer.Result(in x, t, atTarget);
+        }
+        return new TokenFigures
+        {
+            Loss = (double.CreateTruncating(normalizer.Max) - double.CreateTruncating(atTarget)) + Math.Log(double.CreateTruncating(normalizer.SumOfExp)),
+            Rank = position,
+            Target = t,
+        };
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static PairFigures Pair<TOps, TV>(ref readonly T p, ref readonly T q, int c, int t)
         where TOps : ISimd<TV, T>
         where TV : struct
@@ -153,32 +181,59 @@ internal unsafe struct TokenStatistics<T> : IRowKernel<T, TokenBatch<T>>
             : MemoryMarshal.Cast<T, long>(row).IndexOf(BitConverter.DoubleToInt64Bits(double.CreateTruncating(value)));
     }
 
-    /// <summary>The entropy reducer plus, per lane, the number of logits above and equal to the target's.</summary>
+    /// <summary>Per lane, the number of logits above and equal to the target's.</summary>
+    private struct RankReducer<TOps, TV>(T atTarget) : IReducer<TV>
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        private readonly TV _target = TOps.Create(atTarget);
+        private readonly TV _one = TOps.Create(T.One);
+        private TV _greater;
+        private TV _equal;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV x, TV b)
+        {
+            _greater = TOps.Add(_greater, TOps.And(TOps.LessThan(_target, x), _one));
+            _equal = TOps.Add(_equal, TOps.And(TOps.Equal(x, _target), _one));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV x, TV b, TV keep)
+        {
+            TV one = TOps.And(keep, _one);
+            _greater = TOps.Add(_greater, TOps.And(TOps.LessThan(_target, x), one));
+            _equal = TOps.Add(_equal, TOps.And(TOps.Equal(x, _target), one));
+        }
+
+        /// <summary>#{x &gt; x_t}, plus, only when another logit ties with the target, the ties before it (a rare scan).</summary>
+        public readonly long Result(ref readonly T x, int t, T atTarget)
+        {
+            long rank = long.CreateTruncating(TOps.Sum(_greater));
+            return TOps.Sum(_equal) > T.One ? rank + MemoryMarshal.CreateReadOnlySpan(in x, t).Count(atTarget) : rank;
+        }
+    }
+
+    /// <summary>The entropy reducer and the rank reducer in one pass.</summary>
     private struct TargetReducer<TOps, TV>(T max, T atTarget) : IReducer<TV>
         where TOps : ISimd<TV, T>
         where TV : struct
     {
         public DistributionTerms<TOps, TV, T>.EntropyOfLogits Entropy = new(max);
-        public TV Greater;
-        public TV Equal;
-        private readonly TV _target = TOps.Create(atTarget);
-        private readonly TV _one = TOps.Create(T.One);
+        public RankReducer<TOps, TV> Rank = new(atTarget);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Step(TV x, TV b)
         {
             Entropy.Step(x, b);
-            Greater = TOps.Add(Greater, TOps.And(TOps.LessThan(_target, x), _one));
-            Equal = TOps.Add(Equal, TOps.And(TOps.Equal(x, _target), _one));
+            Rank.Step(x, b);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void StepTail(TV x, TV b, TV keep)
         {
             Entropy.StepTail(x, b, keep);
-            TV one = TOps.And(keep, _one);
-            Greater = TOps.Add(Greater, TOps.And(TOps.LessThan(_target, x), one));
-            Equal = TOps.Add(Equal, TOps.And(TOps.Equal(x, _target), one));
+            Rank.StepTail(x, b, keep);
         }
     }
 }

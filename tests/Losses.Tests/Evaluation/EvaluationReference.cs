@@ -27,11 +27,11 @@ internal static class EvaluationReference
         public void Add(in PairFigures figures) => Pairs.Add(figures);
     }
 
-    public static Recorder Record<T>(T[] logits, T[]? other, int[] targets, int classCount)
+    public static Recorder Record<T>(T[] logits, T[]? other, int[] targets, int classCount, PerplexityMetrics metrics = PerplexityMetrics.All)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var recorder = new Recorder();
-        TokenBatches.Run<T, int>(logits, other, other is not null, targets, classCount, -100, recorder);
+        TokenBatches.Run<T, int>(logits, other, other is not null, targets, classCount, -100, recorder, metrics);
         return recorder;
     }
 }

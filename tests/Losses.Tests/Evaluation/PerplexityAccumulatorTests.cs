@@ -26,16 +26,25 @@ public class PerplexityAccumulatorTests
     private static void PerToken<T>(JsonElement c, double tolerance)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var recorded = EvaluationReference.Record(c.Values<T>("x"), null, EvaluationReference.Targets(c), c.Int("classCount")).Tokens;
         double[] loss = c.Doubles("loss");
         double[] entropy = c.Doubles("entropy");
         long[] rank = EvaluationReference.Longs(c, "rank");
-        Assert.Equal(loss.Length, recorded.Count);
-        for (int i = 0; i < loss.Length; i++)
+        foreach (var metrics in new[] { PerplexityMetrics.All, PerplexityMetrics.TopKAccuracy, PerplexityMetrics.None })
         {
-            Approx.Equal(loss[i], recorded[i].Loss, tolerance, tolerance, $"loss[{i}]");
-            Approx.Equal(entropy[i], recorded[i].Entropy, tolerance, tolerance, $"entropy[{i}]");
-            Assert.Equal(rank[i], recorded[i].Rank);
+            var recorded = EvaluationReference.Record(c.Values<T>("x"), null, EvaluationReference.Targets(c), c.Int("classCount"), metrics).Tokens;
+            Assert.Equal(loss.Length, recorded.Count);
+            for (int i = 0; i < loss.Length; i++)
+            {
+                Approx.Equal(loss[i], recorded[i].Loss, tolerance, tolerance, $"{metrics} loss[{i}]");
+                if (metrics == PerplexityMetrics.All)
+                {
+                    Approx.Equal(entropy[i], recorded[i].Entropy, tolerance, tolerance, $"entropy[{i}]");
+                }
+                if (metrics != PerplexityMetrics.None)
+                {
+                    Assert.Equal(rank[i], recorded[i].Rank);
+                }
+            }
         }
     }
 
@@ -164,6 +173,20 @@ public class PerplexityAccumulatorTests
         eval = new PerplexityAccumulator(4, topK: [1]);
         eval.Add<float>([5, 1, 5, 5], [0]);
         Assert.Equal(1, eval.ToResult().Accuracy);
+    }
+
+    [Fact]
+    public void LeanMetricsReportOnlyWhatTheyCompute()
+    {
+        var eval = new PerplexityAccumulator(3, metrics: PerplexityMetrics.None);
+        eval.Add<float>([1, 2, 3], [2]);
+        var r = eval.ToResult();
+        Approx.Equal(CrossEntropy.Forward<float>([1, 2, 3], [2], 3), r.CrossEntropy, 1e-6);
+        Assert.True(double.IsNaN(r.Accuracy));
+        Assert.True(double.IsNaN(r.MeanEntropy));
+        Assert.Empty(r.TopKAccuracies);
+        Assert.Contains("computes", Assert.Throws<ArgumentException>(() => eval.Merge(new PerplexityAccumulator(3))).Message, StringComparison.Ordinal);
+        Assert.Equal(eval.ToJson(), PerplexityAccumulator.FromJson(eval.ToJson()).ToJson());
     }
 
     [Fact]
