@@ -18,8 +18,8 @@ namespace Losses;
 /// <see cref="Entropy.FromLogits{T}(ReadOnlySpan{T})"/>), and the rank of the target: the number of logits above it plus
 /// those equal to it at a smaller index (a stable descending sort, so rank 0 is torch.argmax). A token is correct at k when
 /// its rank is below k. With <see cref="PerplexityMetrics.None"/> the loss comes from the online normalizer of
-/// <see cref="CrossEntropy"/> instead (one pass), and <see cref="PerplexityMetrics.TopKAccuracy"/> alone adds a compare-only pass:
-/// measured costs are in benchmarks/README.md.</para>
+/// <see cref="CrossEntropy"/> instead (one pass, about the cost of <see cref="CrossEntropy"/>'s forward); any other choice runs the two
+/// passes above (about the cost of <see cref="Entropy.FromLogits{T}(ReadOnlySpan{T})"/>). Measured costs are in benchmarks/README.md.</para>
 /// <para><b>Exact merge</b>: every sum (Σ w·ℓ, Σ w·ℓ², Σ w, Σ H) is kept exactly (a fixed-point accumulator over the whole double
 /// range) and rounded once when read, and every count is an integer, so the result depends only on the multiset of tokens.
 /// The per-token values depend only on the row; they are the same on machines with the same SIMD width (the lanes of the sums

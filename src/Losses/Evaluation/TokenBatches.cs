@@ -65,8 +65,7 @@ internal static class TokenBatches
                 ClassCount = classCount,
                 IgnoreIndex = ignoreIndex,
                 Sink = sink,
-                Entropy = (metrics & PerplexityMetrics.Entropy) != 0,
-                Rank = (metrics & PerplexityMetrics.TopKAccuracy) != 0,
+                LossOnly = metrics == PerplexityMetrics.None,
             };
             Dispatch.Run<T, TokenStatistics<T>, TokenBatch<T>>(classCount, ref batch);
         }

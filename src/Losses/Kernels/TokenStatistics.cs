@@ -60,11 +60,8 @@ internal unsafe ref struct TokenBatch<T>
     public long IgnoreIndex;
     public ITokenSink Sink;
 
-    /// <summary>One model: compute the entropy (max pass + fused pass) rather than only the loss (one online pass).</summary>
-    public bool Entropy;
-
-    /// <summary>One model: compute the target's rank.</summary>
-    public bool Rank;
+    /// <summary>One model: only the loss (one online pass), no entropy nor rank (a max pass and a fused pass).</summary>
+    public bool LossOnly;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly long Target(int row) => LongTargets ? ((long*)Targets)[row] : ((int*)Targets)[row];
@@ -94,7 +91,7 @@ internal unsafe struct TokenStatistics<T> : IRowKernel<T, TokenBatch<T>>
             ref readonly T x = ref Unsafe.AsRef<T>(batch.Logits + ((nint)row * c));
             if (batch.Other == null)
             {
-                batch.Sink.Add(batch.Entropy ? One<TOps, TV>(in x, c, (int)t) : Lean<TOps, TV>(in x, c, (int)t, batch.Rank));
+                batch.Sink.Add(batch.LossOnly ? Lean<TOps, TV>(in x, c, (int)t) : One<TOps, TV>(in x, c, (int)t));
             }
             else
             {
@@ -124,28 +121,17 @@ internal unsafe struct TokenStatistics<T> : IRowKernel<T, TokenBatch<T>>
         };
     }
 
-    /// <summary>
-    /// The loss from the online normalizer of <see cref="CrossEntropy"/> (one pass, one exp per element) and, if asked, the
-    /// rank from a compare-only pass: no entropy.
-    /// </summary>
+    /// <summary>Only the loss, from the online normalizer of <see cref="CrossEntropy"/> (one pass, one exp per element).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static TokenFigures Lean<TOps, TV>(ref readonly T x, int c, int t, bool rank)
+    private static TokenFigures Lean<TOps, TV>(ref readonly T x, int c, int t)
         where TOps : ISimd<TV, T>
         where TV : struct
     {
         var normalizer = Rows<TOps, TV, T>.Normalizer(in x, c);
         T atTarget = Unsafe.Add(ref Unsafe.AsRef(in x), t);
-        long position = 0;
-        if (rank)
-        {
-            var reducer = new RankReducer<TOps, TV>(atTarget);
-            Rows<TOps, TV, T>.Reduce(in x, in x, c, ref reducer);
-            position = reducer.Result(in x, t, atTarget);
-        }
         return new TokenFigures
         {
             Loss = (double.CreateTruncating(normalizer.Max) - double.CreateTruncating(atTarget)) + Math.Log(double.CreateTruncating(normalizer.SumOfExp)),
-            Rank = position,
             Target = t,
         };
     }
@@ -181,7 +167,7 @@ internal unsafe struct TokenStatistics<T> : IRowKernel<T, TokenBatch<T>>
             : MemoryMarshal.Cast<T, long>(row).IndexOf(BitConverter.DoubleToInt64Bits(double.CreateTruncating(value)));
     }
 
-    /// <summary>Per lane, the number of logits above and equal to the target's.</summary>
+    /// <summary>Per lane, the number of logits above and equal to the target's (part of the fused pass: a pass of its own measured slower than the whole fused pass).</summary>
     private struct RankReducer<TOps, TV>(T atTarget) : IReducer<TV>
         where TOps : ISimd<TV, T>
         where TV : struct
