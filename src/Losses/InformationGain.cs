@@ -88,7 +88,13 @@ public static class InformationGain
         Guard.FloatOrDouble<T>();
         double scale = LogScale(logBase);
         double total = CheckedSum(weights, nameof(weights));
-        return total == 0 ? T.Zero : T.CreateTruncating(Math.Max(-double.CreateTruncating(InformationKernels.SumXLogX(weights, T.CreateTruncating(total))), 0) * scale);
+        T sum = T.CreateTruncating(total);
+        if (total != 0 && !(T.IsNormal(sum) && T.IsNormal(T.One / sum)))
+        {
+            // Weights near MaxValue or subnormal: Entropy.FromCounts normalises with the shared power-of-two scaling.
+            return T.Max(Entropy.FromCounts(weights, logBase), T.Zero);
+        }
+        return total == 0 ? T.Zero : T.CreateTruncating(Math.Max(-double.CreateTruncating(InformationKernels.SumXLogX(weights, sum)), 0) * scale);
     }
 
     /// <summary>

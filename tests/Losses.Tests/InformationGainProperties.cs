@@ -32,7 +32,8 @@ public class InformationGainProperties
     {
         var (y, x, w) = Sample(seed);
         double gain = InformationGain.Of(y, x);
-        Assert.InRange(gain, 0, LabelEntropy(y));
+        // The library clamps to its own H(Y); the test's H(Y) is summed in another order and may differ in the last bit.
+        Assert.InRange(gain, 0, LabelEntropy(y) * (1 + 1e-14));
         double weighted = InformationGain.Of<double>(y, x, w);
         // H(Y) here sums the weights in another order, so it may differ in the last bit.
         Assert.InRange(weighted, 0, LabelEntropy(y, w) * (1 + 1e-14));

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Text.Json;
 using Losses.Kernels;
@@ -35,6 +36,8 @@ namespace Losses;
 /// </example>
 /// <seealso cref="PerplexityAccumulator"/>
 /// <seealso cref="KLDivergence"/>
+[SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
+    Justification = "The int and long overloads of Add differ only in the targets' element type (int and PyTorch's int64); both share the one optional parameter, so a call never binds ambiguously.")]
 public sealed class ModelComparison : ITokenSink
 {
     /// <summary>The default number of per-token divergences kept exactly (8 MB).</summary>
@@ -91,32 +94,35 @@ public sealed class ModelComparison : ITokenSink
     /// <param name="referenceLogits">rows × C logits of the reference model P.</param>
     /// <param name="logits">rows × C logits of the compared model Q, for the same tokens.</param>
     /// <param name="targets">One target per row (the next token), or the ignore index.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores; the state is bitwise the same for any thread count.</param>
     /// <exception cref="ArgumentException">A length is not targets × C, or the two logit sets differ in length.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, C) and not the ignore index (row and value named).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, C) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
     /// <example><code>compare.Add&lt;float&gt;(floatModelLogits, halfModelLogits, targets);</code></example>
-    public void Add<T>(ReadOnlySpan<T> referenceLogits, ReadOnlySpan<T> logits, ReadOnlySpan<int> targets)
+    public void Add<T>(ReadOnlySpan<T> referenceLogits, ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        AddBatch(referenceLogits, logits, targets);
+        AddBatch(referenceLogits, logits, targets, maxDegreeOfParallelism);
 
     /// <summary>Adds a batch scored by both models, with long (int64) targets.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="referenceLogits">rows × C logits of the reference model P.</param>
     /// <param name="logits">rows × C logits of the compared model Q, for the same tokens.</param>
     /// <param name="targets">One target per row, or the ignore index.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores; the state is bitwise the same for any thread count.</param>
     /// <exception cref="ArgumentException">A length is not targets × C, or the two logit sets differ in length.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, C) and not the ignore index (row and value named).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, C) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
     /// <example><code>compare.Add&lt;float&gt;(floatModelLogits, halfModelLogits, tokenIds);</code></example>
-    public void Add<T>(ReadOnlySpan<T> referenceLogits, ReadOnlySpan<T> logits, ReadOnlySpan<long> targets)
+    public void Add<T>(ReadOnlySpan<T> referenceLogits, ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        AddBatch(referenceLogits, logits, targets);
+        AddBatch(referenceLogits, logits, targets, maxDegreeOfParallelism);
 
-    private void AddBatch<T, TIndex>(ReadOnlySpan<T> referenceLogits, ReadOnlySpan<T> logits, ReadOnlySpan<TIndex> targets)
+    private void AddBatch<T, TIndex>(ReadOnlySpan<T> referenceLogits, ReadOnlySpan<T> logits, ReadOnlySpan<TIndex> targets, int maxDegreeOfParallelism)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIndex : unmanaged, IBinaryInteger<TIndex>
     {
+        RowDriver.CheckParallelism(maxDegreeOfParallelism);
         TokenBatches.Validate(referenceLogits, targets, ClassCount, IgnoreIndex);
         _ignored += TokenBatches.Validate(logits, targets, ClassCount, IgnoreIndex);
-        TokenBatches.Run(referenceLogits, logits, true, targets, ClassCount, IgnoreIndex, this);
+        TokenBatches.Run(referenceLogits, logits, true, targets, ClassCount, IgnoreIndex, this, maxDegreeOfParallelism: maxDegreeOfParallelism);
     }
 
     void ITokenSink.Add(in TokenFigures figures) => throw new InvalidOperationException();

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Text.Json;
 using Losses.Kernels;
@@ -45,6 +46,8 @@ namespace Losses;
 /// </example>
 /// <seealso cref="ModelComparison"/>
 /// <seealso cref="CrossEntropy"/>
+[SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
+    Justification = "The int and long overloads of Add differ only in the targets' element type (int and PyTorch's int64); both share the one optional parameter, so a call never binds ambiguously.")]
 public sealed class PerplexityAccumulator : ITokenSink
 {
     private readonly double[]? _weight;
@@ -123,30 +126,33 @@ public sealed class PerplexityAccumulator : ITokenSink
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="logits">rows × <see cref="ClassCount"/> logits, row-major (rows = targets.Length).</param>
     /// <param name="targets">One target per row.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores: the rows are scored in the row driver's fixed chunks; the state is bitwise the same for any thread count.</param>
     /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not targets × ClassCount.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, ClassCount) and not the ignore index (row and value named).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, ClassCount) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
     /// <example><code>eval.Add&lt;float&gt;(logits, targets);</code></example>
-    public void Add<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets)
+    public void Add<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        AddBatch(logits, targets);
+        AddBatch(logits, targets, maxDegreeOfParallelism);
 
     /// <summary>Adds a batch with long targets (PyTorch's and TorchSharp's int64 class indices).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="logits">rows × <see cref="ClassCount"/> logits, row-major (rows = targets.Length).</param>
     /// <param name="targets">One target per row.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores: the rows are scored in the row driver's fixed chunks; the state is bitwise the same for any thread count.</param>
     /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not targets × ClassCount.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, ClassCount) and not the ignore index (row and value named).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, ClassCount) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
     /// <example><code>eval.Add&lt;float&gt;(logits, tokenIds);   // long[] from a tokenizer</code></example>
-    public void Add<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets)
+    public void Add<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        AddBatch(logits, targets);
+        AddBatch(logits, targets, maxDegreeOfParallelism);
 
-    private void AddBatch<T, TIndex>(ReadOnlySpan<T> logits, ReadOnlySpan<TIndex> targets)
+    private void AddBatch<T, TIndex>(ReadOnlySpan<T> logits, ReadOnlySpan<TIndex> targets, int maxDegreeOfParallelism)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIndex : unmanaged, IBinaryInteger<TIndex>
     {
+        RowDriver.CheckParallelism(maxDegreeOfParallelism);
         _ignored += TokenBatches.Validate(logits, targets, ClassCount, IgnoreIndex);
-        TokenBatches.Run(logits, default, false, targets, ClassCount, IgnoreIndex, this, Metrics);
+        TokenBatches.Run(logits, default, false, targets, ClassCount, IgnoreIndex, this, Metrics, maxDegreeOfParallelism);
     }
 
     void ITokenSink.Add(in TokenFigures figures)

@@ -1,9 +1,18 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Losses.Kernels;
 
 namespace Losses;
+
+/// <summary>Receives the figures of each counted token of a batch, in row order.</summary>
+internal interface ITokenSink
+{
+    void Add(in TokenFigures figures);
+
+    void Add(in PairFigures figures);
+}
 
 /// <summary>Validation and the kernel call shared by <see cref="PerplexityAccumulator"/> and <see cref="ModelComparison"/>.</summary>
 internal static class TokenBatches
@@ -41,13 +50,18 @@ internal static class TokenBatches
         return ignored;
     }
 
-    /// <summary>Runs the evaluation row op over a validated batch; each counted token goes to <paramref name="sink"/>.</summary>
+    /// <summary>
+    /// Runs the evaluation row op over a validated batch (through <see cref="RowDriver"/>, on up to
+    /// <paramref name="maxDegreeOfParallelism"/> threads) and hands each counted token's figures to <paramref name="sink"/> in row
+    /// order. The figures of a row depend on that row alone, so the thread count never changes them.
+    /// </summary>
     public static unsafe void Run<T, TIndex>(ReadOnlySpan<T> logits, ReadOnlySpan<T> other, bool pair, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex, ITokenSink sink,
-        PerplexityMetrics metrics = PerplexityMetrics.All)
+        PerplexityMetrics metrics = PerplexityMetrics.All, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIndex : unmanaged, IBinaryInteger<TIndex>
     {
-        if (targets.IsEmpty)
+        int rows = targets.Length;
+        if (rows == 0)
         {
             return;
         }
@@ -55,19 +69,42 @@ internal static class TokenBatches
         fixed (T* q = other)
         fixed (TIndex* t = targets)
         {
-            var batch = new TokenBatch<T>
+            var indices = new TokenTargets { Targets = t, Long = sizeof(TIndex) == sizeof(long), IgnoreIndex = ignoreIndex };
+            if (!pair)
             {
-                Logits = x,
-                Other = pair ? q : null,
-                Targets = t,
-                LongTargets = sizeof(TIndex) == sizeof(long),
-                Rows = targets.Length,
-                ClassCount = classCount,
-                IgnoreIndex = ignoreIndex,
-                Sink = sink,
-                LossOnly = metrics == PerplexityMetrics.None,
-            };
-            Dispatch.Run<T, TokenStatistics<T>, TokenBatch<T>>(classCount, ref batch);
+                TokenFigures[] figures = ArrayPool<TokenFigures>.Shared.Rent(rows);
+                fixed (TokenFigures* f = figures)
+                {
+                    var op = new TokenFiguresOp<T> { Logits = x, Targets = indices, ClassCount = classCount, LossOnly = metrics == PerplexityMetrics.None, Figures = f };
+                    RowDriver.Run<T, TokenFiguresOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
+                }
+                for (int row = 0; row < rows; row++)
+                {
+                    if (figures[row].Target >= 0)
+                    {
+                        sink.Add(in figures[row]);
+                    }
+                }
+                ArrayPool<TokenFigures>.Shared.Return(figures);
+            }
+            else
+            {
+                PairFigures[] figures = ArrayPool<PairFigures>.Shared.Rent(rows);
+                fixed (PairFigures* f = figures)
+                {
+                    // logits holds the reference model P (the first argument of ModelComparison.Add), other the model Q.
+                    var op = new PairFiguresOp<T> { ReferenceLogits = x, Logits = q, Targets = indices, ClassCount = classCount, Figures = f };
+                    RowDriver.Run<T, PairFiguresOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
+                }
+                for (int row = 0; row < rows; row++)
+                {
+                    if (figures[row].Counted)
+                    {
+                        sink.Add(in figures[row]);
+                    }
+                }
+                ArrayPool<PairFigures>.Shared.Return(figures);
+            }
         }
     }
 
