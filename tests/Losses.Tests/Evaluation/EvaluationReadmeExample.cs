@@ -34,7 +34,7 @@ public class EvaluationReadmeExample
         Assert.Equal(eval.ToJson(), total.ToJson());
         var r = eval.ToResult();
         Assert.Equal(199, r.TokenCount);
-        Assert.InRange(r.Perplexity, 1, vocabularySize);
+        Assert.True(r.Perplexity > 1 && double.IsFinite(r.Perplexity));
         Assert.Contains("Perplexity", r.ToTable(), StringComparison.Ordinal);
 
         var compare = new ModelComparison(classCount: vocabularySize);
