@@ -88,6 +88,8 @@ public class ReadmeExamples
         int[] labels = [0, 0, 1, 1, 1, 0];
         int[] colour = [0, 1, 1, 2, 2, 0];
         double ig = InformationGain.Of(labels, colour);
+        double bits = InformationGain.Of(labels, colour, logBase: 2);
+        Assert.Equal(ig / Math.Log(2), bits, 14);
         double ratio = InformationGain.GainRatio(labels, colour);
         double[] age = [64, 65, 68, 69, 70, 71];
         var split = InformationGain.BestThreshold<double>(age, labels);
@@ -124,5 +126,32 @@ public class ReadmeExamples
 
         var checkpoint = balancer.Save();
         balancer.Restore(checkpoint);
+    }
+
+    [Fact]
+    public void Fused_lm_head()
+    {
+        // 2 tokens, hidden size 3, vocabulary 4 (W is nn.Linear's [vocabulary × hidden] weight).
+        float[] hidden = [0.5f, -1f, 2f, 1f, 0f, -0.5f];
+        float[] weight = [0.1f, 0.2f, 0.3f, -0.2f, 0.1f, 0f, 0.3f, -0.1f, 0.2f, 0f, 0f, 1f];
+        float[] bias = [0f, 0.1f, 0f, float.NegativeInfinity];          // −∞ masks class 3
+        var dHidden = new float[hidden.Length];
+        var dWeight = new float[weight.Length];
+        var dBias = new float[bias.Length];
+        float loss = LinearCrossEntropy.Forward<float>(hidden, weight, targets: [2, 0], hiddenSize: 3, classCount: 4,
+            linearBias: bias, hiddenGradient: dHidden, linearWeightGradient: dWeight, linearBiasGradient: dBias,
+            maxBufferElements: 1 << 20, maxDegreeOfParallelism: -1);
+
+        // The logits alone, H·Wᵀ ([tokens × vocabulary]), with the public matrix product:
+        var logits = new float[2 * 4];
+        MatrixMultiply.MultiplyTransposedB<float>(hidden, weight, logits, m: 2, n: 4, k: 3);
+
+        for (int i = 0; i < logits.Length; i++)
+        {
+            logits[i] += bias[i % 4];
+        }
+        Assert.Equal(CrossEntropy.Forward<float>(logits, [2, 0], 4), loss, 1e-6f);
+        Assert.Equal(0f, dBias[3]);
+        Assert.All(dHidden, v => Assert.True(float.IsFinite(v)));
     }
 }
