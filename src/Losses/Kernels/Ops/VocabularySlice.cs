@@ -171,13 +171,14 @@ internal static class VocabularySliceRow<TOps, TV, T>
             TV derivative;
             TV d = TOps.Subtract(_cap.Apply(raw, out derivative), _shift);
             TV e = VectorMath<TOps, TV, T>.Exp(d);
-            TV factor = _scale;
+            TV softmaxTerm = TOps.Multiply(e, _scale);
             if (TEntropy.IsOn)
             {
+                // e·log p first: a masked entry gives 0·(−MaxValue) = 0, which no scale can turn into ∞·0.
                 TV logP = TOps.MaxFast(TOps.Subtract(d, _logSum), TOps.Create(FloatLimits<T>.MinValue));
-                factor = TOps.MultiplyAdd(_entropyScale, logP, factor);
+                softmaxTerm = TOps.MultiplyAdd(_entropyScale, TOps.Multiply(e, logP), softmaxTerm);
             }
-            TV value = TOps.Subtract(TOps.Multiply(e, factor), _weights.Times(_offset, index));
+            TV value = TOps.Subtract(softmaxTerm, _weights.Times(_offset, index));
             return TCap.IsActive ? TOps.Multiply(value, derivative) : value;
         }
     }
