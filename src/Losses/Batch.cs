@@ -3,30 +3,117 @@ using Losses.Kernels;
 
 namespace Losses;
 
-/// <summary>Validates the common shapes of batched calls and packs them for a kernel.</summary>
-internal static class Batch
+/// <summary>The public boundary's shared steps: checks of the common shapes, then the hand-over to <see cref="RowDriver"/>.</summary>
+internal static unsafe class Batch
 {
-    /// <summary>One input of rows × classCount, one destination of the same size.</summary>
-    public static BatchArgs<T> Unary<T>(ReadOnlySpan<T> input, Span<T> destination, int classCount)
+    /// <summary>Checks a batch of rows × classCount with one output of the same size that may be the input itself; returns the row count.</summary>
+    public static int Rows<T>(ReadOnlySpan<T> input, Span<T> output, int classCount, int maxDegreeOfParallelism, string inputName, string outputName)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
-        int rows = Guard.Rows(input.Length, classCount, "logits");
-        Guard.DestinationLength(input.Length, destination.Length, nameof(destination));
-        Guard.NoPartialOverlap<T>(input, destination, "logits", nameof(destination));
-        return new BatchArgs<T> { A = input, Destination = destination, ClassCount = classCount, Rows = rows };
+        int rows = Guard.Rows(input.Length, classCount, inputName);
+        Guard.DestinationLength(input.Length, output.Length, outputName);
+        Guard.InPlaceOrApart<T>(input, output[..input.Length], inputName, outputName);
+        RowDriver.CheckParallelism(maxDegreeOfParallelism);
+        return rows;
     }
 
-    /// <summary>Two inputs of rows × classCount (an output and its gradient), one destination of the same size.</summary>
-    public static BatchArgs<T> Binary<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classCount)
+    /// <summary>Checks a batch with one value per row written to <paramref name="destination"/> (apart from every input); returns the row count.</summary>
+    public static int PerRow<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> other, Span<T> destination, int classCount, int maxDegreeOfParallelism,
+        string inputName, string otherName)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
-        int rows = Guard.Rows(output.Length, classCount, nameof(output));
-        Guard.SameLength(output.Length, outputGradient.Length, nameof(outputGradient), nameof(output));
-        Guard.DestinationLength(output.Length, inputGradient.Length, nameof(inputGradient));
-        Guard.NoPartialOverlap<T>(output, inputGradient, nameof(output), nameof(inputGradient));
-        Guard.NoPartialOverlap<T>(outputGradient, inputGradient, nameof(outputGradient), nameof(inputGradient));
-        return new BatchArgs<T> { A = output, B = outputGradient, Destination = inputGradient, ClassCount = classCount, Rows = rows };
+        int rows = Guard.Rows(input.Length, classCount, inputName);
+        if (otherName.Length != 0)
+        {
+            Guard.SameLength(input.Length, other.Length, otherName, inputName);
+            Guard.Apart<T>(other, destination[..Math.Min(rows, destination.Length)], otherName, nameof(destination));
+        }
+        Guard.DestinationLength(rows, destination.Length, nameof(destination));
+        Guard.Apart<T>(input, destination[..rows], inputName, nameof(destination));
+        RowDriver.CheckParallelism(maxDegreeOfParallelism);
+        return rows;
+    }
+
+    /// <summary>Runs <paramref name="op"/> over one row of <paramref name="length"/> and returns its value (zero for an empty row).</summary>
+    public static T One<T, TOp>(in TOp op, int length)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOp : struct, IRowOp<T>
+    {
+        if (length == 0)
+        {
+            return T.Zero;
+        }
+        T value = T.Zero;
+        RowDriver.Run<T, TOp>(in op, 1, length, &value, 1);
+        return value;
+    }
+
+    /// <summary>
+    /// An elementwise loss: checks the common arguments and the overlap rule (input and target may be the gradient in
+    /// place; losses, weight and the per-class vector must be apart from the outputs), pins, and runs the driver.
+    /// </summary>
+    public static T Elementwise<T, TLoss>(ReadOnlySpan<T> input, ReadOnlySpan<T> target, Span<T> gradient, Reduction reduction, Span<T> losses,
+        ReadOnlySpan<T> weight, ReadOnlySpan<T> perClass, TLoss loss, int batchRows, int maxDegreeOfParallelism, string inputName, string targetName)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TLoss : struct, IElementwiseLoss<T>
+    {
+        int n = input.Length;
+        Guard.SameLength(n, target.Length, targetName, inputName);
+        RowDriver.CheckParallelism(maxDegreeOfParallelism);
+        if (!weight.IsEmpty)
+        {
+            Guard.SameLength(n, weight.Length, "weight", inputName);
+        }
+        if (!gradient.IsEmpty)
+        {
+            Guard.DestinationLength(n, gradient.Length, nameof(gradient));
+            gradient = gradient[..n];
+            Guard.InPlaceOrApart<T>(input, gradient, inputName, nameof(gradient));
+            Guard.InPlaceOrApart<T>(target, gradient, targetName, nameof(gradient));
+            Guard.Apart<T>(weight, gradient, "weight", nameof(gradient));
+            Guard.Apart<T>(perClass, gradient, "posWeight", nameof(gradient));
+        }
+        if (reduction == Reduction.None)
+        {
+            Guard.DestinationLength(n, losses.Length, nameof(losses));
+            losses = losses[..n];
+            Guard.Apart<T>(input, losses, inputName, nameof(losses));
+            Guard.Apart<T>(target, losses, targetName, nameof(losses));
+            Guard.Apart<T>(weight, losses, "weight", nameof(losses));
+            Guard.Apart<T>(perClass, losses, "posWeight", nameof(losses));
+            Guard.Apart<T>(gradient, losses, nameof(gradient), nameof(losses));
+        }
+        double divisor = reduction switch
+        {
+            Reduction.Mean => n,
+            Reduction.BatchMean => batchRows,
+            _ => 1,
+        };
+
+        fixed (T* x = input)
+        fixed (T* y = target)
+        fixed (T* w = weight)
+        fixed (T* p = perClass)
+        fixed (T* g = gradient)
+        fixed (T* l = losses)
+        {
+            var op = new ElementwiseOp<T, TLoss>
+            {
+                Input = x,
+                Target = y,
+                Weight = weight.IsEmpty ? null : w,
+                PerClass = perClass.IsEmpty ? null : p,
+                Gradient = gradient.IsEmpty ? null : g,
+                Losses = reduction == Reduction.None ? l : null,
+                Length = n,
+                BlockLength = perClass.IsEmpty ? Math.Max(1, Math.Min(n, ElementwiseOp<T, TLoss>.DefaultBlock)) : perClass.Length,
+                GradientScale = T.CreateTruncating(Reductions.GradientScale(reduction, divisor)),
+                Loss = loss,
+            };
+            double total = RowDriver.Run<T, ElementwiseOp<T, TLoss>>(in op, op.Blocks, op.BlockLength, null, maxDegreeOfParallelism);
+            return T.CreateTruncating(total / divisor);
+        }
     }
 }

@@ -45,9 +45,9 @@ public static class BinaryCrossEntropy
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
-        PointLoss.CheckReduction(reduction);
-        DistributionGuard.UnitInterval(probabilities, nameof(probabilities));
-        return PointLoss.Run<T, PointLosses<T>.Probabilities>(probabilities, targets, gradient, reduction, losses, weight, default, default,
+        Reductions.Check(reduction);
+        Guard.UnitInterval(probabilities, nameof(probabilities));
+        return Batch.Elementwise(probabilities, targets, gradient, reduction, losses, weight, default, new BinaryCrossEntropyTerm<T>(),
             1, maxDegreeOfParallelism, nameof(probabilities), nameof(targets));
     }
 
@@ -84,12 +84,12 @@ public static class BinaryCrossEntropy
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
-        PointLoss.CheckReduction(reduction);
-        if (!posWeight.IsEmpty)
+        Reductions.Check(reduction);
+        if (!posWeight.IsEmpty && logits.Length % posWeight.Length != 0)
         {
-            Guard.Rows(logits.Length, posWeight.Length, nameof(logits));
+            throw new ArgumentException($"posWeight has {posWeight.Length} elements, which does not divide the {logits.Length} logits into whole rows (one posWeight per class).", nameof(posWeight));
         }
-        return PointLoss.Run<T, PointLosses<T>.Logits>(logits, targets, gradient, reduction, losses, weight, posWeight, default,
+        return Batch.Elementwise(logits, targets, gradient, reduction, losses, weight, posWeight, new BinaryCrossEntropyWithLogitsTerm<T>(),
             1, maxDegreeOfParallelism, nameof(logits), nameof(targets));
     }
 }

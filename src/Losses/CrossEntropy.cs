@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using Losses.Kernels;
 
 namespace Losses;
@@ -67,7 +66,7 @@ public static class CrossEntropy
         Guard.FloatOrDouble<T>();
         int rows = Guard.Rows(logits.Length, classCount, nameof(logits));
         Guard.SameLength(rows, targets.Length, nameof(targets), "the number of rows of logits");
-        CheckCommon(logits, gradient, reduction, losses, rows, maxDegreeOfParallelism);
+        CheckCommon(logits, nameof(logits), gradient, reduction, losses, weight, rows, maxDegreeOfParallelism);
         CheckWeight(weight, classCount);
         CheckSmoothing(labelSmoothing);
 
@@ -80,22 +79,20 @@ public static class CrossEntropy
         fixed (T* g = gradient)
         fixed (T* l = losses)
         {
-            var job = new CrossEntropyIndexJob<T>
+            var op = new CrossEntropyOp<T>
             {
-                RowCount = rows,
                 Logits = x,
                 Targets = tg,
-                Weight = w,
+                Weight = weight.IsEmpty ? null : w,
                 Gradient = gradient.IsEmpty ? null : g,
-                Losses = reduction == Reduction.None ? l : null,
                 ClassCount = classCount,
                 IgnoreIndex = ignoreIndex,
-                Smoothing = labelSmoothing,
+                LabelSmoothing = labelSmoothing,
                 WeightSum = weight.IsEmpty ? T.CreateTruncating(classCount) : T.CreateTruncating(Sum(weight)),
-                Scale = reduction == Reduction.Mean ? T.CreateTruncating(1.0 / divisor) : T.One,
+                GradientScale = T.CreateTruncating(Reductions.GradientScale(reduction, divisor)),
             };
-            double total = Chunks.Sum(job, rows, classCount, maxDegreeOfParallelism);
-            return T.CreateTruncating(reduction != Reduction.Mean ? total : divisor == 0 ? double.NaN : total / divisor);
+            double total = RowDriver.Run<T, CrossEntropyOp<T>>(in op, rows, classCount, reduction == Reduction.None ? l : null, maxDegreeOfParallelism);
+            return T.CreateTruncating(Reductions.Apply(total, reduction, divisor));
         }
     }
 
@@ -128,8 +125,15 @@ public static class CrossEntropy
         Guard.FloatOrDouble<T>();
         int rows = Guard.Rows(logits.Length, classCount, nameof(logits));
         Guard.SameLength(logits.Length, probabilities.Length, nameof(probabilities), nameof(logits));
-        CheckCommon(logits, gradient, reduction, losses, rows, maxDegreeOfParallelism);
-        Guard.NoPartialOverlap<T>(probabilities, gradient, nameof(probabilities), nameof(gradient));
+        CheckCommon(logits, nameof(logits), gradient, reduction, losses, weight, rows, maxDegreeOfParallelism);
+        if (!gradient.IsEmpty)
+        {
+            Guard.InPlaceOrApart<T>(probabilities, gradient[..logits.Length], nameof(probabilities), nameof(gradient));
+        }
+        if (reduction == Reduction.None)
+        {
+            Guard.Apart<T>(probabilities, losses[..rows], nameof(probabilities), nameof(losses));
+        }
         CheckWeight(weight, classCount);
         CheckSmoothing(labelSmoothing);
 
@@ -139,19 +143,18 @@ public static class CrossEntropy
         fixed (T* g = gradient)
         fixed (T* l = losses)
         {
-            var job = new SoftJob<T>
+            var op = new SoftCrossEntropyOp<T>
             {
                 Logits = x,
                 Probabilities = y,
-                Weight = w,
+                Weight = weight.IsEmpty ? null : w,
                 Gradient = gradient.IsEmpty ? null : g,
-                Losses = reduction == Reduction.None ? l : null,
                 ClassCount = classCount,
-                Smoothing = labelSmoothing,
-                Scale = reduction == Reduction.Mean ? T.One / T.CreateTruncating(rows) : T.One,
+                LabelSmoothing = labelSmoothing,
+                GradientScale = T.CreateTruncating(Reductions.GradientScale(reduction, rows)),
             };
-            double total = Chunks.Sum(job, rows, classCount, maxDegreeOfParallelism);
-            return T.CreateTruncating(reduction == Reduction.Mean ? total / rows : total);
+            double total = RowDriver.Run<T, SoftCrossEntropyOp<T>>(in op, rows, classCount, reduction == Reduction.None ? l : null, maxDegreeOfParallelism);
+            return T.CreateTruncating(Reductions.Apply(total, reduction, rows));
         }
     }
 
@@ -185,25 +188,32 @@ public static class CrossEntropy
         return weight.IsEmpty ? counted : weightSum;
     }
 
-    internal static void CheckCommon<T>(ReadOnlySpan<T> input, Span<T> gradient, Reduction reduction, Span<T> losses, int rows, int maxDegreeOfParallelism)
+    /// <summary>
+    /// The checks every row loss with integer or soft targets shares: the reduction, the multi-core option, and the
+    /// overlap rule — the gradient may be the input exactly (in place); losses and weight must be apart from the outputs.
+    /// </summary>
+    internal static void CheckCommon<T>(ReadOnlySpan<T> input, string inputName, Span<T> gradient, Reduction reduction, Span<T> losses, ReadOnlySpan<T> weight,
+        int rows, int maxDegreeOfParallelism)
     {
         if (reduction is not (Reduction.None or Reduction.Mean or Reduction.Sum))
         {
-            throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "Cross-entropy supports Reduction.None, Mean and Sum.");
+            throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "Supported reductions: None, Mean and Sum.");
         }
-        Chunks.CheckParallelism(maxDegreeOfParallelism);
+        RowDriver.CheckParallelism(maxDegreeOfParallelism);
         if (!gradient.IsEmpty)
         {
             Guard.DestinationLength(input.Length, gradient.Length, nameof(gradient));
-            Guard.NoPartialOverlap<T>(input, gradient, "logits", nameof(gradient));
+            gradient = gradient[..input.Length];
+            Guard.InPlaceOrApart<T>(input, gradient, inputName, nameof(gradient));
+            Guard.Apart<T>(weight, gradient, nameof(weight), nameof(gradient));
         }
         if (reduction == Reduction.None)
         {
             Guard.DestinationLength(rows, losses.Length, nameof(losses));
-            if (input.Overlaps(losses) || (!gradient.IsEmpty && ((ReadOnlySpan<T>)gradient).Overlaps(losses)))
-            {
-                throw new ArgumentException("losses must not overlap the logits or the gradient.", nameof(losses));
-            }
+            losses = losses[..rows];
+            Guard.Apart<T>(input, losses, inputName, nameof(losses));
+            Guard.Apart<T>(gradient, losses, nameof(gradient), nameof(losses));
+            Guard.Apart<T>(weight, losses, nameof(weight), nameof(losses));
         }
     }
 
@@ -234,59 +244,5 @@ public static class CrossEntropy
             sum += double.CreateTruncating(v);
         }
         return sum;
-    }
-
-    private unsafe struct SoftJob<T> : IRowRangeJob, IRowKernel<T, RangeArgs<SoftJob<T>>>
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public T* Logits;
-        public T* Probabilities;
-        public T* Weight;
-        public T* Gradient;
-        public T* Losses;
-        public int ClassCount;
-        public T Smoothing;
-        public T Scale;
-
-        public CompensatedSum Run(int start, int end)
-        {
-            var args = new RangeArgs<SoftJob<T>> { Job = this, Start = start, End = end };
-            Dispatch.Run<T, SoftJob<T>, RangeArgs<SoftJob<T>>>(ClassCount, ref args);
-            return args.Total;
-        }
-
-        public static void Run<TOps, TV>(scoped ref RangeArgs<SoftJob<T>> args)
-            where TOps : ISimd<TV, T>
-            where TV : struct
-        {
-            ref readonly SoftJob<T> job = ref args.Job;
-            int c = job.ClassCount;
-            bool weighted = job.Weight != null;
-            T keep = T.One - job.Smoothing;
-            T uniform = job.Smoothing / T.CreateTruncating(c);
-            ref readonly T w = ref Unsafe.AsRef<T>(job.Weight);
-            var total = new CompensatedSum();
-            for (int row = args.Start; row < args.End; row++)
-            {
-                ref T x = ref Unsafe.AsRef<T>(job.Logits + ((nint)row * c));
-                ref T y = ref Unsafe.AsRef<T>(job.Probabilities + ((nint)row * c));
-                var norm = Rows<TOps, TV, T>.Normalizer(in x, c);
-                T max = norm.Max;
-                T logSum = T.Log(norm.SumOfExp);
-                var (mass, shifted) = TrainingRows<TOps, TV, T>.SoftTargetSums(in x, in y, in w, weighted, keep, uniform, max, c);
-                T loss = shifted + (mass * logSum);
-                if (job.Gradient != null)
-                {
-                    ref T g = ref Unsafe.AsRef<T>(job.Gradient + ((nint)row * c));
-                    TrainingRows<TOps, TV, T>.SoftTargetGradient(in x, in y, in w, weighted, ref g, c, keep, uniform, max, logSum, mass, job.Scale);
-                }
-                if (job.Losses != null)
-                {
-                    job.Losses[row] = loss;
-                }
-                total.Add(double.CreateTruncating(loss));
-            }
-            args.Total = total;
-        }
     }
 }

@@ -52,12 +52,16 @@ public static class Entropy
     /// </code>
     /// </example>
     /// <seealso cref="FromLogits{T}(ReadOnlySpan{T}, double)"/>
-    public static T Of<T>(ReadOnlySpan<T> p, double logBase)
+    public static unsafe T Of<T>(ReadOnlySpan<T> p, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.One(p, logBase, nameof(logBase));
-        DistributionGuard.Probabilities(p, nameof(p));
-        return Measure.Single<T, DistributionKernels.Entropy<T>>(ref args);
+        Guard.FloatOrDouble<T>();
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        Guard.Probabilities(p, nameof(p));
+        fixed (T* x = p)
+        {
+            return Batch.One<T, EntropyOp<T>>(new EntropyOp<T> { P = x, ClassCount = p.Length, Scale = scale }, p.Length);
+        }
     }
 
     /// <summary>H(p) of each row of a row-major [rows × <paramref name="classCount"/>] batch of probabilities, used as is.</summary>
@@ -66,6 +70,7 @@ public static class Entropy
     /// <param name="destination">At least rows long: one entropy per row.</param>
     /// <param name="classCount">The row length, positive.</param>
     /// <param name="logBase">The logarithm base.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element (argument and index named), a length that is not a whole number of rows,
     /// a short <paramref name="destination"/>, or a destination partly overlapping <paramref name="p"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive or <paramref name="logBase"/> is invalid.</exception>
@@ -75,12 +80,18 @@ public static class Entropy
     /// Entropy.Of([1f, 0f, 0.5f, 0.5f], h, classCount: 2); // [0, ln 2]
     /// </code>
     /// </example>
-    public static void Of<T>(ReadOnlySpan<T> p, Span<T> destination, int classCount, double logBase = Math.E)
+    public static unsafe void Of<T>(ReadOnlySpan<T> p, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Many(p, default, destination, classCount, logBase, nameof(p), "", nameof(logBase));
-        DistributionGuard.Probabilities(p, nameof(p));
-        Measure.Batch<T, DistributionKernels.Entropy<T>>(ref args);
+        int rows = Batch.PerRow(p, default, destination, classCount, maxDegreeOfParallelism, nameof(p), "");
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        Guard.Probabilities(p, nameof(p));
+        fixed (T* x = p)
+        fixed (T* d = destination)
+        {
+            var op = new EntropyOp<T> { P = x, ClassCount = classCount, Scale = scale };
+            RowDriver.Run<T, EntropyOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
+        }
     }
 
     /// <inheritdoc cref="FromCounts{T}(ReadOnlySpan{T}, double)"/>
@@ -101,13 +112,16 @@ public static class Entropy
     /// double h = Entropy.FromCounts([3.0, 1.0]); // entropy of [0.75, 0.25] = 0.5623 nats
     /// </code>
     /// </example>
-    public static T FromCounts<T>(ReadOnlySpan<T> counts, double logBase)
+    public static unsafe T FromCounts<T>(ReadOnlySpan<T> counts, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.One(counts, logBase, nameof(logBase));
-        DistributionGuard.Probabilities(counts, nameof(counts));
-        args.Normalize = true;
-        return Measure.Single<T, DistributionKernels.Entropy<T>>(ref args);
+        Guard.FloatOrDouble<T>();
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        Guard.Probabilities(counts, nameof(counts));
+        fixed (T* x = counts)
+        {
+            return Batch.One<T, EntropyOp<T>>(new EntropyOp<T> { P = x, ClassCount = counts.Length, Scale = scale, Normalize = true }, counts.Length);
+        }
     }
 
     /// <summary>H(c / Σc) of each row of a batch of counts or weights, each row normalised by its own sum.</summary>
@@ -116,16 +130,22 @@ public static class Entropy
     /// <param name="destination">At least rows long.</param>
     /// <param name="classCount">The row length, positive.</param>
     /// <param name="logBase">The logarithm base.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="logBase"/> is invalid.</exception>
     /// <example><code>Entropy.FromCounts([3.0, 1.0, 5.0, 5.0], h, classCount: 2); // [0.5623, ln 2]</code></example>
-    public static void FromCounts<T>(ReadOnlySpan<T> counts, Span<T> destination, int classCount, double logBase = Math.E)
+    public static unsafe void FromCounts<T>(ReadOnlySpan<T> counts, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Many(counts, default, destination, classCount, logBase, nameof(counts), "", nameof(logBase));
-        DistributionGuard.Probabilities(counts, nameof(counts));
-        args.Normalize = true;
-        Measure.Batch<T, DistributionKernels.Entropy<T>>(ref args);
+        int rows = Batch.PerRow(counts, default, destination, classCount, maxDegreeOfParallelism, nameof(counts), "");
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        Guard.Probabilities(counts, nameof(counts));
+        fixed (T* x = counts)
+        fixed (T* d = destination)
+        {
+            var op = new EntropyOp<T> { P = x, ClassCount = classCount, Scale = scale, Normalize = true };
+            RowDriver.Run<T, EntropyOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
+        }
     }
 
     /// <inheritdoc cref="FromLogits{T}(ReadOnlySpan{T}, double)"/>
@@ -149,11 +169,15 @@ public static class Entropy
     /// </code>
     /// </example>
     /// <seealso cref="PerplexityFromLogits{T}(ReadOnlySpan{T})"/>
-    public static T FromLogits<T>(ReadOnlySpan<T> logits, double logBase)
+    public static unsafe T FromLogits<T>(ReadOnlySpan<T> logits, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.One(logits, logBase, nameof(logBase));
-        return Measure.Single<T, DistributionKernels.EntropyOfLogits<T>>(ref args);
+        Guard.FloatOrDouble<T>();
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        fixed (T* x = logits)
+        {
+            return Batch.One<T, EntropyFromLogitsOp<T>>(new EntropyFromLogitsOp<T> { Logits = x, ClassCount = logits.Length, Scale = scale }, logits.Length);
+        }
     }
 
     /// <summary>H(softmax(x)) of each row of a row-major batch of logits (a max pass and one fused pass per row).</summary>
@@ -162,14 +186,21 @@ public static class Entropy
     /// <param name="destination">At least rows long; may be <paramref name="logits"/> itself.</param>
     /// <param name="classCount">The row length, positive.</param>
     /// <param name="logBase">The logarithm base.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="logBase"/> is invalid.</exception>
     /// <example><code>Entropy.FromLogits(logits, entropies, classCount: 32000); // one value per row</code></example>
-    public static void FromLogits<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, double logBase = Math.E)
+    public static unsafe void FromLogits<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Many(logits, default, destination, classCount, logBase, nameof(logits), "", nameof(logBase));
-        Measure.Batch<T, DistributionKernels.EntropyOfLogits<T>>(ref args);
+        int rows = Batch.PerRow(logits, default, destination, classCount, maxDegreeOfParallelism, nameof(logits), "");
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        fixed (T* x = logits)
+        fixed (T* d = destination)
+        {
+            var op = new EntropyFromLogitsOp<T> { Logits = x, ClassCount = classCount, Scale = scale };
+            RowDriver.Run<T, EntropyFromLogitsOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
+        }
     }
 
     /// <summary>Perplexity exp(H(p)) of one row of probabilities (used as is): the effective number of equally likely classes.</summary>
@@ -187,16 +218,21 @@ public static class Entropy
     /// <param name="p">rows × classCount probabilities.</param>
     /// <param name="destination">At least rows long.</param>
     /// <param name="classCount">The row length, positive.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
     /// <example><code>Entropy.Perplexity(p, perplexities, classCount: 4);</code></example>
-    public static void Perplexity<T>(ReadOnlySpan<T> p, Span<T> destination, int classCount)
+    public static unsafe void Perplexity<T>(ReadOnlySpan<T> p, Span<T> destination, int classCount, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Many(p, default, destination, classCount, Math.E, nameof(p), "", "logBase");
-        DistributionGuard.Probabilities(p, nameof(p));
-        Measure.Batch<T, DistributionKernels.Entropy<T>>(ref args);
-        ExpOfRows(destination, args.Rows);
+        int rows = Batch.PerRow(p, default, destination, classCount, maxDegreeOfParallelism, nameof(p), "");
+        Guard.Probabilities(p, nameof(p));
+        fixed (T* x = p)
+        fixed (T* d = destination)
+        {
+            var op = new EntropyOp<T> { P = x, ClassCount = classCount, Scale = T.One, Exponentiate = true };
+            RowDriver.Run<T, EntropyOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
+        }
     }
 
     /// <summary>Perplexity exp(H(softmax(x))) of one row of logits (e.g. a language model's per-token perplexity of its own prediction).</summary>
@@ -213,15 +249,20 @@ public static class Entropy
     /// <param name="logits">rows × classCount logits.</param>
     /// <param name="destination">At least rows long; may be <paramref name="logits"/> itself.</param>
     /// <param name="classCount">The row length, positive.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
     /// <example><code>Entropy.PerplexityFromLogits(logits, perplexities, classCount: 32000);</code></example>
-    public static void PerplexityFromLogits<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount)
+    public static unsafe void PerplexityFromLogits<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Many(logits, default, destination, classCount, Math.E, nameof(logits), "", "logBase");
-        Measure.Batch<T, DistributionKernels.EntropyOfLogits<T>>(ref args);
-        ExpOfRows(destination, args.Rows);
+        int rows = Batch.PerRow(logits, default, destination, classCount, maxDegreeOfParallelism, nameof(logits), "");
+        fixed (T* x = logits)
+        fixed (T* d = destination)
+        {
+            var op = new EntropyFromLogitsOp<T> { Logits = x, ClassCount = classCount, Scale = T.One, Exponentiate = true };
+            RowDriver.Run<T, EntropyFromLogitsOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
+        }
     }
 
     /// <inheritdoc cref="Cross{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, double)"/>
@@ -243,13 +284,19 @@ public static class Entropy
     /// <remarks>Not symmetric: P comes first, as in the notation H(P, Q) and in KL(P ‖ Q).</remarks>
     /// <example><code>double h = Entropy.Cross([1.0, 0.0], [0.5, 0.5], logBase: 2); // 1 bit</code></example>
     /// <seealso cref="KLDivergence.Of{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, double)"/>
-    public static T Cross<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
+    public static unsafe T Cross<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Two(p, q, logBase, nameof(p), nameof(q), nameof(logBase));
-        DistributionGuard.Probabilities(p, nameof(p));
-        DistributionGuard.Probabilities(q, nameof(q));
-        return Measure.Single<T, DistributionKernels.Cross<T>>(ref args);
+        Guard.FloatOrDouble<T>();
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        Guard.SameLength(p.Length, q.Length, nameof(q), nameof(p));
+        Guard.Probabilities(p, nameof(p));
+        Guard.Probabilities(q, nameof(q));
+        fixed (T* x = p)
+        fixed (T* y = q)
+        {
+            return Batch.One<T, CrossOp<T>>(new CrossOp<T> { P = x, Q = y, ClassCount = p.Length, Scale = scale }, p.Length);
+        }
     }
 
     /// <summary>H(p, q) of each row pair of two row-major batches.</summary>
@@ -259,16 +306,24 @@ public static class Entropy
     /// <param name="destination">At least rows long.</param>
     /// <param name="classCount">The row length, positive.</param>
     /// <param name="logBase">The logarithm base.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="logBase"/> is invalid.</exception>
     /// <example><code>Entropy.Cross(p, q, h, classCount: 10);</code></example>
-    public static void Cross<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E)
+    public static unsafe void Cross<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Many(p, q, destination, classCount, logBase, nameof(p), nameof(q), nameof(logBase));
-        DistributionGuard.Probabilities(p, nameof(p));
-        DistributionGuard.Probabilities(q, nameof(q));
-        Measure.Batch<T, DistributionKernels.Cross<T>>(ref args);
+        int rows = Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        Guard.Probabilities(p, nameof(p));
+        Guard.Probabilities(q, nameof(q));
+        fixed (T* x = p)
+        fixed (T* y = q)
+        fixed (T* d = destination)
+        {
+            var op = new CrossOp<T> { P = x, Q = y, ClassCount = classCount, Scale = scale };
+            RowDriver.Run<T, CrossOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
+        }
     }
 
     /// <inheritdoc cref="CrossFromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, double)"/>
@@ -288,12 +343,18 @@ public static class Entropy
     /// <exception cref="ArgumentException">Lengths differ, or an element of <paramref name="p"/> is bad.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="logBase"/> is invalid.</exception>
     /// <example><code>float h = Entropy.CrossFromLogits([0.5f, 0.5f], [1e4f, 1e4f]); // ln 2</code></example>
-    public static T CrossFromLogits<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logitsQ, double logBase)
+    public static unsafe T CrossFromLogits<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logitsQ, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Two(p, logitsQ, logBase, nameof(p), nameof(logitsQ), nameof(logBase));
-        DistributionGuard.Probabilities(p, nameof(p));
-        return Measure.Single<T, DistributionKernels.CrossOfLogits<T>>(ref args);
+        Guard.FloatOrDouble<T>();
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        Guard.SameLength(p.Length, logitsQ.Length, nameof(logitsQ), nameof(p));
+        Guard.Probabilities(p, nameof(p));
+        fixed (T* x = p)
+        fixed (T* y = logitsQ)
+        {
+            return Batch.One<T, CrossFromLogitsOp<T>>(new CrossFromLogitsOp<T> { P = x, Logits = y, ClassCount = p.Length, Scale = scale }, p.Length);
+        }
     }
 
     /// <summary>H(p, softmax(x)) of each row pair of a batch of probabilities and a batch of logits.</summary>
@@ -303,15 +364,23 @@ public static class Entropy
     /// <param name="destination">At least rows long.</param>
     /// <param name="classCount">The row length, positive.</param>
     /// <param name="logBase">The logarithm base.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="logBase"/> is invalid.</exception>
     /// <example><code>Entropy.CrossFromLogits(softLabels, logits, h, classCount: 1000);</code></example>
-    public static void CrossFromLogits<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logitsQ, Span<T> destination, int classCount, double logBase = Math.E)
+    public static unsafe void CrossFromLogits<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logitsQ, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Many(p, logitsQ, destination, classCount, logBase, nameof(p), nameof(logitsQ), nameof(logBase));
-        DistributionGuard.Probabilities(p, nameof(p));
-        Measure.Batch<T, DistributionKernels.CrossOfLogits<T>>(ref args);
+        int rows = Batch.PerRow(p, logitsQ, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(logitsQ));
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        Guard.Probabilities(p, nameof(p));
+        fixed (T* x = p)
+        fixed (T* y = logitsQ)
+        fixed (T* d = destination)
+        {
+            var op = new CrossFromLogitsOp<T> { P = x, Logits = y, ClassCount = classCount, Scale = scale };
+            RowDriver.Run<T, CrossFromLogitsOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
+        }
     }
 
     /// <summary>
@@ -368,7 +437,7 @@ public static class Entropy
         where T : unmanaged, IFloatingPointIeee754<T> =>
         BinaryCross(p, logitsQ, destination, logits: true, nameof(logitsQ), requireDestination: true);
 
-    private static T BinaryCross<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, bool logits, string qName, bool requireDestination = false)
+    private static unsafe T BinaryCross<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, bool logits, string qName, bool requireDestination = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
@@ -376,38 +445,21 @@ public static class Entropy
         if (requireDestination)
         {
             Guard.DestinationLength(p.Length, destination.Length, nameof(destination));
-            Guard.NoPartialOverlap<T>(p, destination, nameof(p), nameof(destination));
-            Guard.NoPartialOverlap<T>(q, destination, qName, nameof(destination));
+            destination = destination[..p.Length];
+            Guard.InPlaceOrApart<T>(p, destination, nameof(p), nameof(destination));
+            Guard.InPlaceOrApart<T>(q, destination, qName, nameof(destination));
         }
-        DistributionGuard.UnitInterval(p, nameof(p));
+        Guard.UnitInterval(p, nameof(p));
         if (!logits)
         {
-            DistributionGuard.UnitInterval(q, qName);
+            Guard.UnitInterval(q, qName);
         }
-        if (p.IsEmpty)
+        fixed (T* x = p)
+        fixed (T* y = q)
+        fixed (T* d = destination)
         {
-            return T.Zero;
-        }
-        var args = new DistributionArgs<T>
-        {
-            A = p,
-            B = q,
-            Destination = requireDestination ? destination[..p.Length] : default,
-            ClassCount = p.Length,
-            Rows = 1,
-            LogTarget = logits,
-        };
-        Dispatch.Run<T, DistributionKernels.BinaryCross<T>, DistributionArgs<T>>(p.Length, ref args);
-        return T.CreateTruncating(args.Total);
-    }
-
-    private static void ExpOfRows<T>(Span<T> destination, int rows)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (rows > 0)
-        {
-            var args = new DistributionArgs<T> { Destination = destination, ClassCount = rows, Rows = 1 };
-            Dispatch.Run<T, DistributionKernels.ExpInPlace<T>, DistributionArgs<T>>(rows, ref args);
+            var op = new BinaryCrossOp<T> { P = x, Q = y, Destination = requireDestination ? d : null, Length = p.Length, Logits = logits };
+            return Batch.One<T, BinaryCrossOp<T>>(in op, p.Length);
         }
     }
 }

@@ -40,7 +40,7 @@ public static class FocalLoss
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
-        PointLoss.CheckReduction(reduction);
+        Reductions.Check(reduction);
         if (!(alpha <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be in [0, 1], or negative for no weighting.");
@@ -49,8 +49,8 @@ public static class FocalLoss
         {
             throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "gamma must be non-negative.");
         }
-        return PointLoss.Run<T, PointLosses<T>.Focal>(logits, targets, gradient, reduction, losses, default, default,
-            new PointParameters<T> { First = T.CreateTruncating(alpha), Second = T.CreateTruncating(gamma) }, 1, maxDegreeOfParallelism,
+        return Batch.Elementwise(logits, targets, gradient, reduction, losses, default, default,
+            new FocalLossTerm<T>(T.CreateTruncating(alpha), T.CreateTruncating(gamma)), 1, maxDegreeOfParallelism,
             nameof(logits), nameof(targets));
     }
 }

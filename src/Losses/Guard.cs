@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using Losses.Kernels;
 
 namespace Losses;
 
@@ -45,16 +47,92 @@ internal static class Guard
         }
     }
 
-    /// <summary>A destination may be its source exactly (in place) or apart from it, never shifted over it.</summary>
-    public static void NoPartialOverlap<T>(ReadOnlySpan<T> source, ReadOnlySpan<T> destination, string sourceName, string destinationName)
+    /// <summary>
+    /// The overlap rule for a pair the docs allow in place: <paramref name="output"/> (the part that will be written) may be
+    /// exactly <paramref name="input"/> — same start, same length — or apart from it; anything in between throws, naming both.
+    /// </summary>
+    public static void InPlaceOrApart<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> output, string inputName, string outputName)
     {
-        if (source.Overlaps(destination, out int offset) && offset != 0)
+        if (input.Overlaps(output, out int offset) && !(offset == 0 && input.Length == output.Length))
         {
-            throw new ArgumentException($"{destinationName} overlaps {sourceName} at an offset of {offset} elements; it must be the same memory (in place) or not overlap at all.", destinationName);
+            throw new ArgumentException($"{outputName} overlaps {inputName} (at an offset of {offset} elements, {output.Length} against {input.Length} elements); it must be exactly {inputName} (in place) or not overlap it at all.", outputName);
+        }
+    }
+
+    /// <summary>The overlap rule for every other pair: <paramref name="output"/> must not share memory with <paramref name="input"/>.</summary>
+    public static void Apart<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> output, string inputName, string outputName)
+    {
+        if (input.Overlaps(output))
+        {
+            throw new ArgumentException($"{outputName} overlaps {inputName}; they must not share memory.", outputName);
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowNotSupported(Type type) =>
         throw new NotSupportedException($"Losses has kernels for float and double only, not {type.Name}.");
+
+    /// <summary>Every element finite and ≥ 0 (probabilities, counts, weights).</summary>
+    public static void Probabilities<T>(ReadOnlySpan<T> values, string name)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        InRange(values, T.Zero, FloatLimits<T>.MaxValue, name, "probabilities, counts and weights must be finite and non-negative");
+
+    /// <summary>Every element in [0, 1] (binary probabilities).</summary>
+    public static void UnitInterval<T>(ReadOnlySpan<T> values, string name)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        InRange(values, T.Zero, T.One, name, "binary probabilities must lie in [0, 1]");
+
+    /// <summary>No NaN or +∞ (log-probabilities; −∞ is log 0).</summary>
+    public static void LogProbabilities<T>(ReadOnlySpan<T> values, string name)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        InRange(values, T.NegativeInfinity, FloatLimits<T>.MaxValue, name, "log-probabilities must not be NaN or +Infinity");
+
+    /// <summary>Every element in [lower, upper], checked in one vectorized pass; the first offender is reported.</summary>
+    public static void InRange<T>(ReadOnlySpan<T> values, T lower, T upper, string name, string rule)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (values.IsEmpty)
+        {
+            return;
+        }
+        if (!Kernels.InRangeOp<T>.All(values, lower, upper))
+        {
+            ThrowOutOfRange(values, lower, upper, name, rule);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowOutOfRange<T>(ReadOnlySpan<T> values, T lower, T upper, string name, string rule)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            T value = values[i];
+            if (!(value >= lower && value <= upper))
+            {
+                throw new ArgumentOutOfRangeException(name, value, FormattableString.Invariant($"{name}[{i}] is {value}; {rule}."));
+            }
+        }
+    }
+
+    /// <summary>1 / ln(base) for a base that is positive, finite and not 1.</summary>
+    public static T InverseLogOfBase<T>(double logBase, [CallerArgumentExpression(nameof(logBase))] string name = "")
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!(logBase > 0) || logBase == 1 || double.IsPositiveInfinity(logBase))
+        {
+            throw new ArgumentOutOfRangeException(name, logBase, "The logarithm base must be positive, finite and not 1 (e.g. Math.E for nats, 2 for bits, 10 for dits).");
+        }
+        return T.CreateTruncating(logBase == Math.E ? 1.0 : 1.0 / Math.Log(logBase));
+    }
+
+    /// <summary>1 / T for a temperature that is positive and finite.</summary>
+    public static double Temperature(double temperature, [CallerArgumentExpression(nameof(temperature))] string name = "")
+    {
+        if (!(temperature > 0) || double.IsPositiveInfinity(temperature))
+        {
+            throw new ArgumentOutOfRangeException(name, temperature, "The temperature must be positive and finite.");
+        }
+        return temperature;
+    }
 }

@@ -34,12 +34,12 @@ public static class HuberLoss
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
-        PointLoss.CheckReduction(reduction);
+        Reductions.Check(reduction);
         if (!(delta > 0))
         {
             throw new ArgumentOutOfRangeException(nameof(delta), delta, "delta must be positive.");
         }
-        return PointLoss.Run<T, PointLosses<T>.Huber>(input, targets, gradient, reduction, losses, default, default,
-            new PointParameters<T> { First = T.CreateTruncating(delta) }, 1, maxDegreeOfParallelism, nameof(input), nameof(targets));
+        return Batch.Elementwise(input, targets, gradient, reduction, losses, default, default,
+            new HuberLossTerm<T>(T.CreateTruncating(delta)), 1, maxDegreeOfParallelism, nameof(input), nameof(targets));
     }
 }

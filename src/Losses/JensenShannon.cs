@@ -35,13 +35,19 @@ public static class JensenShannon
     /// <exception cref="ArgumentException">Lengths differ, or an element is negative, infinite or NaN.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="logBase"/> is invalid.</exception>
     /// <example><code>double js = JensenShannon.Divergence([1.0, 0.0], [0.0, 1.0], logBase: 2); // 1</code></example>
-    public static T Divergence<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
+    public static unsafe T Divergence<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Two(p, q, logBase, nameof(p), nameof(q), nameof(logBase));
-        DistributionGuard.Probabilities(p, nameof(p));
-        DistributionGuard.Probabilities(q, nameof(q));
-        return Measure.Single<T, DistributionKernels.JensenShannon<T>>(ref args);
+        Guard.FloatOrDouble<T>();
+        Guard.SameLength(p.Length, q.Length, nameof(q), nameof(p));
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        Guard.Probabilities(p, nameof(p));
+        Guard.Probabilities(q, nameof(q));
+        fixed (T* x = p)
+        fixed (T* y = q)
+        {
+            return Batch.One<T, JensenShannonOp<T>>(new JensenShannonOp<T> { P = x, Q = y, ClassCount = p.Length, Scale = scale }, p.Length);
+        }
     }
 
     /// <summary>JS(P, Q) of each row pair of two row-major [rows × <paramref name="classCount"/>] batches, each row normalised.</summary>
@@ -51,16 +57,24 @@ public static class JensenShannon
     /// <param name="destination">At least rows long.</param>
     /// <param name="classCount">The row length, positive.</param>
     /// <param name="logBase">The logarithm base.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="logBase"/> is invalid.</exception>
     /// <example><code>JensenShannon.Divergence(p, q, perRow, classCount: 10, logBase: 2);</code></example>
-    public static void Divergence<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E)
+    public static unsafe void Divergence<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Many(p, q, destination, classCount, logBase, nameof(p), nameof(q), nameof(logBase));
-        DistributionGuard.Probabilities(p, nameof(p));
-        DistributionGuard.Probabilities(q, nameof(q));
-        Measure.Batch<T, DistributionKernels.JensenShannon<T>>(ref args);
+        int rows = Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        Guard.Probabilities(p, nameof(p));
+        Guard.Probabilities(q, nameof(q));
+        fixed (T* x = p)
+        fixed (T* y = q)
+        fixed (T* d = destination)
+        {
+            var op = new JensenShannonOp<T> { P = x, Q = y, ClassCount = classCount, Scale = scale };
+            RowDriver.Run<T, JensenShannonOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
+        }
     }
 
     /// <inheritdoc cref="Distance{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, double)"/>
@@ -77,14 +91,19 @@ public static class JensenShannon
     /// <exception cref="ArgumentException">Lengths differ, or an element is bad.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="logBase"/> is invalid.</exception>
     /// <example><code>double d = JensenShannon.Distance([1.0, 0.0], [0.5, 0.5], logBase: 2); // 0.5579</code></example>
-    public static T Distance<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
+    public static unsafe T Distance<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Two(p, q, logBase, nameof(p), nameof(q), nameof(logBase));
-        DistributionGuard.Probabilities(p, nameof(p));
-        DistributionGuard.Probabilities(q, nameof(q));
-        args.SquareRoot = true;
-        return Measure.Single<T, DistributionKernels.JensenShannon<T>>(ref args);
+        Guard.FloatOrDouble<T>();
+        Guard.SameLength(p.Length, q.Length, nameof(q), nameof(p));
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        Guard.Probabilities(p, nameof(p));
+        Guard.Probabilities(q, nameof(q));
+        fixed (T* x = p)
+        fixed (T* y = q)
+        {
+            return Batch.One<T, JensenShannonOp<T>>(new JensenShannonOp<T> { P = x, Q = y, ClassCount = p.Length, Scale = scale, SquareRoot = true }, p.Length);
+        }
     }
 
     /// <summary>The Jensen–Shannon distance of each row pair of two batches.</summary>
@@ -94,16 +113,23 @@ public static class JensenShannon
     /// <param name="destination">At least rows long.</param>
     /// <param name="classCount">The row length, positive.</param>
     /// <param name="logBase">The logarithm base.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="logBase"/> is invalid.</exception>
     /// <example><code>JensenShannon.Distance(p, q, perRow, classCount: 10);</code></example>
-    public static void Distance<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E)
+    public static unsafe void Distance<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Many(p, q, destination, classCount, logBase, nameof(p), nameof(q), nameof(logBase));
-        DistributionGuard.Probabilities(p, nameof(p));
-        DistributionGuard.Probabilities(q, nameof(q));
-        args.SquareRoot = true;
-        Measure.Batch<T, DistributionKernels.JensenShannon<T>>(ref args);
+        int rows = Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        Guard.Probabilities(p, nameof(p));
+        Guard.Probabilities(q, nameof(q));
+        fixed (T* x = p)
+        fixed (T* y = q)
+        fixed (T* d = destination)
+        {
+            var op = new JensenShannonOp<T> { P = x, Q = y, ClassCount = classCount, Scale = scale, SquareRoot = true };
+            RowDriver.Run<T, JensenShannonOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
+        }
     }
 }

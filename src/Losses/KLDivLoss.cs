@@ -41,9 +41,9 @@ public static class KLDivLoss
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
-        PointLoss.CheckReduction(reduction, batchMean: true);
+        Reductions.Check(reduction, batchMean: true);
         int rows = Guard.Rows(logProbabilities.Length, classCount, nameof(logProbabilities));
-        return PointLoss.Run<T, PointLosses<T>.KLDiv>(logProbabilities, targets, gradient, reduction, losses, default, default,
-            new PointParameters<T> { First = logTarget ? T.One : T.Zero }, rows, maxDegreeOfParallelism, nameof(logProbabilities), nameof(targets));
+        return Batch.Elementwise(logProbabilities, targets, gradient, reduction, losses, default, default,
+            new KLDivLossTerm<T>(logTarget), rows, maxDegreeOfParallelism, nameof(logProbabilities), nameof(targets));
     }
 }

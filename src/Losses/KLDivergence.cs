@@ -45,13 +45,19 @@ public static class KLDivergence
     /// <exception cref="ArgumentException">Lengths differ, or an element is negative, infinite or NaN.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="logBase"/> is invalid.</exception>
     /// <example><code>double d = KLDivergence.Of([0.5, 0.5], [0.9, 0.1]); // 0.5108 nats</code></example>
-    public static T Of<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
+    public static unsafe T Of<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Two(p, q, logBase, nameof(p), nameof(q), nameof(logBase));
-        DistributionGuard.Probabilities(p, nameof(p));
-        DistributionGuard.Probabilities(q, nameof(q));
-        return Measure.Single<T, DistributionKernels.RelativeEntropy<T>>(ref args);
+        Guard.FloatOrDouble<T>();
+        Guard.SameLength(p.Length, q.Length, nameof(q), nameof(p));
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        Guard.Probabilities(p, nameof(p));
+        Guard.Probabilities(q, nameof(q));
+        fixed (T* x = p)
+        fixed (T* y = q)
+        {
+            return Batch.One<T, RelativeEntropyOp<T>>(new RelativeEntropyOp<T> { P = x, Q = y, ClassCount = p.Length, Scale = scale }, p.Length);
+        }
     }
 
     /// <summary>D(P ‖ Q) of each row pair of two row-major [rows × <paramref name="classCount"/>] batches of probabilities.</summary>
@@ -61,16 +67,24 @@ public static class KLDivergence
     /// <param name="destination">At least rows long: one divergence per row.</param>
     /// <param name="classCount">The row length, positive.</param>
     /// <param name="logBase">The logarithm base.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="logBase"/> is invalid.</exception>
     /// <example><code>KLDivergence.Of(p, q, perRow, classCount: 10);</code></example>
-    public static void Of<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E)
+    public static unsafe void Of<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Many(p, q, destination, classCount, logBase, nameof(p), nameof(q), nameof(logBase));
-        DistributionGuard.Probabilities(p, nameof(p));
-        DistributionGuard.Probabilities(q, nameof(q));
-        Measure.Batch<T, DistributionKernels.RelativeEntropy<T>>(ref args);
+        int rows = Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        Guard.Probabilities(p, nameof(p));
+        Guard.Probabilities(q, nameof(q));
+        fixed (T* x = p)
+        fixed (T* y = q)
+        fixed (T* d = destination)
+        {
+            var op = new RelativeEntropyOp<T> { P = x, Q = y, ClassCount = classCount, Scale = scale };
+            RowDriver.Run<T, RelativeEntropyOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
+        }
     }
 
     /// <inheritdoc cref="FromCounts{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, double)"/>
@@ -87,14 +101,19 @@ public static class KLDivergence
     /// <exception cref="ArgumentException">Lengths differ, or an element is bad.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="logBase"/> is invalid.</exception>
     /// <example><code>double d = KLDivergence.FromCounts([5.0, 5.0], [9.0, 1.0]); // 0.5108 nats</code></example>
-    public static T FromCounts<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
+    public static unsafe T FromCounts<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Two(p, q, logBase, nameof(p), nameof(q), nameof(logBase));
-        DistributionGuard.Probabilities(p, nameof(p));
-        DistributionGuard.Probabilities(q, nameof(q));
-        args.Normalize = true;
-        return Measure.Single<T, DistributionKernels.RelativeEntropy<T>>(ref args);
+        Guard.FloatOrDouble<T>();
+        Guard.SameLength(p.Length, q.Length, nameof(q), nameof(p));
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        Guard.Probabilities(p, nameof(p));
+        Guard.Probabilities(q, nameof(q));
+        fixed (T* x = p)
+        fixed (T* y = q)
+        {
+            return Batch.One<T, RelativeEntropyOp<T>>(new RelativeEntropyOp<T> { P = x, Q = y, ClassCount = p.Length, Scale = scale, Normalize = true }, p.Length);
+        }
     }
 
     /// <summary>D(P ‖ Q) of each row pair of two batches of counts, each row normalised by its own sum.</summary>
@@ -104,17 +123,24 @@ public static class KLDivergence
     /// <param name="destination">At least rows long.</param>
     /// <param name="classCount">The row length, positive.</param>
     /// <param name="logBase">The logarithm base.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="logBase"/> is invalid.</exception>
     /// <example><code>KLDivergence.FromCounts(histogramsP, histogramsQ, perRow, classCount: 256);</code></example>
-    public static void FromCounts<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E)
+    public static unsafe void FromCounts<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Many(p, q, destination, classCount, logBase, nameof(p), nameof(q), nameof(logBase));
-        DistributionGuard.Probabilities(p, nameof(p));
-        DistributionGuard.Probabilities(q, nameof(q));
-        args.Normalize = true;
-        Measure.Batch<T, DistributionKernels.RelativeEntropy<T>>(ref args);
+        int rows = Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        Guard.Probabilities(p, nameof(p));
+        Guard.Probabilities(q, nameof(q));
+        fixed (T* x = p)
+        fixed (T* y = q)
+        fixed (T* d = destination)
+        {
+            var op = new RelativeEntropyOp<T> { P = x, Q = y, ClassCount = classCount, Scale = scale, Normalize = true };
+            RowDriver.Run<T, RelativeEntropyOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
+        }
     }
 
     /// <inheritdoc cref="FromLogProbabilities{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, bool)"/>
@@ -134,13 +160,17 @@ public static class KLDivergence
     /// <exception cref="ArgumentException">Lengths differ, or an element is bad.</exception>
     /// <remarks>A zero P (or log P = −∞) contributes 0 even where log qᵢ = −∞; PyTorch gives NaN there.</remarks>
     /// <example><code>double d = KLDivergence.FromLogProbabilities([0.5, 0.5], [Math.Log(0.9), Math.Log(0.1)]); // 0.5108</code></example>
-    public static T FromLogProbabilities<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logQ, bool logTarget)
+    public static unsafe T FromLogProbabilities<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logQ, bool logTarget)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Two(p, logQ, Math.E, nameof(p), nameof(logQ), "logBase");
+        Guard.FloatOrDouble<T>();
+        Guard.SameLength(p.Length, logQ.Length, nameof(logQ), nameof(p));
         CheckLogInputs(p, logQ, logTarget);
-        args.LogTarget = logTarget;
-        return Measure.Single<T, DistributionKernels.LogRelativeEntropy<T>>(ref args);
+        fixed (T* x = p)
+        fixed (T* y = logQ)
+        {
+            return Batch.One<T, LogRelativeEntropyOp<T>>(new LogRelativeEntropyOp<T> { P = x, LogQ = y, ClassCount = p.Length, LogTarget = logTarget }, p.Length);
+        }
     }
 
     /// <summary>D(P ‖ Q) from log Q (and P or log P) for each row pair of two batches.</summary>
@@ -150,16 +180,22 @@ public static class KLDivergence
     /// <param name="destination">At least rows long.</param>
     /// <param name="classCount">The row length, positive.</param>
     /// <param name="logTarget">Whether <paramref name="p"/> holds log P.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
     /// <example><code>KLDivergence.FromLogProbabilities(logP, logQ, perRow, classCount: 10, logTarget: true);</code></example>
-    public static void FromLogProbabilities<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logQ, Span<T> destination, int classCount, bool logTarget = false)
+    public static unsafe void FromLogProbabilities<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logQ, Span<T> destination, int classCount, bool logTarget = false, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Many(p, logQ, destination, classCount, Math.E, nameof(p), nameof(logQ), "logBase");
+        int rows = Batch.PerRow(p, logQ, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(logQ));
         CheckLogInputs(p, logQ, logTarget);
-        args.LogTarget = logTarget;
-        Measure.Batch<T, DistributionKernels.LogRelativeEntropy<T>>(ref args);
+        fixed (T* x = p)
+        fixed (T* y = logQ)
+        fixed (T* d = destination)
+        {
+            var op = new LogRelativeEntropyOp<T> { P = x, LogQ = y, ClassCount = classCount, LogTarget = logTarget };
+            RowDriver.Run<T, LogRelativeEntropyOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
+        }
     }
 
     /// <inheritdoc cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, double)"/>
@@ -179,13 +215,18 @@ public static class KLDivergence
     /// <exception cref="ArgumentException">Lengths differ.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="temperature"/> is not positive and finite.</exception>
     /// <example><code>float d = KLDivergence.FromLogits(teacher, student, temperature: 2);</code></example>
-    /// <seealso cref="Distillation{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, bool, Reduction)"/>
-    public static T FromLogits<T>(ReadOnlySpan<T> teacherLogits, ReadOnlySpan<T> studentLogits, double temperature)
+    /// <seealso cref="Distillation{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, bool, Reduction, int)"/>
+    public static unsafe T FromLogits<T>(ReadOnlySpan<T> teacherLogits, ReadOnlySpan<T> studentLogits, double temperature)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Two(teacherLogits, studentLogits, Math.E, nameof(teacherLogits), nameof(studentLogits), "logBase");
-        args.InverseTemperature = T.CreateTruncating(1 / DistributionGuard.Temperature(temperature));
-        return Measure.RunKernel<T, DistributionKernels.RelativeEntropyOfLogits<T>>(ref args);
+        Guard.FloatOrDouble<T>();
+        Guard.SameLength(teacherLogits.Length, studentLogits.Length, nameof(studentLogits), nameof(teacherLogits));
+        T inverseTemperature = T.CreateTruncating(1 / Guard.Temperature(temperature));
+        fixed (T* x = teacherLogits)
+        fixed (T* y = studentLogits)
+        {
+            return Batch.One<T, DistillationOp<T>>(new DistillationOp<T> { TeacherLogits = x, StudentLogits = y, ClassCount = teacherLogits.Length, InverseTemperature = inverseTemperature, Scale = T.One }, teacherLogits.Length);
+        }
     }
 
     /// <summary>KL(softmax(t/T) ‖ softmax(s/T)) of each row pair of two row-major batches of logits.</summary>
@@ -195,15 +236,22 @@ public static class KLDivergence
     /// <param name="destination">At least rows long.</param>
     /// <param name="classCount">The row length, positive.</param>
     /// <param name="temperature">T &gt; 0.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="temperature"/> is invalid.</exception>
     /// <example><code>KLDivergence.FromLogits(teacher, student, perRow, classCount: 32000, temperature: 2);</code></example>
-    public static void FromLogits<T>(ReadOnlySpan<T> teacherLogits, ReadOnlySpan<T> studentLogits, Span<T> destination, int classCount, double temperature = 1)
+    public static unsafe void FromLogits<T>(ReadOnlySpan<T> teacherLogits, ReadOnlySpan<T> studentLogits, Span<T> destination, int classCount, double temperature = 1, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Measure.Many(teacherLogits, studentLogits, destination, classCount, Math.E, nameof(teacherLogits), nameof(studentLogits), "logBase");
-        args.InverseTemperature = T.CreateTruncating(1 / DistributionGuard.Temperature(temperature));
-        Measure.RunKernel<T, DistributionKernels.RelativeEntropyOfLogits<T>>(ref args);
+        int rows = Batch.PerRow(teacherLogits, studentLogits, destination, classCount, maxDegreeOfParallelism, nameof(teacherLogits), nameof(studentLogits));
+        T inverseTemperature = T.CreateTruncating(1 / Guard.Temperature(temperature));
+        fixed (T* x = teacherLogits)
+        fixed (T* y = studentLogits)
+        fixed (T* d = destination)
+        {
+            var op = new DistillationOp<T> { TeacherLogits = x, StudentLogits = y, ClassCount = classCount, InverseTemperature = inverseTemperature, Scale = T.One };
+            RowDriver.Run<T, DistillationOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
+        }
     }
 
     /// <summary>
@@ -221,11 +269,12 @@ public static class KLDivergence
     /// magnitude independent of T (Hinton et al., 2015).</param>
     /// <param name="reduction"><see cref="Reduction.BatchMean"/> (÷ rows, the mathematically correct KL mean and PyTorch's
     /// recommendation), <see cref="Reduction.Sum"/>, or <see cref="Reduction.Mean"/> (÷ rows·classCount, PyTorch's
-    /// <c>kl_div</c> "mean"). For per-row values use <see cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double)"/>.</param>
+    /// <c>kl_div</c> "mean"). For per-row values use <see cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, int)"/>.</param>
     /// <returns>The reduced loss; NaN for Mean or BatchMean of zero rows, 0 for Sum.</returns>
     /// <exception cref="ArgumentException">A bad shape, a short or partly overlapping gradient.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/>, <paramref name="temperature"/> or
     /// <paramref name="reduction"/> (<see cref="Reduction.None"/>) is invalid.</exception>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <remarks>Equals PyTorch's <c>F.kl_div(F.log_softmax(s/T), F.softmax(t/T), reduction="batchmean") * T*T</c> and its
     /// autograd gradient (except that a class masked with −∞ in both rows contributes 0 here and NaN in PyTorch). Cost per row:
     /// a max pass over both rows, one fused pass (two exps per element) that also stores the softmax numerators, and a pass
@@ -237,20 +286,24 @@ public static class KLDivergence
     ///     temperature: 4, scaleByTemperatureSquared: true);
     /// </code>
     /// </example>
-    public static T Distillation<T>(ReadOnlySpan<T> teacherLogits, ReadOnlySpan<T> studentLogits, Span<T> studentGradient, int classCount,
-        double temperature = 1, bool scaleByTemperatureSquared = false, Reduction reduction = Reduction.BatchMean)
+    public static unsafe T Distillation<T>(ReadOnlySpan<T> teacherLogits, ReadOnlySpan<T> studentLogits, Span<T> studentGradient, int classCount,
+        double temperature = 1, bool scaleByTemperatureSquared = false, Reduction reduction = Reduction.BatchMean, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
         int rows = Guard.Rows(teacherLogits.Length, classCount, nameof(teacherLogits));
         Guard.SameLength(teacherLogits.Length, studentLogits.Length, nameof(studentLogits), nameof(teacherLogits));
+        RowDriver.CheckParallelism(maxDegreeOfParallelism);
         if (!studentGradient.IsEmpty)
         {
             Guard.DestinationLength(teacherLogits.Length, studentGradient.Length, nameof(studentGradient));
-            Guard.NoPartialOverlap<T>(teacherLogits, studentGradient, nameof(teacherLogits), nameof(studentGradient));
-            Guard.NoPartialOverlap<T>(studentLogits, studentGradient, nameof(studentLogits), nameof(studentGradient));
+            studentGradient = studentGradient[..teacherLogits.Length];
+
+            // The row path stores the student's numerators into the gradient before it reads the teacher again.
+            Guard.Apart<T>(teacherLogits, studentGradient, nameof(teacherLogits), nameof(studentGradient));
+            Guard.InPlaceOrApart<T>(studentLogits, studentGradient, nameof(studentLogits), nameof(studentGradient));
         }
-        double t = DistributionGuard.Temperature(temperature);
+        double t = Guard.Temperature(temperature);
         double divisor = reduction switch
         {
             Reduction.Sum => 1,
@@ -259,19 +312,23 @@ public static class KLDivergence
             _ => throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "Distillation reduces to one loss: use Sum, Mean or BatchMean (FromLogits with a destination gives per-row values)."),
         };
         double scale = scaleByTemperatureSquared ? t * t : 1;
-        var args = new DistributionArgs<T>
+        fixed (T* x = teacherLogits)
+        fixed (T* y = studentLogits)
+        fixed (T* g = studentGradient)
         {
-            A = teacherLogits,
-            B = studentLogits,
-            Gradient = studentGradient.IsEmpty ? default : studentGradient[..teacherLogits.Length],
-            ClassCount = classCount,
-            Rows = rows,
-            Scale = T.CreateTruncating(scale),
-            InverseTemperature = T.CreateTruncating(1 / t),
-            GradientScale = T.CreateTruncating(scale / t / divisor),
-        };
-        Measure.RunKernel<T, DistributionKernels.RelativeEntropyOfLogits<T>>(ref args);
-        return T.CreateTruncating(args.Total / divisor);
+            var op = new DistillationOp<T>
+            {
+                TeacherLogits = x,
+                StudentLogits = y,
+                StudentGradient = studentGradient.IsEmpty ? null : g,
+                ClassCount = classCount,
+                InverseTemperature = T.CreateTruncating(1 / t),
+                Scale = T.CreateTruncating(scale),
+                GradientScale = T.CreateTruncating(scale / t / divisor),
+            };
+            double total = RowDriver.Run<T, DistillationOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
+            return T.CreateTruncating(total / divisor);
+        }
     }
 
     private static void CheckLogInputs<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logQ, bool logTarget)
@@ -279,12 +336,12 @@ public static class KLDivergence
     {
         if (logTarget)
         {
-            DistributionGuard.LogProbabilities(p, nameof(p));
+            Guard.LogProbabilities(p, nameof(p));
         }
         else
         {
-            DistributionGuard.Probabilities(p, nameof(p));
+            Guard.Probabilities(p, nameof(p));
         }
-        DistributionGuard.LogProbabilities(logQ, nameof(logQ));
+        Guard.LogProbabilities(logQ, nameof(logQ));
     }
 }

@@ -43,13 +43,16 @@ public static class LogSoftmax
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
     /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classCount"/>,
     /// <paramref name="destination"/> is too short, or it partly overlaps <paramref name="logits"/>.</exception>
-    public static void Forward<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount)
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
+    public static unsafe void Forward<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Batch.Unary(logits, destination, classCount);
-        if (args.Rows > 0)
+        int rows = Batch.Rows(logits, destination, classCount, maxDegreeOfParallelism, nameof(logits), nameof(destination));
+        fixed (T* x = logits)
+        fixed (T* y = destination)
         {
-            Dispatch.Run<T, ForEachRow<T, ForwardRow<T>>, BatchArgs<T>>(classCount, ref args);
+            var op = new LogSoftmaxOp<T>(x, y, classCount);
+            RowDriver.Run<T, LogSoftmaxOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
         }
     }
 
@@ -71,42 +74,21 @@ public static class LogSoftmax
     /// <param name="outputGradient">dy, same length as <paramref name="output"/>.</param>
     /// <param name="inputGradient">dx, at least as long as <paramref name="output"/>; may alias either input exactly.</param>
     /// <param name="classCount">The row length, positive.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">Lengths disagree, or a destination partly overlaps an input.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
-    public static void Backward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classCount)
+    public static unsafe void Backward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classCount, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var args = Batch.Binary(output, outputGradient, inputGradient, classCount);
-        if (args.Rows > 0)
+        int rows = Batch.Rows(output, inputGradient, classCount, maxDegreeOfParallelism, nameof(output), nameof(inputGradient));
+        Guard.SameLength(output.Length, outputGradient.Length, nameof(outputGradient), nameof(output));
+        Guard.InPlaceOrApart<T>(outputGradient, inputGradient[..output.Length], nameof(outputGradient), nameof(inputGradient));
+        fixed (T* y = output)
+        fixed (T* dy = outputGradient)
+        fixed (T* dx = inputGradient)
         {
-            Dispatch.Run<T, ForEachRow<T, BackwardRow<T>>, BatchArgs<T>>(classCount, ref args);
-        }
-    }
-
-    private readonly struct ForwardRow<T> : IRowBody<T>
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public static void Row<TOps, TV>(scoped ref BatchArgs<T> args, int row)
-            where TOps : ISimd<TV, T>
-            where TV : struct
-        {
-            ref readonly T x = ref args.RowOfA(row);
-            var normalizer = Rows<TOps, TV, T>.Normalizer(in x, args.ClassCount);
-            Rows<TOps, TV, T>.Map(in x, ref args.RowOfDestination(row), args.ClassCount,
-                new Ops<TOps, TV, T>.SubtractTwice(normalizer.Max, T.Log(normalizer.SumOfExp)));
-        }
-    }
-
-    private readonly struct BackwardRow<T> : IRowBody<T>
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public static void Row<TOps, TV>(scoped ref BatchArgs<T> args, int row)
-            where TOps : ISimd<TV, T>
-            where TV : struct
-        {
-            ref readonly T dy = ref args.RowOfB(row);
-            T sum = Rows<TOps, TV, T>.Sum(in dy, args.ClassCount);
-            Rows<TOps, TV, T>.Map(in args.RowOfA(row), in dy, ref args.RowOfDestination(row), args.ClassCount, new Ops<TOps, TV, T>.LogSoftmaxVjp(sum));
+            var op = new LogSoftmaxBackwardOp<T>(y, dy, dx, classCount);
+            RowDriver.Run<T, LogSoftmaxBackwardOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
         }
     }
 }

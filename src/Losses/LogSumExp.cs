@@ -26,11 +26,18 @@ public static class LogSumExp
     /// float lse = LogSumExp.Forward([1000f, 1000f]); // 1000.6931
     /// </code>
     /// </example>
-    public static T Forward<T>(ReadOnlySpan<T> logits)
+    public static unsafe T Forward<T>(ReadOnlySpan<T> logits)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T result = SoftmaxNormalizer.Of(logits).LogSumExp;
-        return T.IsPositiveInfinity(result) && HasNaN(logits) ? T.NaN : result;
+        Guard.FloatOrDouble<T>();
+        if (logits.IsEmpty)
+        {
+            return T.NegativeInfinity;
+        }
+        fixed (T* x = logits)
+        {
+            return Batch.One<T, LogSumExpOp<T>>(new LogSumExpOp<T>(x, logits.Length), logits.Length);
+        }
     }
 
     /// <summary>Writes the log-sum-exp of each row of a row-major [rows × <paramref name="classCount"/>] batch.</summary>
@@ -41,33 +48,16 @@ public static class LogSumExp
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
     /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of
     /// <paramref name="classCount"/>, or <paramref name="destination"/> is shorter than the number of rows.</exception>
-    public static void Forward<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount)
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
+    public static unsafe void Forward<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        int rows = Guard.Rows(logits.Length, classCount, nameof(logits));
-        Guard.DestinationLength(rows, destination.Length, nameof(destination));
-        Guard.NoPartialOverlap<T>(logits, destination, nameof(logits), nameof(destination));
-        if (rows == 0)
+        int rows = Batch.PerRow(logits, default, destination, classCount, maxDegreeOfParallelism, nameof(logits), "");
+        fixed (T* x = logits)
+        fixed (T* d = destination)
         {
-            return;
-        }
-        // Short rows: whole blocks with one row per lane first; the rest (or everything) row by row.
-        int done = SoftmaxBlocks.LogSumExp(logits, destination, classCount);
-        if (done < rows)
-        {
-            var args = new BatchArgs<T>
-            {
-                A = logits[(done * classCount)..], Destination = destination[done..], ClassCount = classCount, Rows = rows - done,
-            };
-            Dispatch.Run<T, ForEachRow<T, ForwardRow<T>>, BatchArgs<T>>(classCount, ref args);
-        }
-        for (int row = 0; row < rows; row++)
-        {
-            if (T.IsPositiveInfinity(destination[row]) && HasNaN(logits.Slice(row * classCount, classCount)))
-            {
-                destination[row] = T.NaN;
-            }
+            var op = new LogSumExpOp<T>(x, classCount);
+            RowDriver.Run<T, LogSumExpOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
         }
     }
 
@@ -95,54 +85,25 @@ public static class LogSumExp
     /// <param name="outputGradient">rows upstream gradients.</param>
     /// <param name="inputGradient">At least as long as <paramref name="logits"/>; may be <paramref name="logits"/> itself.</param>
     /// <param name="classCount">The row length, positive.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">Lengths disagree, or a destination partly overlaps an input.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
-    public static void Backward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classCount)
+    public static unsafe void Backward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classCount,
+        int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        int rows = Guard.Rows(logits.Length, classCount, nameof(logits));
+        int rows = Batch.Rows(logits, inputGradient, classCount, maxDegreeOfParallelism, nameof(logits), nameof(inputGradient));
         Guard.SameLength(rows, output.Length, nameof(output), "the number of rows");
         Guard.SameLength(rows, outputGradient.Length, nameof(outputGradient), "the number of rows");
-        Guard.DestinationLength(logits.Length, inputGradient.Length, nameof(inputGradient));
-        Guard.NoPartialOverlap<T>(logits, inputGradient, nameof(logits), nameof(inputGradient));
-        if (rows == 0)
+        Guard.Apart<T>(output, inputGradient[..logits.Length], nameof(output), nameof(inputGradient));
+        Guard.Apart<T>(outputGradient, inputGradient[..logits.Length], nameof(outputGradient), nameof(inputGradient));
+        fixed (T* x = logits)
+        fixed (T* o = output)
+        fixed (T* dy = outputGradient)
+        fixed (T* dx = inputGradient)
         {
-            return;
+            var op = new LogSumExpBackwardOp<T>(x, o, dy, dx, classCount);
+            RowDriver.Run<T, LogSumExpBackwardOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
         }
-        var args = new BatchArgs<T> { A = logits, B = output, C = outputGradient, Destination = inputGradient, ClassCount = classCount, Rows = rows };
-        Dispatch.Run<T, ForEachRow<T, BackwardRow<T>>, BatchArgs<T>>(classCount, ref args);
-    }
-
-    private static bool HasNaN<T>(ReadOnlySpan<T> values)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        foreach (T value in values)
-        {
-            if (T.IsNaN(value))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private readonly struct ForwardRow<T> : IRowBody<T>
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public static void Row<TOps, TV>(scoped ref BatchArgs<T> args, int row)
-            where TOps : ISimd<TV, T>
-            where TV : struct =>
-            args.Destination[row] = Rows<TOps, TV, T>.Normalizer(in args.RowOfA(row), args.ClassCount).LogSumExp;
-    }
-
-    private readonly struct BackwardRow<T> : IRowBody<T>
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public static void Row<TOps, TV>(scoped ref BatchArgs<T> args, int row)
-            where TOps : ISimd<TV, T>
-            where TV : struct =>
-            Rows<TOps, TV, T>.Map(in args.RowOfA(row), ref args.RowOfDestination(row), args.ClassCount,
-                new Ops<TOps, TV, T>.ExpShiftScale(args.B[row], args.C[row]));
     }
 }

@@ -31,8 +31,8 @@ public static class MeanSquaredError
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
-        PointLoss.CheckReduction(reduction);
-        return PointLoss.Run<T, PointLosses<T>.Squared>(input, targets, gradient, reduction, losses, default, default, default,
+        Reductions.Check(reduction);
+        return Batch.Elementwise(input, targets, gradient, reduction, losses, default, default, new MeanSquaredErrorTerm<T>(),
             1, maxDegreeOfParallelism, nameof(input), nameof(targets));
     }
 }

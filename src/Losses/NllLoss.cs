@@ -1,4 +1,5 @@
 using System.Numerics;
+using Losses.Kernels;
 
 namespace Losses;
 
@@ -26,6 +27,7 @@ public static class NllLoss
     /// <param name="losses">With <see cref="Reduction.None"/>: at least rows long.</param>
     /// <param name="weight">Empty, or classCount class weights.</param>
     /// <param name="ignoreIndex">Target value of rows to skip (default −100).</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <returns>The reduced loss (for None, the sum of the per-row losses).</returns>
     /// <exception cref="ArgumentOutOfRangeException">A target is out of range (its row and value are in the message), or reduction is invalid.</exception>
     /// <exception cref="ArgumentException">Lengths disagree or a destination is too short.</exception>
@@ -34,43 +36,35 @@ public static class NllLoss
     /// float loss = NllLoss.Forward&lt;float&gt;([-0.1f, -2.4f, -1.2f, -0.4f], [0, 1], classCount: 2); // (0.1 + 0.4) / 2
     /// </code>
     /// </example>
-    public static T Forward<T>(ReadOnlySpan<T> logProbabilities, ReadOnlySpan<int> targets, int classCount, Span<T> gradient = default,
-        Reduction reduction = Reduction.Mean, Span<T> losses = default, ReadOnlySpan<T> weight = default, int ignoreIndex = -100)
+    public static unsafe T Forward<T>(ReadOnlySpan<T> logProbabilities, ReadOnlySpan<int> targets, int classCount, Span<T> gradient = default,
+        Reduction reduction = Reduction.Mean, Span<T> losses = default, ReadOnlySpan<T> weight = default, int ignoreIndex = -100, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
         int rows = Guard.Rows(logProbabilities.Length, classCount, nameof(logProbabilities));
         Guard.SameLength(rows, targets.Length, nameof(targets), "the number of rows of logProbabilities");
-        CrossEntropy.CheckCommon(logProbabilities, gradient, reduction, losses, rows, 1);
+        CrossEntropy.CheckCommon(logProbabilities, nameof(logProbabilities), gradient, reduction, losses, weight, rows, maxDegreeOfParallelism);
         CrossEntropy.CheckWeight(weight, classCount);
         double divisor = CrossEntropy.Divisor(targets, classCount, weight, ignoreIndex);
 
-        T scale = reduction == Reduction.Mean ? T.CreateTruncating(1.0 / divisor) : T.One;
-        double total = 0;
-        for (int row = 0; row < rows; row++)
+        fixed (T* x = logProbabilities)
+        fixed (int* tg = targets)
+        fixed (T* w = weight)
+        fixed (T* g = gradient)
+        fixed (T* l = losses)
         {
-            int t = targets[row];
-            T loss = T.Zero;
-            T wt = t == ignoreIndex ? T.Zero : weight.IsEmpty ? T.One : weight[t];
-            if (t != ignoreIndex)
+            var op = new NllLossOp<T>
             {
-                loss = -wt * logProbabilities[(row * classCount) + t];
-            }
-            Span<T> g = gradient.IsEmpty ? default : gradient.Slice(row * classCount, classCount);
-            g.Clear(); // after reading the row: the gradient may be the input itself
-            if (t != ignoreIndex)
-            {
-                if (!g.IsEmpty)
-                {
-                    g[t] = -wt * scale;
-                }
-            }
-            if (reduction == Reduction.None)
-            {
-                losses[row] = loss;
-            }
-            total += double.CreateTruncating(loss);
+                LogProbabilities = x,
+                Targets = tg,
+                Weight = weight.IsEmpty ? null : w,
+                Gradient = gradient.IsEmpty ? null : g,
+                ClassCount = classCount,
+                IgnoreIndex = ignoreIndex,
+                GradientScale = T.CreateTruncating(Reductions.GradientScale(reduction, divisor)),
+            };
+            double total = RowDriver.Run<T, NllLossOp<T>>(in op, rows, classCount, reduction == Reduction.None ? l : null, maxDegreeOfParallelism);
+            return T.CreateTruncating(Reductions.Apply(total, reduction, divisor));
         }
-        return T.CreateTruncating(reduction != Reduction.Mean ? total : divisor == 0 ? double.NaN : total / divisor);
     }
 }

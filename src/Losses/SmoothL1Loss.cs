@@ -34,12 +34,12 @@ public static class SmoothL1Loss
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
-        PointLoss.CheckReduction(reduction);
+        Reductions.Check(reduction);
         if (!(beta >= 0))
         {
             throw new ArgumentOutOfRangeException(nameof(beta), beta, "beta must be non-negative.");
         }
-        return PointLoss.Run<T, PointLosses<T>.SmoothL1>(input, targets, gradient, reduction, losses, default, default,
-            new PointParameters<T> { First = T.CreateTruncating(beta) }, 1, maxDegreeOfParallelism, nameof(input), nameof(targets));
+        return Batch.Elementwise(input, targets, gradient, reduction, losses, default, default,
+            new SmoothL1LossTerm<T>(T.CreateTruncating(beta)), 1, maxDegreeOfParallelism, nameof(input), nameof(targets));
     }
 }

@@ -47,7 +47,7 @@ public static class SoftmaxNormalizer
     /// <param name="logits">Any values; −∞ entries are masked out.</param>
     /// <returns>The normalizer; <see cref="Empty{T}"/> for an empty span or a row of −∞.</returns>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float or double.</exception>
-    public static SoftmaxNormalizer<T> Of<T>(ReadOnlySpan<T> logits)
+    public static unsafe SoftmaxNormalizer<T> Of<T>(ReadOnlySpan<T> logits)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
@@ -55,9 +55,14 @@ public static class SoftmaxNormalizer
         {
             return Empty<T>();
         }
-        var args = new BatchArgs<T> { A = logits, ClassCount = logits.Length, Rows = 1 };
-        Dispatch.Run<T, NormalizerKernel<T>, BatchArgs<T>>(logits.Length, ref args);
-        return new SoftmaxNormalizer<T>(args.Result, args.Result2);
+        T max = T.Zero;
+        T sumOfExp = T.Zero;
+        fixed (T* x = logits)
+        {
+            var op = new SoftmaxNormalizerOp<T>(x, logits.Length, &max, &sumOfExp);
+            RowDriver.Run<T, SoftmaxNormalizerOp<T>>(in op, 1, logits.Length, null, 1);
+        }
+        return new SoftmaxNormalizer<T>(max, sumOfExp);
     }
 
     /// <summary>
@@ -76,18 +81,5 @@ public static class SoftmaxNormalizer
 
         static T Part(SoftmaxNormalizer<T> part, T max) =>
             part.SumOfExp == T.Zero ? T.Zero : part.SumOfExp * T.Exp(part.Max - max);
-    }
-
-    private readonly struct NormalizerKernel<T> : IRowKernel<T, BatchArgs<T>>
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public static void Run<TOps, TV>(scoped ref BatchArgs<T> args)
-            where TOps : ISimd<TV, T>
-            where TV : struct
-        {
-            var result = Rows<TOps, TV, T>.Normalizer(in MemoryMarshal.GetReference(args.A), args.ClassCount);
-            args.Result = result.Max;
-            args.Result2 = result.SumOfExp;
-        }
     }
 }

@@ -241,10 +241,6 @@ public class SoftmaxTests
                 float[] xf = [.. x.Select(v => (float)v)];
                 var batch = new float[rows];
                 LogSumExp.Forward<float>(xf, batch, classes);
-                if (classes <= Losses.Kernels.SoftmaxBlocks.MaxClasses && System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
-                {
-                    Assert.True(Losses.Kernels.SoftmaxBlocks.LogSumExp<float>(xf, new float[rows], classes) > 0, "the block path ran");
-                }
                 for (int r = 0; r < rows; r++)
                 {
                     Approx.Equal(LogSumExp.Forward<float>(xf.AsSpan(r * classes, classes)), batch[r], 4e-7, 1e-6, $"row {r}");

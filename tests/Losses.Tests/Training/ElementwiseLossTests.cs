@@ -42,7 +42,7 @@ public class BinaryCrossEntropyTests
         Assert.Contains("probabilities[1] is 1.5", e.Message, StringComparison.Ordinal);
         e = Assert.Throws<ArgumentOutOfRangeException>(() => BinaryCrossEntropy.Forward<double>([0.5, 0.25, double.NaN], [1.0, 0.0, 1.0]));
         Assert.Contains("probabilities[2] is NaN", e.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>("logits", () => BinaryCrossEntropy.ForwardWithLogits<float>([1f, 2f, 3f], [1f, 0f, 1f], posWeight: [1f, 2f]));
+        Assert.Throws<ArgumentException>("posWeight", () => BinaryCrossEntropy.ForwardWithLogits<float>([1f, 2f, 3f], [1f, 0f, 1f], posWeight: [1f, 2f]));
         Assert.Throws<ArgumentException>("weight", () => BinaryCrossEntropy.ForwardWithLogits<float>([1f, 2f], [1f, 0f], weight: [1f]));
     }
 

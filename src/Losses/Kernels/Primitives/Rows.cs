@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace Losses.Kernels;
 
@@ -27,156 +26,19 @@ internal interface IReducer<TV>
     void StepTail(TV a, TV b, TV keep);
 }
 
-/// <summary>
-/// A batched kernel: <see cref="Run{TOps, TV}"/> holds the loop over rows, written once against <see cref="ISimd{TV, T}"/>;
-/// <see cref="Dispatch"/> picks the width.
-/// </summary>
-internal interface IRowKernel<T, TArgs>
-    where T : unmanaged, IFloatingPointIeee754<T>
-    where TArgs : allows ref struct
-{
-    static abstract void Run<TOps, TV>(scoped ref TArgs args)
-        where TOps : ISimd<TV, T>
-        where TV : struct;
-}
-
-/// <summary>Picks the widest accelerated vector no longer than a row, once per call.</summary>
-internal static class Dispatch
-{
-    /// <summary>Runs <typeparamref name="TKernel"/> with the widest accelerated vector of at most <paramref name="rowLength"/> lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run<T, TKernel, TArgs>(int rowLength, scoped ref TArgs args)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        where TKernel : IRowKernel<T, TArgs>
-        where TArgs : allows ref struct
-    {
-        if (V512<T>.IsAccelerated && rowLength >= Vector512<T>.Count)
-        {
-            TKernel.Run<V512<T>, Vector512<T>>(ref args);
-        }
-        else if (V256<T>.IsAccelerated && rowLength >= Vector256<T>.Count)
-        {
-            TKernel.Run<V256<T>, Vector256<T>>(ref args);
-        }
-        else if (V128<T>.IsAccelerated && rowLength >= Vector128<T>.Count)
-        {
-            TKernel.Run<V128<T>, Vector128<T>>(ref args);
-        }
-        else
-        {
-            TKernel.Run<Scalar<T>, T>(ref args);
-        }
-    }
-}
-
-/// <summary>
-/// Per-lane sum that does not drift: lanes add into a short block, and every <see cref="BlockSteps"/> steps the block
-/// is added into a running total kept as an unevaluated pair (high, low) with TwoSum, i.e. in about twice the
-/// precision of <typeparamref name="T"/>; the lanes are finally summed pairwise. The error of a sum of n terms is then
-/// that of the short blocks, a few ulp whatever n (measured: 16M × 0.1f within 1 ulp, where TensorPrimitives.Sum is 1%
-/// off), for about one extra operation per step.
-/// </summary>
-internal struct LaneSum<TOps, TV, T>
-    where TOps : ISimd<TV, T>
-    where TV : struct
-    where T : unmanaged, IFloatingPointIeee754<T>
-{
-    private const int BlockSteps = 8;
-    private TV _block;
-    private TV _high;
-    private TV _low;
-    private int _steps;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Add(TV value)
-    {
-        _block = TOps.Add(_block, value);
-        if (++_steps == BlockSteps)
-        {
-            Flush();
-        }
-    }
-
-    /// <summary>Multiplies everything summed so far by <paramref name="factor"/> (the online normalizer's rescale).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Scale(TV factor)
-    {
-        _block = TOps.Multiply(_block, factor);
-        _high = TOps.Multiply(_high, factor);
-        _low = TOps.Multiply(_low, factor);
-    }
-
-    /// <summary>
-    /// The running per-lane sum as one vector (total + block + compensation), for corrections that need the value
-    /// mid-stream, e.g. when an online maximum moves and a term proportional to the sum must be added.
-    /// </summary>
-    public readonly TV Current
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => TOps.Add(TOps.Add(_high, _low), _block);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Flush()
-    {
-        // TwoSum: s + e = high + block exactly.
-        TV s = TOps.Add(_high, _block);
-        TV b = TOps.Subtract(s, _high);
-        TV e = TOps.Add(TOps.Subtract(_high, TOps.Subtract(s, b)), TOps.Subtract(_block, b));
-
-        // Renormalise so that low stays below half an ulp of high and never accumulates error of its own. Where s is
-        // infinite the error terms are ∞ − ∞ = NaN: keep s and a zero low part there, so that sums with an infinite
-        // term are infinite, not NaN.
-        TV t = TOps.Add(_low, e);
-        TV finite = TOps.LessThan(TOps.Abs(s), TOps.Create(T.PositiveInfinity));
-        TV high = TOps.Add(s, t);
-        _low = TOps.Select(finite, TOps.Subtract(t, TOps.Subtract(high, s)), default);
-        _high = TOps.Select(finite, high, s);
-        _block = default;
-        _steps = 0;
-    }
-
-    /// <summary>Lane <paramref name="lane"/> of the sum, in double.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly double Lane(int lane) => LaneOf(this, lane);
-
-    /// <summary>The sum of all lanes (combined in double).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly T Total() => TotalOf(this);
-
-    /// <summary>Multiplies each lane by <paramref name="factor"/> and returns the sum of all lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly T ScaledTotal(TV factor) => ScaledTotalOf(this, factor);
-
-    // By value, so that callers' accumulators stay in registers (an instance call would take their address).
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static double LaneOf(LaneSum<TOps, TV, T> sum, int lane)
-    {
-        sum.Flush();
-        return double.CreateTruncating(TOps.GetElement(sum._high, lane)) + double.CreateTruncating(TOps.GetElement(sum._low, lane));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T TotalOf(LaneSum<TOps, TV, T> sum)
-    {
-        sum.Flush();
-        return TOps.Sum(sum._high) + TOps.Sum(sum._low);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T ScaledTotalOf(LaneSum<TOps, TV, T> sum, TV factor)
-    {
-        sum.Flush();
-        return TOps.Sum(TOps.Multiply(sum._high, factor)) + TOps.Sum(TOps.Multiply(sum._low, factor));
-    }
-}
-
 /// <summary>The row loops every public function is built from. Rows are at least one vector long (see <see cref="Dispatch"/>).</summary>
 internal static class Rows<TOps, TV, T>
     where TOps : ISimd<TV, T>
     where TV : struct
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>
+    /// The one masked-tail rule: a row's last vector is loaded at <paramref name="start"/> = length − Count, overlapping
+    /// what the full vectors before it saw (up to <paramref name="seen"/>); the mask keeps the lanes not yet seen.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV TailMask(nuint seen, nuint start) => TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(seen - start)));
+
     /// <summary>Feeds a row to <paramref name="reducer"/>: full vectors, then the last vector overlapped and masked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Reduce<TReducer>(ref readonly T a, ref readonly T b, int length, ref TReducer reducer)
@@ -192,7 +54,7 @@ internal static class Rows<TOps, TV, T>
         if (i < n)
         {
             nuint start = n - count;
-            TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(i - start)));
+            TV keep = TailMask(i, start);
             reducer.StepTail(TOps.Load(in a, start), TOps.Load(in b, start), keep);
         }
     }
@@ -255,7 +117,7 @@ internal static class Rows<TOps, TV, T>
         {
             TV value = op.Invoke(lastValue);
             TOps.Store(value, ref destination, last);
-            TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(i - last)));
+            TV keep = TailMask(i, last);
             sum.Add(TOps.Select(keep, value, default));
         }
         return sum.Total();
@@ -341,7 +203,7 @@ internal static class Rows<TOps, TV, T>
             else if (i < n)
             {
                 nuint start = n - count;
-                TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(i - start)));
+                TV keep = TailMask(i, start);
                 v = TOps.Select(keep, TOps.Load(in x, start), TOps.Create(T.NegativeInfinity));
                 i = n;
             }
@@ -370,7 +232,7 @@ internal static class Rows<TOps, TV, T>
         int count = TOps.Count;
         TV first = TOps.Load(in x, 0);
         TV last = TOps.Load(in x, (nuint)(length - count));
-        TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(2 * count - length)));
+        TV keep = TailMask((nuint)count, (nuint)(length - count));
 
         // Floored at MinValue so that a fully masked row gives exp(−∞ − MinValue) = 0, not NaN.
         T max = T.Max(TOps.MaxAcross(TOps.MaxFast(first, last)), FloatLimits<T>.MinValue);

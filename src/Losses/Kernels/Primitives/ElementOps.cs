@@ -4,16 +4,21 @@ using System.Runtime.CompilerServices;
 namespace Losses.Kernels;
 
 /// <summary>The elementwise operations shared by the public functions; each is a struct the row drivers inline.</summary>
-internal static class Ops<TOps, TV, T>
+internal static class ElementOps<TOps, TV, T>
     where TOps : ISimd<TV, T>
     where TV : struct
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>exp(x − shift) · scale: softmax from its normalizer, and the log-sum-exp gradient.</summary>
-    public readonly struct ExpShiftScale(T shift, T scale) : IUnaryOp<TV>
+    public readonly struct ExpShiftScale(TV shift, TV scale) : IUnaryOp<TV>
     {
-        private readonly TV _shift = TOps.Create(shift);
-        private readonly TV _scale = TOps.Create(scale);
+        private readonly TV _shift = shift;
+        private readonly TV _scale = scale;
+
+        public ExpShiftScale(T shift, T scale)
+            : this(TOps.Create(shift), TOps.Create(scale))
+        {
+        }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV Invoke(TV x) => TOps.Multiply(VectorMath<TOps, TV, T>.Exp(TOps.Subtract(x, _shift)), _scale);

@@ -1,0 +1,68 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Losses.Kernels;
+
+/// <summary>
+/// The rows-in-lanes layout of the block path: a block of B = Count rows of C classes (C ≤ 128) held as C vectors, vector k
+/// holding class k of the B rows (lane j = row j). Loading is an in-register transpose of B × B pieces; storing is the
+/// inverse transpose with masked stores, so it writes exactly the block's B·C elements (an output may be an input in
+/// place, since a block body loads all its inputs before it stores).
+/// </summary>
+internal static unsafe class Tile<T, TOps, TBlock, TV>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TOps : ISimd<TV, T>
+    where TBlock : IBlockOps<TV, T>
+    where TV : struct
+{
+    /// <summary>Tile <paramref name="index"/> of a block body's scratch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Span<TV> Of(Span<TV> scratch, int index) => scratch.Slice(index * RowDriver.TileLength, RowDriver.TileLength);
+
+    /// <summary>Rows [row, row + B) of the row-major batch at <paramref name="batch"/> (rows of <paramref name="c"/>) into <paramref name="tile"/>[0..c).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load(T* batch, int row, int c, Span<TV> tile)
+    {
+        T* x = batch + ((nint)row * c);
+        for (int group = 0; group < c; group += TOps.Count)
+        {
+            TBlock.Transpose(x + group, c, ref tile[group]);
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="tile"/>[0..c) back as rows [row, row + B) of the batch at <paramref name="batch"/>. Uses the
+    /// tile's last B vectors (beyond any class) as its own scratch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Store(Span<TV> tile, T* batch, int row, int c)
+    {
+        int b = TOps.Count;
+        T* x = batch + ((nint)row * c);
+        T* t = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(tile));
+        ref TV rows = ref tile[RowDriver.TileLength - b];
+        for (int group = 0; group < c; group += b)
+        {
+            // Vectors group … group + B − 1 transposed: vector j holds row j's classes group … group + B − 1.
+            TBlock.Transpose(t + (group * b), b, ref rows);
+            int count = Math.Min(b, c - group);
+            for (int j = 0; j < b; j++)
+            {
+                TBlock.StoreFirst(x + ((nint)j * c) + group, Unsafe.Add(ref rows, j), count);
+            }
+        }
+    }
+
+    /// <summary>Per lane, the maximum of tile[0..c), at least MinValue (so that a fully masked row shifts by a finite amount); which NaN wins is unspecified.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Max(Span<TV> tile, int c)
+    {
+        TV max = TOps.Create(FloatLimits<T>.MinValue);
+        for (int k = 0; k < c; k++)
+        {
+            max = TOps.MaxFast(max, tile[k]);
+        }
+        return max;
+    }
+}

@@ -1,0 +1,201 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace Losses.Kernels;
+
+/// <summary>−Σ p log p · scale per row, of probabilities or (normalised first) counts (<see cref="Entropy.Of{T}(ReadOnlySpan{T})"/>, <see cref="Entropy.FromCounts{T}(ReadOnlySpan{T})"/>).</summary>
+internal readonly unsafe struct EntropyOp<T> : IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T* P { get; init; }
+    public int ClassCount { get; init; }
+
+    /// <summary>1 / ln(base).</summary>
+    public T Scale { get; init; }
+
+    /// <summary>Divide by the row sum first (counts).</summary>
+    public bool Normalize { get; init; }
+
+    /// <summary>Return e^H (perplexity) instead of H.</summary>
+    public bool Exponentiate { get; init; }
+
+    public T Row<TOps, TV>(int row)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        int n = ClassCount;
+        ref T p = ref Batch<T>.Row(P, row, n);
+        T scale = Normalize ? T.One / Rows<TOps, TV, T>.Sum(in p, n) : T.One;
+        T sum = Rows<TOps, TV, T>.SumOf(in p, in p, n, new DistributionTerms<TOps, TV, T>.XLogX(scale));
+        T entropy = T.CreateTruncating(-double.CreateTruncating(sum) * double.CreateTruncating(Scale));
+        return Exponentiate ? T.Exp(entropy) : entropy;
+    }
+}
+
+/// <summary>−Σ p log q · scale per row (<see cref="Entropy.Cross{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>).</summary>
+internal readonly unsafe struct CrossOp<T> : IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T* P { get; init; }
+    public T* Q { get; init; }
+    public int ClassCount { get; init; }
+    public T Scale { get; init; }
+
+    public T Row<TOps, TV>(int row)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        int n = ClassCount;
+        T sum = Rows<TOps, TV, T>.SumOf(in Batch<T>.Row(P, row, n), in Batch<T>.Row(Q, row, n), n, new DistributionTerms<TOps, TV, T>.XLogY());
+        return T.CreateTruncating(-double.CreateTruncating(sum) * double.CreateTruncating(Scale));
+    }
+}
+
+/// <summary>
+/// H(softmax(x)) · scale per row, as log S − W/S with S = Σ e^(x−m), W = Σ e^(x−m)·(x − m): two non-negative terms, no
+/// cancellation even for logits of ±1e4 (<see cref="Entropy.FromLogits{T}(ReadOnlySpan{T})"/>).
+/// </summary>
+internal readonly unsafe struct EntropyFromLogitsOp<T> : IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T* Logits { get; init; }
+    public int ClassCount { get; init; }
+    public T Scale { get; init; }
+    public bool Exponentiate { get; init; }
+
+    public T Row<TOps, TV>(int row)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        int n = ClassCount;
+        ref T x = ref Batch<T>.Row(Logits, row, n);
+        var reducer = new DistributionTerms<TOps, TV, T>.EntropyOfLogits(MaxOf<TOps, TV, T>.One(in x, n));
+        Rows<TOps, TV, T>.Reduce(in x, in x, n, ref reducer);
+        T entropy = T.CreateTruncating(reducer.Result() * double.CreateTruncating(Scale));
+        return Exponentiate ? T.Exp(entropy) : entropy;
+    }
+
+    public static bool HasBlock => true;
+
+    public TV Block<TOps, TBlock, TV>(int row, Span<TV> scratch)
+        where TOps : ISimd<TV, T>
+        where TBlock : IBlockOps<TV, T>
+        where TV : struct
+    {
+        int c = ClassCount;
+        Span<TV> x = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
+        Tile<T, TOps, TBlock, TV>.Load(Logits, row, c, x);
+        TV max = Tile<T, TOps, TBlock, TV>.Max(x, c);
+        TV sum = default;
+        TV weighted = default;
+        for (int k = 0; k < c; k++)
+        {
+            TV shifted = TOps.Subtract(x[k], max);
+            TV e = VectorMath<TOps, TV, T>.Exp(shifted);
+            sum = TOps.Add(sum, e);
+            weighted = TOps.Add(weighted, DistributionTerms<TOps, TV, T>.Weighted(e, shifted));
+        }
+        TV entropy = TOps.Subtract(VectorMath<TOps, TV, T>.Log(sum), TOps.Divide(weighted, sum));
+        entropy = TOps.Multiply(entropy, TOps.Create(Scale));
+        return Exponentiate ? VectorMath<TOps, TV, T>.Exp(entropy) : entropy;
+    }
+}
+
+/// <summary>H(p, softmax(x)) · scale per row, as P·log S − A (<see cref="Entropy.CrossFromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>).</summary>
+internal readonly unsafe struct CrossFromLogitsOp<T> : IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T* P { get; init; }
+    public T* Logits { get; init; }
+    public int ClassCount { get; init; }
+    public T Scale { get; init; }
+
+    public T Row<TOps, TV>(int row)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        int n = ClassCount;
+        ref T x = ref Batch<T>.Row(Logits, row, n);
+        var reducer = new DistributionTerms<TOps, TV, T>.CrossOfLogits(MaxOf<TOps, TV, T>.One(in x, n));
+        Rows<TOps, TV, T>.Reduce(in Batch<T>.Row(P, row, n), in x, n, ref reducer);
+        return T.CreateTruncating(reducer.Result() * double.CreateTruncating(Scale));
+    }
+}
+
+/// <summary>The binary cross-entropy per element of p against q (or logits of q), over one flat row (<see cref="Entropy.BinaryCross{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>).</summary>
+internal readonly unsafe struct BinaryCrossOp<T> : IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T* P { get; init; }
+    public T* Q { get; init; }
+
+    /// <summary>Per-element values, or null.</summary>
+    public T* Destination { get; init; }
+
+    public int Length { get; init; }
+    public bool Logits { get; init; }
+
+    public T Row<TOps, TV>(int row)
+        where TOps : ISimd<TV, T>
+        where TV : struct =>
+        Logits
+            ? Apply<TOps, TV, DistributionTerms<TOps, TV, T>.BinaryCrossOfLogits>(default)
+            : Apply<TOps, TV, DistributionTerms<TOps, TV, T>.BinaryCross>(default);
+
+    private T Apply<TOps, TV, TOp>(TOp op)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+        where TOp : struct, IBinaryOp<TV>
+    {
+        if (Destination == null)
+        {
+            return Rows<TOps, TV, T>.SumOf(in *P, in *Q, Length, op);
+        }
+        Rows<TOps, TV, T>.Map(in *P, in *Q, ref *Destination, Length, op);
+        return Rows<TOps, TV, T>.Sum(in *Destination, Length);
+    }
+}
+
+/// <summary>The maxima the logit measures shift by (each at least MinValue), one pass. Not inlined: its loop would use up the
+/// JIT's inlining budget of the caller, which then calls the exp polynomial instead of inlining it (measured 4× slower).</summary>
+internal static class MaxOf<TOps, TV, T>
+    where TOps : ISimd<TV, T>
+    where TV : struct
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public static (T A, T B) Two(ref readonly T a, ref readonly T b, int n)
+    {
+        var reducer = new DistributionTerms<TOps, TV, T>.MaxPair();
+        Rows<TOps, TV, T>.Reduce(in a, in b, n, ref reducer);
+        return (DistributionTerms<TOps, TV, T>.MaxPair.Reduce(reducer.MaxA), DistributionTerms<TOps, TV, T>.MaxPair.Reduce(reducer.MaxB));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static T One(ref readonly T x, int n) => Two(in x, in x, n).A;
+}
+
+/// <summary>Per-lane results of a block finished in double: lane j of the returned vector is <c>finish(lanes of the inputs)</c>.</summary>
+internal static class LanesInDouble<TOps, TV, T>
+    where TOps : ISimd<TV, T>
+    where TV : struct
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>KL = W/St − log St + log Ss per lane, times scale, in double (the row path's arithmetic).</summary>
+    public static TV RelativeEntropy(Span<TV> scratch, TV teacherSum, TV studentSum, TV weighted, double scale)
+    {
+        scratch[0] = teacherSum;
+        scratch[1] = studentSum;
+        scratch[2] = weighted;
+        Span<T> lanes = MemoryMarshal.Cast<TV, T>(scratch);
+        int b = TOps.Count;
+        for (int j = 0; j < b; j++)
+        {
+            double st = double.CreateTruncating(lanes[j]);
+            double ss = double.CreateTruncating(lanes[b + j]);
+            double w = double.CreateTruncating(lanes[(2 * b) + j]);
+            lanes[j] = T.CreateTruncating(((w / st) - Math.Log(st) + Math.Log(ss)) * scale);
+        }
+        return scratch[0];
+    }
+}

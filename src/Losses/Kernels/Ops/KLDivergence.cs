@@ -1,0 +1,156 @@
+using System.Numerics;
+
+namespace Losses.Kernels;
+
+/// <summary>Σ p log(p/q) · scale per row, of probabilities or (normalised first) counts (<see cref="KLDivergence.Of{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>).</summary>
+internal readonly unsafe struct RelativeEntropyOp<T> : IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T* P { get; init; }
+    public T* Q { get; init; }
+    public int ClassCount { get; init; }
+    public T Scale { get; init; }
+    public bool Normalize { get; init; }
+
+    public T Row<TOps, TV>(int row)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        int n = ClassCount;
+        ref T p = ref Batch<T>.Row(P, row, n);
+        ref T q = ref Batch<T>.Row(Q, row, n);
+        (T scaleP, T scaleQ) = Normalize ? InverseSums<TOps, TV, T>.Of(in p, in q, n) : (T.One, T.One);
+        T sum = Rows<TOps, TV, T>.SumOf(in p, in q, n, new DistributionTerms<TOps, TV, T>.RelativeEntropy(scaleP, scaleQ));
+        return T.CreateTruncating(double.CreateTruncating(sum) * double.CreateTruncating(Scale));
+    }
+}
+
+/// <summary>Σ p (log p − log q) per row from p (or log p) and log q (<see cref="KLDivergence.FromLogProbabilities{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>).</summary>
+internal readonly unsafe struct LogRelativeEntropyOp<T> : IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T* P { get; init; }
+    public T* LogQ { get; init; }
+    public int ClassCount { get; init; }
+    public bool LogTarget { get; init; }
+
+    public T Row<TOps, TV>(int row)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        int n = ClassCount;
+        return Rows<TOps, TV, T>.SumOf(in Batch<T>.Row(P, row, n), in Batch<T>.Row(LogQ, row, n), n, new DistributionTerms<TOps, TV, T>.LogRelativeEntropy(LogTarget));
+    }
+}
+
+/// <summary>
+/// KL(softmax(t/T) ‖ softmax(s/T)) · scale per row and, when asked, the student gradient GradientScale · (q − p)
+/// (<see cref="KLDivergence.FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>, <see cref="KLDivergence.Distillation{T}"/>).
+/// Row path: a max pass over both rows, one fused pass (two exps per element) that also stores the student numerators
+/// into the gradient, then a pass that recomputes the teacher numerators: three exps per element, no scratch.
+/// </summary>
+internal readonly unsafe struct DistillationOp<T> : IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T* TeacherLogits { get; init; }
+    public T* StudentLogits { get; init; }
+
+    /// <summary>rows × classCount, or null for no gradient.</summary>
+    public T* StudentGradient { get; init; }
+
+    public int ClassCount { get; init; }
+    public T InverseTemperature { get; init; }
+
+    /// <summary>Multiplies every row's divergence (T² when asked, else 1).</summary>
+    public T Scale { get; init; }
+
+    /// <summary>The factor of (q − p) in the gradient: (1/T) · (T² if scaled) · (1/reduction divisor).</summary>
+    public T GradientScale { get; init; }
+
+    public T Row<TOps, TV>(int row)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        int n = ClassCount;
+        ref T t = ref Batch<T>.Row(TeacherLogits, row, n);
+        ref T s = ref Batch<T>.Row(StudentLogits, row, n);
+        var (teacherMax, studentMax) = MaxOf<TOps, TV, T>.Two(in t, in s, n);
+
+        // max(x/T) = max(x)/T: rounding is monotonic.
+        teacherMax *= InverseTemperature;
+        studentMax *= InverseTemperature;
+        var reducer = new DistributionTerms<TOps, TV, T>.RelativeEntropyOfLogits(InverseTemperature, teacherMax, studentMax);
+        if (StudentGradient == null)
+        {
+            Rows<TOps, TV, T>.Reduce(in t, in s, n, ref reducer);
+            return T.CreateTruncating(reducer.Result().Divergence * double.CreateTruncating(Scale));
+        }
+        ref T g = ref Batch<T>.Row(StudentGradient, row, n);
+        DistributionTerms<TOps, TV, T>.ReduceAndStore(in t, in s, ref g, n, ref reducer);
+        var (teacherSum, studentSum, divergence) = reducer.Result();
+        double scale = double.CreateTruncating(GradientScale);
+        var op = new DistributionTerms<TOps, TV, T>.DistillationGradient(InverseTemperature, teacherMax,
+            T.CreateTruncating(scale / teacherSum), T.CreateTruncating(scale / studentSum));
+        Rows<TOps, TV, T>.Map(in t, in g, ref g, n, op);
+        return T.CreateTruncating(divergence * double.CreateTruncating(Scale));
+    }
+
+    public static bool HasBlock => true;
+
+    /// <summary>B rows at once: two exps per element (the numerators stay in the tiles for the gradient).</summary>
+    public TV Block<TOps, TBlock, TV>(int row, Span<TV> scratch)
+        where TOps : ISimd<TV, T>
+        where TBlock : IBlockOps<TV, T>
+        where TV : struct
+    {
+        int c = ClassCount;
+        Span<TV> t = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
+        Span<TV> s = Tile<T, TOps, TBlock, TV>.Of(scratch, 1);
+        Tile<T, TOps, TBlock, TV>.Load(TeacherLogits, row, c, t);
+        Tile<T, TOps, TBlock, TV>.Load(StudentLogits, row, c, s);
+        TV inverseTemperature = TOps.Create(InverseTemperature);
+        TV teacherShift = TOps.Subtract(default, TOps.Multiply(Tile<T, TOps, TBlock, TV>.Max(t, c), inverseTemperature));
+        TV studentShift = TOps.Subtract(default, TOps.Multiply(Tile<T, TOps, TBlock, TV>.Max(s, c), inverseTemperature));
+        TV teacherSum = default;
+        TV studentSum = default;
+        TV weighted = default;
+        for (int k = 0; k < c; k++)
+        {
+            TV tk = TOps.MultiplyAdd(t[k], inverseTemperature, teacherShift);
+            TV sk = TOps.MultiplyAdd(s[k], inverseTemperature, studentShift);
+            TV et = VectorMath<TOps, TV, T>.Exp(tk);
+            TV es = VectorMath<TOps, TV, T>.Exp(sk);
+            teacherSum = TOps.Add(teacherSum, et);
+            studentSum = TOps.Add(studentSum, es);
+            weighted = TOps.Add(weighted, DistributionTerms<TOps, TV, T>.Weighted(et, TOps.Subtract(tk, sk)));
+            t[k] = et;
+            s[k] = es;
+        }
+        if (StudentGradient != null)
+        {
+            TV scale = TOps.Create(GradientScale);
+            TV cp = TOps.Divide(scale, teacherSum);
+            TV cq = TOps.Divide(scale, studentSum);
+            for (int k = 0; k < c; k++)
+            {
+                s[k] = TOps.Subtract(TOps.Multiply(s[k], cq), TOps.Multiply(t[k], cp));
+            }
+            Tile<T, TOps, TBlock, TV>.Store(s, StudentGradient, row, c);
+        }
+        return LanesInDouble<TOps, TV, T>.RelativeEntropy(Tile<T, TOps, TBlock, TV>.Of(scratch, 2), teacherSum, studentSum, weighted, double.CreateTruncating(Scale));
+    }
+}
+
+/// <summary>1/Σp and 1/Σq of a pair of rows, in one pass.</summary>
+internal static class InverseSums<TOps, TV, T>
+    where TOps : ISimd<TV, T>
+    where TV : struct
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static (T P, T Q) Of(ref readonly T p, ref readonly T q, int n)
+    {
+        var sums = new DistributionTerms<TOps, TV, T>.SumPair();
+        Rows<TOps, TV, T>.Reduce(in p, in q, n, ref sums);
+        return (T.One / sums.SumA.Total(), T.One / sums.SumB.Total());
+    }
+}

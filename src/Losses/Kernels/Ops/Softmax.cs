@@ -1,0 +1,105 @@
+using System.Numerics;
+
+namespace Losses.Kernels;
+
+/// <summary>softmax(x) = exp(x − max x) / Σ exp(x − max x) per row (<see cref="Softmax.Forward{T}(ReadOnlySpan{T}, Span{T}, int, int)"/>).</summary>
+internal readonly unsafe struct SoftmaxOp<T>(T* logits, T* probabilities, int classCount) : IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T* _logits = logits;
+    private readonly T* _probabilities = probabilities;
+    private readonly int _classCount = classCount;
+
+    public T Row<TOps, TV>(int row)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        int c = _classCount;
+        ref T x = ref Batch<T>.Row(_logits, row, c);
+        ref T y = ref Batch<T>.Row(_probabilities, row, c);
+        if (c <= 2 * TOps.Count)
+        {
+            Rows<TOps, TV, T>.ShortSoftmax(in x, ref y, c);
+            return T.Zero;
+        }
+        T max = Rows<TOps, TV, T>.Max(in x, c);
+        T sum = Rows<TOps, TV, T>.MapSum(in x, ref y, c, new ElementOps<TOps, TV, T>.ExpShift(max));
+        Rows<TOps, TV, T>.Map(in y, ref y, c, new ElementOps<TOps, TV, T>.Scale(T.One / sum));
+        return T.Zero;
+    }
+
+    public static bool HasBlock => true;
+
+    /// <summary>One exp per element: the exps stay in the tile, then one scale.</summary>
+    public TV Block<TOps, TBlock, TV>(int row, Span<TV> scratch)
+        where TOps : ISimd<TV, T>
+        where TBlock : IBlockOps<TV, T>
+        where TV : struct
+    {
+        int c = _classCount;
+        Span<TV> x = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
+        Tile<T, TOps, TBlock, TV>.Load(_logits, row, c, x);
+        TV max = Tile<T, TOps, TBlock, TV>.Max(x, c);
+        TV sum = default;
+        for (int k = 0; k < c; k++)
+        {
+            TV e = VectorMath<TOps, TV, T>.Exp(TOps.Subtract(x[k], max));
+            x[k] = e;
+            sum = TOps.Add(sum, e);
+        }
+        TV scale = TOps.Divide(TOps.Create(T.One), sum);
+        for (int k = 0; k < c; k++)
+        {
+            x[k] = TOps.Multiply(x[k], scale);
+        }
+        Tile<T, TOps, TBlock, TV>.Store(x, _probabilities, row, c);
+        return default;
+    }
+}
+
+/// <summary>dx = y ⊙ (dy − ⟨y, dy⟩) per row (<see cref="Softmax.Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int)"/>).</summary>
+internal readonly unsafe struct SoftmaxBackwardOp<T>(T* output, T* outputGradient, T* inputGradient, int classCount) : IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T* _output = output;
+    private readonly T* _outputGradient = outputGradient;
+    private readonly T* _inputGradient = inputGradient;
+    private readonly int _classCount = classCount;
+
+    public T Row<TOps, TV>(int row)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        int c = _classCount;
+        ref T y = ref Batch<T>.Row(_output, row, c);
+        ref T dy = ref Batch<T>.Row(_outputGradient, row, c);
+        T dot = Rows<TOps, TV, T>.Dot(in y, in dy, c);
+        Rows<TOps, TV, T>.Map(in y, in dy, ref Batch<T>.Row(_inputGradient, row, c), c, new ElementOps<TOps, TV, T>.SoftmaxVjp(dot));
+        return T.Zero;
+    }
+
+    public static bool HasBlock => true;
+
+    public TV Block<TOps, TBlock, TV>(int row, Span<TV> scratch)
+        where TOps : ISimd<TV, T>
+        where TBlock : IBlockOps<TV, T>
+        where TV : struct
+    {
+        int c = _classCount;
+        Span<TV> y = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
+        Span<TV> dy = Tile<T, TOps, TBlock, TV>.Of(scratch, 1);
+        Tile<T, TOps, TBlock, TV>.Load(_output, row, c, y);
+        Tile<T, TOps, TBlock, TV>.Load(_outputGradient, row, c, dy);
+        TV dot = default;
+        for (int k = 0; k < c; k++)
+        {
+            dot = TOps.MultiplyAdd(y[k], dy[k], dot);
+        }
+        for (int k = 0; k < c; k++)
+        {
+            y[k] = TOps.Multiply(y[k], TOps.Subtract(dy[k], dot));
+        }
+        Tile<T, TOps, TBlock, TV>.Store(y, _inputGradient, row, c);
+        return default;
+    }
+}

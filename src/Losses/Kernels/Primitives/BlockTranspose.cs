@@ -1,0 +1,169 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Losses.Kernels;
+
+/// <summary>The shuffles the block path needs beyond <see cref="ISimd{TV, T}"/>.</summary>
+internal unsafe interface IBlockOps<TV, T>
+    where TV : struct
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Writes the Count × Count block at x (rows <paramref name="stride"/> apart) transposed: column k to tile[k].</summary>
+    static abstract void Transpose(T* x, int stride, ref TV tile);
+
+    /// <summary>Count int targets, converted to T (exactly: class indices and the ignore index compare as they should).</summary>
+    static abstract TV LoadTargets(int* targets);
+
+    /// <summary>Stores the first <paramref name="count"/> lanes of <paramref name="value"/> at <paramref name="destination"/>, touching nothing else.</summary>
+    static abstract void StoreFirst(T* destination, TV value, int count);
+}
+
+/// <summary>Vector256 block operations (AVX2): 8 float or 4 double rows per block.</summary>
+internal readonly unsafe struct Block256<T> : IBlockOps<Vector256<T>, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Transpose(T* x, int stride, ref Vector256<T> tile)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            Transpose8((float*)x, stride, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
+            ref Vector256<float> o = ref Unsafe.As<Vector256<T>, Vector256<float>>(ref tile);
+            o = c0;
+            Unsafe.Add(ref o, 1) = c1;
+            Unsafe.Add(ref o, 2) = c2;
+            Unsafe.Add(ref o, 3) = c3;
+            Unsafe.Add(ref o, 4) = c4;
+            Unsafe.Add(ref o, 5) = c5;
+            Unsafe.Add(ref o, 6) = c6;
+            Unsafe.Add(ref o, 7) = c7;
+        }
+        else
+        {
+            Transpose4((double*)x, stride, out var c0, out var c1, out var c2, out var c3);
+            ref Vector256<double> o = ref Unsafe.As<Vector256<T>, Vector256<double>>(ref tile);
+            o = c0;
+            Unsafe.Add(ref o, 1) = c1;
+            Unsafe.Add(ref o, 2) = c2;
+            Unsafe.Add(ref o, 3) = c3;
+        }
+    }
+
+    /// <summary>The 4 × 4 double transpose (unpack, permute).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Transpose4(double* d, int stride, out Vector256<double> c0, out Vector256<double> c1, out Vector256<double> c2, out Vector256<double> c3)
+    {
+        Vector256<double> r0 = Vector256.Load(d), r1 = Vector256.Load(d + stride), r2 = Vector256.Load(d + (2 * stride)), r3 = Vector256.Load(d + (3 * stride));
+        Vector256<double> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        c0 = Avx.Permute2x128(t0, t2, 0x20);
+        c1 = Avx.Permute2x128(t1, t3, 0x20);
+        c2 = Avx.Permute2x128(t0, t2, 0x31);
+        c3 = Avx.Permute2x128(t1, t3, 0x31);
+    }
+
+    /// <summary>The 8 × 8 float transpose (unpack, shuffle, permute: 24 shuffles for 64 elements).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Transpose8(float* f, int stride, out Vector256<float> c0, out Vector256<float> c1, out Vector256<float> c2, out Vector256<float> c3,
+        out Vector256<float> c4, out Vector256<float> c5, out Vector256<float> c6, out Vector256<float> c7)
+    {
+        Vector256<float> r0 = Vector256.Load(f), r1 = Vector256.Load(f + stride), r2 = Vector256.Load(f + (2 * stride)), r3 = Vector256.Load(f + (3 * stride));
+        Vector256<float> r4 = Vector256.Load(f + (4 * stride)), r5 = Vector256.Load(f + (5 * stride)), r6 = Vector256.Load(f + (6 * stride)), r7 = Vector256.Load(f + (7 * stride));
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE), s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+        c0 = Avx.Permute2x128(s0, s4, 0x20);
+        c1 = Avx.Permute2x128(s1, s5, 0x20);
+        c2 = Avx.Permute2x128(s2, s6, 0x20);
+        c3 = Avx.Permute2x128(s3, s7, 0x20);
+        c4 = Avx.Permute2x128(s0, s4, 0x31);
+        c5 = Avx.Permute2x128(s1, s5, 0x31);
+        c6 = Avx.Permute2x128(s2, s6, 0x31);
+        c7 = Avx.Permute2x128(s3, s7, 0x31);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> LoadTargets(int* targets) =>
+        typeof(T) == typeof(float)
+            ? Avx.ConvertToVector256Single(Vector256.Load(targets)).As<float, T>()
+            : Avx.ConvertToVector256Double(Vector128.Load(targets)).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreFirst(T* destination, Vector256<T> value, int count)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            Avx.MaskStore((float*)destination, Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle(), value.AsSingle());
+        }
+        else
+        {
+            Avx.MaskStore((double*)destination, Vector256.LessThan(Vector256<long>.Indices, Vector256.Create((long)count)).AsDouble(), value.AsDouble());
+        }
+    }
+}
+
+/// <summary>Vector512 block operations (AVX-512F): 16 float or 8 double rows per block, transposed as two halves.</summary>
+internal readonly unsafe struct Block512<T> : IBlockOps<Vector512<T>, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Rows 0..h−1 and h..2h−1 (h = Count/2) are transposed as two Vector256 blocks and joined per column.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Transpose(T* x, int stride, ref Vector512<T> tile)
+    {
+        // Lower halves of tile[k] take rows 0..h−1, upper halves rows h..2h−1; each column is joined in registers and
+        // stored whole, so that loading it back forwards from one store.
+        if (typeof(T) == typeof(float))
+        {
+            float* f = (float*)x;
+            ref Vector512<float> o = ref Unsafe.As<Vector512<T>, Vector512<float>>(ref tile);
+            for (int group = 0; group < 16; group += 8)
+            {
+                Block256<T>.Transpose8(f + group, stride, out var l0, out var l1, out var l2, out var l3, out var l4, out var l5, out var l6, out var l7);
+                Block256<T>.Transpose8(f + group + (8 * stride), stride, out var h0, out var h1, out var h2, out var h3, out var h4, out var h5, out var h6, out var h7);
+                Unsafe.Add(ref o, group) = Vector512.Create(l0, h0);
+                Unsafe.Add(ref o, group + 1) = Vector512.Create(l1, h1);
+                Unsafe.Add(ref o, group + 2) = Vector512.Create(l2, h2);
+                Unsafe.Add(ref o, group + 3) = Vector512.Create(l3, h3);
+                Unsafe.Add(ref o, group + 4) = Vector512.Create(l4, h4);
+                Unsafe.Add(ref o, group + 5) = Vector512.Create(l5, h5);
+                Unsafe.Add(ref o, group + 6) = Vector512.Create(l6, h6);
+                Unsafe.Add(ref o, group + 7) = Vector512.Create(l7, h7);
+            }
+        }
+        else
+        {
+            double* d = (double*)x;
+            ref Vector512<double> o = ref Unsafe.As<Vector512<T>, Vector512<double>>(ref tile);
+            for (int group = 0; group < 8; group += 4)
+            {
+                Block256<T>.Transpose4(d + group, stride, out var l0, out var l1, out var l2, out var l3);
+                Block256<T>.Transpose4(d + group + (4 * stride), stride, out var h0, out var h1, out var h2, out var h3);
+                Unsafe.Add(ref o, group) = Vector512.Create(l0, h0);
+                Unsafe.Add(ref o, group + 1) = Vector512.Create(l1, h1);
+                Unsafe.Add(ref o, group + 2) = Vector512.Create(l2, h2);
+                Unsafe.Add(ref o, group + 3) = Vector512.Create(l3, h3);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> LoadTargets(int* targets) =>
+        typeof(T) == typeof(float)
+            ? Avx512F.ConvertToVector512Single(Vector512.Load(targets)).As<float, T>()
+            : Avx512F.ConvertToVector512Double(Vector256.Load(targets)).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreFirst(T* destination, Vector512<T> value, int count)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            Avx512F.MaskStore((float*)destination, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle(), value.AsSingle());
+        }
+        else
+        {
+            Avx512F.MaskStore((double*)destination, Vector512.LessThan(Vector512<long>.Indices, Vector512.Create((long)count)).AsDouble(), value.AsDouble());
+        }
+    }
+}

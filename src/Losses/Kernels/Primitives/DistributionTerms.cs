@@ -1,0 +1,384 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Losses.Kernels;
+
+/// <summary>
+/// The per-element terms and online reducers of the information measures. Every term follows SciPy's conventions:
+/// 0 · log 0 = 0 (a zero probability contributes nothing, whatever it is paired with) and p · log(p / 0) = +∞.
+/// </summary>
+internal static class DistributionTerms<TOps, TV, T>
+    where TOps : ISimd<TV, T>
+    where TV : struct
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static TV Zero
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TOps.Create(T.Zero);
+    }
+
+    /// <summary>weight · value, or 0 where weight is 0 (so that 0 · ±∞ and 0 · NaN-free log 0 give 0, not NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Weighted(TV weight, TV value) => TOps.Select(TOps.Equal(weight, Zero), Zero, TOps.Multiply(weight, value));
+
+    /// <summary>value, or 0 where <paramref name="condition"/> is 0: a rescale correction that vanishes when everything so far is scaled to 0 (and might be ∞ · 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV ZeroWhereZero(TV condition, TV value) => TOps.Select(TOps.Equal(condition, Zero), Zero, value);
+
+    /// <summary>p log p with p = scale · a (SciPy's −entr); the second input is ignored.</summary>
+    public readonly struct XLogX(T scale) : IBinaryOp<TV>
+    {
+        private readonly TV _scale = TOps.Create(scale);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV a, TV b)
+        {
+            TV p = TOps.Multiply(a, _scale);
+            return Weighted(p, VectorMath<TOps, TV, T>.Log(p));
+        }
+    }
+
+    /// <summary>p log q (the negative cross-entropy's terms).</summary>
+    public readonly struct XLogY : IBinaryOp<TV>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV p, TV q) => Weighted(p, VectorMath<TOps, TV, T>.Log(q));
+    }
+
+    /// <summary>p (log p − log q) with p = scaleP · a, q = scaleQ · b (SciPy's rel_entr).</summary>
+    public readonly struct RelativeEntropy(T scaleP, T scaleQ) : IBinaryOp<TV>
+    {
+        private readonly TV _scaleP = TOps.Create(scaleP);
+        private readonly TV _scaleQ = TOps.Create(scaleQ);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV a, TV b)
+        {
+            TV p = TOps.Multiply(a, _scaleP);
+            TV q = TOps.Multiply(b, _scaleQ);
+            return Weighted(p, TOps.Subtract(VectorMath<TOps, TV, T>.Log(p), VectorMath<TOps, TV, T>.Log(q)));
+        }
+    }
+
+    /// <summary>p (log p − log q) from (p or log p, log q): PyTorch's kl_div pointwise terms, with 0 · log 0 = 0.</summary>
+    public readonly struct LogRelativeEntropy(bool logTarget) : IBinaryOp<TV>
+    {
+        private readonly bool _logTarget = logTarget;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV a, TV logQ)
+        {
+            TV p = _logTarget ? VectorMath<TOps, TV, T>.Exp(a) : a;
+            TV logP = _logTarget ? a : VectorMath<TOps, TV, T>.Log(a);
+            return Weighted(p, TOps.Subtract(logP, logQ));
+        }
+    }
+
+    /// <summary>p (log p − log m) + q (log q − log m) with m = (p + q)/2, p = scaleP · a, q = scaleQ · b (twice the JS divergence's terms).</summary>
+    public readonly struct JensenShannon(T scaleP, T scaleQ) : IBinaryOp<TV>
+    {
+        private readonly TV _scaleP = TOps.Create(scaleP);
+        private readonly TV _scaleQ = TOps.Create(scaleQ);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV a, TV b)
+        {
+            TV p = TOps.Multiply(a, _scaleP);
+            TV q = TOps.Multiply(b, _scaleQ);
+            TV logM = VectorMath<TOps, TV, T>.Log(TOps.Multiply(TOps.Add(p, q), TOps.Create(T.CreateTruncating(0.5))));
+            TV fromP = Weighted(p, TOps.Subtract(VectorMath<TOps, TV, T>.Log(p), logM));
+            TV fromQ = Weighted(q, TOps.Subtract(VectorMath<TOps, TV, T>.Log(q), logM));
+            return TOps.Add(fromP, fromQ);
+        }
+    }
+
+    /// <summary>Σ a and Σ b together (the normalizers of two rows).</summary>
+    public struct SumPair : IReducer<TV>
+    {
+        public LaneSum<TOps, TV, T> SumA;
+        public LaneSum<TOps, TV, T> SumB;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV a, TV b)
+        {
+            SumA.Add(a);
+            SumB.Add(b);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV a, TV b, TV keep)
+        {
+            SumA.Add(TOps.Select(keep, a, Zero));
+            SumB.Add(TOps.Select(keep, b, Zero));
+        }
+    }
+
+    /// <summary>And of "lower ≤ a ≤ upper" over all lanes (false for NaN). The overlapped tail re-checks real elements, which is harmless.</summary>
+    public struct InRange(T lower, T upper) : IReducer<TV>
+    {
+        private readonly TV _lower = TOps.Create(lower);
+        private readonly TV _upper = TOps.Create(upper);
+        private TV _good = TOps.Equal(TOps.Create(T.Zero), TOps.Create(T.Zero));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV a, TV b) =>
+            _good = TOps.And(_good, TOps.And(TOps.GreaterThanOrEqual(a, _lower), TOps.GreaterThanOrEqual(_upper, a)));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV a, TV b, TV keep) => Step(a, b);
+
+        public readonly bool AllGood()
+        {
+            for (int lane = 0; lane < TOps.Count; lane++)
+            {
+                if (TOps.GetElement(_good, lane) == T.Zero)
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /// <summary>The maxima of two rows at once (the shifts of the logit reducers); NaN need not survive, the next pass propagates it.</summary>
+    public struct MaxPair() : IReducer<TV>
+    {
+        public TV MaxA = TOps.Create(T.NegativeInfinity);
+        public TV MaxB = TOps.Create(T.NegativeInfinity);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV a, TV b)
+        {
+            MaxA = TOps.MaxFast(MaxA, a);
+            MaxB = TOps.MaxFast(MaxB, b);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV a, TV b, TV keep) => Step(a, b);
+
+        /// <summary>The larger of the lanes' maxima and MinValue (so that a fully masked row shifts by a finite amount).</summary>
+        public static T Reduce(TV max)
+        {
+            ref T lanes = ref Unsafe.As<TV, T>(ref max);
+            T result = FloatLimits<T>.MinValue;
+            for (int lane = 0; lane < TOps.Count; lane++)
+            {
+                T value = Unsafe.Add(ref lanes, lane);
+                result = value > result || T.IsNaN(value) ? value : result;
+            }
+            return result;
+        }
+    }
+
+    /// <summary>
+    /// The entropy of softmax(x) given m = max x: S = Σ e^(x−m) and W = Σ e^(x−m)·(x − m), then H = log S − W/S, a sum of
+    /// two non-negative terms (W ≤ 0), so there is no cancellation even for logits of ±1e4 (the textbook
+    /// logsumexp(x) − E[x] loses every digit there in float). m is found by a cheap max pass first: an online maximum
+    /// would rescale for most of the first vectors of every row (some lane nearly always rises), which measured 2–3×
+    /// slower on rows of 1000 classes, while the extra read of a row in cache costs little.
+    /// </summary>
+    public struct EntropyOfLogits(T max) : IReducer<TV>
+    {
+        private readonly TV _max = TOps.Create(max);
+        private LaneSum<TOps, TV, T> _sum;
+        private LaneSum<TOps, TV, T> _weighted;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV x, TV b)
+        {
+            TV shifted = TOps.Subtract(x, _max);
+            TV e = VectorMath<TOps, TV, T>.Exp(shifted);
+            _sum.Add(e);
+            _weighted.Add(Weighted(e, shifted));
+        }
+
+        /// <summary>Masks the results rather than the inputs: exp(−∞) goes through an underflowing (subnormal) product, which is slow.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV x, TV b, TV keep)
+        {
+            TV shifted = TOps.Subtract(x, _max);
+            TV e = TOps.Select(keep, VectorMath<TOps, TV, T>.Exp(shifted), Zero);
+            _sum.Add(e);
+            _weighted.Add(Weighted(e, shifted));
+        }
+
+        /// <summary>H in nats; NaN for a NaN or +∞ logit or a fully masked row (S = 0).</summary>
+        public double Result()
+        {
+            double sum = double.CreateTruncating(_sum.Total());
+            return Math.Log(sum) - double.CreateTruncating(_weighted.Total()) / sum;
+        }
+    }
+
+    /// <summary>
+    /// The cross-entropy H(p, softmax(x)) given m = max x: S = Σ e^(x−m), A = Σ p·(x − m) and P = Σ p, then
+    /// H = P·log S − A, two non-negative terms.
+    /// </summary>
+    public struct CrossOfLogits(T max) : IReducer<TV>
+    {
+        private readonly TV _max = TOps.Create(max);
+        private LaneSum<TOps, TV, T> _sum;
+        private LaneSum<TOps, TV, T> _weighted;
+        private LaneSum<TOps, TV, T> _mass;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV p, TV x)
+        {
+            TV shifted = TOps.Subtract(x, _max);
+            _sum.Add(VectorMath<TOps, TV, T>.Exp(shifted));
+            _weighted.Add(Weighted(p, shifted));
+            _mass.Add(p);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV p, TV x, TV keep)
+        {
+            TV shifted = TOps.Subtract(x, _max);
+            TV weight = TOps.Select(keep, p, Zero);
+            _sum.Add(TOps.Select(keep, VectorMath<TOps, TV, T>.Exp(shifted), Zero));
+            _weighted.Add(Weighted(weight, shifted));
+            _mass.Add(weight);
+        }
+
+        /// <summary>H(p, softmax(x)) in nats.</summary>
+        public double Result() =>
+            double.CreateTruncating(_mass.Total()) * Math.Log(double.CreateTruncating(_sum.Total())) - double.CreateTruncating(_weighted.Total());
+    }
+
+    /// <summary>
+    /// KL(softmax(t/T) ‖ softmax(s/T)) given the row maxima mt of t/T and ms of s/T: St = Σ e^(t′−mt), Ss = Σ e^(s′−ms)
+    /// and W = Σ e^(t′−mt)·((t′ − mt) − (s′ − ms)) with t′ = t/T, s′ = s/T; then KL = W/St − log St + log Ss. Working
+    /// with logits relative to their maxima keeps the result accurate for logits of ±1e4. <see cref="EmitTeacher"/> and
+    /// <see cref="EmitStudent"/> hold the numerators e^(t′−mt), e^(s′−ms) of the last step, which the distillation stores
+    /// for its gradient pass.
+    /// </summary>
+    public struct RelativeEntropyOfLogits(T inverseTemperature, T teacherMax, T studentMax) : IReducer<TV>
+    {
+        private readonly TV _inverseTemperature = TOps.Create(inverseTemperature);
+        private readonly TV _teacherShift = TOps.Create(-teacherMax);
+        private readonly TV _studentShift = TOps.Create(-studentMax);
+        private LaneSum<TOps, TV, T> _teacherSum;
+        private LaneSum<TOps, TV, T> _studentSum;
+        private LaneSum<TOps, TV, T> _weighted;
+        public TV EmitTeacher;
+        public TV EmitStudent;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV teacher, TV student)
+        {
+            TV t = TOps.MultiplyAdd(teacher, _inverseTemperature, _teacherShift);
+            TV s = TOps.MultiplyAdd(student, _inverseTemperature, _studentShift);
+            EmitTeacher = VectorMath<TOps, TV, T>.Exp(t);
+            EmitStudent = VectorMath<TOps, TV, T>.Exp(s);
+            _teacherSum.Add(EmitTeacher);
+            _studentSum.Add(EmitStudent);
+            _weighted.Add(Weighted(EmitTeacher, TOps.Subtract(t, s)));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV teacher, TV student, TV keep)
+        {
+            // Masked lanes are already counted: their terms are dropped, while the emitted numerators keep their true
+            // values so that a full-vector store rewrites the same values.
+            TV t = TOps.MultiplyAdd(teacher, _inverseTemperature, _teacherShift);
+            TV s = TOps.MultiplyAdd(student, _inverseTemperature, _studentShift);
+            EmitTeacher = VectorMath<TOps, TV, T>.Exp(t);
+            EmitStudent = VectorMath<TOps, TV, T>.Exp(s);
+            TV e = TOps.Select(keep, EmitTeacher, Zero);
+            _teacherSum.Add(e);
+            _studentSum.Add(TOps.Select(keep, EmitStudent, Zero));
+            _weighted.Add(Weighted(e, TOps.Subtract(t, s)));
+        }
+
+        /// <summary>St, Ss and KL in nats.</summary>
+        public (double TeacherSum, double StudentSum, double Divergence) Result()
+        {
+            double teacherSum = double.CreateTruncating(_teacherSum.Total());
+            double studentSum = double.CreateTruncating(_studentSum.Total());
+            double weighted = double.CreateTruncating(_weighted.Total());
+            return (teacherSum, studentSum, weighted / teacherSum - Math.Log(teacherSum) + Math.Log(studentSum));
+        }
+    }
+
+    /// <summary>
+    /// The distillation gradient from the teacher logits and the stored student numerators:
+    /// cq · e^(s′−ms) − cp · e^(t/T − mt) = scale · (q − p).
+    /// </summary>
+    public readonly struct DistillationGradient(T inverseTemperature, T teacherMax, T teacherScale, T studentScale) : IBinaryOp<TV>
+    {
+        private readonly TV _inverseTemperature = TOps.Create(inverseTemperature);
+        private readonly TV _teacherShift = TOps.Create(-teacherMax);
+        private readonly TV _teacherScale = TOps.Create(-teacherScale);
+        private readonly TV _studentScale = TOps.Create(studentScale);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV teacher, TV studentNumerator)
+        {
+            TV teacherNumerator = VectorMath<TOps, TV, T>.Exp(TOps.MultiplyAdd(teacher, _inverseTemperature, _teacherShift));
+            return TOps.MultiplyAdd(teacherNumerator, _teacherScale, TOps.Multiply(studentNumerator, _studentScale));
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Rows{TOps, TV, T}.Reduce"/> that also stores the reducer's student numerators of every step. The last
+    /// vectors are loaded before anything is stored, so <paramref name="studentNumerators"/> may be <paramref name="b"/> itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ReduceAndStore(ref readonly T a, ref readonly T b, ref T studentNumerators, int length, ref RelativeEntropyOfLogits reducer)
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint n = (nuint)length;
+        nuint start = n - count;
+        TV lastA = TOps.Load(in a, start);
+        TV lastB = TOps.Load(in b, start);
+        nuint i = 0;
+        for (; i + count <= n; i += count)
+        {
+            reducer.Step(TOps.Load(in a, i), TOps.Load(in b, i));
+            TOps.Store(reducer.EmitStudent, ref studentNumerators, i);
+        }
+        if (i < n)
+        {
+            reducer.StepTail(lastA, lastB, Rows<TOps, TV, T>.TailMask(i, start));
+            TOps.Store(reducer.EmitStudent, ref studentNumerators, start);
+        }
+    }
+
+    /// <summary>−[p log q + (1 − p) log(1 − q)], each product 0 where its weight is 0; log(1 − q) as log1p(−q).</summary>
+    public readonly struct BinaryCross : IBinaryOp<TV>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV p, TV q)
+        {
+            TV one = TOps.Create(T.One);
+            TV positive = Weighted(p, VectorMath<TOps, TV, T>.Log(q));
+            TV negative = Weighted(TOps.Subtract(one, p), VectorMath<TOps, TV, T>.Log1P(TOps.Subtract(Zero, q)));
+            return TOps.Subtract(Zero, TOps.Add(positive, negative));
+        }
+    }
+
+    /// <summary>
+    /// −[p log σ(x) + (1 − p) log(1 − σ(x))] = c·x + log1p(e^−|x|) with c = 1 − p for x ≥ 0 and −p otherwise; the
+    /// product is 0 where c is 0, so x = ±∞ with a matching hard label gives 0.
+    /// </summary>
+    public readonly struct BinaryCrossOfLogits : IBinaryOp<TV>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV p, TV x)
+        {
+            TV nonNegative = TOps.GreaterThanOrEqual(x, Zero);
+            TV c = TOps.Select(nonNegative, TOps.Subtract(TOps.Create(T.One), p), TOps.Subtract(Zero, p));
+            TV tail = VectorMath<TOps, TV, T>.Log1P(VectorMath<TOps, TV, T>.Exp(TOps.Subtract(Zero, TOps.Abs(x))));
+            TV result = TOps.Add(Weighted(c, x), tail);
+            return TOps.Select(TOps.Equal(x, x), result, x);
+        }
+    }
+
+    /// <summary>e^x (perplexity from entropy).</summary>
+    public readonly struct Exp : IUnaryOp<TV>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV x) => VectorMath<TOps, TV, T>.Exp(x);
+    }
+}
