@@ -7,10 +7,10 @@ namespace Losses;
 /// <summary>
 /// Cross-entropy over a vocabulary processed in slices of columns — chunks of one buffer, or shards held by different
 /// devices or processes (Megatron's vocabulary-parallel cross-entropy) — with z-loss and logit soft-capping. Each slice
-/// [offset, offset + width) gives one <see cref="VocabularyPartial"/> per row (<see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, Span{VocabularyPartial}, int, ReadOnlySpan{T}, int, double)"/>);
+/// [offset, offset + width) gives one <see cref="VocabularyPartial"/> per row (<see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, Span{VocabularyPartial}, int, ReadOnlySpan{T}, int, double, int)"/>);
 /// the partials of all slices are combined (<see cref="Combine"/>, or any all-reduce using
 /// <see cref="VocabularyPartial.Combine(VocabularyPartial, VocabularyPartial)"/>); the loss follows from the combined partials
-/// (<see cref="Loss{T}"/>) and each slice writes its own part of the gradient (<see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, int, int, int, Span{T}, int, Reduction, ReadOnlySpan{T}, double, double, double)"/>).
+/// (<see cref="Loss{T}"/>) and each slice writes its own part of the gradient (<see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, int, int, int, Span{T}, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>).
 /// </summary>
 /// <remarks>
 /// <para>Per row i with target t, capped logits x̃ = c·tanh(x/c) (or x when <c>softCap</c> = +∞), log Z = log Σ exp(x̃),
@@ -62,36 +62,37 @@ public static class CrossEntropySlices
     /// <param name="weight">Empty, or C class weights of the whole vocabulary (PyTorch's <c>weight</c>).</param>
     /// <param name="ignoreIndex">Rows with this target count for nothing (default −100).</param>
     /// <param name="softCap">c &gt; 0 of the soft-cap c·tanh(x/c); +∞ (default) for none.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is the same for any value.</param>
     /// <exception cref="ArgumentOutOfRangeException">The slice is outside the vocabulary, a target is not a class nor the ignore
     /// index (the message gives its row), or softCap is not positive.</exception>
     /// <exception cref="ArgumentException">A span is too short; nothing is written.</exception>
     public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int classCount, int offset, int width,
         Span<VocabularyPartial> partials, int stride = 0, ReadOnlySpan<T> weight = default, int ignoreIndex = -100,
-        double softCap = double.PositiveInfinity)
+        double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        ForwardCore(logits, new TargetSpan(targets), classCount, offset, width, partials, stride, weight, ignoreIndex, softCap);
+        ForwardCore(logits, new TargetSpan(targets), classCount, offset, width, partials, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism);
 
     /// <summary>The partials of one slice, with int64 targets (PyTorch's and TorchSharp's class-index type).</summary>
-    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, Span{VocabularyPartial}, int, ReadOnlySpan{T}, int, double)"/>
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, Span{VocabularyPartial}, int, ReadOnlySpan{T}, int, double, int)"/>
     public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int classCount, int offset, int width,
         Span<VocabularyPartial> partials, int stride = 0, ReadOnlySpan<T> weight = default, long ignoreIndex = -100,
-        double softCap = double.PositiveInfinity)
+        double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        ForwardCore(logits, new TargetSpan(targets), classCount, offset, width, partials, stride, weight, ignoreIndex, softCap);
+        ForwardCore(logits, new TargetSpan(targets), classCount, offset, width, partials, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism);
 
     /// <summary>The partials of one slice of Half logits (read as float; all arithmetic in float).</summary>
-    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, Span{VocabularyPartial}, int, ReadOnlySpan{T}, int, double)"/>
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, Span{VocabularyPartial}, int, ReadOnlySpan{T}, int, double, int)"/>
     public static void Forward(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int classCount, int offset, int width,
         Span<VocabularyPartial> partials, int stride = 0, ReadOnlySpan<float> weight = default, long ignoreIndex = -100,
-        double softCap = double.PositiveInfinity) =>
-        ForwardCore(logits, new TargetSpan(targets), classCount, offset, width, partials, stride, weight, ignoreIndex, softCap);
+        double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
+        ForwardCore(logits, new TargetSpan(targets), classCount, offset, width, partials, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism);
 
     /// <summary>The partials of one slice of bfloat16 logits (read as float; all arithmetic in float).</summary>
-    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, Span{VocabularyPartial}, int, ReadOnlySpan{T}, int, double)"/>
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, Span{VocabularyPartial}, int, ReadOnlySpan{T}, int, double, int)"/>
     public static void Forward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int classCount, int offset, int width,
         Span<VocabularyPartial> partials, int stride = 0, ReadOnlySpan<float> weight = default, long ignoreIndex = -100,
-        double softCap = double.PositiveInfinity) =>
-        ForwardCore(logits, new TargetSpan(targets), classCount, offset, width, partials, stride, weight, ignoreIndex, softCap);
+        double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
+        ForwardCore(logits, new TargetSpan(targets), classCount, offset, width, partials, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism);
 
     /// <summary>accumulator[i] = Combine(accumulator[i], partials[i]) for every row: the partials of two sets of slices of the same rows.</summary>
     /// <param name="partials">The partials to add in.</param>
@@ -136,26 +137,25 @@ public static class CrossEntropySlices
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
-        CheckReduction(reduction);
+        Reductions.Check(reduction);
         CheckOptions(labelSmoothing, zLoss, double.PositiveInfinity);
         var (divisor, counted) = CheckComplete(partials, classCount);
         if (reduction == Reduction.None)
         {
             Guard.DestinationLength(partials.Length, losses.Length, nameof(losses));
         }
-        var crossEntropy = new CompensatedSum();
-        var z = new CompensatedSum();
+        double zCoefficient = SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted);
+        var total = new CompensatedSum();
         for (int row = 0; row < partials.Length; row++)
         {
-            var (ce, zl) = SliceLoss.Row(in partials[row], 1 - labelSmoothing, labelSmoothing / classCount, zLoss);
+            double loss = SliceLoss.Row(in partials[row], 1 - labelSmoothing, labelSmoothing / classCount, zCoefficient);
             if (reduction == Reduction.None)
             {
-                losses[row] = T.CreateTruncating(ce + zl);
+                losses[row] = T.CreateTruncating(loss);
             }
-            crossEntropy.Add(ce);
-            z.Add(zl);
+            total.Add(loss);
         }
-        return T.CreateTruncating(Reduce(reduction, crossEntropy.Value, z.Value, divisor, counted));
+        return T.CreateTruncating(Reductions.Apply(total.Value, reduction, divisor));
     }
 
     /// <summary>The gradient of the reduced loss with respect to one slice of the logits, given the combined partials.</summary>
@@ -172,41 +172,43 @@ public static class CrossEntropySlices
     /// <param name="labelSmoothing">ε, as for Loss.</param>
     /// <param name="zLoss">λ, as for Loss.</param>
     /// <param name="softCap">c, as given to Forward.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is the same for any value.</param>
     /// <exception cref="ArgumentException">Incomplete partials, a slice outside the vocabulary, or spans too short; nothing is written.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public static void Backward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<VocabularyPartial> partials, int classCount, int offset, int width,
         Span<T> gradient, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<T> weight = default,
-        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity)
+        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        BackwardCore<T, T, T>(logits, partials, classCount, offset, width, gradient, stride, reduction, weight, labelSmoothing, zLoss, softCap);
+        BackwardCore<T, T, T>(logits, partials, classCount, offset, width, gradient, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
 
     /// <summary>The gradient of one slice of Half logits, written as Half.</summary>
-    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, int, int, int, Span{T}, int, Reduction, ReadOnlySpan{T}, double, double, double)"/>
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, int, int, int, Span{T}, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>
     public static void Backward(ReadOnlySpan<Half> logits, ReadOnlySpan<VocabularyPartial> partials, int classCount, int offset, int width,
         Span<Half> gradient, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<float> weight = default,
-        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity) =>
-        BackwardCore<float, Half, Half>(logits, partials, classCount, offset, width, gradient, stride, reduction, weight, labelSmoothing, zLoss, softCap);
+        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
+        BackwardCore<float, Half, Half>(logits, partials, classCount, offset, width, gradient, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
 
     /// <summary>The gradient of one slice of Half logits, written as float.</summary>
-    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, int, int, int, Span{T}, int, Reduction, ReadOnlySpan{T}, double, double, double)"/>
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, int, int, int, Span{T}, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>
     public static void Backward(ReadOnlySpan<Half> logits, ReadOnlySpan<VocabularyPartial> partials, int classCount, int offset, int width,
         Span<float> gradient, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<float> weight = default,
-        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity) =>
-        BackwardCore<float, Half, float>(logits, partials, classCount, offset, width, gradient, stride, reduction, weight, labelSmoothing, zLoss, softCap);
+        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
+        BackwardCore<float, Half, float>(logits, partials, classCount, offset, width, gradient, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
 
     /// <summary>The gradient of one slice of bfloat16 logits, written as float.</summary>
-    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, int, int, int, Span{T}, int, Reduction, ReadOnlySpan{T}, double, double, double)"/>
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, int, int, int, Span{T}, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>
     public static void Backward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<VocabularyPartial> partials, int classCount, int offset, int width,
         Span<float> gradient, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<float> weight = default,
-        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity) =>
-        BackwardCore<float, BFloat16, float>(logits, partials, classCount, offset, width, gradient, stride, reduction, weight, labelSmoothing, zLoss, softCap);
+        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
+        BackwardCore<float, BFloat16, float>(logits, partials, classCount, offset, width, gradient, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
 
     internal static unsafe void ForwardCore<T, TIn>(ReadOnlySpan<TIn> logits, TargetSpan targets, int classCount, int offset, int width,
-        Span<VocabularyPartial> partials, int stride, ReadOnlySpan<T> weight, long ignoreIndex, double softCap)
+        Span<VocabularyPartial> partials, int stride, ReadOnlySpan<T> weight, long ignoreIndex, double softCap, int maxDegreeOfParallelism)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIn : unmanaged
     {
         Guard.FloatOrDouble<T>();
+        RowDriver.CheckParallelism(maxDegreeOfParallelism);
         int rows = targets.Length;
         stride = CheckSlice(logits.Length, rows, classCount, offset, width, stride, nameof(logits));
         Guard.DestinationLength(rows, partials.Length, nameof(partials));
@@ -219,14 +221,13 @@ public static class CrossEntropySlices
         fixed (T* w = weight)
         fixed (VocabularyPartial* p = partials)
         {
-            var job = new VocabularySliceJob<T, TIn, T>
+            var op = new VocabularySliceOp<T, TIn, T>
             {
                 Mode = SliceMode.Statistics,
                 Logits = x,
                 Stride = stride,
                 Width = width,
                 Offset = offset,
-                Rows = rows,
                 Targets32 = targets.IsInt64 ? null : t32,
                 Targets64 = targets.IsInt64 ? t64 : null,
                 IgnoreIndex = ignoreIndex,
@@ -235,19 +236,21 @@ public static class CrossEntropySlices
                 SoftCap = T.CreateTruncating(softCap),
                 Partials = p,
             };
-            Dispatch.Run<T, VocabularySliceJob<T, TIn, T>, VocabularySliceJob<T, TIn, T>>(width, ref job);
+            RowDriver.Run<T, VocabularySliceOp<T, TIn, T>>(in op, rows, width, null, maxDegreeOfParallelism);
         }
     }
 
     internal static unsafe void BackwardCore<T, TIn, TOut>(ReadOnlySpan<TIn> logits, ReadOnlySpan<VocabularyPartial> partials, int classCount, int offset, int width,
-        Span<TOut> gradient, int stride, Reduction reduction, ReadOnlySpan<T> weight, double labelSmoothing, double zLoss, double softCap)
+        Span<TOut> gradient, int stride, Reduction reduction, ReadOnlySpan<T> weight, double labelSmoothing, double zLoss, double softCap,
+        int maxDegreeOfParallelism)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIn : unmanaged
         where TOut : unmanaged
     {
         Guard.FloatOrDouble<T>();
-        CheckReduction(reduction);
+        Reductions.Check(reduction);
         CheckOptions(labelSmoothing, zLoss, softCap);
+        RowDriver.CheckParallelism(maxDegreeOfParallelism);
         int rows = partials.Length;
         stride = CheckSlice(logits.Length, rows, classCount, offset, width, stride, nameof(logits));
         CheckSlice(gradient.Length, rows, classCount, offset, width, stride, nameof(gradient));
@@ -259,40 +262,23 @@ public static class CrossEntropySlices
         fixed (T* w = weight)
         fixed (VocabularyPartial* p = partials)
         {
-            var job = new VocabularySliceJob<T, TIn, TOut>
+            var op = new VocabularySliceOp<T, TIn, TOut>
             {
                 Mode = SliceMode.CrossEntropy,
                 Logits = x,
                 Stride = stride,
                 Width = width,
                 Offset = offset,
-                Rows = rows,
                 Weight = weight.IsEmpty ? null : w,
                 SoftCap = T.CreateTruncating(softCap),
                 Partials = p,
                 Gradient = g,
-                GradientStride = stride,
                 Keep = 1 - labelSmoothing,
                 Uniform = labelSmoothing / classCount,
-                ZLoss = zLoss,
-                Scale = reduction == Reduction.Mean ? 1 / divisor : 1,
-                ZScale = reduction == Reduction.Mean ? 1.0 / counted : 1,
+                ZCoefficient = SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted),
+                GradientScale = Reductions.GradientScale(reduction, divisor),
             };
-            Dispatch.Run<T, VocabularySliceJob<T, TIn, TOut>, VocabularySliceJob<T, TIn, TOut>>(width, ref job);
-        }
-    }
-
-    /// <summary>Mean: Σ ℓ / D + Σ z / N (NaN when no row counts); otherwise the sum.</summary>
-    internal static double Reduce(Reduction reduction, double crossEntropy, double zLoss, double divisor, int counted) =>
-        reduction != Reduction.Mean ? crossEntropy + zLoss
-        : counted == 0 || divisor == 0 ? double.NaN
-        : (crossEntropy / divisor) + (zLoss / counted);
-
-    internal static void CheckReduction(Reduction reduction)
-    {
-        if (reduction is not (Reduction.None or Reduction.Mean or Reduction.Sum))
-        {
-            throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "Cross-entropy supports Reduction.None, Mean and Sum.");
+            RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, null, maxDegreeOfParallelism);
         }
     }
 

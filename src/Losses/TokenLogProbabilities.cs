@@ -213,28 +213,25 @@ public static class TokenLogProbabilities
         fixed (T* dh = entropyGradient)
         fixed (TOut* g = gradient)
         {
-            var job = new VocabularySliceJob<T, TIn, TOut>
+            var op = new VocabularySliceOp<T, TIn, TOut>
             {
                 Mode = SliceMode.Token,
                 Logits = x,
                 Stride = stride,
                 Width = width,
                 Offset = offset,
-                Rows = rows,
                 Targets32 = sliced || targets.IsInt64 ? null : t32,
                 Targets64 = sliced || !targets.IsInt64 ? null : t64,
                 IgnoreIndex = ignoreIndex,
                 SliceWeightSum = width,
                 SoftCap = T.CreateTruncating(softCap),
                 Partials = sliced ? p : null,
-                LogProbabilities = backward ? null : lp,
                 Entropy = backward || entropy.IsEmpty ? null : h,
                 Gradient = backward ? g : null,
-                GradientStride = stride,
                 LogProbabilityGradient = logProbabilityGradient.IsEmpty ? null : dlp,
                 EntropyGradient = entropyGradient.IsEmpty ? null : dh,
             };
-            Dispatch.Run<T, VocabularySliceJob<T, TIn, TOut>, VocabularySliceJob<T, TIn, TOut>>(width, ref job);
+            RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, backward ? null : lp, 1);
         }
     }
 }
