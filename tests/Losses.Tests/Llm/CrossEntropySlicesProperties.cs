@@ -109,4 +109,29 @@ public class CrossEntropySlicesProperties
         var (explicitOff, g2, _) = BySlices<double>(s.Batch, s.Cuts, s.Order, s.Reduction, zLoss: 0, softCap: double.PositiveInfinity);
         return plain.Equals(explicitOff) && g1.AsSpan().SequenceEqual(g2);
     }
+
+    [Property(Arbitrary = [typeof(CrossEntropySlicesProperties)], MaxTest = 100)]
+    public bool One_shot_with_z_loss_and_cap_equals_slices(Sliced s)
+    {
+        var b = s.Batch;
+        foreach (double softCap in new[] { double.PositiveInfinity, 7.0 })
+        {
+            float[] x = [.. b.Logits.Select(v => (float)v)];
+            float[] w = [.. b.Weight.Select(v => (float)v)];
+            var gradient = new float[x.Length];
+            var losses = new float[b.Rows];
+            float loss = CrossEntropy.Forward<float>(x, b.Targets, b.Classes, gradient, s.Reduction, losses, w, -100, (float)b.Smoothing, zLoss: 1e-3, softCap: softCap);
+            var (expected, expectedGradient, expectedLosses) = BySlices<float>(b, s.Cuts, s.Order, s.Reduction, zLoss: 1e-3, softCap: softCap);
+            Support.Approx.Equal(expected, loss, 4e-6, 2e-6, $"loss (cap {softCap})");
+            Support.Approx.Equal<float>(expectedGradient, gradient, 4e-5, 2e-6, $"gradient (cap {softCap})");
+            long[] targets = [.. b.Targets.Select(t => (long)t)];
+            float viaLong = CrossEntropy.Forward<float>(x, targets, b.Classes, gradient, s.Reduction, losses, w, -100, b.Smoothing, zLoss: 1e-3, softCap: softCap);
+            Support.Approx.Equal(expected, viaLong, 4e-6, 2e-6, $"long targets loss (cap {softCap})");
+            if (s.Reduction == Reduction.None)
+            {
+                Support.Approx.Equal<float>(expectedLosses, losses, 4e-6, 2e-6, "losses");
+            }
+        }
+        return true;
+    }
 }

@@ -53,6 +53,58 @@ public class LlmReferenceTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(CrossEntropyCases))]
+    public void One_shot_cross_entropy_matches_pytorch(string name)
+    {
+        var c = Reference.Case(File, name);
+        int classes = c.Int("classCount"), rows = c.Int("rows");
+        int[] targets = [.. c.GetProperty("targets").EnumerateArray().Select(e => e.GetInt32())];
+        long[] longTargets = [.. targets.Select(t => (long)t)];
+        double smoothing = c.Scalar("labelSmoothing"), zLoss = c.Scalar("zLoss"), softCap = c.Scalar("softCap");
+        var (relative, absolute) = Tolerance(c);
+        foreach (var reduction in new[] { Reduction.None, Reduction.Sum, Reduction.Mean })
+        {
+            string what = $"{name} {reduction}";
+            if (c.Text("dtype") == "float64" && !Is16Bit(c))
+            {
+                double[] x = c.Values<double>("logits");
+                var g = new double[x.Length];
+                var losses = new double[rows];
+                double loss = CrossEntropy.Forward<double>(x, targets, classes, g, reduction, losses, c.Values<double>("weight"), -100, smoothing, zLoss: zLoss, softCap: softCap);
+                Check(c, reduction, loss, losses, g, relative, absolute, what);
+                loss = CrossEntropy.Forward<double>(x, longTargets, classes, g, reduction, losses, c.Values<double>("weight"), -100, smoothing, zLoss: zLoss, softCap: softCap);
+                Check(c, reduction, loss, losses, g, relative, absolute, what + " long");
+            }
+            else
+            {
+                var g = new float[c.GetProperty("logits").GetArrayLength()];
+                var losses = new float[rows];
+                float[] w = c.Floats("weight");
+                float loss = !Is16Bit(c)
+                    ? CrossEntropy.Forward<float>(c.Floats("logits"), targets, classes, g, reduction, losses, w, -100, (float)smoothing, zLoss: zLoss, softCap: softCap)
+                    : c.Text("storage") == "float16"
+                    ? CrossEntropy.Forward([.. Bits(c).Select(BitConverter.UInt16BitsToHalf)], longTargets, classes, g, reduction, losses, w, -100, smoothing, zLoss: zLoss, softCap: softCap)
+                    : CrossEntropy.Forward([.. Bits(c).Select(BFloat16.FromBits)], longTargets, classes, g, reduction, losses, w, -100, smoothing, zLoss: zLoss, softCap: softCap);
+                Check(c, reduction, loss, losses, g, relative, absolute, what);
+            }
+        }
+    }
+
+    private static void Check<T>(JsonElement c, Reduction reduction, T loss, T[] losses, T[] gradient, double relative, double absolute, string what)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (reduction == Reduction.None)
+        {
+            Approx.Equal<T>(c.Values<T>("lossNone"), losses, relative, absolute, what + " losses");
+        }
+        else
+        {
+            Approx.Equal(c.Scalar("loss" + reduction), double.CreateTruncating(loss), relative, absolute, what + " loss");
+        }
+        Approx.Equal<T>(c.Values<T>("grad" + reduction), gradient, relative * 10, absolute, what + " gradient");
+    }
+
     private static ushort[] Bits(JsonElement c) => [.. c.GetProperty("bits").EnumerateArray().Select(e => (ushort)e.GetInt32())];
 
     private static void CheckCrossEntropy<T, TIn>(JsonElement c, int[] cuts, Reduction reduction, TIn[] x)
