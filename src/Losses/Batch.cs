@@ -92,10 +92,25 @@ internal static unsafe class Batch
             _ => 1,
         };
 
+        // A short per-class vector (posWeight of a few classes) is tiled over whole rows up to TileLength elements, so that
+        // blocks hold many rows and run the vector body (a block of one short row would run one lane at a time).
+        int blockLength = perClass.IsEmpty ? Math.Max(1, Math.Min(n, ElementwiseOp<T, TLoss>.DefaultBlock)) : perClass.Length;
+        scoped ReadOnlySpan<T> classes = perClass;
+        Span<T> tile = stackalloc T[perClass.IsEmpty || perClass.Length >= ElementwiseOp<T, TLoss>.TileLength ? 0 : ElementwiseOp<T, TLoss>.TileLength];
+        if (!tile.IsEmpty)
+        {
+            blockLength = perClass.Length * (ElementwiseOp<T, TLoss>.TileLength / perClass.Length);
+            for (int at = 0; at < blockLength; at += perClass.Length)
+            {
+                perClass.CopyTo(tile[at..]);
+            }
+            classes = tile[..blockLength];
+        }
+
         fixed (T* x = input)
         fixed (T* y = target)
         fixed (T* w = weight)
-        fixed (T* p = perClass)
+        fixed (T* p = classes)
         fixed (T* g = gradient)
         fixed (T* l = losses)
         {
@@ -108,7 +123,7 @@ internal static unsafe class Batch
                 Gradient = gradient.IsEmpty ? null : g,
                 Losses = reduction == Reduction.None ? l : null,
                 Length = n,
-                BlockLength = perClass.IsEmpty ? Math.Max(1, Math.Min(n, ElementwiseOp<T, TLoss>.DefaultBlock)) : perClass.Length,
+                BlockLength = blockLength,
                 GradientScale = T.CreateTruncating(Reductions.GradientScale(reduction, divisor)),
                 Loss = loss,
             };

@@ -106,7 +106,10 @@ public static class Entropy
     /// <returns>The entropy of the normalised row; 0 for an empty row; NaN for an all-zero row (0/0, as SciPy).</returns>
     /// <exception cref="ArgumentException">An element is negative, infinite or NaN.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="logBase"/> is invalid.</exception>
-    /// <remarks>Two passes: Σc, then Σ entr(cᵢ/Σc), which stays accurate when one count dominates.</remarks>
+    /// <remarks>Two passes: Σc, then Σ entr(cᵢ/Σc), which stays accurate when one count dominates. Counts of any finite
+    /// magnitude normalise: when Σc overflows or 1/Σc is not a normal number (counts near MaxValue, or subnormal counts
+    /// such as 1e-40f or 1e-310), the row is first scaled by a power of two (exact), so [1e-40f, 1e-40f] and [3e38f, 3e38f]
+    /// both give ln 2.</remarks>
     /// <example>
     /// <code>
     /// double h = Entropy.FromCounts([3.0, 1.0]); // entropy of [0.75, 0.25] = 0.5623 nats

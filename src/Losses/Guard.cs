@@ -126,12 +126,19 @@ internal static class Guard
         return T.CreateTruncating(logBase == Math.E ? 1.0 : 1.0 / Math.Log(logBase));
     }
 
-    /// <summary>1 / T for a temperature that is positive and finite.</summary>
-    public static double Temperature(double temperature, [CallerArgumentExpression(nameof(temperature))] string name = "")
+    /// <summary>
+    /// A temperature T that is positive and finite, with 1/T (and T² when <paramref name="squared"/>) a normal number of
+    /// type <typeparamref name="T"/>, so that neither the logits' scale nor the loss's scale is 0, subnormal or ∞ (float:
+    /// T in about [3e-39, 8.5e37], or [1.1e-19, 1.8e19] with T²; double: [5.6e-309, 4.5e307], or [1.5e-154, 1.3e154] with T²).
+    /// </summary>
+    public static double Temperature<T>(double temperature, bool squared = false, [CallerArgumentExpression(nameof(temperature))] string name = "")
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!(temperature > 0) || double.IsPositiveInfinity(temperature))
+        if (!(temperature > 0) || double.IsPositiveInfinity(temperature) || !T.IsNormal(T.CreateTruncating(1 / temperature))
+            || (squared && !T.IsNormal(T.CreateTruncating(temperature * temperature))))
         {
-            throw new ArgumentOutOfRangeException(name, temperature, "The temperature must be positive and finite.");
+            throw new ArgumentOutOfRangeException(name, temperature, FormattableString.Invariant(
+                $"The temperature must be positive and finite, with 1/T{(squared ? " and T²" : "")} a normal {typeof(T).Name} (neither 0 nor ∞)."));
         }
         return temperature;
     }

@@ -9,9 +9,11 @@ namespace Losses;
 /// </summary>
 /// <remarks>
 /// <para><b>Normalisation</b>: as <c>scipy.spatial.distance.jensenshannon</c>, both rows are divided by their sums first,
-/// so counts and weights may be passed directly; an all-zero row gives NaN (0/0, as SciPy). Elements must be finite and
+/// so counts and weights may be passed directly (of any finite magnitude, scaled by a power of two first when their sum or
+/// its reciprocal is not a normal number); an all-zero row gives NaN (0/0, as SciPy). Elements must be finite and
 /// non-negative; otherwise an <see cref="ArgumentException"/> names the argument, index and value.</para>
-/// <para><b>Conventions</b>: 0 · log 0 = 0; disjoint supports give exactly log 2 (never +∞); identical rows give 0.
+/// <para><b>Conventions</b>: 0 · log 0 = 0; disjoint supports give log 2 (never +∞, also for subnormal masses: log M is
+/// computed as log(P + Q) − log 2, since (P + Q)/2 would underflow to 0 for P + Q = ε); identical rows give 0.
 /// Empty rows give 0.</para>
 /// <para><b>Accuracy</b>: three logs per element within 1–2 ulp and a drift-free sum; the result is clamped at 0 from
 /// below (rounding can otherwise make it −1 ulp for identical rows). As for KL, relative accuracy degrades when P ≈ Q

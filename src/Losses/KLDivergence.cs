@@ -100,6 +100,8 @@ public static class KLDivergence
     /// <returns>The divergence of the normalised rows; NaN if either row is all zero (as SciPy); 0 for empty rows.</returns>
     /// <exception cref="ArgumentException">Lengths differ, or an element is bad.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="logBase"/> is invalid.</exception>
+    /// <remarks>Each row is normalised as in <see cref="Entropy.FromCounts{T}(ReadOnlySpan{T}, double)"/>: counts of any finite
+    /// magnitude (near MaxValue, or subnormal) are first scaled by a power of two when Σ or 1/Σ is not a normal number.</remarks>
     /// <example><code>double d = KLDivergence.FromCounts([5.0, 5.0], [9.0, 1.0]); // 0.5108 nats</code></example>
     public static unsafe T FromCounts<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -210,10 +212,11 @@ public static class KLDivergence
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="teacherLogits">Logits of P (the teacher, the reference); −∞ masks a class.</param>
     /// <param name="studentLogits">Logits of Q (the student), same length.</param>
-    /// <param name="temperature">T &gt; 0; both rows are divided by it before the softmax.</param>
+    /// <param name="temperature">T &gt; 0 with 1/T a normal number of type <typeparamref name="T"/>; each logit minus its
+    /// row's maximum is divided by T before the softmax, so huge finite logits ([3e10, 0] at T = 3) stay exact.</param>
     /// <returns>The divergence in nats; +∞ if the student masks a class the teacher does not; NaN for a NaN or +∞ logit or a fully masked teacher row; 0 for empty rows.</returns>
     /// <exception cref="ArgumentException">Lengths differ.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="temperature"/> is not positive and finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="temperature"/> is not positive and finite, or 1/T is not a normal number of type <typeparamref name="T"/>.</exception>
     /// <example><code>float d = KLDivergence.FromLogits(teacher, student, temperature: 2);</code></example>
     /// <seealso cref="Distillation{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, bool, Reduction, int)"/>
     public static unsafe T FromLogits<T>(ReadOnlySpan<T> teacherLogits, ReadOnlySpan<T> studentLogits, double temperature)
@@ -221,7 +224,7 @@ public static class KLDivergence
     {
         Guard.FloatOrDouble<T>();
         Guard.SameLength(teacherLogits.Length, studentLogits.Length, nameof(studentLogits), nameof(teacherLogits));
-        T inverseTemperature = T.CreateTruncating(1 / Guard.Temperature(temperature));
+        T inverseTemperature = T.CreateTruncating(1 / Guard.Temperature<T>(temperature));
         fixed (T* x = teacherLogits)
         fixed (T* y = studentLogits)
         {
@@ -244,7 +247,7 @@ public static class KLDivergence
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int rows = Batch.PerRow(teacherLogits, studentLogits, destination, classCount, maxDegreeOfParallelism, nameof(teacherLogits), nameof(studentLogits));
-        T inverseTemperature = T.CreateTruncating(1 / Guard.Temperature(temperature));
+        T inverseTemperature = T.CreateTruncating(1 / Guard.Temperature<T>(temperature));
         fixed (T* x = teacherLogits)
         fixed (T* y = studentLogits)
         fixed (T* d = destination)
@@ -264,7 +267,9 @@ public static class KLDivergence
     /// <param name="studentGradient">rows × classCount: receives ∂L/∂studentLogits; may be <paramref name="studentLogits"/>
     /// itself (overwritten after each row is read); empty to compute the loss only.</param>
     /// <param name="classCount">The row length, positive.</param>
-    /// <param name="temperature">T &gt; 0 (Hinton et al. use 1–20).</param>
+    /// <param name="temperature">T &gt; 0 (Hinton et al. use 1–20), with 1/T and (when scaled) T² normal numbers of type
+    /// <typeparamref name="T"/>: float accepts about [3e-39, 8.5e37] ([1.1e-19, 1.8e19] with T²), double [5.6e-309, 4.5e307]
+    /// ([1.5e-154, 1.3e154] with T²).</param>
     /// <param name="scaleByTemperatureSquared">Multiply the loss (and gradient) by T², which keeps the gradient's
     /// magnitude independent of T (Hinton et al., 2015).</param>
     /// <param name="reduction"><see cref="Reduction.BatchMean"/> (÷ rows, the mathematically correct KL mean and PyTorch's
@@ -277,9 +282,10 @@ public static class KLDivergence
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <remarks>Equals PyTorch's <c>F.kl_div(F.log_softmax(s/T), F.softmax(t/T), reduction="batchmean") * T*T</c> and its
     /// autograd gradient (except that a class masked with −∞ in both rows contributes 0 here and NaN in PyTorch). Cost per row:
-    /// a max pass over both rows, one fused pass (two exps per element) that also stores the softmax numerators, and a pass
-    /// without exps that writes the gradient; the teacher numerators go to a scratch row from <c>ArrayPool&lt;T&gt;.Shared</c>
-    /// (no allocation once warm).</remarks>
+    /// a max pass over both rows, one fused pass (two exps per element) that also stores the student's softmax numerators
+    /// into the gradient, and a pass that recomputes the teacher's numerators while writing the gradient: three exps per
+    /// element and no scratch memory, whatever the row length. Rows of up to 128 classes run several rows per vector
+    /// (two exps per element).</remarks>
     /// <example>
     /// <code>
     /// float loss = KLDivergence.Distillation(teacherLogits, studentLogits, gradient, classCount: 1000,
@@ -303,7 +309,7 @@ public static class KLDivergence
             Guard.Apart<T>(teacherLogits, studentGradient, nameof(teacherLogits), nameof(studentGradient));
             Guard.InPlaceOrApart<T>(studentLogits, studentGradient, nameof(studentLogits), nameof(studentGradient));
         }
-        double t = Guard.Temperature(temperature);
+        double t = Guard.Temperature<T>(temperature, scaleByTemperatureSquared);
         double divisor = reduction switch
         {
             Reduction.Sum => 1,

@@ -15,9 +15,11 @@ namespace Losses;
 /// <param name="Max">M, the largest logit (−∞ for none).</param>
 /// <param name="SumOfExp">S = Σ exp(xᵢ − M) (0 for none).</param>
 /// <remarks>
-/// <para>Edge cases: the normalizer of no logits, or of logits that are all −∞ (fully masked), is (−∞, 0), whose
-/// <see cref="LogSumExp"/> is −∞. A +∞ logit gives M = +∞ and S = NaN (∞ − ∞); <see cref="LogSumExp"/> is then +∞, as
-/// PyTorch's <c>logsumexp</c>. A NaN logit makes S NaN and so the log-sum-exp NaN.</para>
+/// <para>Edge cases, the same as <see cref="Losses.LogSumExp.Forward{T}(ReadOnlySpan{T})"/> in every combination: the normalizer of
+/// no logits, or of logits that are all −∞ (fully masked), is (−∞, 0), whose <see cref="LogSumExp"/> is −∞. A +∞ logit
+/// (and no NaN) gives (+∞, NaN); <see cref="LogSumExp"/> is then +∞, as PyTorch's <c>logsumexp</c>. A NaN logit gives
+/// (NaN, NaN), and <see cref="SoftmaxNormalizer.Combine{T}"/> keeps it NaN whatever it is combined with, so a NaN in any
+/// shard makes the log-sum-exp NaN.</para>
 /// <para>Accuracy: S is accumulated per SIMD lane in short blocks whose totals are compensated, and the lanes are combined
 /// in double, so its relative error is a few ulp whatever the number of logits.</para>
 /// </remarks>
@@ -25,7 +27,7 @@ namespace Losses;
 public readonly record struct SoftmaxNormalizer<T>(T Max, T SumOfExp)
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>log Σ exp(xᵢ) = M + log S; −∞ for no logits or all −∞, +∞ when M is +∞.</summary>
+    /// <summary>log Σ exp(xᵢ) = M + log S; −∞ for no logits or all −∞, +∞ when M is +∞, NaN when M is NaN.</summary>
     public T LogSumExp => T.IsPositiveInfinity(Max) ? Max : Max + T.Log(SumOfExp);
 }
 
@@ -62,17 +64,25 @@ public static class SoftmaxNormalizer
             var op = new SoftmaxNormalizerOp<T>(x, logits.Length, &max, &sumOfExp);
             RowDriver.Run<T, SoftmaxNormalizerOp<T>>(in op, 1, logits.Length, null, 1);
         }
-        return new SoftmaxNormalizer<T>(max, sumOfExp);
+        var result = new SoftmaxNormalizer<T>(max, sumOfExp);
+
+        // The one-pass kernel's running maximum skips NaN, and a +∞ makes S NaN too: look for a NaN only then (rare).
+        return T.IsFinite(result.SumOfExp) && !T.IsNaN(result.Max) ? result : T.IsNaN(result.Max) || ContainsNaN(logits) ? NaN<T>() : result;
     }
 
     /// <summary>
     /// The normalizer of the union of two sets of logits: M = max(M₁, M₂), S = S₁·exp(M₁ − M) + S₂·exp(M₂ − M).
     /// </summary>
-    /// <remarks>Associative and commutative up to rounding; <see cref="Empty{T}"/> is its identity.</remarks>
+    /// <remarks>Associative and commutative up to rounding; <see cref="Empty{T}"/> is its identity. A NaN normalizer (max NaN,
+    /// from a NaN logit) absorbs everything; a +∞ one gives +∞ unless combined with a NaN one.</remarks>
     public static SoftmaxNormalizer<T> Combine<T>(SoftmaxNormalizer<T> first, SoftmaxNormalizer<T> second)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T max = T.MaxNumber(first.Max, second.Max);
+        if (T.IsNaN(first.Max) || T.IsNaN(second.Max))
+        {
+            return NaN<T>();
+        }
+        T max = T.Max(first.Max, second.Max);
         if (T.IsNegativeInfinity(max))
         {
             return Empty<T>();
@@ -81,5 +91,21 @@ public static class SoftmaxNormalizer
 
         static T Part(SoftmaxNormalizer<T> part, T max) =>
             part.SumOfExp == T.Zero ? T.Zero : part.SumOfExp * T.Exp(part.Max - max);
+    }
+
+    private static SoftmaxNormalizer<T> NaN<T>()
+        where T : unmanaged, IFloatingPointIeee754<T> => new(T.NaN, T.NaN);
+
+    private static bool ContainsNaN<T>(ReadOnlySpan<T> values)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        foreach (T value in values)
+        {
+            if (T.IsNaN(value))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -32,7 +32,8 @@ public class InformationGainProperties
     {
         var (y, x, w) = Sample(seed);
         double gain = InformationGain.Of(y, x);
-        Assert.InRange(gain, 0, LabelEntropy(y));
+        // The library clamps to its own H(Y); the test's H(Y) is summed in another order and may differ in the last bit.
+        Assert.InRange(gain, 0, LabelEntropy(y) * (1 + 1e-14));
         double weighted = InformationGain.Of<double>(y, x, w);
         // H(Y) here sums the weights in another order, so it may differ in the last bit.
         Assert.InRange(weighted, 0, LabelEntropy(y, w) * (1 + 1e-14));
@@ -44,7 +45,7 @@ public class InformationGainProperties
     public void GainEqualsMutualInformation(int seed)
     {
         var (y, x, _) = Sample(seed);
-        Approx.Equal(InformationGain.MutualInformation(y, x) / Math.Log(2), InformationGain.Of(y, x), 1e-12, 1e-13, "IG = MI");
+        Approx.Equal(InformationGain.MutualInformation(y, x), InformationGain.Of(y, x), 1e-12, 1e-13, "IG = MI (both in nats)");
         Approx.Equal(InformationGain.MutualInformation(y, x), InformationGain.MutualInformation(x, y), 1e-12, 1e-13, "symmetry");
     }
 
@@ -136,7 +137,7 @@ public class InformationGainProperties
         static double H(double[] counts)
         {
             double s = counts.Sum();
-            return s == 0 ? 0 : -counts.Where(c => c > 0).Sum(c => c / s * Math.Log2(c / s));
+            return s == 0 ? 0 : -counts.Where(c => c > 0).Sum(c => c / s * Math.Log(c / s));
         }
     }
 }

@@ -16,8 +16,9 @@ internal interface IElementwiseLoss<T>
 }
 
 /// <summary>
-/// The row op of every elementwise loss: the flat input is cut into "rows" of <see cref="BlockLength"/> elements (the
-/// class count when a per-class vector is given, so that it lines up with each row) and run by <see cref="RowDriver"/>
+/// The row op of every elementwise loss: the flat input is cut into "rows" of <see cref="BlockLength"/> elements (a
+/// whole number of classes when a per-class vector is given, <see cref="PerClass"/> then being that vector repeated, so
+/// that it lines up with each row) and run by <see cref="RowDriver"/>
 /// like any other op. The last row may be shorter than a vector; it then runs one lane at a time, so that no vector
 /// reaches back into a row already written (which would break in-place use).
 /// </summary>
@@ -27,6 +28,9 @@ internal readonly unsafe struct ElementwiseOp<T, TLoss> : IRowOp<T>
 {
     /// <summary>Rows of at most this many elements when no per-class vector fixes the row length.</summary>
     public const int DefaultBlock = 4096;
+
+    /// <summary>A per-class vector shorter than this is repeated to fill rows of up to this many elements.</summary>
+    public const int TileLength = 1024;
 
     public T* Input { get; init; }
     public T* Target { get; init; }

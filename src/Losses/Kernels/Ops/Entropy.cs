@@ -25,8 +25,8 @@ internal readonly unsafe struct EntropyOp<T> : IRowOp<T>
     {
         int n = ClassCount;
         ref T p = ref Batch<T>.Row(P, row, n);
-        T scale = Normalize ? T.One / Rows<TOps, TV, T>.Sum(in p, n) : T.One;
-        T sum = Rows<TOps, TV, T>.SumOf(in p, in p, n, new DistributionTerms<TOps, TV, T>.XLogX(scale));
+        (T first, T second) = Normalize ? InverseSums<TOps, TV, T>.Of(in p, n, Rows<TOps, TV, T>.Sum(in p, n)) : (T.One, T.One);
+        T sum = Rows<TOps, TV, T>.SumOf(in p, in p, n, new DistributionTerms<TOps, TV, T>.XLogX(first, second));
         T entropy = T.CreateTruncating(-double.CreateTruncating(sum) * double.CreateTruncating(Scale));
         return Exponentiate ? T.Exp(entropy) : entropy;
     }

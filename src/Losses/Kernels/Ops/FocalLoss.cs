@@ -5,7 +5,8 @@ namespace Losses.Kernels;
 
 /// <summary>
 /// Sigmoid focal loss (α, negative for none; γ): α_t·ce·mᵞ with ce the BCE with logits, m = 1 − p_t =
-/// y·σ(−x) + (1 − y)·σ(x) and α_t = α·y + (1 − α)(1 − y); derivative α_t·((σ(x) − y)·mᵞ + ce·γ·mᵞ⁻¹·(1 − 2y)·σ(x)σ(−x)).
+/// y·σ(−x) + (1 − y)·σ(x) and α_t = α·y + (1 − α)(1 − y); derivative α_t·((σ(x) − y)·mᵞ + ce·γ·mᵞ⁻¹·(1 − 2y)·σ(x)σ(−x)),
+/// with ce and σ(x) − y = (1 − y)·σ(x) − y·σ(−x) in the cancellation-free forms of <see cref="BinaryCrossEntropyWithLogitsTerm{T}"/>.
 /// </summary>
 internal readonly struct FocalLossTerm<T>(T alpha, T gamma) : IElementwiseLoss<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -19,9 +20,9 @@ internal readonly struct FocalLossTerm<T>(T alpha, T gamma) : IElementwiseLoss<T
         where TV : struct
     {
         TV one = TOps.Create(T.One);
-        Sigmoid<T>.Sigmoids<TOps, TV>(x, out TV sigmoid, out TV complement, out _);
-        TV ce = TOps.MultiplyAdd(TOps.Subtract(one, y), x, VectorMath<TOps, TV, T>.Softplus(TOps.Subtract(default, x)));
+        Sigmoid<T>.Sigmoids<TOps, TV>(x, out TV sigmoid, out TV complement, out TV e);
         TV oneMinusY = TOps.Subtract(one, y);
+        TV ce = TOps.Add(Sigmoid<T>.Linear<TOps, TV>(x, oneMinusY, y), VectorMath<TOps, TV, T>.Log1P(e));
         TV m = TOps.MultiplyAdd(y, complement, TOps.Multiply(oneMinusY, sigmoid));
         T gamma = _gamma;
         TV power;
@@ -38,7 +39,8 @@ internal readonly struct FocalLossTerm<T>(T alpha, T gamma) : IElementwiseLoss<T
         }
         TV slope = TOps.Multiply(TOps.Subtract(oneMinusY, y), TOps.Multiply(sigmoid, complement));
         TV loss = TOps.Multiply(ce, power);
-        derivative = TOps.MultiplyAdd(TOps.Subtract(sigmoid, y), power, TOps.Multiply(TOps.Multiply(ce, powerOverM), slope));
+        TV residual = TOps.Subtract(TOps.Multiply(oneMinusY, sigmoid), TOps.Multiply(y, complement));
+        derivative = TOps.MultiplyAdd(residual, power, TOps.Multiply(TOps.Multiply(ce, powerOverM), slope));
         T alpha = _alpha;
         if (alpha >= T.Zero)
         {

@@ -19,7 +19,7 @@ internal readonly unsafe struct JensenShannonOp<T> : IRowOp<T>
         int n = ClassCount;
         ref T p = ref Batch<T>.Row(P, row, n);
         ref T q = ref Batch<T>.Row(Q, row, n);
-        (T scaleP, T scaleQ) = InverseSums<TOps, TV, T>.Of(in p, in q, n);
+        var (scaleP, scaleQ) = InverseSums<TOps, TV, T>.Of(in p, in q, n);
         T sum = Rows<TOps, TV, T>.SumOf(in p, in q, n, new DistributionTerms<TOps, TV, T>.JensenShannon(scaleP, scaleQ));
         double divergence = Math.Max(0.5 * double.CreateTruncating(sum), 0) * double.CreateTruncating(Scale);
         return T.CreateTruncating(SquareRoot ? Math.Sqrt(divergence) : divergence);

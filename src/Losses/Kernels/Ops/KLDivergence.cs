@@ -19,7 +19,7 @@ internal readonly unsafe struct RelativeEntropyOp<T> : IRowOp<T>
         int n = ClassCount;
         ref T p = ref Batch<T>.Row(P, row, n);
         ref T q = ref Batch<T>.Row(Q, row, n);
-        (T scaleP, T scaleQ) = Normalize ? InverseSums<TOps, TV, T>.Of(in p, in q, n) : (T.One, T.One);
+        var (scaleP, scaleQ) = Normalize ? InverseSums<TOps, TV, T>.Of(in p, in q, n) : ((T.One, T.One), (T.One, T.One));
         T sum = Rows<TOps, TV, T>.SumOf(in p, in q, n, new DistributionTerms<TOps, TV, T>.RelativeEntropy(scaleP, scaleQ));
         return T.CreateTruncating(double.CreateTruncating(sum) * double.CreateTruncating(Scale));
     }
@@ -74,11 +74,9 @@ internal readonly unsafe struct DistillationOp<T> : IRowOp<T>
         int n = ClassCount;
         ref T t = ref Batch<T>.Row(TeacherLogits, row, n);
         ref T s = ref Batch<T>.Row(StudentLogits, row, n);
+        // The maxima are subtracted before dividing by T (see RelativeEntropyOfLogits): the rounding of max/T would
+        // otherwise reach the exponent ([3e10, 0] at T = 3 gives e^512).
         var (teacherMax, studentMax) = MaxOf<TOps, TV, T>.Two(in t, in s, n);
-
-        // max(x/T) = max(x)/T: rounding is monotonic.
-        teacherMax *= InverseTemperature;
-        studentMax *= InverseTemperature;
         var reducer = new DistributionTerms<TOps, TV, T>.RelativeEntropyOfLogits(InverseTemperature, teacherMax, studentMax);
         if (StudentGradient == null)
         {
@@ -109,15 +107,15 @@ internal readonly unsafe struct DistillationOp<T> : IRowOp<T>
         Tile<T, TOps, TBlock, TV>.Load(TeacherLogits, row, c, t);
         Tile<T, TOps, TBlock, TV>.Load(StudentLogits, row, c, s);
         TV inverseTemperature = TOps.Create(InverseTemperature);
-        TV teacherShift = TOps.Subtract(default, TOps.Multiply(Tile<T, TOps, TBlock, TV>.Max(t, c), inverseTemperature));
-        TV studentShift = TOps.Subtract(default, TOps.Multiply(Tile<T, TOps, TBlock, TV>.Max(s, c), inverseTemperature));
+        TV teacherMax = Tile<T, TOps, TBlock, TV>.Max(t, c);
+        TV studentMax = Tile<T, TOps, TBlock, TV>.Max(s, c);
         TV teacherSum = default;
         TV studentSum = default;
         TV weighted = default;
         for (int k = 0; k < c; k++)
         {
-            TV tk = TOps.MultiplyAdd(t[k], inverseTemperature, teacherShift);
-            TV sk = TOps.MultiplyAdd(s[k], inverseTemperature, studentShift);
+            TV tk = TOps.Multiply(TOps.Subtract(t[k], teacherMax), inverseTemperature);
+            TV sk = TOps.Multiply(TOps.Subtract(s[k], studentMax), inverseTemperature);
             TV et = VectorMath<TOps, TV, T>.Exp(tk);
             TV es = VectorMath<TOps, TV, T>.Exp(sk);
             teacherSum = TOps.Add(teacherSum, et);
@@ -141,16 +139,37 @@ internal readonly unsafe struct DistillationOp<T> : IRowOp<T>
     }
 }
 
-/// <summary>1/Σp and 1/Σq of a pair of rows, in one pass.</summary>
+/// <summary>The <see cref="Of(ref readonly T, int, T)"/> scales of a pair of rows, both sums in one pass.</summary>
 internal static class InverseSums<TOps, TV, T>
     where TOps : ISimd<TV, T>
     where TV : struct
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public static (T P, T Q) Of(ref readonly T p, ref readonly T q, int n)
+    public static ((T First, T Second) P, (T First, T Second) Q) Of(ref readonly T p, ref readonly T q, int n)
     {
         var sums = new DistributionTerms<TOps, TV, T>.SumPair();
         Rows<TOps, TV, T>.Reduce(in p, in q, n, ref sums);
-        return (T.One / sums.SumA.Total(), T.One / sums.SumB.Total());
+        return (Of(in p, n, sums.SumA.Total()), Of(in q, n, sums.SumB.Total()));
+    }
+
+    /// <summary>
+    /// Factors (s₁, s₂) with (x · s₁) · s₂ = x / Σx for a row of finite non-negative values whose sum is
+    /// <paramref name="sum"/>: (1, 1/Σ) when Σ and 1/Σ are normal numbers (the usual case, one rounding); otherwise
+    /// (counts near MaxValue whose sum overflows, or subnormal counts whose reciprocal sum overflows) the row is first
+    /// scaled by the power of two 2^h, h = −ilogb(max x), split as s₁ = 2^⌊h/2⌋ (exact) times 2^(h−⌊h/2⌋), which is folded
+    /// with the reciprocal of the scaled sum into s₂. An all-zero row keeps (1, +∞), so its measure is NaN as in SciPy.
+    /// </summary>
+    public static (T First, T Second) Of(ref readonly T x, int n, T sum)
+    {
+        T inverse = T.One / sum;
+        if (sum == T.Zero || (T.IsNormal(sum) && T.IsNormal(inverse)))
+        {
+            return (T.One, inverse);
+        }
+        int h = -T.ILogB(Rows<TOps, TV, T>.Max(in x, n));
+        T first = T.ScaleB(T.One, h / 2);
+        T second = T.ScaleB(T.One, h - (h / 2));
+        T scaledSum = Rows<TOps, TV, T>.SumOf(in x, in x, n, new DistributionTerms<TOps, TV, T>.Scaled(first, second));
+        return (first, second / scaledSum);
     }
 }

@@ -26,15 +26,16 @@ internal static class DistributionTerms<TOps, TV, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV ZeroWhereZero(TV condition, TV value) => TOps.Select(TOps.Equal(condition, Zero), Zero, value);
 
-    /// <summary>p log p with p = scale · a (SciPy's −entr); the second input is ignored.</summary>
-    public readonly struct XLogX(T scale) : IBinaryOp<TV>
+    /// <summary>p log p with p = (a · s₁) · s₂ (SciPy's −entr; see <see cref="InverseSums{TOps, TV, T}.Of(ref readonly T, int, T)"/>); the second input is ignored.</summary>
+    public readonly struct XLogX(T first, T second) : IBinaryOp<TV>
     {
-        private readonly TV _scale = TOps.Create(scale);
+        private readonly TV _first = TOps.Create(first);
+        private readonly TV _second = TOps.Create(second);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV Invoke(TV a, TV b)
         {
-            TV p = TOps.Multiply(a, _scale);
+            TV p = TOps.Multiply(TOps.Multiply(a, _first), _second);
             return Weighted(p, VectorMath<TOps, TV, T>.Log(p));
         }
     }
@@ -46,17 +47,19 @@ internal static class DistributionTerms<TOps, TV, T>
         public TV Invoke(TV p, TV q) => Weighted(p, VectorMath<TOps, TV, T>.Log(q));
     }
 
-    /// <summary>p (log p − log q) with p = scaleP · a, q = scaleQ · b (SciPy's rel_entr).</summary>
-    public readonly struct RelativeEntropy(T scaleP, T scaleQ) : IBinaryOp<TV>
+    /// <summary>p (log p − log q) with p = (a · sP₁) · sP₂, q = (b · sQ₁) · sQ₂ (SciPy's rel_entr).</summary>
+    public readonly struct RelativeEntropy((T First, T Second) scaleP, (T First, T Second) scaleQ) : IBinaryOp<TV>
     {
-        private readonly TV _scaleP = TOps.Create(scaleP);
-        private readonly TV _scaleQ = TOps.Create(scaleQ);
+        private readonly TV _p1 = TOps.Create(scaleP.First);
+        private readonly TV _p2 = TOps.Create(scaleP.Second);
+        private readonly TV _q1 = TOps.Create(scaleQ.First);
+        private readonly TV _q2 = TOps.Create(scaleQ.Second);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV Invoke(TV a, TV b)
         {
-            TV p = TOps.Multiply(a, _scaleP);
-            TV q = TOps.Multiply(b, _scaleQ);
+            TV p = TOps.Multiply(TOps.Multiply(a, _p1), _p2);
+            TV q = TOps.Multiply(TOps.Multiply(b, _q1), _q2);
             return Weighted(p, TOps.Subtract(VectorMath<TOps, TV, T>.Log(p), VectorMath<TOps, TV, T>.Log(q)));
         }
     }
@@ -75,22 +78,37 @@ internal static class DistributionTerms<TOps, TV, T>
         }
     }
 
-    /// <summary>p (log p − log m) + q (log q − log m) with m = (p + q)/2, p = scaleP · a, q = scaleQ · b (twice the JS divergence's terms).</summary>
-    public readonly struct JensenShannon(T scaleP, T scaleQ) : IBinaryOp<TV>
+    /// <summary>
+    /// p (log p − log m) + q (log q − log m) with m = (p + q)/2, p = (a · sP₁) · sP₂, q = (b · sQ₁) · sQ₂ (twice the JS
+    /// divergence's terms). log m is log(p + q) − ln 2: (p + q)/2 would underflow to 0 for p + q = ε and make the term ∞.
+    /// </summary>
+    public readonly struct JensenShannon((T First, T Second) scaleP, (T First, T Second) scaleQ) : IBinaryOp<TV>
     {
-        private readonly TV _scaleP = TOps.Create(scaleP);
-        private readonly TV _scaleQ = TOps.Create(scaleQ);
+        private readonly TV _p1 = TOps.Create(scaleP.First);
+        private readonly TV _p2 = TOps.Create(scaleP.Second);
+        private readonly TV _q1 = TOps.Create(scaleQ.First);
+        private readonly TV _q2 = TOps.Create(scaleQ.Second);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV Invoke(TV a, TV b)
         {
-            TV p = TOps.Multiply(a, _scaleP);
-            TV q = TOps.Multiply(b, _scaleQ);
-            TV logM = VectorMath<TOps, TV, T>.Log(TOps.Multiply(TOps.Add(p, q), TOps.Create(T.CreateTruncating(0.5))));
+            TV p = TOps.Multiply(TOps.Multiply(a, _p1), _p2);
+            TV q = TOps.Multiply(TOps.Multiply(b, _q1), _q2);
+            TV logM = TOps.Subtract(VectorMath<TOps, TV, T>.Log(TOps.Add(p, q)), TOps.Create(T.CreateTruncating(0.6931471805599453)));
             TV fromP = Weighted(p, TOps.Subtract(VectorMath<TOps, TV, T>.Log(p), logM));
             TV fromQ = Weighted(q, TOps.Subtract(VectorMath<TOps, TV, T>.Log(q), logM));
             return TOps.Add(fromP, fromQ);
         }
+    }
+
+    /// <summary>(a · s₁) · s₂ for powers of two s₁, s₂ (exact unless it underflows): the rescaled values of a row.</summary>
+    public readonly struct Scaled(T first, T second) : IBinaryOp<TV>
+    {
+        private readonly TV _first = TOps.Create(first);
+        private readonly TV _second = TOps.Create(second);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Invoke(TV a, TV b) => TOps.Multiply(TOps.Multiply(a, _first), _second);
     }
 
     /// <summary>Σ a and Σ b together (the normalizers of two rows).</summary>
@@ -247,8 +265,9 @@ internal static class DistributionTerms<TOps, TV, T>
     }
 
     /// <summary>
-    /// KL(softmax(t/T) ‖ softmax(s/T)) given the row maxima mt of t/T and ms of s/T: St = Σ e^(t′−mt), Ss = Σ e^(s′−ms)
-    /// and W = Σ e^(t′−mt)·((t′ − mt) − (s′ − ms)) with t′ = t/T, s′ = s/T; then KL = W/St − log St + log Ss. Working
+    /// KL(softmax(t/T) ‖ softmax(s/T)) given the row maxima Mt of t and Ms of s: with t′ = (t − Mt)/T and s′ = (s − Ms)/T
+    /// (the max subtracted before dividing, so that the rounding of max/T never reaches the exponent: [3e10, 0] at T = 3
+    /// would otherwise give e^512), St = Σ e^t′, Ss = Σ e^s′ and W = Σ e^t′·(t′ − s′); then KL = W/St − log St + log Ss. Working
     /// with logits relative to their maxima keeps the result accurate for logits of ±1e4. <see cref="EmitTeacher"/> and
     /// <see cref="EmitStudent"/> hold the numerators e^(t′−mt), e^(s′−ms) of the last step, which the distillation stores
     /// for its gradient pass.
@@ -256,8 +275,8 @@ internal static class DistributionTerms<TOps, TV, T>
     public struct RelativeEntropyOfLogits(T inverseTemperature, T teacherMax, T studentMax) : IReducer<TV>
     {
         private readonly TV _inverseTemperature = TOps.Create(inverseTemperature);
-        private readonly TV _teacherShift = TOps.Create(-teacherMax);
-        private readonly TV _studentShift = TOps.Create(-studentMax);
+        private readonly TV _teacherMax = TOps.Create(teacherMax);
+        private readonly TV _studentMax = TOps.Create(studentMax);
         private LaneSum<TOps, TV, T> _teacherSum;
         private LaneSum<TOps, TV, T> _studentSum;
         private LaneSum<TOps, TV, T> _weighted;
@@ -267,8 +286,8 @@ internal static class DistributionTerms<TOps, TV, T>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Step(TV teacher, TV student)
         {
-            TV t = TOps.MultiplyAdd(teacher, _inverseTemperature, _teacherShift);
-            TV s = TOps.MultiplyAdd(student, _inverseTemperature, _studentShift);
+            TV t = TOps.Multiply(TOps.Subtract(teacher, _teacherMax), _inverseTemperature);
+            TV s = TOps.Multiply(TOps.Subtract(student, _studentMax), _inverseTemperature);
             EmitTeacher = VectorMath<TOps, TV, T>.Exp(t);
             EmitStudent = VectorMath<TOps, TV, T>.Exp(s);
             _teacherSum.Add(EmitTeacher);
@@ -281,8 +300,8 @@ internal static class DistributionTerms<TOps, TV, T>
         {
             // Masked lanes are already counted: their terms are dropped, while the emitted numerators keep their true
             // values so that a full-vector store rewrites the same values.
-            TV t = TOps.MultiplyAdd(teacher, _inverseTemperature, _teacherShift);
-            TV s = TOps.MultiplyAdd(student, _inverseTemperature, _studentShift);
+            TV t = TOps.Multiply(TOps.Subtract(teacher, _teacherMax), _inverseTemperature);
+            TV s = TOps.Multiply(TOps.Subtract(student, _studentMax), _inverseTemperature);
             EmitTeacher = VectorMath<TOps, TV, T>.Exp(t);
             EmitStudent = VectorMath<TOps, TV, T>.Exp(s);
             TV e = TOps.Select(keep, EmitTeacher, Zero);
@@ -303,19 +322,19 @@ internal static class DistributionTerms<TOps, TV, T>
 
     /// <summary>
     /// The distillation gradient from the teacher logits and the stored student numerators:
-    /// cq · e^(s′−ms) − cp · e^(t/T − mt) = scale · (q − p).
+    /// cq · e^(s′−ms) − cp · e^((t − Mt)/T) = scale · (q − p).
     /// </summary>
     public readonly struct DistillationGradient(T inverseTemperature, T teacherMax, T teacherScale, T studentScale) : IBinaryOp<TV>
     {
         private readonly TV _inverseTemperature = TOps.Create(inverseTemperature);
-        private readonly TV _teacherShift = TOps.Create(-teacherMax);
+        private readonly TV _teacherMax = TOps.Create(teacherMax);
         private readonly TV _teacherScale = TOps.Create(-teacherScale);
         private readonly TV _studentScale = TOps.Create(studentScale);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV Invoke(TV teacher, TV studentNumerator)
         {
-            TV teacherNumerator = VectorMath<TOps, TV, T>.Exp(TOps.MultiplyAdd(teacher, _inverseTemperature, _teacherShift));
+            TV teacherNumerator = VectorMath<TOps, TV, T>.Exp(TOps.Multiply(TOps.Subtract(teacher, _teacherMax), _inverseTemperature));
             return TOps.MultiplyAdd(teacherNumerator, _teacherScale, TOps.Multiply(studentNumerator, _studentScale));
         }
     }

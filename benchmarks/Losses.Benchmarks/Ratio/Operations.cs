@@ -1,0 +1,132 @@
+using System.Numerics.Tensors;
+
+namespace Losses.Benchmarks.Ratio;
+
+/// <summary>One named operation over a <see cref="Workload"/>: what the ratio mode, the smoke check and the tables time.</summary>
+/// <param name="Name">The command-line name (kebab-case).</param>
+/// <param name="Description">What it computes, as the tables print it.</param>
+/// <param name="Bind">Builds the call over a workload (no allocation inside the returned action).</param>
+internal sealed record Operation(string Name, string Description, Func<Workload, Action> Bind);
+
+/// <summary>
+/// The one table of named operations: Losses calls (public API only, so that the table survives any rewrite of the
+/// kernels), and the baselines they are compared with (TensorPrimitives.Exp over the same number of elements,
+/// TensorPrimitives compositions a user would write, scalar loops). Float, one thread unless the name ends in "-2t".
+/// </summary>
+internal static class Operations
+{
+    public static IReadOnlyList<Operation> All { get; } =
+    [
+        // Baselines.
+        new("exp", "TensorPrimitives.Exp over the same elements", w => () => TensorPrimitives.Exp(w.Logits, w.Destination)),
+        new("tp-softmax", "TensorPrimitives composition softmax (max, subtract, exp, sum, divide per row)", w => () => TensorPrimitivesSoftmax(w)),
+        new("tp-logsumexp", "TensorPrimitives composition log-sum-exp per row", w => () => TensorPrimitivesLogSumExp(w)),
+        new("tp-ce-forward", "TensorPrimitives composition cross-entropy forward", w => () => TensorPrimitivesCrossEntropy(w)),
+        new("scalar-softmax", "scalar loop softmax (MathF.Exp)", w => () => ScalarSoftmax(w)),
+        new("scalar-exp", "scalar loop MathF.Exp over the same elements", w => () => ScalarExp(w)),
+
+        // The library.
+        new("softmax", "Softmax.Forward", w => () => Softmax.Forward<float>(w.Logits, w.Destination, w.Classes)),
+        new("logsoftmax", "LogSoftmax.Forward", w => () => LogSoftmax.Forward<float>(w.Logits, w.Destination, w.Classes)),
+        new("softmax-backward", "Softmax.Backward", w => () => Softmax.Backward<float>(w.SoftmaxOutput, w.UpstreamGradient, w.Destination, w.Classes)),
+        new("logsoftmax-backward", "LogSoftmax.Backward", w => () => LogSoftmax.Backward<float>(w.LogSoftmaxOutput, w.UpstreamGradient, w.Destination, w.Classes)),
+        new("logsumexp", "LogSumExp.Forward (per row)", w => () => LogSumExp.Forward<float>(w.Logits, w.RowOutput, w.Classes)),
+        new("entropy", "Entropy.FromLogits (per row)", w => () => Entropy.FromLogits<float>(w.Logits, w.RowOutput, w.Classes)),
+        new("kl-logits", "KLDivergence.FromLogits (per row)", w => () => KLDivergence.FromLogits<float>(w.Logits, w.Student, w.RowOutput, w.Classes)),
+        new("distillation", "KLDivergence.Distillation + gradient (T = 2, T² scaling)",
+            w => () => KLDivergence.Distillation<float>(w.Logits, w.Student, w.Gradient, w.Classes, temperature: 2, scaleByTemperatureSquared: true)),
+        new("ce-forward", "CrossEntropy.Forward (integer targets, mean)", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes)),
+        new("ce-forward-grad", "CrossEntropy.Forward + gradient", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient)),
+        new("ce-forward-2t", "CrossEntropy.Forward, 2 threads",
+            w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, maxDegreeOfParallelism: 2)),
+        new("ce-forward-grad-2t", "CrossEntropy.Forward + gradient, 2 threads",
+            w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient, maxDegreeOfParallelism: 2)),
+        new("ce-soft", "CrossEntropy.ForwardWithProbabilities (soft targets)",
+            w => () => CrossEntropy.ForwardWithProbabilities<float>(w.Logits, w.SoftmaxOutput, w.Classes)),
+        new("ce-soft-grad", "CrossEntropy.ForwardWithProbabilities + gradient",
+            w => () => CrossEntropy.ForwardWithProbabilities<float>(w.Logits, w.SoftmaxOutput, w.Classes, w.Gradient)),
+        new("bce-logits", "BinaryCrossEntropy.ForwardWithLogits", w => () => BinaryCrossEntropy.ForwardWithLogits<float>(w.Logits, w.BinaryTargets)),
+        new("bce-logits-grad", "BinaryCrossEntropy.ForwardWithLogits + gradient",
+            w => () => BinaryCrossEntropy.ForwardWithLogits<float>(w.Logits, w.BinaryTargets, w.Gradient)),
+        new("bce-logits-posweight", "BinaryCrossEntropy.ForwardWithLogits with posWeight",
+            w => () => BinaryCrossEntropy.ForwardWithLogits<float>(w.Logits, w.BinaryTargets, posWeight: w.PosWeight)),
+        new("bce-logits-posweight-grad", "BinaryCrossEntropy.ForwardWithLogits with posWeight + gradient",
+            w => () => BinaryCrossEntropy.ForwardWithLogits<float>(w.Logits, w.BinaryTargets, w.Gradient, posWeight: w.PosWeight)),
+    ];
+
+    public static Operation Find(string name) =>
+        All.FirstOrDefault(o => o.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"Unknown operation '{name}'. Known: {string.Join(", ", All.Select(o => o.Name))}.", nameof(name));
+
+    private static void TensorPrimitivesSoftmax(Workload w)
+    {
+        int c = w.Classes;
+        for (int r = 0; r < w.Rows; r++)
+        {
+            var x = w.Logits.AsSpan(r * c, c);
+            var y = w.Destination.AsSpan(r * c, c);
+            TensorPrimitives.Subtract(x, TensorPrimitives.Max<float>(x), y);
+            TensorPrimitives.Exp(y, y);
+            TensorPrimitives.Divide(y, TensorPrimitives.Sum<float>(y), y);
+        }
+    }
+
+    private static void TensorPrimitivesLogSumExp(Workload w)
+    {
+        int c = w.Classes;
+        for (int r = 0; r < w.Rows; r++)
+        {
+            var x = w.Logits.AsSpan(r * c, c);
+            var y = w.Destination.AsSpan(r * c, c);
+            float max = TensorPrimitives.Max<float>(x);
+            TensorPrimitives.Subtract(x, max, y);
+            TensorPrimitives.Exp(y, y);
+            w.RowOutput[r] = max + MathF.Log(TensorPrimitives.Sum<float>(y));
+        }
+    }
+
+    private static void TensorPrimitivesCrossEntropy(Workload w)
+    {
+        TensorPrimitivesLogSumExp(w);
+        float total = 0;
+        for (int r = 0; r < w.Rows; r++)
+        {
+            total += w.RowOutput[r] - w.Logits[(r * w.Classes) + w.Targets[r]];
+        }
+        w.RowOutput[0] = total / w.Rows;
+    }
+
+    private static void ScalarSoftmax(Workload w)
+    {
+        int c = w.Classes;
+        for (int r = 0; r < w.Rows; r++)
+        {
+            var x = w.Logits.AsSpan(r * c, c);
+            var y = w.Destination.AsSpan(r * c, c);
+            float max = float.NegativeInfinity;
+            foreach (float v in x)
+            {
+                max = MathF.Max(max, v);
+            }
+            float sum = 0;
+            for (int i = 0; i < c; i++)
+            {
+                sum += y[i] = MathF.Exp(x[i] - max);
+            }
+            float inverse = 1 / sum;
+            for (int i = 0; i < c; i++)
+            {
+                y[i] *= inverse;
+            }
+        }
+    }
+
+    private static void ScalarExp(Workload w)
+    {
+        float[] x = w.Logits, y = w.Destination;
+        for (int i = 0; i < x.Length; i++)
+        {
+            y[i] = MathF.Exp(x[i]);
+        }
+    }
+}
