@@ -361,7 +361,7 @@ public static class CrossEntropy
         }
     }
 
-    private static double Sum<T>(ReadOnlySpan<T> values)
+    internal static double Sum<T>(ReadOnlySpan<T> values)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         double sum = 0;

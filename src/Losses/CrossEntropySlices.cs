@@ -232,7 +232,7 @@ public static class CrossEntropySlices
                 Targets64 = targets.IsInt64 ? t64 : null,
                 IgnoreIndex = ignoreIndex,
                 Weight = weight.IsEmpty ? null : w,
-                SliceWeightSum = weight.IsEmpty ? width : SumOf(weight.Slice(offset, width)),
+                SliceWeightSum = weight.IsEmpty ? width : CrossEntropy.Sum(weight.Slice(offset, width)),
                 SoftCap = T.CreateTruncating(softCap),
                 Partials = p,
             };
@@ -363,16 +363,5 @@ public static class CrossEntropySlices
             }
         }
         return (divisor, counted);
-    }
-
-    private static double SumOf<T>(ReadOnlySpan<T> values)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        double sum = 0;
-        foreach (T v in values)
-        {
-            sum += double.CreateTruncating(v);
-        }
-        return sum;
     }
 }
