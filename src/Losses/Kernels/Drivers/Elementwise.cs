@@ -60,7 +60,7 @@ internal readonly unsafe struct ElementwiseOp<T, TLoss> : IRowOp<T>
         return length >= TOps.Count ? Span<TOps, TV>(start, length) : Span<Scalar<T>, T>(start, length);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private T Span<TOps, TV>(int start, int length)
         where TOps : ISimd<TV, T>
         where TV : struct

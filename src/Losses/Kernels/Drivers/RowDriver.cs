@@ -122,6 +122,7 @@ internal static unsafe class RowDriver
         public int End;
         public CompensatedSum Total;
 
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         public static void Run<TOps, TV>(scoped ref RowRange<T, TOp> range)
             where TOps : ISimd<TV, T>
             where TV : struct
@@ -141,7 +142,7 @@ internal static unsafe class RowDriver
     }
 
     /// <summary>Whole blocks of Count rows from <paramref name="start"/> through the op's block body; returns the first row not done.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static int Blocks<T, TOp, TOps, TBlock, TV>(in TOp op, T* values, int rows, int c, int start, int end, ref CompensatedSum total)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -162,7 +162,7 @@ internal static class MaxOf<TOps, TV, T>
     where TV : struct
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining | System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static (T A, T B) Two(ref readonly T a, ref readonly T b, int n)
     {
         var reducer = new DistributionTerms<TOps, TV, T>.MaxPair();

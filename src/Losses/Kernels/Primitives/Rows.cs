@@ -63,7 +63,7 @@ internal static class Rows<TOps, TV, T>
     /// destination[i] = op(source[i]). The last vector is loaded before anything is stored, so destination may be the
     /// source itself.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Map<TOp>(ref readonly T source, ref T destination, int length, TOp op)
         where TOp : struct, IUnaryOp<TV>
     {
@@ -78,7 +78,7 @@ internal static class Rows<TOps, TV, T>
     }
 
     /// <summary>destination[i] = op(a[i], b[i]); destination may be a or b itself.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Map<TOp>(ref readonly T a, ref readonly T b, ref T destination, int length, TOp op)
         where TOp : struct, IBinaryOp<TV>
     {
@@ -97,7 +97,7 @@ internal static class Rows<TOps, TV, T>
     /// destination[i] = op(source[i]) and returns Σ op(source[i]) (without drift), in one pass. The last vector is
     /// loaded first and summed masked, so destination may be the source itself.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static T MapSum<TOp>(ref readonly T source, ref T destination, int length, TOp op)
         where TOp : struct, IUnaryOp<TV>
     {
@@ -124,7 +124,7 @@ internal static class Rows<TOps, TV, T>
     }
 
     /// <summary>max xᵢ; NaN if any xᵢ is NaN; −∞ for a row of −∞.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static T Max(ref readonly T x, int length)
     {
         var reducer = new MaxReducer(TOps.Create(T.NegativeInfinity));
@@ -133,7 +133,7 @@ internal static class Rows<TOps, TV, T>
     }
 
     /// <summary>Σ op(aᵢ, bᵢ), without drift: any elementwise term turned into a sum (the last vector masked).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static T SumOf<TOp>(ref readonly T a, ref readonly T b, int length, TOp op)
         where TOp : struct, IBinaryOp<TV>
     {
@@ -156,7 +156,7 @@ internal static class Rows<TOps, TV, T>
     }
 
     /// <summary>Σ xᵢ, without drift (see <see cref="LaneSum{TOps, TV, T}"/>).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static T Sum(ref readonly T x, int length)
     {
         var reducer = new SumReducer();
@@ -165,7 +165,7 @@ internal static class Rows<TOps, TV, T>
     }
 
     /// <summary>Σ aᵢ·bᵢ, without drift.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static T Dot(ref readonly T a, ref readonly T b, int length)
     {
         var reducer = new DotReducer();
@@ -180,7 +180,7 @@ internal static class Rows<TOps, TV, T>
     /// −∞ so that masked (−∞) entries give exp(−∞) = 0, never exp(−∞ + ∞) = NaN. The last, overlapping vector goes
     /// through the same loop body with its already-seen lanes set to −∞, so the exp is inlined once.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static SoftmaxNormalizer<T> Normalizer(ref readonly T x, int length)
     {
         if (length <= 2 * TOps.Count)
@@ -192,6 +192,7 @@ internal static class Rows<TOps, TV, T>
         TV max = SeedMax(in x, n);
         var sum = new LaneSum<TOps, TV, T>();
         nuint i = 0;
+
         while (true)
         {
             TV v;
@@ -246,7 +247,7 @@ internal static class Rows<TOps, TV, T>
     }
 
     /// <summary>softmax of a row of Count to 2·Count elements: two vectors, one exp each, no loop; in place allowed.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void ShortSoftmax(ref readonly T x, ref T y, int length)
     {
         var normalizer = ShortNormalizer(in x, length, out TV firstExp, out TV lastExp);
@@ -276,7 +277,7 @@ internal static class Rows<TOps, TV, T>
     private const int SeedLength = 2048;
 
     /// <summary>exp for the rare paths, kept out of line so the hot loop's exp is the only inlined copy.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static TV ExpOutOfLine(TV x) => VectorMath<TOps, TV, T>.Exp(x);
 
     /// <summary>Combines per-lane (max, sum) into the row's normalizer; a row with no entry above −∞ gives (−∞, 0).</summary>
