@@ -51,6 +51,20 @@ internal static unsafe class Batch
     }
 
     /// <summary>
+    /// A backward pass over rows: checks <c>output</c> and <c>outputGradient</c> (rows × classCount) and <c>inputGradient</c>
+    /// (at least as long, each input exactly or apart), then runs <typeparamref name="TOp"/> on the three.
+    /// </summary>
+    public static void Backward<T, TOp>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classCount, int maxDegreeOfParallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOp : struct, IPinnedOp<T, TOp>
+    {
+        Rows(output, inputGradient, classCount, maxDegreeOfParallelism, nameof(output), nameof(inputGradient));
+        Guard.SameLength(output.Length, outputGradient.Length, nameof(outputGradient), nameof(output));
+        Guard.InPlaceOrApart<T>(outputGradient, inputGradient[..output.Length], nameof(outputGradient), nameof(inputGradient));
+        Run(default(TOp), output, outputGradient, inputGradient, default, classCount, maxDegreeOfParallelism);
+    }
+
+    /// <summary>
     /// Pins up to three row-major spans of <paramref name="classCount"/> columns (the op's inputs and outputs, in its order;
     /// empty where unused), builds <paramref name="op"/> on them and runs it over the rows of <paramref name="first"/>,
     /// one value per row to <paramref name="values"/> unless it is empty. Arguments are checked by the caller.
