@@ -91,6 +91,7 @@ else
     var logistic = LogisticRegressionSection.Run(context, cancerTrain, cancerTest, checkBreastCancer: true);
     InformationGainSection.Run(context, cancerRawTrain, cancerRawTest, checkBreastCancer: true);
     var multiTask = MultiTaskSection.Run(context, digitsTrain, digitsTest);
+    LanguageModelSection.Run(context);
 
     var lossPanel = plots.Panel("Digits: training loss (each loss on its own scale)", "epoch", "mean training loss", name: "ce-vs-mse-loss");
     lossPanel.Series.Add(Curve("cross-entropy", ce.Select(h => h.TrainLoss)));

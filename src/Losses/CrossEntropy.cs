@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using Losses.Kernels;
 
@@ -33,6 +34,8 @@ namespace Losses;
 /// <seealso cref="NllLoss"/>
 /// <seealso cref="LogSoftmax"/>
 /// <seealso cref="BinaryCrossEntropy"/>
+[SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
+    Justification = "Overloads differ only in the element types of their required spans (int or long targets; T, Half or bfloat16 logits), as PyTorch's dtypes; optional parameters keep their names.")]
 public static class CrossEntropy
 {
     /// <summary>Cross-entropy of logits against integer class targets; optionally writes the gradient and per-row losses.</summary>
@@ -47,9 +50,15 @@ public static class CrossEntropy
     /// <param name="ignoreIndex">Rows with this target count for nothing and are excluded from the mean's divisor (default −100).</param>
     /// <param name="labelSmoothing">ε in [0, 1]: the target distribution is (1 − ε)·onehot + ε/C.</param>
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores.</param>
+    /// <param name="zLoss">λ ≥ 0 of the z-loss λ·(log Z)² added to each counted row (PaLM: 1e-4; Liger-Kernel's
+    /// <c>lse_square_scale</c>); not weighted; with Mean its sum is divided by the number N of counted rows, so the result is
+    /// Σ ℓᵢ/D + λ·Σ (log Zᵢ)²/N. 0 (default) for none. Its gradient adds 2λ·log Z·softmax(x) (÷ N for Mean).</param>
+    /// <param name="softCap">c &gt; 0 of Gemma 2's logit soft-cap: the loss is computed on c·tanh(x/c), and the gradient
+    /// multiplied by 1 − tanh²(x/c). A −∞ logit stays −∞ (the class stays masked; PyTorch's <c>c * tanh(x / c)</c> would give −c
+    /// and unmask it). +∞ (default) for none. With a cap, rows take the vocabulary-slice row op (no rows-in-lanes block path).</param>
     /// <returns>The reduced loss (for None, the sum of the per-row losses).</returns>
     /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, classCount) and not the ignore index (the message gives its row and value);
-    /// classCount, labelSmoothing, reduction or maxDegreeOfParallelism is out of range.</exception>
+    /// classCount, labelSmoothing, zLoss (&lt; 0, NaN or ∞), softCap (≤ 0 or NaN), reduction or maxDegreeOfParallelism is out of range.</exception>
     /// <exception cref="ArgumentException">Lengths disagree or a destination is too short; nothing is written.</exception>
     /// <example>
     /// <code>
@@ -60,7 +69,7 @@ public static class CrossEntropy
     /// </example>
     public static unsafe T Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int classCount, Span<T> gradient = default,
         Reduction reduction = Reduction.Mean, Span<T> losses = default, ReadOnlySpan<T> weight = default, int ignoreIndex = -100,
-        T labelSmoothing = default, int maxDegreeOfParallelism = 1)
+        T labelSmoothing = default, int maxDegreeOfParallelism = 1, double zLoss = 0, double softCap = double.PositiveInfinity)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
@@ -69,9 +78,15 @@ public static class CrossEntropy
         CheckCommon(logits, nameof(logits), gradient, reduction, losses, weight, rows, maxDegreeOfParallelism);
         CheckWeight(weight, classCount);
         CheckSmoothing(labelSmoothing);
+        CrossEntropySlices.CheckOptions(double.CreateTruncating(labelSmoothing), zLoss, softCap);
+        if (double.IsFinite(softCap))
+        {
+            return BySlices<T, T, T>(logits, new TargetSpan(targets), classCount, gradient, reduction, losses, weight, ignoreIndex,
+                double.CreateTruncating(labelSmoothing), zLoss, softCap, maxDegreeOfParallelism);
+        }
 
         // One pass over the targets validates them and gives the Mean divisor D = Σ w[t] over non-ignored rows.
-        double divisor = Divisor(targets, classCount, weight, ignoreIndex);
+        var (divisor, counted) = Count(new TargetSpan(targets), classCount, weight, ignoreIndex);
 
         fixed (T* x = logits)
         fixed (int* tg = targets)
@@ -90,6 +105,7 @@ public static class CrossEntropy
                 LabelSmoothing = labelSmoothing,
                 WeightSum = weight.IsEmpty ? T.CreateTruncating(classCount) : T.CreateTruncating(Sum(weight)),
                 GradientScale = T.CreateTruncating(Reductions.GradientScale(reduction, divisor)),
+                ZCoefficient = T.CreateTruncating(SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted)),
             };
             double total = RowDriver.Run<T, CrossEntropyOp<T>>(in op, rows, classCount, reduction == Reduction.None ? l : null, maxDegreeOfParallelism);
             return T.CreateTruncating(Reductions.Apply(total, reduction, divisor));
@@ -160,21 +176,19 @@ public static class CrossEntropy
 
     /// <summary>Validates the targets and returns PyTorch's Mean divisor: Σ w[t] (or the count) over non-ignored rows.</summary>
     internal static double Divisor<T>(ReadOnlySpan<int> targets, int classCount, ReadOnlySpan<T> weight, int ignoreIndex)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Count(new TargetSpan(targets), classCount, weight, ignoreIndex).Divisor;
+
+    /// <summary>Validates the targets; returns PyTorch's Mean divisor D = Σ w[t] (or the count) and the count N of non-ignored rows.</summary>
+    internal static (double Divisor, int Counted) Count<T>(TargetSpan targets, int classCount, ReadOnlySpan<T> weight, long ignoreIndex)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        targets.Check(classCount, ignoreIndex, nameof(targets));
         int counted = 0;
         double weightSum = 0;
         for (int row = 0; row < targets.Length; row++)
         {
-            int t = targets[row];
-            if ((uint)t >= (uint)classCount)
-            {
-                if (t == ignoreIndex)
-                {
-                    continue;
-                }
-                throw new ArgumentOutOfRangeException(nameof(targets), t, $"targets[{row}] = {t} is not a class index in [0, {classCount}) nor the ignore index {ignoreIndex}.");
-            }
+            long t = targets[row];
             if (t == ignoreIndex)
             {
                 continue;
@@ -182,10 +196,122 @@ public static class CrossEntropy
             counted++;
             if (!weight.IsEmpty)
             {
-                weightSum += double.CreateTruncating(weight[t]);
+                weightSum += double.CreateTruncating(weight[(int)t]);
             }
         }
-        return weight.IsEmpty ? counted : weightSum;
+        return (weight.IsEmpty ? counted : weightSum, counted);
+    }
+
+    /// <summary>
+    /// Cross-entropy of int64 targets (PyTorch's and TorchSharp's class-index type); otherwise as
+    /// <see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, T, int, double, double)"/>.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">rows × classCount logits, row-major.</param>
+    /// <param name="targets">One class index in [0, classCount) per row, or <paramref name="ignoreIndex"/>.</param>
+    /// <param name="classCount">C, positive.</param>
+    /// <param name="gradient">Empty, or rows × classCount (may be the logits).</param>
+    /// <param name="reduction">None, Mean (default) or Sum.</param>
+    /// <param name="losses">With None: at least rows long.</param>
+    /// <param name="weight">Empty, or classCount class weights.</param>
+    /// <param name="ignoreIndex">Default −100.</param>
+    /// <param name="labelSmoothing">ε in [0, 1].</param>
+    /// <param name="zLoss">λ ≥ 0 of the z-loss.</param>
+    /// <param name="softCap">c &gt; 0 of the soft-cap; +∞ for none.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores.</param>
+    /// <returns>The reduced loss (for None, the sum).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A target or an option is out of range.</exception>
+    /// <exception cref="ArgumentException">Lengths disagree or a destination is too short; nothing is written.</exception>
+    /// <remarks>Runs on the vocabulary-slice row op (one slice of the whole row): no rows-in-lanes block path for short rows.</remarks>
+    public static T Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int classCount, Span<T> gradient = default,
+        Reduction reduction = Reduction.Mean, Span<T> losses = default, ReadOnlySpan<T> weight = default, long ignoreIndex = -100,
+        double labelSmoothing = 0, int maxDegreeOfParallelism = 1, double zLoss = 0, double softCap = double.PositiveInfinity)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.FloatOrDouble<T>();
+        int rows = Guard.Rows(logits.Length, classCount, nameof(logits));
+        Guard.SameLength(rows, targets.Length, nameof(targets), "the number of rows of logits");
+        CheckCommon(logits, nameof(logits), gradient, reduction, losses, weight, rows, maxDegreeOfParallelism);
+        CheckWeight(weight, classCount);
+        CrossEntropySlices.CheckOptions(labelSmoothing, zLoss, softCap);
+        return BySlices<T, T, T>(logits, new TargetSpan(targets), classCount, gradient, reduction, losses, weight, ignoreIndex, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
+    }
+
+    /// <summary>Cross-entropy of Half logits (read as float in the row op's loads; all arithmetic in float), gradient written as float.</summary>
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, long, double, int, double, double)"/>
+    public static float Forward(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int classCount, Span<float> gradient = default,
+        Reduction reduction = Reduction.Mean, Span<float> losses = default, ReadOnlySpan<float> weight = default, long ignoreIndex = -100,
+        double labelSmoothing = 0, int maxDegreeOfParallelism = 1, double zLoss = 0, double softCap = double.PositiveInfinity) =>
+        SixteenBit(logits, targets, classCount, gradient, reduction, losses, weight, ignoreIndex, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
+
+    /// <summary>Cross-entropy of bfloat16 logits (read as float in the row op's loads; all arithmetic in float), gradient written as float.</summary>
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, long, double, int, double, double)"/>
+    public static float Forward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int classCount, Span<float> gradient = default,
+        Reduction reduction = Reduction.Mean, Span<float> losses = default, ReadOnlySpan<float> weight = default, long ignoreIndex = -100,
+        double labelSmoothing = 0, int maxDegreeOfParallelism = 1, double zLoss = 0, double softCap = double.PositiveInfinity) =>
+        SixteenBit(logits, targets, classCount, gradient, reduction, losses, weight, ignoreIndex, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
+
+    private static float SixteenBit<TIn>(ReadOnlySpan<TIn> logits, ReadOnlySpan<long> targets, int classCount, Span<float> gradient,
+        Reduction reduction, Span<float> losses, ReadOnlySpan<float> weight, long ignoreIndex, double labelSmoothing, double zLoss, double softCap,
+        int maxDegreeOfParallelism)
+        where TIn : unmanaged
+    {
+        int rows = Guard.Rows(logits.Length, classCount, nameof(logits));
+        Guard.SameLength(rows, targets.Length, nameof(targets), "the number of rows of logits");
+        Reductions.Check(reduction);
+        RowDriver.CheckParallelism(maxDegreeOfParallelism);
+        if (!gradient.IsEmpty)
+        {
+            Guard.DestinationLength(logits.Length, gradient.Length, nameof(gradient));
+            CrossEntropySlices.CheckInPlace(logits, gradient);
+        }
+        if (reduction == Reduction.None)
+        {
+            Guard.DestinationLength(rows, losses.Length, nameof(losses));
+            CrossEntropySlices.CheckInPlace(logits, losses);
+        }
+        CheckWeight(weight, classCount);
+        CrossEntropySlices.CheckOptions(labelSmoothing, zLoss, softCap);
+        return BySlices<float, TIn, float>(logits, new TargetSpan(targets), classCount, gradient, reduction, losses, weight, ignoreIndex, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
+    }
+
+    /// <summary>The whole row as one vocabulary slice: the partial is computed and consumed in the same row op.</summary>
+    private static unsafe T BySlices<T, TIn, TOut>(ReadOnlySpan<TIn> logits, TargetSpan targets, int classCount, Span<TOut> gradient,
+        Reduction reduction, Span<T> losses, ReadOnlySpan<T> weight, long ignoreIndex, double labelSmoothing, double zLoss, double softCap,
+        int maxDegreeOfParallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TIn : unmanaged
+        where TOut : unmanaged
+    {
+        var (divisor, counted) = Count(targets, classCount, weight, ignoreIndex);
+        fixed (TIn* x = logits)
+        fixed (int* t32 = targets.Int32)
+        fixed (long* t64 = targets.Int64)
+        fixed (T* w = weight)
+        fixed (TOut* g = gradient)
+        fixed (T* l = losses)
+        {
+            var op = new VocabularySliceOp<T, TIn, TOut>
+            {
+                Mode = SliceMode.CrossEntropy,
+                Logits = x,
+                Stride = classCount,
+                Width = classCount,
+                Targets32 = targets.IsInt64 ? null : t32,
+                Targets64 = targets.IsInt64 ? t64 : null,
+                IgnoreIndex = ignoreIndex,
+                Weight = weight.IsEmpty ? null : w,
+                SliceWeightSum = weight.IsEmpty ? classCount : Sum(weight),
+                SoftCap = T.CreateTruncating(softCap),
+                Gradient = gradient.IsEmpty ? null : g,
+                Keep = 1 - labelSmoothing,
+                Uniform = labelSmoothing / classCount,
+                ZCoefficient = SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted),
+                GradientScale = Reductions.GradientScale(reduction, divisor),
+            };
+            double total = RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, targets.Length, classCount, reduction == Reduction.None ? l : null, maxDegreeOfParallelism);
+            return T.CreateTruncating(Reductions.Apply(total, reduction, divisor));
+        }
     }
 
     /// <summary>
@@ -235,7 +361,7 @@ public static class CrossEntropy
         }
     }
 
-    private static double Sum<T>(ReadOnlySpan<T> values)
+    internal static double Sum<T>(ReadOnlySpan<T> values)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         double sum = 0;

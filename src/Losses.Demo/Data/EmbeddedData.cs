@@ -59,6 +59,13 @@ internal static class EmbeddedData
         return new Dataset("breast_cancer", [.. features], [.. labels], BreastCancerFeatures, ["benign", "malignant"]);
     }
 
+    /// <summary>The King James Version, Genesis–Deuteronomy, as the lines of <c>bible -l0</c>: chapter headings and numbered verses.</summary>
+    public static string[] KingJamesPentateuch()
+    {
+        using var reader = new StreamReader(new GZipStream(Open("kjv-pentateuch.txt.gz"), CompressionMode.Decompress));
+        return reader.ReadToEnd().Split('\n');
+    }
+
     // scikit-learn's feature_names for load_breast_cancer, in file order.
     private static readonly string[] BreastCancerFeatures =
     [

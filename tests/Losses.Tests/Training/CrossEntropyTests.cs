@@ -130,8 +130,8 @@ public class CrossEntropyTests
     [Fact]
     public void Empty_batch_gives_nan_mean_and_zero_sum()
     {
-        Assert.True(float.IsNaN(CrossEntropy.Forward<float>([], [], 3)));
-        Assert.Equal(0f, CrossEntropy.Forward<float>([], [], 3, reduction: Reduction.Sum));
+        Assert.True(float.IsNaN(CrossEntropy.Forward<float>([], ReadOnlySpan<int>.Empty, 3)));
+        Assert.Equal(0f, CrossEntropy.Forward<float>([], ReadOnlySpan<int>.Empty, 3, reduction: Reduction.Sum));
     }
 
     [Fact]

@@ -5,7 +5,7 @@ namespace Losses.Kernels;
 
 /// <summary>
 /// Cross-entropy of a row of logits against an integer target, with class weights, ignore index and label smoothing
-/// (<see cref="CrossEntropy.Forward{T}"/>); the row value is the row's loss, the gradient is written when asked.
+/// (<see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, T, int, double, double)"/>); the row value is the row's loss, the gradient is written when asked.
 /// </summary>
 internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -28,6 +28,12 @@ internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
 
     /// <summary>The reduction's factor of the gradient (1/divisor for Mean).</summary>
     public T GradientScale { get; init; }
+
+    /// <summary>
+    /// λ of the z-loss λ·(log Z)² times its share of the reduction (D/N for Mean, so that the total / D is
+    /// Σ ℓ / D + λ·Σ (log Z)² / N; 1 otherwise); 0 for none. Its gradient adds 2·ZCoefficient·log Z·GradientScale·softmax.
+    /// </summary>
+    public T ZCoefficient { get; init; }
 
     public T Row<TOps, TV>(int row)
         where TOps : ISimd<TV, T>
@@ -57,9 +63,13 @@ internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
                 ref T g = ref Batch<T>.Row(Gradient, row, c);
                 T sum = Rows<TOps, TV, T>.MapSum(in x, ref g, c, new ElementOps<TOps, TV, T>.ExpShift(max));
                 T a = wt * GradientScale;
-                Rows<TOps, TV, T>.Map(in g, ref g, c, new ElementOps<TOps, TV, T>.Scale(a / sum));
+                T logSum = T.Log(sum);
+                T logZ = max + logSum;
+                T z = ZCoefficient != T.Zero ? T.CreateTruncating(2) * ZCoefficient * logZ * GradientScale : T.Zero;
+                Rows<TOps, TV, T>.Map(in g, ref g, c, new ElementOps<TOps, TV, T>.Scale((a + z) / sum));
                 Unsafe.Add(ref g, t) -= a;
-                return wt * ((max - atTarget) + T.Log(sum));
+                T loss = wt * ((max - atTarget) + logSum);
+                return ZCoefficient != T.Zero ? loss + (ZCoefficient * logZ * logZ) : loss;
             }
         }
         return GeneralRow<TOps, TV>(ref x, row, t, atTarget, wt);
@@ -85,14 +95,20 @@ internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
             T spread = CrossEntropyRows<TOps, TV, T>.ShiftedDot(in x, in w, weighted, max, c) + (WeightSum * logSum);
             loss = (keep * loss) + (uniform * spread);
         }
+        T logZ = max + logSum;
+        if (ZCoefficient != T.Zero)
+        {
+            loss += ZCoefficient * logZ * logZ;
+        }
         if (Gradient != null)
         {
             T a = keep * wt * GradientScale;
             T b = uniform * GradientScale;
+            T z = ZCoefficient != T.Zero ? T.CreateTruncating(2) * ZCoefficient * logZ * GradientScale : T.Zero;
             ref T g = ref Batch<T>.Row(Gradient, row, c);
 
             // Without smoothing b = 0: its weighted term is skipped, so that an infinite weight gives 0, not 0·∞.
-            CrossEntropyRows<TOps, TV, T>.SoftmaxAffine(in x, in w, weighted && smoothing, ref g, c, max, logSum, a + (b * WeightSum), b);
+            CrossEntropyRows<TOps, TV, T>.SoftmaxAffine(in x, in w, weighted && smoothing, ref g, c, max, logSum, a + (b * WeightSum) + z, b);
             Unsafe.Add(ref g, t) -= a;
         }
         return loss;
@@ -155,13 +171,24 @@ internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
         {
             loss = TOps.Add(TOps.Multiply(keep, loss), TOps.Multiply(uniform, TOps.Add(shifted, TOps.Multiply(weightSum, logSum))));
         }
+        bool zLoss = ZCoefficient != T.Zero;
+        TV logZ = TOps.Add(max, logSum);
+        if (zLoss)
+        {
+            loss = TOps.MultiplyAdd(TOps.Multiply(TOps.Create(ZCoefficient), logZ), logZ, loss);
+        }
         loss = TOps.Select(ignored, default, loss);
         if (gradient)
         {
             TV scale = TOps.Create(GradientScale);
             TV offset = TOps.Create(uniformScalar * GradientScale);
             TV a = TOps.Select(ignored, default, TOps.Multiply(TOps.Multiply(keep, targetWeight), scale));
-            TV r = TOps.Divide(smoothing ? TOps.MultiplyAdd(offset, weightSum, a) : a, sum);
+            TV s = smoothing ? TOps.MultiplyAdd(offset, weightSum, a) : a;
+            if (zLoss)
+            {
+                s = TOps.MultiplyAdd(TOps.Create(T.CreateTruncating(2) * ZCoefficient * GradientScale), logZ, s);
+            }
+            TV r = TOps.Divide(s, sum);
             for (int k = 0; k < c; k++)
             {
                 TV g = TOps.Multiply(e[k], r);

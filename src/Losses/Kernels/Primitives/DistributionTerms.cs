@@ -222,10 +222,13 @@ internal static class DistributionTerms<TOps, TV, T>
         }
 
         /// <summary>H in nats; NaN for a NaN or +∞ logit or a fully masked row (S = 0).</summary>
-        public double Result()
+        public readonly double Result() => SumAndEntropy().Entropy;
+
+        /// <summary>S (log-sum-exp = m + log S) and H in nats.</summary>
+        public readonly (double Sum, double Entropy) SumAndEntropy()
         {
             double sum = double.CreateTruncating(_sum.Total());
-            return Math.Log(sum) - double.CreateTruncating(_weighted.Total()) / sum;
+            return (sum, Math.Log(sum) - double.CreateTruncating(_weighted.Total()) / sum);
         }
     }
 

@@ -1,0 +1,367 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using Losses.Kernels;
+
+namespace Losses;
+
+/// <summary>
+/// Cross-entropy over a vocabulary processed in slices of columns — chunks of one buffer, or shards held by different
+/// devices or processes (Megatron's vocabulary-parallel cross-entropy) — with z-loss and logit soft-capping. Each slice
+/// [offset, offset + width) gives one <see cref="VocabularyPartial"/> per row (<see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, Span{VocabularyPartial}, int, ReadOnlySpan{T}, int, double, int)"/>);
+/// the partials of all slices are combined (<see cref="Combine"/>, or any all-reduce using
+/// <see cref="VocabularyPartial.Combine(VocabularyPartial, VocabularyPartial)"/>); the loss follows from the combined partials
+/// (<see cref="Loss{T}"/>) and each slice writes its own part of the gradient (<see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, int, int, int, Span{T}, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>).
+/// </summary>
+/// <remarks>
+/// <para>Per row i with target t, capped logits x̃ = c·tanh(x/c) (or x when <c>softCap</c> = +∞), log Z = log Σ exp(x̃),
+/// smoothing ε over C classes, class weights w: ℓᵢ = (1 − ε)·w_t·(log Z − x̃_t) + (ε/C)·Σ_c w_c·(log Z − x̃_c), as PyTorch's
+/// <c>F.cross_entropy</c> (and <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, T, int, double, double)"/>) on x̃, plus the z-loss λ·(log Z)² (PaLM; Liger-Kernel's
+/// <c>lse_square_scale</c>), which is not weighted. Rows whose target is the ignore index count for nothing.</para>
+/// <para>Reductions: Sum is Σ ℓᵢ + Σ zᵢ; Mean is Σ ℓᵢ / D + Σ zᵢ / N, with D = Σ w_t over counted rows (PyTorch's divisor)
+/// and N the number of counted rows (Liger-Kernel's z-loss divisor; without weights D = N); None writes ℓᵢ + zᵢ per row.
+/// All rows ignored: Mean is NaN (0/0), as PyTorch.</para>
+/// <para>Gradient of one slice: ∂/∂x_j = cap′(x_j)·(s·softmax(x̃)_j − b·w_j − a·[j = t]) with a = (1 − ε)·w_t·r,
+/// b = (ε/C)·r, s = a + b·Σw + 2λ·log Z·r_z, r = 1/D and r_z = 1/N for Mean (1 otherwise), cap′(x) = 1 − tanh²(x/c).</para>
+/// <para>Soft-capping and masks: a −∞ logit stays −∞ under the cap (the class stays masked, derivative 0). PyTorch code
+/// that composes <c>c * torch.tanh(x / c)</c> turns it into −c and silently gives the masked class probability; this
+/// deliberate difference is the only one. +∞ caps to c, as tanh.</para>
+/// <para>Accuracy: any slicing of a row (one slice, several, uneven, one column each, combined in any order) gives the
+/// one-shot loss and gradient within a few ulp (property-tested); partials are held and combined in double.</para>
+/// <para>Cost per slice: a max pass and one pass with one exp per element (forward); one pass with one exp per element
+/// (backward). Soft-capping adds a tanh (one exp and a division) per element to each pass. No allocation.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// // Two slices of a [rows × 32000] buffer; a shard held elsewhere works the same, with its own stride.
+/// var left = new VocabularyPartial[rows];
+/// var right = new VocabularyPartial[rows];
+/// CrossEntropySlices.Forward&lt;float&gt;(logits, targets, classCount: 32000, offset: 0, width: 16000, left, stride: 32000);
+/// CrossEntropySlices.Forward&lt;float&gt;(logits.AsSpan(16000), targets, 32000, 16000, 16000, right, stride: 32000);
+/// CrossEntropySlices.Combine(right, left);                       // left now covers every column
+/// float loss = CrossEntropySlices.Loss&lt;float&gt;(left, classCount: 32000, zLoss: 1e-4);
+/// CrossEntropySlices.Backward&lt;float&gt;(logits, left, 32000, 0, 16000, gradient, stride: 32000, zLoss: 1e-4);
+/// CrossEntropySlices.Backward&lt;float&gt;(logits.AsSpan(16000), left, 32000, 16000, 16000, gradient.AsSpan(16000), stride: 32000, zLoss: 1e-4);
+/// </code>
+/// </example>
+/// <seealso cref="CrossEntropy"/>
+/// <seealso cref="TokenLogProbabilities"/>
+/// <seealso cref="SoftmaxNormalizer"/>
+[SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
+    Justification = "Overloads differ only in the element types of their required spans (T, Half, bfloat16 logits; int or long targets; Half or float gradient), with the same optional parameters in the same order, as PyTorch's dtypes.")]
+public static class CrossEntropySlices
+{
+    /// <summary>The partials of one slice [offset, offset + width) of every row.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">The slice of row 0 starts at index 0, row i's at i·stride; width logits each.</param>
+    /// <param name="targets">One class index per row (in [0, classCount)) or <paramref name="ignoreIndex"/>.</param>
+    /// <param name="classCount">C, the whole vocabulary's size.</param>
+    /// <param name="offset">The slice's first column, in [0, C).</param>
+    /// <param name="width">The slice's number of columns, in [1, C − offset].</param>
+    /// <param name="partials">At least rows long: receives each row's partial over the slice.</param>
+    /// <param name="stride">Elements from one row's slice to the next; 0 (default) means <paramref name="width"/> (a contiguous shard).</param>
+    /// <param name="weight">Empty, or C class weights of the whole vocabulary (PyTorch's <c>weight</c>).</param>
+    /// <param name="ignoreIndex">Rows with this target count for nothing (default −100).</param>
+    /// <param name="softCap">c &gt; 0 of the soft-cap c·tanh(x/c); +∞ (default) for none.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is the same for any value.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The slice is outside the vocabulary, a target is not a class nor the ignore
+    /// index (the message gives its row), or softCap is not positive.</exception>
+    /// <exception cref="ArgumentException">A span is too short; nothing is written.</exception>
+    public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int classCount, int offset, int width,
+        Span<VocabularyPartial> partials, int stride = 0, ReadOnlySpan<T> weight = default, int ignoreIndex = -100,
+        double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ForwardCore(logits, new TargetSpan(targets), classCount, offset, width, partials, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism);
+
+    /// <summary>The partials of one slice, with int64 targets (PyTorch's and TorchSharp's class-index type).</summary>
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, Span{VocabularyPartial}, int, ReadOnlySpan{T}, int, double, int)"/>
+    public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int classCount, int offset, int width,
+        Span<VocabularyPartial> partials, int stride = 0, ReadOnlySpan<T> weight = default, long ignoreIndex = -100,
+        double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ForwardCore(logits, new TargetSpan(targets), classCount, offset, width, partials, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism);
+
+    /// <summary>The partials of one slice of Half logits (read as float; all arithmetic in float).</summary>
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, Span{VocabularyPartial}, int, ReadOnlySpan{T}, int, double, int)"/>
+    public static void Forward(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int classCount, int offset, int width,
+        Span<VocabularyPartial> partials, int stride = 0, ReadOnlySpan<float> weight = default, long ignoreIndex = -100,
+        double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
+        ForwardCore(logits, new TargetSpan(targets), classCount, offset, width, partials, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism);
+
+    /// <summary>The partials of one slice of bfloat16 logits (read as float; all arithmetic in float).</summary>
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, Span{VocabularyPartial}, int, ReadOnlySpan{T}, int, double, int)"/>
+    public static void Forward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int classCount, int offset, int width,
+        Span<VocabularyPartial> partials, int stride = 0, ReadOnlySpan<float> weight = default, long ignoreIndex = -100,
+        double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
+        ForwardCore(logits, new TargetSpan(targets), classCount, offset, width, partials, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism);
+
+    /// <summary>accumulator[i] = Combine(accumulator[i], partials[i]) for every row: the partials of two sets of slices of the same rows.</summary>
+    /// <param name="partials">The partials to add in.</param>
+    /// <param name="accumulator">As many partials, of the same rows over other columns; receives the combination.</param>
+    /// <exception cref="ArgumentException">The lengths differ (different batches), or a row's partials disagree on the target
+    /// or both hold it (the message gives the row); nothing is written.</exception>
+    public static void Combine(ReadOnlySpan<VocabularyPartial> partials, Span<VocabularyPartial> accumulator)
+    {
+        Guard.SameLength(accumulator.Length, partials.Length, nameof(partials), nameof(accumulator));
+        for (int row = 0; row < partials.Length; row++)
+        {
+            var error = VocabularyPartial.TryCombine(in accumulator[row], in partials[row], out _);
+            if (error != VocabularyPartial.CombineError.None)
+            {
+                throw new ArgumentException(error == VocabularyPartial.CombineError.Target
+                    ? $"partials[{row}] has target {partials[row].Target} but accumulator[{row}] has {accumulator[row].Target}: they are partials of different rows or batches."
+                    : $"partials[{row}] and accumulator[{row}] both contain the target column {partials[row].Target}: their slices overlap.", nameof(partials));
+            }
+        }
+        for (int row = 0; row < partials.Length; row++)
+        {
+            // Through a local: the result must not alias the input it is computed from.
+            VocabularyPartial.TryCombine(in accumulator[row], in partials[row], out var combined);
+            accumulator[row] = combined;
+        }
+    }
+
+    /// <summary>The reduced cross-entropy (+ z-loss) from partials combined over the whole vocabulary.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>: the type of <paramref name="losses"/> and the result.</typeparam>
+    /// <param name="partials">One complete partial per row (covering all C columns).</param>
+    /// <param name="classCount">C.</param>
+    /// <param name="reduction">None, Mean (default) or Sum.</param>
+    /// <param name="losses">With <see cref="Reduction.None"/>: at least rows long, receives ℓᵢ + zᵢ.</param>
+    /// <param name="labelSmoothing">ε in [0, 1].</param>
+    /// <param name="zLoss">λ ≥ 0 of the z-loss λ·(log Z)² (PaLM uses 1e-4); 0 (default) for none.</param>
+    /// <returns>The reduced loss (for None, the sum).</returns>
+    /// <exception cref="ArgumentException">A partial does not cover exactly the C columns (a slice is missing or counted
+    /// twice; the message gives the row), or <paramref name="losses"/> is too short.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">reduction, labelSmoothing or zLoss is out of range.</exception>
+    public static T Loss<T>(ReadOnlySpan<VocabularyPartial> partials, int classCount, Reduction reduction = Reduction.Mean,
+        Span<T> losses = default, double labelSmoothing = 0, double zLoss = 0)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.FloatOrDouble<T>();
+        Reductions.Check(reduction);
+        CheckOptions(labelSmoothing, zLoss, double.PositiveInfinity);
+        var (divisor, counted) = CheckComplete(partials, classCount);
+        if (reduction == Reduction.None)
+        {
+            Guard.DestinationLength(partials.Length, losses.Length, nameof(losses));
+        }
+        double zCoefficient = SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted);
+        var total = new CompensatedSum();
+        for (int row = 0; row < partials.Length; row++)
+        {
+            double loss = SliceLoss.Row(in partials[row], 1 - labelSmoothing, labelSmoothing / classCount, zCoefficient);
+            if (reduction == Reduction.None)
+            {
+                losses[row] = T.CreateTruncating(loss);
+            }
+            total.Add(loss);
+        }
+        return T.CreateTruncating(Reductions.Apply(total.Value, reduction, divisor));
+    }
+
+    /// <summary>The gradient of the reduced loss with respect to one slice of the logits, given the combined partials.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">The slice, laid out as in Forward.</param>
+    /// <param name="partials">One complete partial per row (from Combine or an all-reduce).</param>
+    /// <param name="classCount">C.</param>
+    /// <param name="offset">The slice's first column.</param>
+    /// <param name="width">The slice's number of columns.</param>
+    /// <param name="gradient">Receives ∂loss/∂logits for the slice, with the same layout and stride as <paramref name="logits"/>; may be the logits themselves.</param>
+    /// <param name="stride">Elements between rows; 0 means width.</param>
+    /// <param name="reduction">As for <see cref="Loss{T}"/> (None: each row's own loss).</param>
+    /// <param name="weight">The class weights given to Forward (empty for none).</param>
+    /// <param name="labelSmoothing">ε, as for Loss.</param>
+    /// <param name="zLoss">λ, as for Loss.</param>
+    /// <param name="softCap">c, as given to Forward.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is the same for any value.</param>
+    /// <exception cref="ArgumentException">Incomplete partials, a slice outside the vocabulary, or spans too short; nothing is written.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public static void Backward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<VocabularyPartial> partials, int classCount, int offset, int width,
+        Span<T> gradient, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<T> weight = default,
+        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        BackwardCore<T, T, T>(logits, partials, classCount, offset, width, gradient, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
+
+    /// <summary>The gradient of one slice of Half logits, written as Half.</summary>
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, int, int, int, Span{T}, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>
+    public static void Backward(ReadOnlySpan<Half> logits, ReadOnlySpan<VocabularyPartial> partials, int classCount, int offset, int width,
+        Span<Half> gradient, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<float> weight = default,
+        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
+        BackwardCore<float, Half, Half>(logits, partials, classCount, offset, width, gradient, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
+
+    /// <summary>The gradient of one slice of Half logits, written as float.</summary>
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, int, int, int, Span{T}, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>
+    public static void Backward(ReadOnlySpan<Half> logits, ReadOnlySpan<VocabularyPartial> partials, int classCount, int offset, int width,
+        Span<float> gradient, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<float> weight = default,
+        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
+        BackwardCore<float, Half, float>(logits, partials, classCount, offset, width, gradient, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
+
+    /// <summary>The gradient of one slice of bfloat16 logits, written as float.</summary>
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, int, int, int, Span{T}, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>
+    public static void Backward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<VocabularyPartial> partials, int classCount, int offset, int width,
+        Span<float> gradient, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<float> weight = default,
+        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
+        BackwardCore<float, BFloat16, float>(logits, partials, classCount, offset, width, gradient, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
+
+    internal static unsafe void ForwardCore<T, TIn>(ReadOnlySpan<TIn> logits, TargetSpan targets, int classCount, int offset, int width,
+        Span<VocabularyPartial> partials, int stride, ReadOnlySpan<T> weight, long ignoreIndex, double softCap, int maxDegreeOfParallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TIn : unmanaged
+    {
+        Guard.FloatOrDouble<T>();
+        RowDriver.CheckParallelism(maxDegreeOfParallelism);
+        int rows = targets.Length;
+        stride = CheckSlice(logits.Length, rows, classCount, offset, width, stride, nameof(logits));
+        Guard.DestinationLength(rows, partials.Length, nameof(partials));
+        CrossEntropy.CheckWeight(weight, classCount);
+        CheckOptions(0, 0, softCap);
+        targets.Check(classCount, ignoreIndex, "targets");
+        fixed (TIn* x = logits)
+        fixed (int* t32 = targets.Int32)
+        fixed (long* t64 = targets.Int64)
+        fixed (T* w = weight)
+        fixed (VocabularyPartial* p = partials)
+        {
+            var op = new VocabularySliceOp<T, TIn, T>
+            {
+                Mode = SliceMode.Statistics,
+                Logits = x,
+                Stride = stride,
+                Width = width,
+                Offset = offset,
+                Targets32 = targets.IsInt64 ? null : t32,
+                Targets64 = targets.IsInt64 ? t64 : null,
+                IgnoreIndex = ignoreIndex,
+                Weight = weight.IsEmpty ? null : w,
+                SliceWeightSum = weight.IsEmpty ? width : CrossEntropy.Sum(weight.Slice(offset, width)),
+                SoftCap = T.CreateTruncating(softCap),
+                Partials = p,
+            };
+            RowDriver.Run<T, VocabularySliceOp<T, TIn, T>>(in op, rows, width, null, maxDegreeOfParallelism);
+        }
+    }
+
+    internal static unsafe void BackwardCore<T, TIn, TOut>(ReadOnlySpan<TIn> logits, ReadOnlySpan<VocabularyPartial> partials, int classCount, int offset, int width,
+        Span<TOut> gradient, int stride, Reduction reduction, ReadOnlySpan<T> weight, double labelSmoothing, double zLoss, double softCap,
+        int maxDegreeOfParallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TIn : unmanaged
+        where TOut : unmanaged
+    {
+        Guard.FloatOrDouble<T>();
+        Reductions.Check(reduction);
+        CheckOptions(labelSmoothing, zLoss, softCap);
+        RowDriver.CheckParallelism(maxDegreeOfParallelism);
+        int rows = partials.Length;
+        stride = CheckSlice(logits.Length, rows, classCount, offset, width, stride, nameof(logits));
+        CheckSlice(gradient.Length, rows, classCount, offset, width, stride, nameof(gradient));
+        CheckInPlace(logits, gradient);
+        CrossEntropy.CheckWeight(weight, classCount);
+        var (divisor, counted) = CheckComplete(partials, classCount);
+        fixed (TIn* x = logits)
+        fixed (TOut* g = gradient)
+        fixed (T* w = weight)
+        fixed (VocabularyPartial* p = partials)
+        {
+            var op = new VocabularySliceOp<T, TIn, TOut>
+            {
+                Mode = SliceMode.CrossEntropy,
+                Logits = x,
+                Stride = stride,
+                Width = width,
+                Offset = offset,
+                Weight = weight.IsEmpty ? null : w,
+                SoftCap = T.CreateTruncating(softCap),
+                Partials = p,
+                Gradient = g,
+                Keep = 1 - labelSmoothing,
+                Uniform = labelSmoothing / classCount,
+                ZCoefficient = SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted),
+                GradientScale = Reductions.GradientScale(reduction, divisor),
+            };
+            RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, null, maxDegreeOfParallelism);
+        }
+    }
+
+    /// <summary>ε in [0, 1], λ ≥ 0, c &gt; 0 (+∞ for none); NaN is rejected for each.</summary>
+    internal static void CheckOptions(double labelSmoothing, double zLoss, double softCap)
+    {
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "labelSmoothing must be in [0, 1].");
+        }
+        if (!(zLoss >= 0) || double.IsPositiveInfinity(zLoss))
+        {
+            throw new ArgumentOutOfRangeException(nameof(zLoss), zLoss, "zLoss (λ of λ·(log Z)²) must be finite and at least 0.");
+        }
+        if (!(softCap > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(softCap), softCap, "softCap (c of c·tanh(x/c)) must be positive; +∞ means no cap.");
+        }
+    }
+
+    /// <summary>Checks a slice of a rows × C batch laid out with a stride; returns the stride (width for 0).</summary>
+    internal static int CheckSlice(int length, int rows, int classCount, int offset, int width, int stride, string name)
+    {
+        if (classCount <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "The class count must be positive.");
+        }
+        if (offset < 0 || offset >= classCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"The slice's offset must be a column of the vocabulary, in [0, {classCount}).");
+        }
+        if (width <= 0 || width > classCount - offset)
+        {
+            throw new ArgumentOutOfRangeException(nameof(width), width, $"The slice [{offset}, {(long)offset + width}) must be non-empty and inside the vocabulary [0, {classCount}).");
+        }
+        stride = stride == 0 ? width : stride;
+        if (stride < width)
+        {
+            throw new ArgumentOutOfRangeException(nameof(stride), stride, $"stride must be at least the slice's width {width} (or 0 for width).");
+        }
+        long needed = rows == 0 ? 0 : ((long)(rows - 1) * stride) + width;
+        if (length < needed)
+        {
+            throw new ArgumentException($"{name} is too short: it has {length} elements and {rows} rows of a {width}-column slice {stride} apart need {needed}.", name);
+        }
+        return stride;
+    }
+
+    /// <summary>A gradient may be written over its logits (same memory, same type) or apart from them.</summary>
+    internal static void CheckInPlace<TIn, TOut>(ReadOnlySpan<TIn> logits, Span<TOut> gradient)
+        where TIn : unmanaged
+        where TOut : unmanaged
+    {
+        var source = System.Runtime.InteropServices.MemoryMarshal.AsBytes(logits);
+        var destination = System.Runtime.InteropServices.MemoryMarshal.AsBytes((ReadOnlySpan<TOut>)gradient);
+        if (source.Overlaps(destination, out int offset) && (offset != 0 || typeof(TIn) != typeof(TOut)))
+        {
+            throw new ArgumentException("gradient overlaps logits; it must be the same memory (in place, same type) or not overlap at all.", nameof(gradient));
+        }
+    }
+
+    /// <summary>Checks every partial covers exactly the C columns; returns PyTorch's divisor D = Σ w_t and the counted rows N.</summary>
+    internal static (double Divisor, int Counted) CheckComplete(ReadOnlySpan<VocabularyPartial> partials, int classCount)
+    {
+        if (classCount <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "The class count must be positive.");
+        }
+        double divisor = 0;
+        int counted = 0;
+        for (int row = 0; row < partials.Length; row++)
+        {
+            ref readonly VocabularyPartial p = ref partials[row];
+            if (p.Columns != classCount || !(p.Ignored || p.TargetFound))
+            {
+                throw new ArgumentException($"partials[{row}] covers {p.Columns} of the {classCount} columns{(p.Ignored || p.TargetFound || p.Columns != classCount ? "" : " but not its target")}: combine the partials of every slice exactly once first.", nameof(partials));
+            }
+            if (!p.Ignored)
+            {
+                counted++;
+                divisor += p.TargetWeight;
+            }
+        }
+        return (divisor, counted);
+    }
+}

@@ -1,0 +1,255 @@
+using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Losses;
+
+/// <summary>
+/// The exact sum of any number of doubles (a fixed-point superaccumulator over the whole double range), rounded once,
+/// to nearest, when read. The value is an integer number of units of 2⁻¹⁰⁷⁴ (the smallest subnormal) held in 32-bit
+/// digits stored in signed 64-bit limbs, so each addition touches three limbs and carries are propagated only every
+/// 2³⁰ additions or when the sum is read, merged or written. Because the sum is exact, the same values added in any order,
+/// in any grouping, on any number of threads or machines, give the same bits, and <see cref="ToString"/> is canonical.
+/// </summary>
+/// <remarks>
+/// Non-finite terms are kept apart: any NaN, or +∞ together with −∞, makes the sum NaN; otherwise a +∞ (−∞) term makes it
+/// +∞ (−∞). Those rules do not depend on the order either. The finite part is exact for up to 2⁶⁰ terms of any size.
+/// </remarks>
+internal sealed class ExactSum
+{
+    private const int Bias = 1074;
+    private const int Limbs = 70;
+    private const int FlushEvery = 1 << 30;
+
+    private readonly long[] _limbs = new long[Limbs];
+    private int _pending;
+    private bool _nan;
+    private bool _positiveInfinity;
+    private bool _negativeInfinity;
+
+    /// <summary>Adds <paramref name="value"/> exactly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Add(double value)
+    {
+        long bits = BitConverter.DoubleToInt64Bits(value);
+        int exponent = (int)((bits >> 52) & 0x7FF);
+        ulong mantissa = (ulong)bits & 0xF_FFFF_FFFF_FFFF;
+        if (exponent == 0x7FF)
+        {
+            AddSpecial(value);
+            return;
+        }
+        if (exponent != 0)
+        {
+            mantissa |= 1UL << 52;
+            exponent--;
+        }
+        // value = ±mantissa · 2^(exponent − 1074): the mantissa's lowest bit sits at bit `exponent` of the fixed point.
+        UInt128 shifted = (UInt128)mantissa << (exponent & 31);
+        int limb = exponent >> 5;
+        long d0 = (long)((ulong)shifted & 0xFFFF_FFFF);
+        long d1 = (long)((ulong)(shifted >> 32) & 0xFFFF_FFFF);
+        long d2 = (long)(ulong)(shifted >> 64);
+        if (bits < 0)
+        {
+            d0 = -d0;
+            d1 = -d1;
+            d2 = -d2;
+        }
+        long[] limbs = _limbs;
+        limbs[limb] += d0;
+        limbs[limb + 1] += d1;
+        limbs[limb + 2] += d2;
+        if (++_pending == FlushEvery)
+        {
+            Normalize();
+        }
+    }
+
+    private void AddSpecial(double value)
+    {
+        if (double.IsNaN(value))
+        {
+            _nan = true;
+        }
+        else if (value > 0)
+        {
+            _positiveInfinity = true;
+        }
+        else
+        {
+            _negativeInfinity = true;
+        }
+    }
+
+    /// <summary>Adds another exact sum (exactly).</summary>
+    public void Add(ExactSum other)
+    {
+        other.Normalize();
+        Normalize();
+        for (int i = 0; i < Limbs; i++)
+        {
+            _limbs[i] += other._limbs[i];
+        }
+        _nan |= other._nan;
+        _positiveInfinity |= other._positiveInfinity;
+        _negativeInfinity |= other._negativeInfinity;
+        Normalize();
+    }
+
+    /// <summary>Adds every value of <paramref name="values"/> exactly.</summary>
+    public void Add(ReadOnlySpan<double> values)
+    {
+        foreach (double v in values)
+        {
+            Add(v);
+        }
+    }
+
+    /// <summary>Carries so that every limb but the last holds a digit in [0, 2³²) and the last holds the sign: a unique form.</summary>
+    private void Normalize()
+    {
+        long[] limbs = _limbs;
+        long carry = 0;
+        for (int i = 0; i < Limbs - 1; i++)
+        {
+            long v = limbs[i] + carry;
+            carry = v >> 32;
+            limbs[i] = v & 0xFFFF_FFFF;
+        }
+        limbs[Limbs - 1] += carry;
+        _pending = 0;
+    }
+
+    /// <summary>The sum rounded once to the nearest double (ties to even); ±∞ beyond the double range.</summary>
+    public double Value
+    {
+        get
+        {
+            if (_nan || (_positiveInfinity && _negativeInfinity))
+            {
+                return double.NaN;
+            }
+            if (_positiveInfinity || _negativeInfinity)
+            {
+                return _positiveInfinity ? double.PositiveInfinity : double.NegativeInfinity;
+            }
+            BigInteger units = Units();
+            if (units.IsZero)
+            {
+                return 0;
+            }
+            int sign = units.Sign;
+            BigInteger magnitude = BigInteger.Abs(units);
+            long length = (long)magnitude.GetBitLength();
+            double result;
+            if (length <= 53)
+            {
+                // Fits a double's significand: exact, even when the result is subnormal.
+                result = Math.ScaleB((double)(ulong)magnitude, -Bias);
+            }
+            else
+            {
+                int drop = (int)(length - 53);
+                BigInteger kept = magnitude >> drop;
+                BigInteger rest = magnitude - (kept << drop);
+                BigInteger half = BigInteger.One << (drop - 1);
+                if (rest > half || (rest == half && !kept.IsEven))
+                {
+                    kept += 1;
+                }
+                // kept ≤ 2^53 is exact in a double, and the scaled result is normal (or overflows to ∞): one rounding.
+                result = Math.ScaleB((double)(ulong)kept, drop - Bias);
+            }
+            return sign < 0 ? -result : result;
+        }
+    }
+
+    private BigInteger Units()
+    {
+        Normalize();
+        BigInteger units = _limbs[Limbs - 1];
+        for (int i = Limbs - 2; i >= 0; i--)
+        {
+            units = (units << 32) + _limbs[i];
+        }
+        return units;
+    }
+
+    /// <summary>
+    /// The exact sum as text: <c>NaN</c>, <c>Infinity</c>, <c>-Infinity</c>, or <c>m</c> or <c>mp-e</c> meaning m·2⁻ᵉ with
+    /// m an odd integer (or 0): canonical, so equal sums give equal strings.
+    /// </summary>
+    public override string ToString()
+    {
+        if (_nan || (_positiveInfinity && _negativeInfinity))
+        {
+            return "NaN";
+        }
+        if (_positiveInfinity || _negativeInfinity)
+        {
+            return _positiveInfinity ? "Infinity" : "-Infinity";
+        }
+        BigInteger units = Units();
+        if (units.IsZero)
+        {
+            return "0";
+        }
+        int exponent = -Bias;
+        int zeros = (int)BigInteger.TrailingZeroCount(units);
+        units >>= zeros;
+        exponent += zeros;
+        string digits = units.ToString(CultureInfo.InvariantCulture);
+        return exponent == 0 ? digits : string.Create(CultureInfo.InvariantCulture, $"{digits}p{exponent}");
+    }
+
+    /// <summary>Reads the text of <see cref="ToString"/>.</summary>
+    /// <exception cref="FormatException">The text is not of that form or is outside the accumulator's range.</exception>
+    public static ExactSum Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var sum = new ExactSum();
+        switch (text)
+        {
+            case "NaN":
+                sum._nan = true;
+                return sum;
+            case "Infinity":
+                sum._positiveInfinity = true;
+                return sum;
+            case "-Infinity":
+                sum._negativeInfinity = true;
+                return sum;
+        }
+        int p = text.IndexOf('p', StringComparison.Ordinal);
+        int exponent = p < 0 ? 0 : int.Parse(text.AsSpan(p + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        BigInteger units = BigInteger.Parse(p < 0 ? text : text[..p], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        if (exponent < -Bias || exponent > 1024 + 64)
+        {
+            throw new FormatException($"The exponent of '{text}' is outside the range of an exact double sum.");
+        }
+        units <<= exponent + Bias;
+        if (units.GetBitLength() > ((Limbs - 1) * 32) - 2)
+        {
+            throw new FormatException($"'{text}' is outside the range of an exact double sum.");
+        }
+        bool negative = units.Sign < 0;
+        BigInteger magnitude = BigInteger.Abs(units);
+        for (int i = 0; i < Limbs && !magnitude.IsZero; i++)
+        {
+            long digit = (long)(uint)(magnitude & uint.MaxValue);
+            sum._limbs[i] = negative ? -digit : digit;
+            magnitude >>= 32;
+        }
+        sum.Normalize();
+        return sum;
+    }
+
+    /// <summary>A copy that can be added to independently.</summary>
+    public ExactSum Clone()
+    {
+        var copy = new ExactSum { _pending = _pending, _nan = _nan, _positiveInfinity = _positiveInfinity, _negativeInfinity = _negativeInfinity };
+        _limbs.CopyTo(copy._limbs, 0);
+        return copy;
+    }
+}

@@ -1,0 +1,327 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using System.Text.Json;
+using Losses.Kernels;
+
+namespace Losses;
+
+/// <summary>
+/// Compares a model Q with a reference model P over the same tokens, as llama.cpp's <c>perplexity --kl-divergence</c>
+/// (a quantised model against its original, a student against its teacher): per token KL(P ‖ Q) =
+/// Σ_c P_c (log P_c − log Q_c) with P = softmax(reference logits), Q = softmax(logits), whose mean, standard error, maximum
+/// and percentiles (99.9 % … 0.1 %, minimum) are reported; how often both models put the same class on top; the difference
+/// of the target's log-probability (mean ln(PPL(Q)/PPL(P))) and of its probability (Δp = Q(t) − P(t): mean, RMS, maximum);
+/// both perplexities, their ratio and difference, each with its uncertainty computed as llama.cpp does (using the
+/// covariance of the two models' per-token losses).
+/// </summary>
+/// <remarks>
+/// <para><b>Per token</b>: one pass for both row maxima and one fused pass (two exps per element) for both sums of exp and the
+/// divergence (the kernel of <see cref="KLDivergence.FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>), combined in double;
+/// the argmax indices (first index of the maximum, as torch.argmax) by a vectorised search.</para>
+/// <para><b>Exact merge</b>: all sums are exact and rounded once when read; the per-token divergences are kept exactly
+/// while there are at most <see cref="PercentileCapacity"/> of them (percentiles are then exact), beyond that in a
+/// log-linear histogram whose percentiles are within 2⁻⁸ ≈ 0.39 % relative (<see cref="ModelComparisonResult.PercentileRelativeError"/>).
+/// Either way, the same tokens give bitwise the same state and result for any split into batches, threads or processes
+/// and any order of <see cref="Merge"/>.</para>
+/// <para><b>NaN</b>: a token with a NaN or +∞ logit in either model is left out and counted in
+/// <see cref="ModelComparisonResult.NonFiniteCount"/>. <b>Bad input</b> throws before anything is accumulated, as
+/// <see cref="PerplexityAccumulator"/>.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// var compare = new ModelComparison(classCount: 32000);
+/// compare.Add&lt;float&gt;(referenceLogits, quantisedLogits, targets);   // per batch
+/// Console.WriteLine(compare.ToResult().ToTable());                     // llama.cpp-style statistics
+/// </code>
+/// </example>
+/// <seealso cref="PerplexityAccumulator"/>
+/// <seealso cref="KLDivergence"/>
+[SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
+    Justification = "The int and long overloads of Add differ only in the targets' element type (int and PyTorch's int64); both share the one optional parameter, so a call never binds ambiguously.")]
+public sealed class ModelComparison : ITokenSink
+{
+    /// <summary>The default number of per-token divergences kept exactly (8 MB).</summary>
+    public const int DefaultPercentileCapacity = 1 << 20;
+
+    private static readonly double[] Fractions = [0.999, 0.99, 0.95, 0.90, 0.5, 0.10, 0.05, 0.01, 0.001];
+
+    private readonly ExactSum _loss = new();
+    private readonly ExactSum _lossSquare = new();
+    private readonly ExactSum _referenceLoss = new();
+    private readonly ExactSum _referenceLossSquare = new();
+    private readonly ExactSum _lossProduct = new();
+    private readonly ExactSum _divergence = new();
+    private readonly ExactSum _divergenceSquare = new();
+    private readonly ExactSum _probabilityDifference = new();
+    private readonly ExactSum _probabilityDifferenceSquare = new();
+    private readonly ExactSum _probabilityDifferenceFourth = new();
+    private QuantileSketch _divergences;
+    private double _maxProbabilityDifference;
+    private long _tokens;
+    private long _ignored;
+    private long _nonFinite;
+    private long _sameTop;
+
+    /// <summary>An empty comparison.</summary>
+    /// <param name="classCount">The vocabulary size C of both models.</param>
+    /// <param name="ignoreIndex">Rows with this target are skipped.</param>
+    /// <param name="percentileCapacity">How many per-token divergences to keep exactly (8 bytes each) before switching to the histogram.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive or <paramref name="percentileCapacity"/> is negative.</exception>
+    public ModelComparison(int classCount, int ignoreIndex = -100, int percentileCapacity = DefaultPercentileCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classCount);
+        ArgumentOutOfRangeException.ThrowIfNegative(percentileCapacity);
+        ClassCount = classCount;
+        IgnoreIndex = ignoreIndex;
+        PercentileCapacity = percentileCapacity;
+        _divergences = new QuantileSketch(percentileCapacity);
+    }
+
+    /// <summary>The vocabulary size C.</summary>
+    public int ClassCount { get; }
+
+    /// <summary>The target value whose rows are skipped.</summary>
+    public int IgnoreIndex { get; }
+
+    /// <summary>How many per-token divergences are kept exactly.</summary>
+    public int PercentileCapacity { get; }
+
+    /// <summary>The number of tokens counted so far.</summary>
+    public long TokenCount => _tokens;
+
+    /// <summary>Adds a batch scored by both models, with int targets.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="referenceLogits">rows × C logits of the reference model P.</param>
+    /// <param name="logits">rows × C logits of the compared model Q, for the same tokens.</param>
+    /// <param name="targets">One target per row (the next token), or the ignore index.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores; the state is bitwise the same for any thread count.</param>
+    /// <exception cref="ArgumentException">A length is not targets × C, or the two logit sets differ in length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, C) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
+    /// <example><code>compare.Add&lt;float&gt;(floatModelLogits, halfModelLogits, targets);</code></example>
+    public void Add<T>(ReadOnlySpan<T> referenceLogits, ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        AddBatch(referenceLogits, logits, targets, maxDegreeOfParallelism);
+
+    /// <summary>Adds a batch scored by both models, with long (int64) targets.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="referenceLogits">rows × C logits of the reference model P.</param>
+    /// <param name="logits">rows × C logits of the compared model Q, for the same tokens.</param>
+    /// <param name="targets">One target per row, or the ignore index.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores; the state is bitwise the same for any thread count.</param>
+    /// <exception cref="ArgumentException">A length is not targets × C, or the two logit sets differ in length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, C) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
+    /// <example><code>compare.Add&lt;float&gt;(floatModelLogits, halfModelLogits, tokenIds);</code></example>
+    public void Add<T>(ReadOnlySpan<T> referenceLogits, ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        AddBatch(referenceLogits, logits, targets, maxDegreeOfParallelism);
+
+    private void AddBatch<T, TIndex>(ReadOnlySpan<T> referenceLogits, ReadOnlySpan<T> logits, ReadOnlySpan<TIndex> targets, int maxDegreeOfParallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TIndex : unmanaged, IBinaryInteger<TIndex>
+    {
+        RowDriver.CheckParallelism(maxDegreeOfParallelism);
+        TokenBatches.Validate(referenceLogits, targets, ClassCount, IgnoreIndex);
+        _ignored += TokenBatches.Validate(logits, targets, ClassCount, IgnoreIndex);
+        TokenBatches.Run(referenceLogits, logits, true, targets, ClassCount, IgnoreIndex, this, maxDegreeOfParallelism: maxDegreeOfParallelism);
+    }
+
+    void ITokenSink.Add(in TokenFigures figures) => throw new InvalidOperationException();
+
+    void ITokenSink.Add(in PairFigures figures)
+    {
+        double loss = figures.Loss;
+        double reference = figures.ReferenceLoss;
+        double divergence = figures.Divergence;
+        if (double.IsNaN(loss) || double.IsNaN(reference) || double.IsNaN(divergence))
+        {
+            _nonFinite++;
+            return;
+        }
+        _tokens++;
+        _loss.Add(loss);
+        _lossSquare.Add(loss * loss);
+        _referenceLoss.Add(reference);
+        _referenceLossSquare.Add(reference * reference);
+        _lossProduct.Add(loss * reference);
+        _divergence.Add(divergence);
+        _divergenceSquare.Add(divergence * divergence);
+        double difference = Math.Exp(-loss) - Math.Exp(-reference);
+        double square = difference * difference;
+        _probabilityDifference.Add(difference);
+        _probabilityDifferenceSquare.Add(square);
+        _probabilityDifferenceFourth.Add(square * square);
+        _maxProbabilityDifference = Math.Max(_maxProbabilityDifference, Math.Abs(difference));
+        _divergences.Add(divergence);
+        if (figures.SameTop)
+        {
+            _sameTop++;
+        }
+    }
+
+    /// <summary>Adds everything <paramref name="other"/> has counted; the result does not depend on the order of merges.</summary>
+    /// <param name="other">A comparison of the same class count, ignore index and percentile capacity; unchanged.</param>
+    /// <exception cref="ArgumentException">The configurations differ (named); nothing is changed.</exception>
+    /// <example><code>total.Merge(shard);</code></example>
+    public void Merge(ModelComparison other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.ClassCount != ClassCount)
+        {
+            throw new ArgumentException($"other has a vocabulary of {other.ClassCount} classes; this comparison has {ClassCount}.", nameof(other));
+        }
+        if (other.IgnoreIndex != IgnoreIndex)
+        {
+            throw new ArgumentException($"other ignores {other.IgnoreIndex}; this comparison ignores {IgnoreIndex}.", nameof(other));
+        }
+        if (other.PercentileCapacity != PercentileCapacity)
+        {
+            throw new ArgumentException($"other keeps {other.PercentileCapacity} exact divergences; this comparison keeps {PercentileCapacity}.", nameof(other));
+        }
+        if (ReferenceEquals(other, this))
+        {
+            other = FromState(ToState());
+        }
+        _tokens += other._tokens;
+        _ignored += other._ignored;
+        _nonFinite += other._nonFinite;
+        _sameTop += other._sameTop;
+        _maxProbabilityDifference = Math.Max(_maxProbabilityDifference, other._maxProbabilityDifference);
+        foreach (var (mine, theirs) in Sums().Zip(other.Sums()))
+        {
+            mine.Add(theirs);
+        }
+        _divergences.Merge(other._divergences);
+    }
+
+    private ExactSum[] Sums() =>
+    [
+        _loss, _lossSquare, _referenceLoss, _referenceLossSquare, _lossProduct, _divergence, _divergenceSquare,
+        _probabilityDifference, _probabilityDifferenceSquare, _probabilityDifferenceFourth,
+    ];
+
+    /// <summary>The figures so far (see <see cref="ModelComparisonResult"/>).</summary>
+    /// <returns>A new result; the comparison can keep accumulating.</returns>
+    /// <example><code>double meanKl = compare.ToResult().MeanDivergence;</code></example>
+    public ModelComparisonResult ToResult()
+    {
+        double n = _tokens;
+        var (logPpl, logPplError) = TokenBatches.MeanAndError(_loss.Value, _lossSquare.Value, n);
+        var (logPplReference, logPplReferenceError) = TokenBatches.MeanAndError(_referenceLoss.Value, _referenceLossSquare.Value, n);
+        // llama.cpp: the covariance of the two mean log-perplexities, 0 below 10 tokens.
+        double covariance = n < 10 ? 0 : ((_lossProduct.Value / n) - (logPpl * logPplReference)) / (n - 1);
+        double ratioLog = logPpl - logPplReference;
+        double ratioLogError = Math.Sqrt((logPplError * logPplError) + (logPplReferenceError * logPplReferenceError) - (2 * covariance));
+        double ppl = Math.Exp(logPpl);
+        double pplError = ppl * logPplError;
+        double pplReference = Math.Exp(logPplReference);
+        double pplReferenceError = pplReference * logPplReferenceError;
+        double pplCovariance = ppl * pplReference * covariance;
+        var (divergence, divergenceError) = TokenBatches.MeanAndError(_divergence.Value, _divergenceSquare.Value, n);
+        var (difference, differenceError) = TokenBatches.MeanAndError(_probabilityDifference.Value, _probabilityDifferenceSquare.Value, n);
+        var (meanSquare, meanSquareError) = TokenBatches.MeanAndError(_probabilityDifferenceSquare.Value, _probabilityDifferenceFourth.Value, n);
+        double rms = Math.Sqrt(meanSquare);
+        double sameTop = _sameTop / n;
+        var percentiles = new Percentile[Fractions.Length];
+        for (int i = 0; i < Fractions.Length; i++)
+        {
+            percentiles[i] = new Percentile(Fractions[i], _divergences.Percentile(Fractions[i]));
+        }
+        return new ModelComparisonResult
+        {
+            TokenCount = _tokens,
+            IgnoredCount = _ignored,
+            NonFiniteCount = _nonFinite,
+            Perplexity = ppl,
+            PerplexityError = pplError,
+            ReferencePerplexity = pplReference,
+            ReferencePerplexityError = pplReferenceError,
+            LogPerplexityCorrelation = covariance / (logPplError * logPplReferenceError),
+            LogPerplexityRatio = ratioLog,
+            LogPerplexityRatioError = ratioLogError,
+            PerplexityRatio = Math.Exp(ratioLog),
+            PerplexityRatioError = Math.Exp(ratioLog) * ratioLogError,
+            PerplexityDifference = ppl - pplReference,
+            PerplexityDifferenceError = Math.Sqrt((pplError * pplError) + (pplReferenceError * pplReferenceError) - (2 * pplCovariance)),
+            MeanDivergence = divergence,
+            MeanDivergenceError = divergenceError,
+            MaxDivergence = _divergences.Percentile(1),
+            MinDivergence = _divergences.Percentile(0),
+            DivergencePercentiles = percentiles,
+            PercentileRelativeError = _divergences.RelativeError,
+            MeanProbabilityDifference = difference,
+            MeanProbabilityDifferenceError = differenceError,
+            RmsProbabilityDifference = rms,
+            RmsProbabilityDifferenceError = 0.5 / rms * meanSquareError,
+            MaxProbabilityDifference = _maxProbabilityDifference,
+            SameTopFraction = sameTop,
+            SameTopFractionError = Math.Sqrt(sameTop * (1 - sameTop) / (n - 1)),
+        };
+    }
+
+    /// <summary>The whole state as plain data; equal for equal multisets of tokens.</summary>
+    /// <returns>A new state record.</returns>
+    /// <example><code>ModelComparisonState s = compare.ToState();</code></example>
+    public ModelComparisonState ToState()
+    {
+        var (values, buckets) = _divergences.ToData();
+        var sums = Sums();
+        return new ModelComparisonState
+        {
+            ClassCount = ClassCount,
+            IgnoreIndex = IgnoreIndex,
+            PercentileCapacity = PercentileCapacity,
+            TokenCount = _tokens,
+            IgnoredCount = _ignored,
+            NonFiniteCount = _nonFinite,
+            SameTopCount = _sameTop,
+            MaxProbabilityDifference = _maxProbabilityDifference,
+            Sums = [.. sums.Select(s => s.ToString())],
+            Divergences = values ?? [],
+            DivergenceBuckets = buckets ?? [],
+        };
+    }
+
+    /// <summary>A comparison holding <paramref name="state"/>.</summary>
+    /// <param name="state">A state from <see cref="ToState"/>.</param>
+    /// <returns>A new comparison equal to the one the state was taken from.</returns>
+    /// <exception cref="ArgumentException">The state has the wrong number of sums.</exception>
+    /// <exception cref="FormatException">A sum or bucket is malformed.</exception>
+    /// <example><code>var shard = ModelComparison.FromState(state);</code></example>
+    public static ModelComparison FromState(ModelComparisonState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var comparison = new ModelComparison(state.ClassCount, state.IgnoreIndex, state.PercentileCapacity)
+        {
+            _tokens = state.TokenCount,
+            _ignored = state.IgnoredCount,
+            _nonFinite = state.NonFiniteCount,
+            _sameTop = state.SameTopCount,
+            _maxProbabilityDifference = state.MaxProbabilityDifference,
+        };
+        var sums = comparison.Sums();
+        if (state.Sums.Count != sums.Length)
+        {
+            throw new ArgumentException($"state has {state.Sums.Count} sums; a comparison has {sums.Length}.", nameof(state));
+        }
+        for (int i = 0; i < sums.Length; i++)
+        {
+            sums[i].Add(ExactSum.Parse(state.Sums[i]));
+        }
+        bool exact = state.DivergenceBuckets.Count == 0;
+        comparison._divergences = QuantileSketch.FromData(state.PercentileCapacity, exact ? [.. state.Divergences] : null, exact ? null : [.. state.DivergenceBuckets]);
+        return comparison;
+    }
+
+    /// <summary>The state as JSON (System.Text.Json; lossless).</summary>
+    /// <returns>One line of JSON; equal for equal states.</returns>
+    /// <example><code>File.WriteAllText("shard3.json", compare.ToJson());</code></example>
+    public string ToJson() => JsonSerializer.Serialize(ToState(), EvaluationJson.Default.ModelComparisonState);
+
+    /// <summary>A comparison from the JSON of <see cref="ToJson"/>.</summary>
+    /// <param name="json">The JSON text.</param>
+    /// <returns>A new comparison.</returns>
+    /// <exception cref="JsonException">The text is not a state.</exception>
+    /// <example><code>total.Merge(ModelComparison.FromJson(File.ReadAllText("shard3.json")));</code></example>
+    public static ModelComparison FromJson(string json) =>
+        FromState(JsonSerializer.Deserialize(json, EvaluationJson.Default.ModelComparisonState) ?? throw new JsonException("The JSON holds no state."));
+}

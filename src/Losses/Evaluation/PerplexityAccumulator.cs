@@ -1,0 +1,328 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using System.Text.Json;
+using Losses.Kernels;
+
+namespace Losses;
+
+/// <summary>
+/// Corpus cross-entropy and perplexity of one model over a stream of batches of logits [rows × classCount] and targets,
+/// with PyTorch's <c>weight</c> and <c>ignore_index</c>, plus top-k accuracy and the mean entropy of the predictions:
+/// perplexity = exp(Σᵢ w[tᵢ]·ℓᵢ / Σᵢ w[tᵢ]) with ℓᵢ = −log softmax(xᵢ)[tᵢ] over the counted tokens (not the
+/// per-row <see cref="Entropy.PerplexityFromLogits{T}(ReadOnlySpan{T})"/>, which is the model's own uncertainty).
+/// Accumulators merge — across batches, threads, processes and machines — to <b>bitwise the same state</b> whatever the
+/// split and the merge order, and their state is plain data (<see cref="ToState"/>, <see cref="ToJson"/>).
+/// </summary>
+/// <remarks>
+/// <para><b>Per token</b>: one max pass and one fused pass over the row (one exp per element): ℓ = (max − x_t) + log Σ e^(x−max)
+/// (the formula of <see cref="CrossEntropy"/>, combined in double), the entropy H = log S − Σ e^(x−m)(x−m)/S (that of
+/// <see cref="Entropy.FromLogits{T}(ReadOnlySpan{T})"/>), and the rank of the target: the number of logits above it plus
+/// those equal to it at a smaller index (a stable descending sort, so rank 0 is torch.argmax). A token is correct at k when
+/// its rank is below k. With <see cref="PerplexityMetrics.None"/> the loss comes from the online normalizer of
+/// <see cref="CrossEntropy"/> instead (one pass, about the cost of <see cref="CrossEntropy"/>'s forward); any other choice runs the two
+/// passes above (about the cost of <see cref="Entropy.FromLogits{T}(ReadOnlySpan{T})"/>). Measured costs are in benchmarks/README.md.</para>
+/// <para><b>Exact merge</b>: every sum (Σ w·ℓ, Σ w·ℓ², Σ w, Σ H) is kept exactly (a fixed-point accumulator over the whole double
+/// range) and rounded once when read, and every count is an integer, so the result depends only on the multiset of tokens.
+/// The per-token values depend only on the row; they are the same on machines with the same SIMD width (the lanes of the sums
+/// of exp differ between Vector512, Vector256 and scalar code in the last bits).</para>
+/// <para><b>Weights</b> weight the cross-entropy (Σ w·ℓ / Σ w, PyTorch's mean); accuracy and entropy are plain means over the
+/// counted tokens. Rows whose target is the ignore index are skipped and counted in <see cref="PerplexityResult.IgnoredCount"/>.</para>
+/// <para><b>NaN</b>: a row with a NaN or +∞ logit (or no finite logit at all) has no defined loss; it is left out of every sum and
+/// counted in <see cref="PerplexityResult.NonFiniteCount"/> (never dropped silently: the report shows it). A −∞ logit masks a class;
+/// at the target it gives ℓ = +∞ and so an infinite perplexity, as PyTorch.</para>
+/// <para><b>Bad input</b> (a batch whose length is not targets × classCount, a target outside [0, classCount) that is not the ignore
+/// index, merging accumulators of different class counts, ignore indices, weights or top-k lists) throws an
+/// <see cref="ArgumentException"/> naming the argument and index before anything is accumulated: a failed call changes nothing.</para>
+/// <para>Not thread-safe: use one accumulator per thread and <see cref="Merge"/> them.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// var eval = new PerplexityAccumulator(classCount: 32000);
+/// foreach (var (logits, targets) in batches)   // float[] rows × 32000, int[] or long[] rows
+///     eval.Add&lt;float&gt;(logits, targets);
+/// PerplexityResult r = eval.ToResult();
+/// Console.WriteLine(r.ToTable());             // perplexity ± error, cross-entropy, accuracy, top-5, entropy
+/// </code>
+/// </example>
+/// <seealso cref="ModelComparison"/>
+/// <seealso cref="CrossEntropy"/>
+[SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
+    Justification = "The int and long overloads of Add differ only in the targets' element type (int and PyTorch's int64); both share the one optional parameter, so a call never binds ambiguously.")]
+public sealed class PerplexityAccumulator : ITokenSink
+{
+    private readonly double[]? _weight;
+    private readonly int[] _topK;
+    private readonly long[] _correct;
+    private readonly ExactSum _lossSum = new();
+    private readonly ExactSum _lossSquareSum = new();
+    private readonly ExactSum _weightSum = new();
+    private readonly ExactSum _entropySum = new();
+    private long _tokens;
+    private long _ignored;
+    private long _nonFinite;
+
+    /// <summary>An empty accumulator.</summary>
+    /// <param name="classCount">The vocabulary size C: every batch has C logits per row.</param>
+    /// <param name="weight">Empty, or C class weights (PyTorch's <c>weight</c>): the cross-entropy is Σ w[t]·ℓ / Σ w[t].</param>
+    /// <param name="ignoreIndex">Rows with this target are skipped (PyTorch's default −100).</param>
+    /// <param name="topK">The k of the top-k accuracies to count, each in [1, C], increasing; default {1, 5} (those ≤ C).</param>
+    /// <param name="metrics">What to compute beyond cross-entropy and perplexity (default all); <see cref="PerplexityMetrics.None"/> costs
+    /// about one <see cref="CrossEntropy"/> forward pass, the entropy about one <see cref="Entropy.FromLogits{T}(ReadOnlySpan{T})"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive, or a k is outside [1, C].</exception>
+    /// <exception cref="ArgumentException"><paramref name="weight"/> has a length other than 0 or C, or a weight is negative or not finite
+    /// (the index is named), or <paramref name="topK"/> is not increasing.</exception>
+    public PerplexityAccumulator(int classCount, ReadOnlySpan<double> weight = default, int ignoreIndex = -100, ReadOnlySpan<int> topK = default,
+        PerplexityMetrics metrics = PerplexityMetrics.All)
+    {
+        if ((metrics & ~PerplexityMetrics.All) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(metrics), metrics, "Unknown metrics.");
+        }
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classCount);
+        if (!weight.IsEmpty && weight.Length != classCount)
+        {
+            throw new ArgumentException($"weight has {weight.Length} elements; it must be empty or have one per class ({classCount}).", nameof(weight));
+        }
+        for (int i = 0; i < weight.Length; i++)
+        {
+            if (!(double.IsFinite(weight[i]) && weight[i] >= 0))
+            {
+                throw new ArgumentException($"weight[{i}] = {weight[i]} is not a finite non-negative weight.", nameof(weight));
+            }
+        }
+        int[] ks = topK.IsEmpty ? (classCount >= 5 ? [1, 5] : [1]) : topK.ToArray();
+        for (int i = 0; i < ks.Length; i++)
+        {
+            if (ks[i] < 1 || ks[i] > classCount)
+            {
+                throw new ArgumentOutOfRangeException(nameof(topK), ks[i], $"topK[{i}] = {ks[i]} is not in [1, {classCount}].");
+            }
+            if (i > 0 && ks[i] <= ks[i - 1])
+            {
+                throw new ArgumentException($"topK[{i}] = {ks[i]} does not increase on topK[{i - 1}] = {ks[i - 1]}.", nameof(topK));
+            }
+        }
+        ClassCount = classCount;
+        IgnoreIndex = ignoreIndex;
+        Metrics = metrics;
+        _weight = weight.IsEmpty ? null : weight.ToArray();
+        _topK = ks;
+        _correct = new long[ks.Length];
+    }
+
+    /// <summary>The vocabulary size C.</summary>
+    public int ClassCount { get; }
+
+    /// <summary>The target value whose rows are skipped.</summary>
+    public int IgnoreIndex { get; }
+
+    /// <summary>What is computed beyond cross-entropy and perplexity.</summary>
+    public PerplexityMetrics Metrics { get; }
+
+    /// <summary>The number of tokens counted so far (not ignored, finite).</summary>
+    public long TokenCount => _tokens;
+
+    /// <summary>Adds a batch with int targets (class indices, or the ignore index).</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">rows × <see cref="ClassCount"/> logits, row-major (rows = targets.Length).</param>
+    /// <param name="targets">One target per row.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores: the rows are scored in the row driver's fixed chunks; the state is bitwise the same for any thread count.</param>
+    /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not targets × ClassCount.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, ClassCount) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
+    /// <example><code>eval.Add&lt;float&gt;(logits, targets);</code></example>
+    public void Add<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        AddBatch(logits, targets, maxDegreeOfParallelism);
+
+    /// <summary>Adds a batch with long targets (PyTorch's and TorchSharp's int64 class indices).</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">rows × <see cref="ClassCount"/> logits, row-major (rows = targets.Length).</param>
+    /// <param name="targets">One target per row.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores: the rows are scored in the row driver's fixed chunks; the state is bitwise the same for any thread count.</param>
+    /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not targets × ClassCount.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, ClassCount) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
+    /// <example><code>eval.Add&lt;float&gt;(logits, tokenIds);   // long[] from a tokenizer</code></example>
+    public void Add<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        AddBatch(logits, targets, maxDegreeOfParallelism);
+
+    private void AddBatch<T, TIndex>(ReadOnlySpan<T> logits, ReadOnlySpan<TIndex> targets, int maxDegreeOfParallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TIndex : unmanaged, IBinaryInteger<TIndex>
+    {
+        RowDriver.CheckParallelism(maxDegreeOfParallelism);
+        _ignored += TokenBatches.Validate(logits, targets, ClassCount, IgnoreIndex);
+        TokenBatches.Run(logits, default, false, targets, ClassCount, IgnoreIndex, this, Metrics, maxDegreeOfParallelism);
+    }
+
+    void ITokenSink.Add(in TokenFigures figures)
+    {
+        if (double.IsNaN(figures.Loss) || double.IsNaN(figures.Entropy))
+        {
+            _nonFinite++;
+            return;
+        }
+        _tokens++;
+        double w = _weight is null ? 1 : _weight[figures.Target];
+        double loss = w * figures.Loss;
+        _lossSum.Add(loss);
+        _lossSquareSum.Add(loss * figures.Loss);
+        if (_weight is not null)
+        {
+            _weightSum.Add(w);
+        }
+        _entropySum.Add(figures.Entropy);
+        for (int i = 0; i < _topK.Length; i++)
+        {
+            if (figures.Rank < _topK[i])
+            {
+                _correct[i]++;
+            }
+        }
+    }
+
+    void ITokenSink.Add(in PairFigures figures) => throw new InvalidOperationException();
+
+    /// <summary>Adds everything <paramref name="other"/> has counted (exactly: the result does not depend on the order of merges).</summary>
+    /// <param name="other">An accumulator of the same class count, ignore index, weights and top-k list; unchanged.</param>
+    /// <exception cref="ArgumentException">The configurations differ (which one is named); nothing is changed.</exception>
+    /// <example><code>total.Merge(shard);</code></example>
+    public void Merge(PerplexityAccumulator other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.ClassCount != ClassCount)
+        {
+            throw new ArgumentException($"other has a vocabulary of {other.ClassCount} classes; this accumulator has {ClassCount}.", nameof(other));
+        }
+        if (other.IgnoreIndex != IgnoreIndex)
+        {
+            throw new ArgumentException($"other ignores {other.IgnoreIndex}; this accumulator ignores {IgnoreIndex}.", nameof(other));
+        }
+        if (!TokenBatches.SameWeights(_weight, other._weight))
+        {
+            throw new ArgumentException("other has different class weights.", nameof(other));
+        }
+        if (other.Metrics != Metrics)
+        {
+            throw new ArgumentException($"other computes {other.Metrics}; this accumulator {Metrics}.", nameof(other));
+        }
+        if (!_topK.AsSpan().SequenceEqual(other._topK))
+        {
+            throw new ArgumentException($"other counts top-k for k = [{string.Join(", ", other._topK)}]; this accumulator for [{string.Join(", ", _topK)}].", nameof(other));
+        }
+        if (ReferenceEquals(other, this))
+        {
+            other = FromState(ToState());
+        }
+        _tokens += other._tokens;
+        _ignored += other._ignored;
+        _nonFinite += other._nonFinite;
+        for (int i = 0; i < _correct.Length; i++)
+        {
+            _correct[i] += other._correct[i];
+        }
+        _lossSum.Add(other._lossSum);
+        _lossSquareSum.Add(other._lossSquareSum);
+        _weightSum.Add(other._weightSum);
+        _entropySum.Add(other._entropySum);
+    }
+
+    /// <summary>The figures so far (see <see cref="PerplexityResult"/>); NaN means for no counted token.</summary>
+    /// <returns>A new result; the accumulator is unchanged and can keep accumulating.</returns>
+    /// <example><code>double ppl = eval.ToResult().Perplexity;</code></example>
+    public PerplexityResult ToResult()
+    {
+        double n = _tokens;
+        double weightSum = _weight is null ? n : _weightSum.Value;
+        double lossSum = _lossSum.Value;
+        // The standard error of the weighted mean loss, llama.cpp's formula with weights (w = 1 gives llama.cpp's).
+        var (mean, error) = TokenBatches.MeanAndError(lossSum / weightSum * n, _lossSquareSum.Value / weightSum * n, n);
+        if (_tokens == 0)
+        {
+            mean = error = double.NaN;
+        }
+        var accuracies = new TopKAccuracy[_topK.Length];
+        bool accuracy = (Metrics & PerplexityMetrics.TopKAccuracy) != 0;
+        for (int i = 0; i < _topK.Length; i++)
+        {
+            accuracies[i] = new TopKAccuracy(_topK[i], accuracy ? _correct[i] / n : double.NaN);
+        }
+        return new PerplexityResult
+        {
+            TokenCount = _tokens,
+            IgnoredCount = _ignored,
+            NonFiniteCount = _nonFinite,
+            WeightSum = weightSum,
+            LossSum = lossSum,
+            CrossEntropy = mean,
+            CrossEntropyError = error,
+            Perplexity = Math.Exp(mean),
+            PerplexityError = Math.Exp(mean) * error,
+            Accuracy = _topK[0] == 1 && accuracy ? _correct[0] / n : double.NaN,
+            TopKAccuracies = accuracy ? accuracies : [],
+            MeanEntropy = (Metrics & PerplexityMetrics.Entropy) != 0 ? _entropySum.Value / n : double.NaN,
+        };
+    }
+
+    /// <summary>The whole state as plain data (sums as exact text, counts as integers); equal states for equal multisets of tokens.</summary>
+    /// <returns>A new state record.</returns>
+    /// <example><code>PerplexityState s = eval.ToState();</code></example>
+    public PerplexityState ToState() => new()
+    {
+        ClassCount = ClassCount,
+        IgnoreIndex = IgnoreIndex,
+        Weight = _weight is null ? [] : [.. _weight],
+        TopK = [.. _topK],
+        Metrics = Metrics,
+        TokenCount = _tokens,
+        IgnoredCount = _ignored,
+        NonFiniteCount = _nonFinite,
+        CorrectCount = [.. _correct],
+        LossSum = _lossSum.ToString(),
+        LossSquareSum = _lossSquareSum.ToString(),
+        WeightSum = _weightSum.ToString(),
+        EntropySum = _entropySum.ToString(),
+    };
+
+    /// <summary>An accumulator holding <paramref name="state"/> (e.g. read from another process).</summary>
+    /// <param name="state">A state from <see cref="ToState"/>.</param>
+    /// <returns>A new accumulator, equal to the one the state was taken from.</returns>
+    /// <exception cref="ArgumentException">The state is inconsistent (a count of per-k figures other than of k, or bad weights).</exception>
+    /// <exception cref="FormatException">A sum is not exact text.</exception>
+    /// <example><code>var shard = PerplexityAccumulator.FromState(state);</code></example>
+    public static PerplexityAccumulator FromState(PerplexityState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        double[]? weight = TokenBatches.Weights(state.Weight, state.ClassCount);
+        var accumulator = new PerplexityAccumulator(state.ClassCount, weight, state.IgnoreIndex, [.. state.TopK], state.Metrics);
+        if (state.CorrectCount.Count != state.TopK.Count)
+        {
+            throw new ArgumentException($"state has {state.CorrectCount.Count} correct counts for {state.TopK.Count} values of k.", nameof(state));
+        }
+        accumulator._tokens = state.TokenCount;
+        accumulator._ignored = state.IgnoredCount;
+        accumulator._nonFinite = state.NonFiniteCount;
+        for (int i = 0; i < accumulator._correct.Length; i++)
+        {
+            accumulator._correct[i] = state.CorrectCount[i];
+        }
+        accumulator._lossSum.Add(ExactSum.Parse(state.LossSum));
+        accumulator._lossSquareSum.Add(ExactSum.Parse(state.LossSquareSum));
+        accumulator._weightSum.Add(ExactSum.Parse(state.WeightSum));
+        accumulator._entropySum.Add(ExactSum.Parse(state.EntropySum));
+        return accumulator;
+    }
+
+    /// <summary>The state as JSON (System.Text.Json; doubles round-trip, sums are exact text).</summary>
+    /// <returns>One line of JSON; equal for equal states.</returns>
+    /// <example><code>File.WriteAllText("shard3.json", eval.ToJson());</code></example>
+    public string ToJson() => JsonSerializer.Serialize(ToState(), EvaluationJson.Default.PerplexityState);
+
+    /// <summary>An accumulator from the JSON of <see cref="ToJson"/>.</summary>
+    /// <param name="json">The JSON text.</param>
+    /// <returns>A new accumulator.</returns>
+    /// <exception cref="JsonException">The text is not a state.</exception>
+    /// <example><code>total.Merge(PerplexityAccumulator.FromJson(File.ReadAllText("shard3.json")));</code></example>
+    public static PerplexityAccumulator FromJson(string json) =>
+        FromState(JsonSerializer.Deserialize(json, EvaluationJson.Default.PerplexityState) ?? throw new JsonException("The JSON holds no state."));
+}

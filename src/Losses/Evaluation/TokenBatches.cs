@@ -1,0 +1,143 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Losses.Kernels;
+
+namespace Losses;
+
+/// <summary>Receives the figures of each counted token of a batch, in row order.</summary>
+internal interface ITokenSink
+{
+    void Add(in TokenFigures figures);
+
+    void Add(in PairFigures figures);
+}
+
+/// <summary>Validation and the kernel call shared by <see cref="PerplexityAccumulator"/> and <see cref="ModelComparison"/>.</summary>
+internal static class TokenBatches
+{
+    /// <summary>
+    /// Checks a batch against an accumulator's vocabulary and returns its number of ignored rows; throws before anything
+    /// is accumulated.
+    /// </summary>
+    public static long Validate<T, TIndex>(ReadOnlySpan<T> logits, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex,
+        [CallerArgumentExpression(nameof(logits))] string logitsName = "")
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TIndex : unmanaged, IBinaryInteger<TIndex>
+    {
+        Guard.FloatOrDouble<T>();
+        if (logits.Length != (long)targets.Length * classCount)
+        {
+            throw new ArgumentException(
+                $"{logitsName} has {logits.Length} elements; with {targets.Length} targets and a vocabulary of {classCount} (the accumulator's) it must have {(long)targets.Length * classCount}.",
+                logitsName);
+        }
+        long ignored = 0;
+        for (int row = 0; row < targets.Length; row++)
+        {
+            long t = long.CreateTruncating(targets[row]);
+            if ((ulong)t < (ulong)classCount)
+            {
+                continue;
+            }
+            if (t != ignoreIndex)
+            {
+                throw new ArgumentOutOfRangeException(nameof(targets), t, $"targets[{row}] = {t} is not a class index in [0, {classCount}) nor the ignore index {ignoreIndex}.");
+            }
+            ignored++;
+        }
+        return ignored;
+    }
+
+    /// <summary>
+    /// Runs the evaluation row op over a validated batch (through <see cref="RowDriver"/>, on up to
+    /// <paramref name="maxDegreeOfParallelism"/> threads) and hands each counted token's figures to <paramref name="sink"/> in row
+    /// order. The figures of a row depend on that row alone, so the thread count never changes them.
+    /// </summary>
+    public static unsafe void Run<T, TIndex>(ReadOnlySpan<T> logits, ReadOnlySpan<T> other, bool pair, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex, ITokenSink sink,
+        PerplexityMetrics metrics = PerplexityMetrics.All, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TIndex : unmanaged, IBinaryInteger<TIndex>
+    {
+        int rows = targets.Length;
+        if (rows == 0)
+        {
+            return;
+        }
+        fixed (T* x = logits)
+        fixed (T* q = other)
+        fixed (TIndex* t = targets)
+        {
+            var indices = new TokenTargets { Targets = t, Long = sizeof(TIndex) == sizeof(long), IgnoreIndex = ignoreIndex };
+            if (!pair)
+            {
+                TokenFigures[] figures = ArrayPool<TokenFigures>.Shared.Rent(rows);
+                fixed (TokenFigures* f = figures)
+                {
+                    var op = new TokenFiguresOp<T> { Logits = x, Targets = indices, ClassCount = classCount, LossOnly = metrics == PerplexityMetrics.None, Figures = f };
+                    RowDriver.Run<T, TokenFiguresOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
+                }
+                for (int row = 0; row < rows; row++)
+                {
+                    if (figures[row].Target >= 0)
+                    {
+                        sink.Add(in figures[row]);
+                    }
+                }
+                ArrayPool<TokenFigures>.Shared.Return(figures);
+            }
+            else
+            {
+                PairFigures[] figures = ArrayPool<PairFigures>.Shared.Rent(rows);
+                fixed (PairFigures* f = figures)
+                {
+                    // logits holds the reference model P (the first argument of ModelComparison.Add), other the model Q.
+                    var op = new PairFiguresOp<T> { ReferenceLogits = x, Logits = q, Targets = indices, ClassCount = classCount, Figures = f };
+                    RowDriver.Run<T, PairFiguresOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
+                }
+                for (int row = 0; row < rows; row++)
+                {
+                    if (figures[row].Counted)
+                    {
+                        sink.Add(in figures[row]);
+                    }
+                }
+                ArrayPool<PairFigures>.Shared.Return(figures);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The mean of n values from their sum and sum of squares, and its standard error as llama.cpp reports it:
+    /// √((Σx²/n − mean²)/(n − 1)), 0 for n ≤ 10 or a non-positive variance.
+    /// </summary>
+    public static (double Mean, double Error) MeanAndError(double sum, double sumOfSquares, double n)
+    {
+        if (n < 1)
+        {
+            return (double.NaN, double.NaN);
+        }
+        double mean = sum / n;
+        double variance = (sumOfSquares / n) - (mean * mean);
+        return (mean, variance > 0 && n > 10 ? Math.Sqrt(variance / (n - 1)) : 0);
+    }
+
+    /// <summary>Reads the class weights of a state, checking their count.</summary>
+    public static double[]? Weights(IReadOnlyList<double>? weight, int classCount)
+    {
+        if (weight is null || weight.Count == 0)
+        {
+            return null;
+        }
+        if (weight.Count != classCount)
+        {
+            throw new ArgumentException($"weight has {weight.Count} elements; it must be empty or have one per class ({classCount}).", nameof(weight));
+        }
+        return [.. weight];
+    }
+
+    /// <summary>Bitwise equality of two weight vectors (null = unweighted).</summary>
+    public static bool SameWeights(double[]? a, double[]? b) =>
+        (a is null && b is null) || (a is not null && b is not null && MemoryMarshal.AsBytes(a.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(b.AsSpan())));
+}

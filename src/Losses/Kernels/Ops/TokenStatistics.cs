@@ -1,0 +1,238 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Losses.Kernels;
+
+/// <summary>One token's figures under one model: −log softmax(x)[t], the entropy of softmax(x), and the target's rank.</summary>
+internal struct TokenFigures
+{
+    /// <summary>−log softmax(x)[t] = (max − x_t) + log Σ e^(x − max), in double; +∞ for a masked (−∞) target.</summary>
+    public double Loss;
+
+    /// <summary>H(softmax(x)) in nats (0 when not asked for).</summary>
+    public double Entropy;
+
+    /// <summary>The target's position in a stable descending sort of the row: #{j : x_j &gt; x_t} + #{j &lt; t : x_j = x_t}; 0 = argmax.</summary>
+    public long Rank;
+
+    /// <summary>The target class, or −1 for an ignored row.</summary>
+    public int Target;
+}
+
+/// <summary>One token's figures under a reference model P and a model Q.</summary>
+internal struct PairFigures
+{
+    /// <summary>−log P(t).</summary>
+    public double ReferenceLoss;
+
+    /// <summary>−log Q(t).</summary>
+    public double Loss;
+
+    /// <summary>KL(P ‖ Q) in nats.</summary>
+    public double Divergence;
+
+    /// <summary>The first index of the largest logit of P (as torch.argmax) equals that of Q.</summary>
+    public bool SameTop;
+
+    /// <summary>False for an ignored row.</summary>
+    public bool Counted;
+}
+
+/// <summary>Targets as int or long (PyTorch's int64), read per row.</summary>
+internal readonly unsafe struct TokenTargets
+{
+    public void* Targets { get; init; }
+    public bool Long { get; init; }
+    public long IgnoreIndex { get; init; }
+
+    public long this[int row]
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Long ? ((long*)Targets)[row] : ((int*)Targets)[row];
+    }
+}
+
+/// <summary>
+/// The figures of each token of one model (<see cref="PerplexityAccumulator"/>), written to <see cref="Figures"/>.
+/// Full: the row maximum (one cheap pass), then one fused pass that sums e^(x−m) and e^(x−m)·(x−m) (the entropy reducer of
+/// <see cref="Entropy.FromLogits{T}(ReadOnlySpan{T})"/>) and counts the logits above and equal to the target's.
+/// <see cref="LossOnly"/>: the online normalizer of <see cref="CrossEntropy"/> (one pass). The row value is the loss.
+/// </summary>
+internal readonly unsafe struct TokenFiguresOp<T> : IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T* Logits { get; init; }
+    public TokenTargets Targets { get; init; }
+    public int ClassCount { get; init; }
+    public bool LossOnly { get; init; }
+    public TokenFigures* Figures { get; init; }
+
+    public T Row<TOps, TV>(int row)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        long t = Targets[row];
+        if (t == Targets.IgnoreIndex)
+        {
+            Figures[row] = new TokenFigures { Target = -1 };
+            return T.Zero;
+        }
+        ref T x = ref Batch<T>.Row(Logits, row, ClassCount);
+        Figures[row] = LossOnly ? Lean<TOps, TV>(in x, ClassCount, (int)t) : Full<TOps, TV>(in x, ClassCount, (int)t);
+        return T.CreateTruncating(Figures[row].Loss);
+    }
+
+    // Not inlined into the driver's loop over rows: the JIT would run out of inlining budget and call the exp polynomial.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TokenFigures Full<TOps, TV>(ref readonly T x, int c, int t)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        T max = MaxOf<TOps, TV, T>.One(in x, c);
+        T atTarget = Unsafe.Add(ref Unsafe.AsRef(in x), t);
+        var reducer = new TargetReducer<TOps, TV>(max, atTarget);
+        Rows<TOps, TV, T>.Reduce(in x, in x, c, ref reducer);
+        var (sum, entropy) = reducer.Entropy.SumAndEntropy();
+        return new TokenFigures
+        {
+            Loss = (double.CreateTruncating(max) - double.CreateTruncating(atTarget)) + Math.Log(sum),
+            Entropy = entropy,
+            Rank = reducer.Rank.Result(in x, t, atTarget),
+            Target = t,
+        };
+    }
+
+    /// <summary>Only the loss, from the online normalizer of <see cref="CrossEntropy"/> (one pass, one exp per element).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TokenFigures Lean<TOps, TV>(ref readonly T x, int c, int t)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        var normalizer = Rows<TOps, TV, T>.Normalizer(in x, c);
+        T atTarget = Unsafe.Add(ref Unsafe.AsRef(in x), t);
+        return new TokenFigures
+        {
+            Loss = (double.CreateTruncating(normalizer.Max) - double.CreateTruncating(atTarget)) + Math.Log(double.CreateTruncating(normalizer.SumOfExp)),
+            Target = t,
+        };
+    }
+
+    /// <summary>Per lane, the number of logits above and equal to the target's (in the fused pass: a pass of its own measured slower than the whole fused pass).</summary>
+    private struct RankReducer<TOps, TV>(T atTarget) : IReducer<TV>
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        private readonly TV _target = TOps.Create(atTarget);
+        private readonly TV _one = TOps.Create(T.One);
+        private TV _greater;
+        private TV _equal;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV x, TV b)
+        {
+            _greater = TOps.Add(_greater, TOps.And(TOps.LessThan(_target, x), _one));
+            _equal = TOps.Add(_equal, TOps.And(TOps.Equal(x, _target), _one));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV x, TV b, TV keep)
+        {
+            TV one = TOps.And(keep, _one);
+            _greater = TOps.Add(_greater, TOps.And(TOps.LessThan(_target, x), one));
+            _equal = TOps.Add(_equal, TOps.And(TOps.Equal(x, _target), one));
+        }
+
+        /// <summary>#{x &gt; x_t}, plus, only when another logit ties with the target, the ties before it (a rare scan).</summary>
+        public readonly long Result(ref readonly T x, int t, T atTarget)
+        {
+            long rank = long.CreateTruncating(TOps.Sum(_greater));
+            return TOps.Sum(_equal) > T.One ? rank + MemoryMarshal.CreateReadOnlySpan(in x, t).Count(atTarget) : rank;
+        }
+    }
+
+    /// <summary>The entropy reducer and the rank reducer in one pass.</summary>
+    private struct TargetReducer<TOps, TV>(T max, T atTarget) : IReducer<TV>
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        public DistributionTerms<TOps, TV, T>.EntropyOfLogits Entropy = new(max);
+        public RankReducer<TOps, TV> Rank = new(atTarget);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(TV x, TV b)
+        {
+            Entropy.Step(x, b);
+            Rank.Step(x, b);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StepTail(TV x, TV b, TV keep)
+        {
+            Entropy.StepTail(x, b, keep);
+            Rank.StepTail(x, b, keep);
+        }
+    }
+}
+
+/// <summary>
+/// The figures of each token under two models (<see cref="ModelComparison"/>), written to <see cref="Figures"/>: both maxima in
+/// one pass, then the KL reducer of <see cref="KLDivergence.FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/> (both sums of exp
+/// and the divergence, two exps per element); the argmax indices from a vectorised search of the maxima's bit patterns.
+/// The row value is the divergence.
+/// </summary>
+internal readonly unsafe struct PairFiguresOp<T> : IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T* ReferenceLogits { get; init; }
+    public T* Logits { get; init; }
+    public TokenTargets Targets { get; init; }
+    public int ClassCount { get; init; }
+    public PairFigures* Figures { get; init; }
+
+    public T Row<TOps, TV>(int row)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        long t = Targets[row];
+        if (t == Targets.IgnoreIndex)
+        {
+            Figures[row] = default;
+            return T.Zero;
+        }
+        Figures[row] = Pair<TOps, TV>(in Batch<T>.Row(ReferenceLogits, row, ClassCount), in Batch<T>.Row(Logits, row, ClassCount), ClassCount, (int)t);
+        return T.CreateTruncating(Figures[row].Divergence);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static PairFigures Pair<TOps, TV>(ref readonly T p, ref readonly T q, int c, int t)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        var (maxP, maxQ) = MaxOf<TOps, TV, T>.Two(in p, in q, c);
+        var reducer = new DistributionTerms<TOps, TV, T>.RelativeEntropyOfLogits(T.One, maxP, maxQ);
+        Rows<TOps, TV, T>.Reduce(in p, in q, c, ref reducer);
+        var (sumP, sumQ, divergence) = reducer.Result();
+        return new PairFigures
+        {
+            ReferenceLoss = (double.CreateTruncating(maxP) - double.CreateTruncating(Unsafe.Add(ref Unsafe.AsRef(in p), t))) + Math.Log(sumP),
+            Loss = (double.CreateTruncating(maxQ) - double.CreateTruncating(Unsafe.Add(ref Unsafe.AsRef(in q), t))) + Math.Log(sumQ),
+            Divergence = divergence,
+            SameTop = IndexOf(in p, c, maxP) == IndexOf(in q, c, maxQ),
+            Counted = true,
+        };
+    }
+
+    /// <summary>The first index of <paramref name="value"/> (a row maximum), by a vectorised search of its bits; a maximum of ±0 is searched by value.</summary>
+    private static int IndexOf(ref readonly T x, int c, T value)
+    {
+        var row = MemoryMarshal.CreateReadOnlySpan(in x, c);
+        if (T.IsZero(value))
+        {
+            return row.IndexOf(T.Zero);
+        }
+        return typeof(T) == typeof(float)
+            ? MemoryMarshal.Cast<T, int>(row).IndexOf(BitConverter.SingleToInt32Bits(float.CreateTruncating(value)))
+            : MemoryMarshal.Cast<T, long>(row).IndexOf(BitConverter.DoubleToInt64Bits(double.CreateTruncating(value)));
+    }
+}

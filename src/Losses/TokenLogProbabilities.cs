@@ -1,0 +1,237 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using Losses.Kernels;
+
+namespace Losses;
+
+/// <summary>
+/// Per-token log-probabilities log softmax(xᵢ)[tᵢ] and entropies H(softmax(xᵢ)) of a row-major [rows × classCount] batch of
+/// logits, and their gradient with respect to the logits for upstream gradients of both — what a policy-gradient loss
+/// (PPO, GRPO) back-propagates — without ever forming a log-softmax buffer.
+/// </summary>
+/// <remarks>
+/// <para>Per row, with capped logits x̃ (c·tanh(x/c), or x when <c>softCap</c> = +∞), M = max x̃, S = Σ exp(x̃ − M):
+/// log p_t = (x̃_t − M) − log S, H = log S − Σ exp(x̃ − M)·(x̃ − M)/S = −Σ p log p. As PyTorch's
+/// <c>log_softmax(x).gather(-1, t)</c> and <c>-(softmax(x) * log_softmax(x)).sum(-1)</c>.</para>
+/// <para>Gradient for upstream α = ∂L/∂log p_t and β = ∂L/∂H: ∂L/∂x_j = cap′(x_j)·(α·[j = t] − p_j·(α + β·H + β·log p_j)).</para>
+/// <para>Edge cases: a −∞ (masked) logit has p = 0 and contributes 0 to H and its gradient (0·log 0 = 0); the target's
+/// log-probability is −∞ when its logit is. Rows whose target is the ignore index get 0 and a zero gradient (padding).
+/// NaN in a row makes that row's outputs NaN. The cap keeps −∞ masked (see <see cref="CrossEntropySlices"/>).</para>
+/// <para>Cost: a max pass and one pass with one exp per element to read; one pass with one exp per element to write the
+/// gradient. Values are accumulated per lane with compensation, combined in double: a few ulp. No allocation.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// var logProbs = new float[rows];
+/// var entropy = new float[rows];
+/// TokenLogProbabilities.Forward&lt;float&gt;(logits, sampled, classCount: 32000, logProbs, entropy);
+/// // ratio = exp(logProbs − oldLogProbs); dLoss/dLogProbs and dLoss/dEntropy from the PPO objective, then:
+/// TokenLogProbabilities.Backward&lt;float&gt;(logits, sampled, 32000, dLogProbs, dEntropy, gradient);
+/// </code>
+/// </example>
+/// <seealso cref="CrossEntropySlices"/>
+/// <seealso cref="LogSoftmax"/>
+/// <seealso cref="Entropy"/>
+[SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
+    Justification = "Overloads differ only in the element types of their required spans (T, Half, bfloat16 logits; int or long targets; Half or float gradient), with the same optional parameters in the same order.")]
+public static class TokenLogProbabilities
+{
+    /// <summary>log softmax(xᵢ)[tᵢ] per row, and optionally the entropy of softmax(xᵢ).</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">rows × classCount logits, row-major.</param>
+    /// <param name="targets">One class index per row (the sampled token), or <paramref name="ignoreIndex"/>.</param>
+    /// <param name="classCount">C, positive.</param>
+    /// <param name="logProbabilities">At least rows long: receives log p_t.</param>
+    /// <param name="entropy">Empty, or at least rows long: receives H.</param>
+    /// <param name="ignoreIndex">Rows with this target get 0 (default −100).</param>
+    /// <param name="softCap">c &gt; 0 of the soft-cap c·tanh(x/c); +∞ (default) for none.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A target is neither a class nor the ignore index (the message gives its row), or softCap ≤ 0 or NaN.</exception>
+    /// <exception cref="ArgumentException">A span is too short; nothing is written.</exception>
+    public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int classCount, Span<T> logProbabilities,
+        Span<T> entropy = default, int ignoreIndex = -100, double softCap = double.PositiveInfinity)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Run<T, T, T>(logits, new TargetSpan(targets), default, classCount, 0, classCount, logProbabilities, entropy, default, default, default, ignoreIndex, softCap);
+
+    /// <summary>log softmax(xᵢ)[tᵢ] and entropies, with int64 targets.</summary>
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Span{T}, int, double)"/>
+    public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int classCount, Span<T> logProbabilities,
+        Span<T> entropy = default, long ignoreIndex = -100, double softCap = double.PositiveInfinity)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Run<T, T, T>(logits, new TargetSpan(targets), default, classCount, 0, classCount, logProbabilities, entropy, default, default, default, ignoreIndex, softCap);
+
+    /// <summary>log softmax and entropies of Half logits (read as float; arithmetic in float).</summary>
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Span{T}, int, double)"/>
+    public static void Forward(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int classCount, Span<float> logProbabilities,
+        Span<float> entropy = default, long ignoreIndex = -100, double softCap = double.PositiveInfinity) =>
+        Run<float, Half, float>(logits, new TargetSpan(targets), default, classCount, 0, classCount, logProbabilities, entropy, default, default, default, ignoreIndex, softCap);
+
+    /// <summary>log softmax and entropies of bfloat16 logits (read as float; arithmetic in float).</summary>
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Span{T}, int, double)"/>
+    public static void Forward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int classCount, Span<float> logProbabilities,
+        Span<float> entropy = default, long ignoreIndex = -100, double softCap = double.PositiveInfinity) =>
+        Run<float, BFloat16, float>(logits, new TargetSpan(targets), default, classCount, 0, classCount, logProbabilities, entropy, default, default, default, ignoreIndex, softCap);
+
+    /// <summary>The gradient with respect to the logits of α·log p_t + β·H summed over rows, for upstream gradients α and β per row.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">rows × classCount logits.</param>
+    /// <param name="targets">The targets given to Forward.</param>
+    /// <param name="classCount">C.</param>
+    /// <param name="logProbabilityGradient">Empty (α = 0), or rows long: α = ∂L/∂log p_t per row.</param>
+    /// <param name="entropyGradient">Empty (β = 0), or rows long: β = ∂L/∂H per row.</param>
+    /// <param name="gradient">rows × classCount: receives ∂L/∂logits; may be the logits themselves.</param>
+    /// <param name="ignoreIndex">Rows with this target get a zero gradient.</param>
+    /// <param name="softCap">c as given to Forward.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A target is out of range, or softCap ≤ 0 or NaN.</exception>
+    /// <exception cref="ArgumentException">A span is too short or overlaps; nothing is written.</exception>
+    public static void Backward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int classCount, ReadOnlySpan<T> logProbabilityGradient,
+        ReadOnlySpan<T> entropyGradient, Span<T> gradient, int ignoreIndex = -100, double softCap = double.PositiveInfinity)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap);
+
+    /// <summary>The gradient for upstream gradients, with int64 targets.</summary>
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double)"/>
+    public static void Backward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int classCount, ReadOnlySpan<T> logProbabilityGradient,
+        ReadOnlySpan<T> entropyGradient, Span<T> gradient, long ignoreIndex = -100, double softCap = double.PositiveInfinity)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap);
+
+    /// <summary>The gradient for Half logits, written as Half.</summary>
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double)"/>
+    public static void Backward(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int classCount, ReadOnlySpan<float> logProbabilityGradient,
+        ReadOnlySpan<float> entropyGradient, Span<Half> gradient, long ignoreIndex = -100, double softCap = double.PositiveInfinity) =>
+        Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap);
+
+    /// <summary>The gradient for Half logits, written as float.</summary>
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double)"/>
+    public static void Backward(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int classCount, ReadOnlySpan<float> logProbabilityGradient,
+        ReadOnlySpan<float> entropyGradient, Span<float> gradient, long ignoreIndex = -100, double softCap = double.PositiveInfinity) =>
+        Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap);
+
+    /// <summary>The gradient for bfloat16 logits, written as float.</summary>
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double)"/>
+    public static void Backward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int classCount, ReadOnlySpan<float> logProbabilityGradient,
+        ReadOnlySpan<float> entropyGradient, Span<float> gradient, long ignoreIndex = -100, double softCap = double.PositiveInfinity) =>
+        Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap);
+
+    /// <summary>Log-probabilities and entropies from partials combined over the whole vocabulary (see <see cref="CrossEntropySlices"/>).</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="partials">One complete partial per row.</param>
+    /// <param name="classCount">C.</param>
+    /// <param name="logProbabilities">At least rows long.</param>
+    /// <param name="entropy">Empty, or at least rows long.</param>
+    /// <exception cref="ArgumentException">A partial does not cover exactly the C columns, or a span is too short.</exception>
+    public static void FromPartials<T>(ReadOnlySpan<VocabularyPartial> partials, int classCount, Span<T> logProbabilities, Span<T> entropy = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.FloatOrDouble<T>();
+        CrossEntropySlices.CheckComplete(partials, classCount);
+        Guard.DestinationLength(partials.Length, logProbabilities.Length, nameof(logProbabilities));
+        if (!entropy.IsEmpty)
+        {
+            Guard.DestinationLength(partials.Length, entropy.Length, nameof(entropy));
+        }
+        for (int row = 0; row < partials.Length; row++)
+        {
+            var (logProbability, h) = SliceLoss.Token(in partials[row]);
+            logProbabilities[row] = T.CreateTruncating(logProbability);
+            if (!entropy.IsEmpty)
+            {
+                entropy[row] = T.CreateTruncating(h);
+            }
+        }
+    }
+
+    /// <summary>The gradient of one slice [offset, offset + width) of the logits, given the combined partials and the upstream gradients.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">The slice, rows <paramref name="stride"/> apart (as for <see cref="CrossEntropySlices"/>).</param>
+    /// <param name="partials">One complete partial per row.</param>
+    /// <param name="classCount">C.</param>
+    /// <param name="offset">The slice's first column.</param>
+    /// <param name="width">The slice's number of columns.</param>
+    /// <param name="logProbabilityGradient">Empty or rows long: α per row.</param>
+    /// <param name="entropyGradient">Empty or rows long: β per row.</param>
+    /// <param name="gradient">Receives the slice's gradient, laid out as the logits.</param>
+    /// <param name="stride">Elements between rows; 0 means width.</param>
+    /// <param name="softCap">c as given to Forward.</param>
+    /// <exception cref="ArgumentException">Incomplete partials, a slice outside the vocabulary, or spans too short; nothing is written.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">softCap ≤ 0 or NaN.</exception>
+    public static void BackwardSlice<T>(ReadOnlySpan<T> logits, ReadOnlySpan<VocabularyPartial> partials, int classCount, int offset, int width,
+        ReadOnlySpan<T> logProbabilityGradient, ReadOnlySpan<T> entropyGradient, Span<T> gradient, int stride = 0, double softCap = double.PositiveInfinity)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CrossEntropySlices.CheckComplete(partials, classCount);
+        Run(logits, default, partials, classCount, offset, width, default, default, logProbabilityGradient, entropyGradient, gradient, 0, softCap, stride);
+    }
+
+    private static unsafe void Run<T, TIn, TOut>(ReadOnlySpan<TIn> logits, TargetSpan targets, ReadOnlySpan<VocabularyPartial> partials, int classCount,
+        int offset, int width, Span<T> logProbabilities, Span<T> entropy, ReadOnlySpan<T> logProbabilityGradient, ReadOnlySpan<T> entropyGradient,
+        Span<TOut> gradient, long ignoreIndex, double softCap, int stride = 0)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TIn : unmanaged
+        where TOut : unmanaged
+    {
+        Guard.FloatOrDouble<T>();
+        CrossEntropySlices.CheckOptions(0, 0, softCap);
+        bool sliced = !partials.IsEmpty || targets.Length == 0;
+        int rows = sliced ? partials.Length : targets.Length;
+        if (!sliced)
+        {
+            Guard.Rows(logits.Length, classCount, nameof(logits));
+            Guard.SameLength(logits.Length / classCount, rows, nameof(targets), "the number of rows of logits");
+            targets.Check(classCount, ignoreIndex, nameof(targets));
+        }
+        stride = CrossEntropySlices.CheckSlice(logits.Length, rows, classCount, offset, width, sliced ? stride : classCount, nameof(logits));
+        bool backward = !logProbabilityGradient.IsEmpty || !entropyGradient.IsEmpty || !gradient.IsEmpty;
+        if (backward)
+        {
+            CrossEntropySlices.CheckSlice(gradient.Length, rows, classCount, offset, width, stride, nameof(gradient));
+            CrossEntropySlices.CheckInPlace(logits, gradient);
+            if (!logProbabilityGradient.IsEmpty)
+            {
+                Guard.SameLength(rows, logProbabilityGradient.Length, nameof(logProbabilityGradient), "the number of rows");
+            }
+            if (!entropyGradient.IsEmpty)
+            {
+                Guard.SameLength(rows, entropyGradient.Length, nameof(entropyGradient), "the number of rows");
+            }
+        }
+        else
+        {
+            Guard.DestinationLength(rows, logProbabilities.Length, nameof(logProbabilities));
+            if (!entropy.IsEmpty)
+            {
+                Guard.DestinationLength(rows, entropy.Length, nameof(entropy));
+            }
+        }
+        fixed (TIn* x = logits)
+        fixed (int* t32 = targets.Int32)
+        fixed (long* t64 = targets.Int64)
+        fixed (VocabularyPartial* p = partials)
+        fixed (T* lp = logProbabilities)
+        fixed (T* h = entropy)
+        fixed (T* dlp = logProbabilityGradient)
+        fixed (T* dh = entropyGradient)
+        fixed (TOut* g = gradient)
+        {
+            var op = new VocabularySliceOp<T, TIn, TOut>
+            {
+                Mode = SliceMode.Token,
+                Logits = x,
+                Stride = stride,
+                Width = width,
+                Offset = offset,
+                Targets32 = sliced || targets.IsInt64 ? null : t32,
+                Targets64 = sliced || !targets.IsInt64 ? null : t64,
+                IgnoreIndex = ignoreIndex,
+                SliceWeightSum = width,
+                SoftCap = T.CreateTruncating(softCap),
+                Partials = sliced ? p : null,
+                Entropy = backward || entropy.IsEmpty ? null : h,
+                Gradient = backward ? g : null,
+                LogProbabilityGradient = logProbabilityGradient.IsEmpty ? null : dlp,
+                EntropyGradient = entropyGradient.IsEmpty ? null : dh,
+            };
+            RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, backward ? null : lp, 1);
+        }
+    }
+}

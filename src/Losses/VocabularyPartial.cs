@@ -1,0 +1,160 @@
+using System.Runtime.InteropServices;
+
+namespace Losses;
+
+/// <summary>
+/// What one slice of a vocabulary contributes to one row's cross-entropy, token log-probability and entropy: the
+/// normaliser of its columns and the sums the loss needs. Partials of disjoint slices of the same row combine
+/// (<see cref="Combine(VocabularyPartial, VocabularyPartial)"/>) into the partial of their union; once every column is
+/// covered, the row's loss, log-probability, entropy and gradient follow from it (<see cref="CrossEntropySlices"/>,
+/// <see cref="TokenLogProbabilities"/>).
+/// </summary>
+/// <remarks>
+/// <para>A plain blittable value of 72 bytes, fixed layout, no references: a span of partials can be sent over any
+/// all-reduce as bytes (<c>MemoryMarshal.AsBytes</c>) and combined on the other side, in any grouping. Values are in
+/// double whatever the logits' type, so that combining adds no error of its own beyond double rounding.</para>
+/// <para>Per row, with capped logits x̃ over the covered columns C_s, M = <see cref="Max"/>: S = Σ exp(x̃ − M),
+/// E = Σ exp(x̃ − M)·(x̃ − M), L = Σ w·(M − x̃), W = Σ w. Combining (M₁, …) and (M₂, …) with M = max(M₁, M₂),
+/// rₖ = exp(Mₖ − M): S = r₁S₁ + r₂S₂, E = Σ rₖ(Eₖ + (Mₖ − M)Sₖ), L = Σ Lₖ + (M − Mₖ)Wₖ, W = W₁ + W₂. Exact in exact
+/// arithmetic and deterministic for a given order; any grouping agrees to a few ulp.</para>
+/// <para>Edge cases: a slice of only −∞ (masked) logits has S = 0 and M at the most negative finite value of the
+/// logits' type, and leaves the others unchanged when combined; a NaN logit makes M and everything after it NaN. Rows whose
+/// target is the ignore index carry only <see cref="Target"/>, <see cref="Columns"/> and <see cref="Ignored"/>.</para>
+/// </remarks>
+[StructLayout(LayoutKind.Sequential)]
+public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
+{
+    internal VocabularyPartial(double max, double sumOfExp, double expMoment, double shiftedSum, double weightSum,
+        double targetLogit, double targetWeight, long target, int columns, bool targetFound, bool ignored)
+    {
+        Max = max;
+        SumOfExp = sumOfExp;
+        ExpMoment = expMoment;
+        ShiftedSum = shiftedSum;
+        WeightSum = weightSum;
+        TargetLogit = targetLogit;
+        TargetWeight = targetWeight;
+        Target = target;
+        Columns = columns;
+        TargetFound = targetFound;
+        Ignored = ignored;
+    }
+
+    /// <summary>M: the largest (capped) logit of the covered columns, at least the most negative finite value of the logits' type.</summary>
+    public double Max { get; }
+
+    /// <summary>S = Σ exp(x̃ − M) over the covered columns.</summary>
+    public double SumOfExp { get; }
+
+    /// <summary>E = Σ exp(x̃ − M)·(x̃ − M): with S, gives the entropy log S − E/S.</summary>
+    public double ExpMoment { get; }
+
+    /// <summary>L = Σ w_c·(M − x̃_c): the label-smoothing sum, kept as non-negative terms (no cancellation).</summary>
+    public double ShiftedSum { get; }
+
+    /// <summary>W = Σ w_c over the covered columns (their number without weights).</summary>
+    public double WeightSum { get; }
+
+    /// <summary>x̃ at the target, when a covered column is the target (<see cref="TargetFound"/>).</summary>
+    public double TargetLogit { get; }
+
+    /// <summary>w at the target (1 without weights), when <see cref="TargetFound"/>.</summary>
+    public double TargetWeight { get; }
+
+    /// <summary>The row's target: a class index, or the ignore index. Partials of one row agree on it.</summary>
+    public long Target { get; }
+
+    /// <summary>How many columns of the vocabulary this partial covers.</summary>
+    public int Columns { get; }
+
+    /// <summary>True when the target is one of the covered columns.</summary>
+    public bool TargetFound { get; }
+
+    /// <summary>True when the target was the ignore index: the row counts for nothing.</summary>
+    public bool Ignored { get; }
+
+    /// <summary>log Σ exp(x̃) over the covered columns: M + log S.</summary>
+    public double LogSumExp => Max + Math.Log(SumOfExp);
+
+    /// <summary>The partial of the union of two disjoint slices of the same row. <c>default</c> is the identity.</summary>
+    /// <param name="left">One partial.</param>
+    /// <param name="right">Another partial of the same row, over other columns.</param>
+    /// <returns>The combined partial.</returns>
+    /// <exception cref="ArgumentException">The partials belong to rows with different targets (different batches or rows), or
+    /// both contain the target column (the slices overlap).</exception>
+    public static VocabularyPartial Combine(VocabularyPartial left, VocabularyPartial right) =>
+        TryCombine(left, right, out var result) switch
+        {
+            CombineError.None => result,
+            CombineError.Target => throw new ArgumentException($"The partials have different targets ({left.Target} and {right.Target}): they belong to different rows or batches.", nameof(right)),
+            _ => throw new ArgumentException($"Both partials contain the target column {left.Target}: their slices overlap.", nameof(right)),
+        };
+
+    internal enum CombineError
+    {
+        None,
+        Target,
+        Overlap,
+    }
+
+    internal static CombineError TryCombine(in VocabularyPartial left, in VocabularyPartial right, out VocabularyPartial result)
+    {
+        result = default;
+        if (left.Columns == 0)
+        {
+            result = right;
+            return CombineError.None;
+        }
+        if (right.Columns == 0)
+        {
+            result = left;
+            return CombineError.None;
+        }
+        if (left.Target != right.Target || left.Ignored != right.Ignored)
+        {
+            return CombineError.Target;
+        }
+        if (left.TargetFound && right.TargetFound)
+        {
+            return CombineError.Overlap;
+        }
+        int columns = left.Columns + right.Columns;
+        if (left.Ignored)
+        {
+            result = new VocabularyPartial(0, 0, 0, 0, 0, 0, 0, left.Target, columns, false, true);
+            return CombineError.None;
+        }
+        double max = Math.Max(left.Max, right.Max);
+        double leftShift = left.Max - max, rightShift = right.Max - max;
+        double leftRatio = Math.Exp(leftShift), rightRatio = Math.Exp(rightShift);
+        double sum = (left.SumOfExp * leftRatio) + (right.SumOfExp * rightRatio);
+        double moment = (leftRatio * (left.ExpMoment + (leftShift * left.SumOfExp))) + (rightRatio * (right.ExpMoment + (rightShift * right.SumOfExp)));
+        double shifted = left.ShiftedSum - (leftShift * left.WeightSum) + right.ShiftedSum - (rightShift * right.WeightSum);
+        VocabularyPartial withTarget = left.TargetFound ? left : right;
+        result = new VocabularyPartial(max, sum, moment, shifted, left.WeightSum + right.WeightSum, withTarget.TargetLogit,
+            withTarget.TargetWeight, left.Target, columns, left.TargetFound || right.TargetFound, false);
+        return CombineError.None;
+    }
+
+    /// <inheritdoc/>
+    public bool Equals(VocabularyPartial other) =>
+        Max.Equals(other.Max) && SumOfExp.Equals(other.SumOfExp) && ExpMoment.Equals(other.ExpMoment) && ShiftedSum.Equals(other.ShiftedSum)
+        && WeightSum.Equals(other.WeightSum) && TargetLogit.Equals(other.TargetLogit) && TargetWeight.Equals(other.TargetWeight)
+        && Target == other.Target && Columns == other.Columns && TargetFound == other.TargetFound && Ignored == other.Ignored;
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is VocabularyPartial other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Max, SumOfExp, Target, Columns);
+
+    /// <summary>Field-wise equality (NaN equals NaN).</summary>
+    /// <param name="left">A partial.</param>
+    /// <param name="right">Another.</param>
+    public static bool operator ==(VocabularyPartial left, VocabularyPartial right) => left.Equals(right);
+
+    /// <summary>Field-wise inequality.</summary>
+    /// <param name="left">A partial.</param>
+    /// <param name="right">Another.</param>
+    public static bool operator !=(VocabularyPartial left, VocabularyPartial right) => !left.Equals(right);
+}

@@ -1,0 +1,37 @@
+using System.Numerics;
+using System.Text.Json;
+using Losses.Kernels;
+
+namespace Losses.Tests;
+
+/// <summary>Reads Reference/evaluation.json (evaluation_reference.py) and records the per-token figures of the evaluation row op.</summary>
+internal static class EvaluationReference
+{
+    public const string File = "evaluation.json";
+
+    public static TheoryData<string> Names(string kind) => Reference.Names(File, c => c.Text("kind") == kind);
+
+    public static int[] Targets(JsonElement c) => [.. c.GetProperty("targets").EnumerateArray().Select(e => e.GetInt32())];
+
+    public static long[] Longs(JsonElement c, string property) => [.. c.GetProperty(property).EnumerateArray().Select(e => e.GetInt64())];
+
+    /// <summary>The figures of every counted token, in row order, straight from the row op.</summary>
+    public sealed class Recorder : ITokenSink
+    {
+        public List<TokenFigures> Tokens { get; } = [];
+
+        public List<PairFigures> Pairs { get; } = [];
+
+        public void Add(in TokenFigures figures) => Tokens.Add(figures);
+
+        public void Add(in PairFigures figures) => Pairs.Add(figures);
+    }
+
+    public static Recorder Record<T>(T[] logits, T[]? other, int[] targets, int classCount, PerplexityMetrics metrics = PerplexityMetrics.All)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var recorder = new Recorder();
+        TokenBatches.Run<T, int>(logits, other, other is not null, targets, classCount, -100, recorder, metrics);
+        return recorder;
+    }
+}

@@ -1,0 +1,99 @@
+using System.Runtime.InteropServices;
+
+namespace Losses.Tests;
+
+/// <summary>The README's LLM-scale cross-entropy section, run with real inputs. Keep in step with README.md.</summary>
+public class LlmReadmeExamples
+{
+    [Fact]
+    public void Llm_scale_cross_entropy()
+    {
+        const int rows = 3;
+        var random = new Random(7);
+        float[] logits = [.. Enumerable.Range(0, rows * 32000).Select(_ => (float)((random.NextDouble() * 10) - 5))];
+        int[] targets = [5, 31999, 12000];
+        long[] targets64 = [.. targets.Select(t => (long)t)];
+        int[] sampled = targets;
+        var grad = new float[logits.Length];
+        Half[] halfLogits = [.. logits.Select(v => (Half)v)];
+        ushort[] rawBits = [.. logits.Select(v => ((BFloat16)v).Bits)];
+        var logProbs = new float[rows];
+        var entropy = new float[rows];
+        float[] dLogProbs = [1f, -0.5f, 0.25f], dEntropy = [0.01f, 0.01f, 0.01f];
+
+        float loss = CrossEntropy.Forward<float>(logits, targets64, classCount: 32000, gradient: grad,
+            labelSmoothing: 0.1, zLoss: 1e-4, softCap: 30);
+        float fromHalf = CrossEntropy.Forward(halfLogits, targets64, 32000, grad);
+        ReadOnlySpan<BFloat16> bf16 = MemoryMarshal.Cast<ushort, BFloat16>(rawBits);
+        float fromBf16 = CrossEntropy.Forward(bf16, targets64, 32000, grad);
+        TokenLogProbabilities.Forward<float>(logits, sampled, 32000, logProbs, entropy);
+        TokenLogProbabilities.Backward<float>(logits, sampled, 32000, dLogProbs, dEntropy, grad);
+
+        var combined = new VocabularyPartial[rows];
+        var partial = new VocabularyPartial[rows];
+        for (int s = 0; s < 4; s++)
+        {
+            CrossEntropySlices.Forward<float>(logits.AsSpan(s * 8000), targets, 32000, s * 8000, 8000, partial, stride: 32000);
+            CrossEntropySlices.Combine(partial, combined);
+        }
+        float sliced = CrossEntropySlices.Loss<float>(combined, 32000, zLoss: 1e-4);
+        for (int s = 0; s < 4; s++)
+        {
+            CrossEntropySlices.Backward<float>(logits.AsSpan(s * 8000), combined, 32000, s * 8000, 8000, grad.AsSpan(s * 8000),
+                stride: 32000, zLoss: 1e-4);
+        }
+        TokenLogProbabilities.FromPartials<float>(combined, 32000, logProbs, entropy);
+
+        float oneShot = CrossEntropy.Forward<float>(logits, targets, 32000, zLoss: 1e-4);
+        Assert.Equal(oneShot, sliced, 5);
+        Assert.True(float.IsFinite(loss) && Math.Abs(fromHalf - fromBf16) < 0.05f);
+    }
+
+    [Fact]
+    public void Vocabulary_sharded_across_processes()
+    {
+        const int rows = 4, vocab = 1000, worldSize = 4, width = vocab / worldSize;
+        var random = new Random(8);
+        float[] full = [.. Enumerable.Range(0, rows * vocab).Select(_ => (float)((random.NextDouble() * 10) - 5))];
+        int[] targets = [1, 999, 500, 250];
+        var shardGradients = new float[worldSize][];
+        var losses = new float[worldSize];
+
+        // Each "rank" holds a contiguous [rows × width] shard; the all-gather is simulated by concatenating bytes.
+        float[][] shards = [.. Enumerable.Range(0, worldSize).Select(r =>
+            Enumerable.Range(0, rows).SelectMany(row => full.Skip(row * vocab + r * width).Take(width)).ToArray())];
+        var sent = new List<byte>();
+        for (int rank = 0; rank < worldSize; rank++)
+        {
+            var mine = new VocabularyPartial[rows];
+            CrossEntropySlices.Forward<float>(shards[rank], targets, classCount: vocab, offset: rank * width, width: width, mine);
+            sent.AddRange(MemoryMarshal.AsBytes(mine.AsSpan()).ToArray());
+        }
+        byte[] gathered = [.. sent];
+        for (int rank = 0; rank < worldSize; rank++)
+        {
+            var combined = new VocabularyPartial[rows];
+            for (int r = 0; r < worldSize; r++)
+            {
+                CrossEntropySlices.Combine(MemoryMarshal.Cast<byte, VocabularyPartial>(gathered.AsSpan(r * rows * 72, rows * 72)), combined);
+            }
+            losses[rank] = CrossEntropySlices.Loss<float>(combined, vocab);
+            shardGradients[rank] = new float[rows * width];
+            CrossEntropySlices.Backward<float>(shards[rank], combined, vocab, rank * width, width, shardGradients[rank]);
+        }
+        Assert.Equal(72, System.Runtime.CompilerServices.Unsafe.SizeOf<VocabularyPartial>());
+        var expectedGradient = new float[full.Length];
+        float expected = CrossEntropy.Forward<float>(full, targets, vocab, expectedGradient);
+        Assert.All(losses, l => Assert.Equal(expected, l, 5));
+        for (int rank = 0; rank < worldSize; rank++)
+        {
+            for (int row = 0; row < rows; row++)
+            {
+                for (int j = 0; j < width; j++)
+                {
+                    Assert.Equal(expectedGradient[row * vocab + rank * width + j], shardGradients[rank][row * width + j], 6);
+                }
+            }
+        }
+    }
+}
