@@ -13,7 +13,7 @@ namespace Losses;
 /// <remarks>
 /// <para>How: the tokens are processed in chunks whose logits fit a buffer of at most <c>maxBufferElements</c> elements. Per
 /// chunk: logits = H_chunk·Wᵀ + b (<see cref="MatrixMultiply"/>, the bias as the start of each FMA chain); the loss and
-/// ∂loss/∂logits by <see cref="CrossEntropy.Forward{T}"/>, written over the logits in place; then ∂H_chunk = G·W,
+/// ∂loss/∂logits by <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, T, int, double, double)"/>, written over the logits in place; then ∂H_chunk = G·W,
 /// ∂W += Gᵀ·H_chunk and ∂b += column sums of G, before the next chunk overwrites the buffer. For Mean the gradients are
 /// those of the Sum, multiplied once at the end by 1/D, with D the divisor of the whole batch (Σ w[t] over non-ignored
 /// tokens, computed from the targets up front).</para>
@@ -25,9 +25,9 @@ namespace Losses;
 /// last bits.</para>
 /// <para>Accuracy: logits are FMA chains of hiddenSize terms; the cross-entropy is that of <see cref="CrossEntropy"/>
 /// (a few ulp per row); ∂W and ∂H are chains of tokens and classCount terms. Compared with materialising the logits and
-/// calling <see cref="CrossEntropy.Forward{T}"/>, the loss agrees to a few ulp and the gradients to the rounding of the
+/// calling <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, T, int, double, double)"/>, the loss agrees to a few ulp and the gradients to the rounding of the
 /// final 1/D scaling.</para>
-/// <para>Edge cases: as <see cref="CrossEntropy.Forward{T}"/> for the logits (a −∞ bias masks a class; all tokens ignored
+/// <para>Edge cases: as <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, T, int, double, double)"/> for the logits (a −∞ bias masks a class; all tokens ignored
 /// gives a Mean of NaN and zero gradients). When the Mean divisor is 0 but some tokens count (every counted target has class
 /// weight 0), the loss is NaN and the gradients are left as those of the Sum. Zero tokens: Mean is NaN, Sum 0, gradients 0.</para>
 /// <para>Memory: the buffer (chunk rows × (classCount + 1) elements: the logits and the per-token losses) is kept for the
@@ -54,7 +54,7 @@ public static class LinearCrossEntropy
     /// <param name="hiddenGradient">Empty, or tokens × hiddenSize: receives ∂loss/∂H.</param>
     /// <param name="linearWeightGradient">Empty, or classCount × hiddenSize: receives ∂loss/∂W (overwritten, not accumulated).</param>
     /// <param name="linearBiasGradient">Empty, or classCount: receives ∂loss/∂b.</param>
-    /// <param name="reduction">None, Mean (default) or Sum, as <see cref="CrossEntropy.Forward{T}"/>; for None the gradients are those of the sum of the per-token losses.</param>
+    /// <param name="reduction">None, Mean (default) or Sum, as <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, T, int, double, double)"/>; for None the gradients are those of the sum of the per-token losses.</param>
     /// <param name="losses">With <see cref="Reduction.None"/>: at least tokens long, receives each token's loss.</param>
     /// <param name="weight">Empty, or classCount class weights (PyTorch's <c>weight</c>).</param>
     /// <param name="ignoreIndex">Tokens with this target count for nothing (default −100).</param>
