@@ -59,6 +59,12 @@ public static class LinearCrossEntropy
     /// <param name="weight">Empty, or classCount class weights (PyTorch's <c>weight</c>).</param>
     /// <param name="ignoreIndex">Tokens with this target count for nothing (default −100).</param>
     /// <param name="labelSmoothing">ε in [0, 1].</param>
+    /// <param name="zLoss">λ ≥ 0 of the z-loss λ·(log Z)² per counted token, as in <see cref="CrossEntropy"/> (PaLM: 1e-4).
+    /// With <see cref="Reduction.Mean"/> the z-loss is divided by the same divisor as the cross-entropy, which is
+    /// <see cref="CrossEntropy"/>'s count of counted tokens when no class <paramref name="weight"/> is given; z-loss together
+    /// with class weights and Mean is rejected (the two divisors differ).</param>
+    /// <param name="softCap">c &gt; 0: logits are soft-capped to c·tanh(x/c) before the softmax, as in <see cref="CrossEntropy"/>
+    /// (Gemma 2: 30); +∞ (default) for none.</param>
     /// <param name="maxBufferElements">Cap on the logits buffer in elements; at least classCount + 1 (one token). Default <see cref="DefaultMaxBufferElements"/>.</param>
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is the same.</param>
     /// <returns>The reduced loss (for None, the sum of the per-token losses).</returns>
@@ -80,8 +86,8 @@ public static class LinearCrossEntropy
     public static unsafe T Forward<T>(ReadOnlySpan<T> hidden, ReadOnlySpan<T> linearWeight, ReadOnlySpan<int> targets, int hiddenSize, int classCount,
         ReadOnlySpan<T> linearBias = default, Span<T> hiddenGradient = default, Span<T> linearWeightGradient = default,
         Span<T> linearBiasGradient = default, Reduction reduction = Reduction.Mean, Span<T> losses = default,
-        ReadOnlySpan<T> weight = default, int ignoreIndex = -100, T labelSmoothing = default,
-        int maxBufferElements = DefaultMaxBufferElements, int maxDegreeOfParallelism = 1)
+        ReadOnlySpan<T> weight = default, int ignoreIndex = -100, T labelSmoothing = default, double zLoss = 0,
+        double softCap = double.PositiveInfinity, int maxBufferElements = DefaultMaxBufferElements, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
@@ -111,6 +117,11 @@ public static class LinearCrossEntropy
         if (!(labelSmoothing >= T.Zero && labelSmoothing <= T.One))
         {
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "labelSmoothing must be in [0, 1].");
+        }
+        CrossEntropySlices.CheckOptions(double.CreateTruncating(labelSmoothing), zLoss, softCap);
+        if (zLoss != 0 && !weight.IsEmpty && reduction == Reduction.Mean)
+        {
+            throw new ArgumentException("z-loss with class weights and Reduction.Mean is not supported: the cross-entropy's divisor is Σ w[t] and the z-loss's is the token count. Use Reduction.Sum and divide yourself.", nameof(zLoss));
         }
         if (maxBufferElements < classCount + 1L)
         {
@@ -172,7 +183,7 @@ public static class LinearCrossEntropy
                         ? losses.Slice(start, rows)
                         : new Span<T>(g + ((nint)chunkRows * classCount), rows);
                     CrossEntropy.Forward<T>(logits, targets.Slice(start, rows), classCount, backward ? logits : default, Reduction.None,
-                        rowLosses, weight, ignoreIndex, labelSmoothing, maxDegreeOfParallelism);
+                        rowLosses, weight, ignoreIndex, labelSmoothing, maxDegreeOfParallelism, zLoss, softCap);
                     foreach (T loss in rowLosses)
                     {
                         total.Add(double.CreateTruncating(loss));

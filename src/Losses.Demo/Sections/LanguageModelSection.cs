@@ -37,7 +37,8 @@ internal static class LanguageModelSection
             $"Genesis–Numbers ({training.Length:N0} tokens) to train, the first {heldOut.Length:N0} tokens of Deuteronomy held out; words and , . ; : ? ! as tokens,\n" +
             $"the {VocabularySize - 1} most frequent training tokens plus <unk>. Model: embeddings ({WordLanguageModel.Embedding}) of the previous {WordLanguageModel.Context} tokens →\n" +
             $"{WordLanguageModel.Hidden} tanh → {VocabularySize} logits; SGD, batch {BatchSize}, rate {LearningRate}, {Epochs} epochs over {TrainingTokens:N0} training positions;\n" +
-            "loss CrossEntropy.Forward with its fused gradient. Held-out figures by PerplexityAccumulator; the output layer then\n" +
+            $"output layer trained through the fused LM head LinearCrossEntropy.Forward (loss, ∂h, ∂W, ∂b; z-loss λ = {WordLanguageModel.ZLoss}).\n" +
+            "Held-out figures by PerplexityAccumulator; the output layer then\n" +
             "quantised to Half and to 8 bits per class and each compared with the float model by ModelComparison.");
 
         var random = new Random(context.Seed);

@@ -26,11 +26,14 @@ internal sealed class WordLanguageModel
             Embeddings[i] = (float)((random.NextDouble() - 0.5) * 0.2);
         }
         HiddenLayer = new Linear(Context * Embedding, Hidden, random);
-        Output = new float[Hidden * vocabulary];
+        Output = new float[vocabulary * Hidden];
         float limit = MathF.Sqrt(6f / (Hidden + vocabulary));
-        for (int i = 0; i < Output.Length; i++)
+        for (int k = 0; k < Hidden; k++)
         {
-            Output[i] = (float)((2 * random.NextDouble() - 1) * limit);
+            for (int c = 0; c < vocabulary; c++)
+            {
+                Output[c * Hidden + k] = (float)((2 * random.NextDouble() - 1) * limit);
+            }
         }
         OutputBias = new float[vocabulary];
         _outputGradient = new float[Output.Length];
@@ -39,11 +42,14 @@ internal sealed class WordLanguageModel
 
     public int Vocabulary { get; }
 
+    /// <summary>λ of the z-loss λ·(log Z)² added to every token's loss (PaLM's value).</summary>
+    public const double ZLoss = 1e-4;
+
     public float[] Embeddings { get; }
 
     public Linear HiddenLayer { get; }
 
-    /// <summary>[Hidden × Vocabulary]: row k holds hidden unit k's weight for every class.</summary>
+    /// <summary>[Vocabulary × Hidden] (nn.Linear's layout): row c holds class c's weights.</summary>
     public float[] Output { get; }
 
     public float[] OutputBias { get; }
@@ -68,19 +74,15 @@ internal sealed class WordLanguageModel
         TensorPrimitives.Tanh(h[..(rows * Hidden)], h[..(rows * Hidden)]);
     }
 
-    /// <summary>logits = bias + h·output for each row (output: this model's weights or a quantised copy).</summary>
+    /// <summary>logits = bias + h·outputᵀ for each row (output: this model's weights or a quantised copy).</summary>
     public float[] Logits(ReadOnlySpan<float> h, int rows, float[] output, float[] logits)
     {
         int v = Vocabulary;
         for (int r = 0; r < rows; r++)
         {
-            Span<float> row = logits.AsSpan(r * v, v);
-            OutputBias.CopyTo(row);
-            for (int k = 0; k < Hidden; k++)
-            {
-                TensorPrimitives.MultiplyAdd(output.AsSpan(k * v, v), h[r * Hidden + k], row, row);
-            }
+            OutputBias.CopyTo(logits.AsSpan(r * v, v));
         }
+        MatrixMultiply.MultiplyTransposedB<float>(h[..(rows * Hidden)], output, logits.AsSpan(0, rows * v), rows, v, Hidden, accumulate: true);
         return logits;
     }
 
@@ -92,26 +94,11 @@ internal sealed class WordLanguageModel
         Span<float> h = s.Hidden.AsSpan(0, rows * Hidden);
         Inputs(tokens, start, rows, x);
         HiddenStates(x, rows, h);
-        Span<float> logits = Logits(h, rows, Output, s.Logits).AsSpan(0, rows * v);
-        // TODO(lead): when the fused LM head (LinearCrossEntropy, "matmul" helper) lands, use it here instead of the
-        // materialised [rows × vocabulary] logits, with z-loss on (the "llm" helper's option).
-        float loss = CrossEntropy.Forward<float>(logits, tokens.AsSpan(start, rows), v, gradient: logits);
-
-        // Output layer: dW[k, :] = Σ_r h[r, k]·g[r, :], db = Σ_r g[r, :], dh[r, k] = g[r, :]·W[k, :].
-        Array.Clear(_outputGradient);
-        Array.Clear(_outputBiasGradient);
+        // The output layer through the fused LM head: loss, ∂h, ∂W and ∂b without a [rows × vocabulary] logits buffer of
+        // our own, and the PaLM z-loss keeping log Z near 0.
         Span<float> dh = s.HiddenGradient.AsSpan(0, rows * Hidden);
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<float> g = logits.Slice(r * v, v);
-            TensorPrimitives.Add(_outputBiasGradient, g, _outputBiasGradient);
-            for (int k = 0; k < Hidden; k++)
-            {
-                Span<float> dw = _outputGradient.AsSpan(k * v, v);
-                TensorPrimitives.MultiplyAdd(g, h[r * Hidden + k], dw, dw);
-                dh[r * Hidden + k] = TensorPrimitives.Dot(g, Output.AsSpan(k * v, v));
-            }
-        }
+        float loss = LinearCrossEntropy.Forward<float>(h, Output, tokens.AsSpan(start, rows), Hidden, v, linearBias: OutputBias,
+            hiddenGradient: dh, linearWeightGradient: _outputGradient, linearBiasGradient: _outputBiasGradient, zLoss: ZLoss);
         TensorPrimitives.MultiplyAdd(_outputGradient, -learningRate, Output, Output);
         TensorPrimitives.MultiplyAdd(_outputBiasGradient, -learningRate, OutputBias, OutputBias);
 
@@ -161,12 +148,12 @@ internal sealed class WordLanguageModel
             float max = 0;
             for (int k = 0; k < Hidden; k++)
             {
-                max = MathF.Max(max, MathF.Abs(Output[k * v + c]));
+                max = MathF.Max(max, MathF.Abs(Output[c * Hidden + k]));
             }
             float scale = max / 127;
             for (int k = 0; k < Hidden; k++)
             {
-                result[k * v + c] = scale == 0 ? 0 : MathF.Round(Output[k * v + c] / scale) * scale;
+                result[c * Hidden + k] = scale == 0 ? 0 : MathF.Round(Output[c * Hidden + k] / scale) * scale;
             }
         }
         return result;
