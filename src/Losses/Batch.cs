@@ -51,6 +51,40 @@ internal static unsafe class Batch
     }
 
     /// <summary>
+    /// A backward pass over rows: checks <c>output</c> and <c>outputGradient</c> (rows × classCount) and <c>inputGradient</c>
+    /// (at least as long, each input exactly or apart), then runs <typeparamref name="TOp"/> on the three.
+    /// </summary>
+    public static void Backward<T, TOp>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classCount, int maxDegreeOfParallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOp : struct, IPinnedOp<T, TOp>
+    {
+        Rows(output, inputGradient, classCount, maxDegreeOfParallelism, nameof(output), nameof(inputGradient));
+        Guard.SameLength(output.Length, outputGradient.Length, nameof(outputGradient), nameof(output));
+        Guard.InPlaceOrApart<T>(outputGradient, inputGradient[..output.Length], nameof(outputGradient), nameof(inputGradient));
+        Run(default(TOp), output, outputGradient, inputGradient, default, classCount, maxDegreeOfParallelism);
+    }
+
+    /// <summary>
+    /// Pins up to three row-major spans of <paramref name="classCount"/> columns (the op's inputs and outputs, in its order;
+    /// empty where unused), builds <paramref name="op"/> on them and runs it over the rows of <paramref name="first"/>,
+    /// one value per row to <paramref name="values"/> unless it is empty. Arguments are checked by the caller.
+    /// </summary>
+    public static double Run<T, TOp>(in TOp op, ReadOnlySpan<T> first, ReadOnlySpan<T> second, ReadOnlySpan<T> third, Span<T> values,
+        int classCount, int maxDegreeOfParallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOp : struct, IPinnedOp<T, TOp>
+    {
+        fixed (T* x = first)
+        fixed (T* y = second)
+        fixed (T* z = third)
+        fixed (T* v = values)
+        {
+            TOp pinned = op.On(x, y, z, classCount);
+            return RowDriver.Run<T, TOp>(in pinned, first.Length / classCount, classCount, values.IsEmpty ? null : v, maxDegreeOfParallelism);
+        }
+    }
+
+    /// <summary>
     /// An elementwise loss: checks the common arguments and the overlap rule (input and target may be the gradient in
     /// place; losses, weight and the per-class vector must be apart from the outputs), pins, and runs the driver.
     /// </summary>

@@ -55,13 +55,9 @@ public static class Entropy
     public static unsafe T Of<T>(ReadOnlySpan<T> p, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        T scale = Guard.InverseLogOfBase<T>(logBase);
-        Guard.Probabilities(p, nameof(p));
-        fixed (T* x = p)
-        {
-            return Batch.One<T, EntropyOp<T>>(new EntropyOp<T> { P = x, ClassCount = p.Length, Scale = scale }, p.Length);
-        }
+        Span<T> value = stackalloc T[1];
+        Of(p, value, Math.Max(p.Length, 1), logBase);
+        return value[0];
     }
 
     /// <summary>H(p) of each row of a row-major [rows × <paramref name="classCount"/>] batch of probabilities, used as is.</summary>
@@ -83,15 +79,10 @@ public static class Entropy
     public static unsafe void Of<T>(ReadOnlySpan<T> p, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = Batch.PerRow(p, default, destination, classCount, maxDegreeOfParallelism, nameof(p), "");
+        Batch.PerRow(p, default, destination, classCount, maxDegreeOfParallelism, nameof(p), "");
         T scale = Guard.InverseLogOfBase<T>(logBase);
         Guard.Probabilities(p, nameof(p));
-        fixed (T* x = p)
-        fixed (T* d = destination)
-        {
-            var op = new EntropyOp<T> { P = x, ClassCount = classCount, Scale = scale };
-            RowDriver.Run<T, EntropyOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
-        }
+        Batch.Run(new EntropyOp<T> { Scale = scale }, p, default, default, destination, classCount, maxDegreeOfParallelism);
     }
 
     /// <inheritdoc cref="FromCounts{T}(ReadOnlySpan{T}, double)"/>
@@ -118,13 +109,9 @@ public static class Entropy
     public static unsafe T FromCounts<T>(ReadOnlySpan<T> counts, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        T scale = Guard.InverseLogOfBase<T>(logBase);
-        Guard.Probabilities(counts, nameof(counts));
-        fixed (T* x = counts)
-        {
-            return Batch.One<T, EntropyOp<T>>(new EntropyOp<T> { P = x, ClassCount = counts.Length, Scale = scale, Normalize = true }, counts.Length);
-        }
+        Span<T> value = stackalloc T[1];
+        FromCounts(counts, value, Math.Max(counts.Length, 1), logBase);
+        return value[0];
     }
 
     /// <summary>H(c / Σc) of each row of a batch of counts or weights, each row normalised by its own sum.</summary>
@@ -140,15 +127,10 @@ public static class Entropy
     public static unsafe void FromCounts<T>(ReadOnlySpan<T> counts, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = Batch.PerRow(counts, default, destination, classCount, maxDegreeOfParallelism, nameof(counts), "");
+        Batch.PerRow(counts, default, destination, classCount, maxDegreeOfParallelism, nameof(counts), "");
         T scale = Guard.InverseLogOfBase<T>(logBase);
         Guard.Probabilities(counts, nameof(counts));
-        fixed (T* x = counts)
-        fixed (T* d = destination)
-        {
-            var op = new EntropyOp<T> { P = x, ClassCount = classCount, Scale = scale, Normalize = true };
-            RowDriver.Run<T, EntropyOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
-        }
+        Batch.Run(new EntropyOp<T> { Scale = scale, Normalize = true }, counts, default, default, destination, classCount, maxDegreeOfParallelism);
     }
 
     /// <inheritdoc cref="FromLogits{T}(ReadOnlySpan{T}, double)"/>
@@ -175,12 +157,9 @@ public static class Entropy
     public static unsafe T FromLogits<T>(ReadOnlySpan<T> logits, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        T scale = Guard.InverseLogOfBase<T>(logBase);
-        fixed (T* x = logits)
-        {
-            return Batch.One<T, EntropyFromLogitsOp<T>>(new EntropyFromLogitsOp<T> { Logits = x, ClassCount = logits.Length, Scale = scale }, logits.Length);
-        }
+        Span<T> value = stackalloc T[1];
+        FromLogits(logits, value, Math.Max(logits.Length, 1), logBase);
+        return value[0];
     }
 
     /// <summary>H(softmax(x)) of each row of a row-major batch of logits (a max pass and one fused pass per row).</summary>
@@ -196,14 +175,9 @@ public static class Entropy
     public static unsafe void FromLogits<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = Batch.PerRow(logits, default, destination, classCount, maxDegreeOfParallelism, nameof(logits), "");
+        Batch.PerRow(logits, default, destination, classCount, maxDegreeOfParallelism, nameof(logits), "");
         T scale = Guard.InverseLogOfBase<T>(logBase);
-        fixed (T* x = logits)
-        fixed (T* d = destination)
-        {
-            var op = new EntropyFromLogitsOp<T> { Logits = x, ClassCount = classCount, Scale = scale };
-            RowDriver.Run<T, EntropyFromLogitsOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
-        }
+        Batch.Run(new EntropyFromLogitsOp<T> { Scale = scale }, logits, default, default, destination, classCount, maxDegreeOfParallelism);
     }
 
     /// <summary>Perplexity exp(H(p)) of one row of probabilities (used as is): the effective number of equally likely classes.</summary>
@@ -228,14 +202,9 @@ public static class Entropy
     public static unsafe void Perplexity<T>(ReadOnlySpan<T> p, Span<T> destination, int classCount, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = Batch.PerRow(p, default, destination, classCount, maxDegreeOfParallelism, nameof(p), "");
+        Batch.PerRow(p, default, destination, classCount, maxDegreeOfParallelism, nameof(p), "");
         Guard.Probabilities(p, nameof(p));
-        fixed (T* x = p)
-        fixed (T* d = destination)
-        {
-            var op = new EntropyOp<T> { P = x, ClassCount = classCount, Scale = T.One, Exponentiate = true };
-            RowDriver.Run<T, EntropyOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
-        }
+        Batch.Run(new EntropyOp<T> { Scale = T.One, Exponentiate = true }, p, default, default, destination, classCount, maxDegreeOfParallelism);
     }
 
     /// <summary>Perplexity exp(H(softmax(x))) of one row of logits (e.g. a language model's per-token perplexity of its own prediction).</summary>
@@ -259,13 +228,8 @@ public static class Entropy
     public static unsafe void PerplexityFromLogits<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = Batch.PerRow(logits, default, destination, classCount, maxDegreeOfParallelism, nameof(logits), "");
-        fixed (T* x = logits)
-        fixed (T* d = destination)
-        {
-            var op = new EntropyFromLogitsOp<T> { Logits = x, ClassCount = classCount, Scale = T.One, Exponentiate = true };
-            RowDriver.Run<T, EntropyFromLogitsOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
-        }
+        Batch.PerRow(logits, default, destination, classCount, maxDegreeOfParallelism, nameof(logits), "");
+        Batch.Run(new EntropyFromLogitsOp<T> { Scale = T.One, Exponentiate = true }, logits, default, default, destination, classCount, maxDegreeOfParallelism);
     }
 
     /// <inheritdoc cref="Cross{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, double)"/>
@@ -290,16 +254,9 @@ public static class Entropy
     public static unsafe T Cross<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        T scale = Guard.InverseLogOfBase<T>(logBase);
-        Guard.SameLength(p.Length, q.Length, nameof(q), nameof(p));
-        Guard.Probabilities(p, nameof(p));
-        Guard.Probabilities(q, nameof(q));
-        fixed (T* x = p)
-        fixed (T* y = q)
-        {
-            return Batch.One<T, CrossOp<T>>(new CrossOp<T> { P = x, Q = y, ClassCount = p.Length, Scale = scale }, p.Length);
-        }
+        Span<T> value = stackalloc T[1];
+        Cross(p, q, value, Math.Max(p.Length, 1), logBase);
+        return value[0];
     }
 
     /// <summary>H(p, q) of each row pair of two row-major batches.</summary>
@@ -316,17 +273,11 @@ public static class Entropy
     public static unsafe void Cross<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
+        Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
         T scale = Guard.InverseLogOfBase<T>(logBase);
         Guard.Probabilities(p, nameof(p));
         Guard.Probabilities(q, nameof(q));
-        fixed (T* x = p)
-        fixed (T* y = q)
-        fixed (T* d = destination)
-        {
-            var op = new CrossOp<T> { P = x, Q = y, ClassCount = classCount, Scale = scale };
-            RowDriver.Run<T, CrossOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
-        }
+        Batch.Run(new CrossOp<T> { Scale = scale }, p, q, default, destination, classCount, maxDegreeOfParallelism);
     }
 
     /// <inheritdoc cref="CrossFromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, double)"/>
@@ -349,15 +300,9 @@ public static class Entropy
     public static unsafe T CrossFromLogits<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logitsQ, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        T scale = Guard.InverseLogOfBase<T>(logBase);
-        Guard.SameLength(p.Length, logitsQ.Length, nameof(logitsQ), nameof(p));
-        Guard.Probabilities(p, nameof(p));
-        fixed (T* x = p)
-        fixed (T* y = logitsQ)
-        {
-            return Batch.One<T, CrossFromLogitsOp<T>>(new CrossFromLogitsOp<T> { P = x, Logits = y, ClassCount = p.Length, Scale = scale }, p.Length);
-        }
+        Span<T> value = stackalloc T[1];
+        CrossFromLogits(p, logitsQ, value, Math.Max(p.Length, 1), logBase);
+        return value[0];
     }
 
     /// <summary>H(p, softmax(x)) of each row pair of a batch of probabilities and a batch of logits.</summary>
@@ -374,16 +319,10 @@ public static class Entropy
     public static unsafe void CrossFromLogits<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logitsQ, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = Batch.PerRow(p, logitsQ, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(logitsQ));
+        Batch.PerRow(p, logitsQ, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(logitsQ));
         T scale = Guard.InverseLogOfBase<T>(logBase);
         Guard.Probabilities(p, nameof(p));
-        fixed (T* x = p)
-        fixed (T* y = logitsQ)
-        fixed (T* d = destination)
-        {
-            var op = new CrossFromLogitsOp<T> { P = x, Logits = y, ClassCount = classCount, Scale = scale };
-            RowDriver.Run<T, CrossFromLogitsOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
-        }
+        Batch.Run(new CrossFromLogitsOp<T> { Scale = scale }, p, logitsQ, default, destination, classCount, maxDegreeOfParallelism);
     }
 
     /// <summary>

@@ -40,16 +40,9 @@ public static class JensenShannon
     public static unsafe T Divergence<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        Guard.SameLength(p.Length, q.Length, nameof(q), nameof(p));
-        T scale = Guard.InverseLogOfBase<T>(logBase);
-        Guard.Probabilities(p, nameof(p));
-        Guard.Probabilities(q, nameof(q));
-        fixed (T* x = p)
-        fixed (T* y = q)
-        {
-            return Batch.One<T, JensenShannonOp<T>>(new JensenShannonOp<T> { P = x, Q = y, ClassCount = p.Length, Scale = scale }, p.Length);
-        }
+        Span<T> value = stackalloc T[1];
+        Divergence(p, q, value, Math.Max(p.Length, 1), logBase);
+        return value[0];
     }
 
     /// <summary>JS(P, Q) of each row pair of two row-major [rows × <paramref name="classCount"/>] batches, each row normalised.</summary>
@@ -66,17 +59,11 @@ public static class JensenShannon
     public static unsafe void Divergence<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
+        Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
         T scale = Guard.InverseLogOfBase<T>(logBase);
         Guard.Probabilities(p, nameof(p));
         Guard.Probabilities(q, nameof(q));
-        fixed (T* x = p)
-        fixed (T* y = q)
-        fixed (T* d = destination)
-        {
-            var op = new JensenShannonOp<T> { P = x, Q = y, ClassCount = classCount, Scale = scale };
-            RowDriver.Run<T, JensenShannonOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
-        }
+        Batch.Run(new JensenShannonOp<T> { Scale = scale }, p, q, default, destination, classCount, maxDegreeOfParallelism);
     }
 
     /// <inheritdoc cref="Distance{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, double)"/>
@@ -96,16 +83,9 @@ public static class JensenShannon
     public static unsafe T Distance<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        Guard.SameLength(p.Length, q.Length, nameof(q), nameof(p));
-        T scale = Guard.InverseLogOfBase<T>(logBase);
-        Guard.Probabilities(p, nameof(p));
-        Guard.Probabilities(q, nameof(q));
-        fixed (T* x = p)
-        fixed (T* y = q)
-        {
-            return Batch.One<T, JensenShannonOp<T>>(new JensenShannonOp<T> { P = x, Q = y, ClassCount = p.Length, Scale = scale, SquareRoot = true }, p.Length);
-        }
+        Span<T> value = stackalloc T[1];
+        Distance(p, q, value, Math.Max(p.Length, 1), logBase);
+        return value[0];
     }
 
     /// <summary>The Jensen–Shannon distance of each row pair of two batches.</summary>
@@ -122,16 +102,10 @@ public static class JensenShannon
     public static unsafe void Distance<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
+        Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
         T scale = Guard.InverseLogOfBase<T>(logBase);
         Guard.Probabilities(p, nameof(p));
         Guard.Probabilities(q, nameof(q));
-        fixed (T* x = p)
-        fixed (T* y = q)
-        fixed (T* d = destination)
-        {
-            var op = new JensenShannonOp<T> { P = x, Q = y, ClassCount = classCount, Scale = scale, SquareRoot = true };
-            RowDriver.Run<T, JensenShannonOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
-        }
+        Batch.Run(new JensenShannonOp<T> { Scale = scale, SquareRoot = true }, p, q, default, destination, classCount, maxDegreeOfParallelism);
     }
 }

@@ -48,16 +48,9 @@ public static class KLDivergence
     public static unsafe T Of<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        Guard.SameLength(p.Length, q.Length, nameof(q), nameof(p));
-        T scale = Guard.InverseLogOfBase<T>(logBase);
-        Guard.Probabilities(p, nameof(p));
-        Guard.Probabilities(q, nameof(q));
-        fixed (T* x = p)
-        fixed (T* y = q)
-        {
-            return Batch.One<T, RelativeEntropyOp<T>>(new RelativeEntropyOp<T> { P = x, Q = y, ClassCount = p.Length, Scale = scale }, p.Length);
-        }
+        Span<T> value = stackalloc T[1];
+        Of(p, q, value, Math.Max(p.Length, 1), logBase);
+        return value[0];
     }
 
     /// <summary>D(P ‖ Q) of each row pair of two row-major [rows × <paramref name="classCount"/>] batches of probabilities.</summary>
@@ -74,17 +67,11 @@ public static class KLDivergence
     public static unsafe void Of<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
+        Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
         T scale = Guard.InverseLogOfBase<T>(logBase);
         Guard.Probabilities(p, nameof(p));
         Guard.Probabilities(q, nameof(q));
-        fixed (T* x = p)
-        fixed (T* y = q)
-        fixed (T* d = destination)
-        {
-            var op = new RelativeEntropyOp<T> { P = x, Q = y, ClassCount = classCount, Scale = scale };
-            RowDriver.Run<T, RelativeEntropyOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
-        }
+        Batch.Run(new RelativeEntropyOp<T> { Scale = scale }, p, q, default, destination, classCount, maxDegreeOfParallelism);
     }
 
     /// <inheritdoc cref="FromCounts{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, double)"/>
@@ -106,16 +93,9 @@ public static class KLDivergence
     public static unsafe T FromCounts<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        Guard.SameLength(p.Length, q.Length, nameof(q), nameof(p));
-        T scale = Guard.InverseLogOfBase<T>(logBase);
-        Guard.Probabilities(p, nameof(p));
-        Guard.Probabilities(q, nameof(q));
-        fixed (T* x = p)
-        fixed (T* y = q)
-        {
-            return Batch.One<T, RelativeEntropyOp<T>>(new RelativeEntropyOp<T> { P = x, Q = y, ClassCount = p.Length, Scale = scale, Normalize = true }, p.Length);
-        }
+        Span<T> value = stackalloc T[1];
+        FromCounts(p, q, value, Math.Max(p.Length, 1), logBase);
+        return value[0];
     }
 
     /// <summary>D(P ‖ Q) of each row pair of two batches of counts, each row normalised by its own sum.</summary>
@@ -132,17 +112,11 @@ public static class KLDivergence
     public static unsafe void FromCounts<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
+        Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
         T scale = Guard.InverseLogOfBase<T>(logBase);
         Guard.Probabilities(p, nameof(p));
         Guard.Probabilities(q, nameof(q));
-        fixed (T* x = p)
-        fixed (T* y = q)
-        fixed (T* d = destination)
-        {
-            var op = new RelativeEntropyOp<T> { P = x, Q = y, ClassCount = classCount, Scale = scale, Normalize = true };
-            RowDriver.Run<T, RelativeEntropyOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
-        }
+        Batch.Run(new RelativeEntropyOp<T> { Scale = scale, Normalize = true }, p, q, default, destination, classCount, maxDegreeOfParallelism);
     }
 
     /// <inheritdoc cref="FromLogProbabilities{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, bool)"/>
@@ -165,14 +139,9 @@ public static class KLDivergence
     public static unsafe T FromLogProbabilities<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logQ, bool logTarget)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        Guard.SameLength(p.Length, logQ.Length, nameof(logQ), nameof(p));
-        CheckLogInputs(p, logQ, logTarget);
-        fixed (T* x = p)
-        fixed (T* y = logQ)
-        {
-            return Batch.One<T, LogRelativeEntropyOp<T>>(new LogRelativeEntropyOp<T> { P = x, LogQ = y, ClassCount = p.Length, LogTarget = logTarget }, p.Length);
-        }
+        Span<T> value = stackalloc T[1];
+        FromLogProbabilities(p, logQ, value, Math.Max(p.Length, 1), logTarget);
+        return value[0];
     }
 
     /// <summary>D(P ‖ Q) from log Q (and P or log P) for each row pair of two batches.</summary>
@@ -189,15 +158,9 @@ public static class KLDivergence
     public static unsafe void FromLogProbabilities<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logQ, Span<T> destination, int classCount, bool logTarget = false, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = Batch.PerRow(p, logQ, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(logQ));
+        Batch.PerRow(p, logQ, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(logQ));
         CheckLogInputs(p, logQ, logTarget);
-        fixed (T* x = p)
-        fixed (T* y = logQ)
-        fixed (T* d = destination)
-        {
-            var op = new LogRelativeEntropyOp<T> { P = x, LogQ = y, ClassCount = classCount, LogTarget = logTarget };
-            RowDriver.Run<T, LogRelativeEntropyOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
-        }
+        Batch.Run(new LogRelativeEntropyOp<T> { LogTarget = logTarget }, p, logQ, default, destination, classCount, maxDegreeOfParallelism);
     }
 
     /// <inheritdoc cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, double)"/>
@@ -222,14 +185,9 @@ public static class KLDivergence
     public static unsafe T FromLogits<T>(ReadOnlySpan<T> teacherLogits, ReadOnlySpan<T> studentLogits, double temperature)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        Guard.SameLength(teacherLogits.Length, studentLogits.Length, nameof(studentLogits), nameof(teacherLogits));
-        T inverseTemperature = T.CreateTruncating(1 / Guard.Temperature<T>(temperature));
-        fixed (T* x = teacherLogits)
-        fixed (T* y = studentLogits)
-        {
-            return Batch.One<T, DistillationOp<T>>(new DistillationOp<T> { TeacherLogits = x, StudentLogits = y, ClassCount = teacherLogits.Length, InverseTemperature = inverseTemperature, Scale = T.One }, teacherLogits.Length);
-        }
+        Span<T> value = stackalloc T[1];
+        FromLogits(teacherLogits, studentLogits, value, Math.Max(teacherLogits.Length, 1), temperature);
+        return value[0];
     }
 
     /// <summary>KL(softmax(t/T) ‖ softmax(s/T)) of each row pair of two row-major batches of logits.</summary>
@@ -246,15 +204,9 @@ public static class KLDivergence
     public static unsafe void FromLogits<T>(ReadOnlySpan<T> teacherLogits, ReadOnlySpan<T> studentLogits, Span<T> destination, int classCount, double temperature = 1, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = Batch.PerRow(teacherLogits, studentLogits, destination, classCount, maxDegreeOfParallelism, nameof(teacherLogits), nameof(studentLogits));
+        Batch.PerRow(teacherLogits, studentLogits, destination, classCount, maxDegreeOfParallelism, nameof(teacherLogits), nameof(studentLogits));
         T inverseTemperature = T.CreateTruncating(1 / Guard.Temperature<T>(temperature));
-        fixed (T* x = teacherLogits)
-        fixed (T* y = studentLogits)
-        fixed (T* d = destination)
-        {
-            var op = new DistillationOp<T> { TeacherLogits = x, StudentLogits = y, ClassCount = classCount, InverseTemperature = inverseTemperature, Scale = T.One };
-            RowDriver.Run<T, DistillationOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
-        }
+        Batch.Run(new DistillationOp<T> { InverseTemperature = inverseTemperature, Scale = T.One }, teacherLogits, studentLogits, default, destination, classCount, maxDegreeOfParallelism);
     }
 
     /// <summary>
@@ -318,23 +270,14 @@ public static class KLDivergence
             _ => throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "Distillation reduces to one loss: use Sum, Mean or BatchMean (FromLogits with a destination gives per-row values)."),
         };
         double scale = scaleByTemperatureSquared ? t * t : 1;
-        fixed (T* x = teacherLogits)
-        fixed (T* y = studentLogits)
-        fixed (T* g = studentGradient)
+        var op = new DistillationOp<T>
         {
-            var op = new DistillationOp<T>
-            {
-                TeacherLogits = x,
-                StudentLogits = y,
-                StudentGradient = studentGradient.IsEmpty ? null : g,
-                ClassCount = classCount,
-                InverseTemperature = T.CreateTruncating(1 / t),
-                Scale = T.CreateTruncating(scale),
-                GradientScale = T.CreateTruncating(scale / t / divisor),
-            };
-            double total = RowDriver.Run<T, DistillationOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
-            return T.CreateTruncating(total / divisor);
-        }
+            InverseTemperature = T.CreateTruncating(1 / t),
+            Scale = T.CreateTruncating(scale),
+            GradientScale = T.CreateTruncating(scale / t / divisor),
+        };
+        double total = Batch.Run(in op, teacherLogits, studentLogits, studentGradient, default, classCount, maxDegreeOfParallelism);
+        return T.CreateTruncating(total / divisor);
     }
 
     private static void CheckLogInputs<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logQ, bool logTarget)

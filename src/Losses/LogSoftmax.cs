@@ -47,13 +47,8 @@ public static class LogSoftmax
     public static unsafe void Forward<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = Batch.Rows(logits, destination, classCount, maxDegreeOfParallelism, nameof(logits), nameof(destination));
-        fixed (T* x = logits)
-        fixed (T* y = destination)
-        {
-            var op = new LogSoftmaxOp<T>(x, y, classCount);
-            RowDriver.Run<T, LogSoftmaxOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
-        }
+        Batch.Rows(logits, destination, classCount, maxDegreeOfParallelism, nameof(logits), nameof(destination));
+        Batch.Run(default(LogSoftmaxOp<T>), logits, destination, default, default, classCount, maxDegreeOfParallelism);
     }
 
     /// <summary>
@@ -80,15 +75,6 @@ public static class LogSoftmax
     public static unsafe void Backward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classCount, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = Batch.Rows(output, inputGradient, classCount, maxDegreeOfParallelism, nameof(output), nameof(inputGradient));
-        Guard.SameLength(output.Length, outputGradient.Length, nameof(outputGradient), nameof(output));
-        Guard.InPlaceOrApart<T>(outputGradient, inputGradient[..output.Length], nameof(outputGradient), nameof(inputGradient));
-        fixed (T* y = output)
-        fixed (T* dy = outputGradient)
-        fixed (T* dx = inputGradient)
-        {
-            var op = new LogSoftmaxBackwardOp<T>(y, dy, dx, classCount);
-            RowDriver.Run<T, LogSoftmaxBackwardOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
-        }
+        Batch.Backward<T, LogSoftmaxBackwardOp<T>>(output, outputGradient, inputGradient, classCount, maxDegreeOfParallelism);
     }
 }

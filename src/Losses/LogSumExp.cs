@@ -29,15 +29,14 @@ public static class LogSumExp
     public static unsafe T Forward<T>(ReadOnlySpan<T> logits)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
         if (logits.IsEmpty)
         {
+            Guard.FloatOrDouble<T>();
             return T.NegativeInfinity;
         }
-        fixed (T* x = logits)
-        {
-            return Batch.One<T, LogSumExpOp<T>>(new LogSumExpOp<T>(x, logits.Length), logits.Length);
-        }
+        Span<T> value = stackalloc T[1];
+        Forward(logits, value, logits.Length);
+        return value[0];
     }
 
     /// <summary>Writes the log-sum-exp of each row of a row-major [rows × <paramref name="classCount"/>] batch.</summary>
@@ -52,13 +51,8 @@ public static class LogSumExp
     public static unsafe void Forward<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = Batch.PerRow(logits, default, destination, classCount, maxDegreeOfParallelism, nameof(logits), "");
-        fixed (T* x = logits)
-        fixed (T* d = destination)
-        {
-            var op = new LogSumExpOp<T>(x, classCount);
-            RowDriver.Run<T, LogSumExpOp<T>>(in op, rows, classCount, d, maxDegreeOfParallelism);
-        }
+        Batch.PerRow(logits, default, destination, classCount, maxDegreeOfParallelism, nameof(logits), "");
+        Batch.Run(default(LogSumExpOp<T>), logits, default, default, destination, classCount, maxDegreeOfParallelism);
     }
 
     /// <summary>The backward pass for one row: dx = dy · exp(x − output) = dy · softmax(x).</summary>

@@ -46,3 +46,15 @@ internal static unsafe class Batch<T>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static ref T Row(T* batch, int row, int c) => ref System.Runtime.CompilerServices.Unsafe.AsRef<T>(batch + ((nint)row * c));
 }
+
+/// <summary>
+/// A row operation that can be built on pinned spans, so that a public function hands it to <see cref="Batch.Run"/>
+/// instead of pinning and driving it itself.
+/// </summary>
+internal unsafe interface IPinnedOp<T, TSelf> : IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TSelf : struct, IPinnedOp<T, TSelf>
+{
+    /// <summary>This op's options on up to three pinned rows × <paramref name="classCount"/> spans, in the op's order (null where unused).</summary>
+    TSelf On(T* first, T* second, T* third, int classCount);
+}

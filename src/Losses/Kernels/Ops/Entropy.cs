@@ -3,9 +3,11 @@ using System.Numerics;
 namespace Losses.Kernels;
 
 /// <summary>−Σ p log p · scale per row, of probabilities or (normalised first) counts (<see cref="Entropy.Of{T}(ReadOnlySpan{T})"/>, <see cref="Entropy.FromCounts{T}(ReadOnlySpan{T})"/>).</summary>
-internal readonly unsafe struct EntropyOp<T> : IRowOp<T>
+internal readonly unsafe struct EntropyOp<T> : IPinnedOp<T, EntropyOp<T>>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    public EntropyOp<T> On(T* first, T* second, T* third, int classCount) => this with { P = first, ClassCount = classCount };
+
     public T* P { get; init; }
     public int ClassCount { get; init; }
 
@@ -32,9 +34,11 @@ internal readonly unsafe struct EntropyOp<T> : IRowOp<T>
 }
 
 /// <summary>−Σ p log q · scale per row (<see cref="Entropy.Cross{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>).</summary>
-internal readonly unsafe struct CrossOp<T> : IRowOp<T>
+internal readonly unsafe struct CrossOp<T> : IPinnedOp<T, CrossOp<T>>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    public CrossOp<T> On(T* first, T* second, T* third, int classCount) => this with { P = first, Q = second, ClassCount = classCount };
+
     public T* P { get; init; }
     public T* Q { get; init; }
     public int ClassCount { get; init; }
@@ -54,9 +58,11 @@ internal readonly unsafe struct CrossOp<T> : IRowOp<T>
 /// H(softmax(x)) · scale per row, as log S − W/S with S = Σ e^(x−m), W = Σ e^(x−m)·(x − m): two non-negative terms, no
 /// cancellation even for logits of ±1e4 (<see cref="Entropy.FromLogits{T}(ReadOnlySpan{T})"/>).
 /// </summary>
-internal readonly unsafe struct EntropyFromLogitsOp<T> : IRowOp<T>
+internal readonly unsafe struct EntropyFromLogitsOp<T> : IPinnedOp<T, EntropyFromLogitsOp<T>>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    public EntropyFromLogitsOp<T> On(T* first, T* second, T* third, int classCount) => this with { Logits = first, ClassCount = classCount };
+
     public T* Logits { get; init; }
     public int ClassCount { get; init; }
     public T Scale { get; init; }
@@ -101,9 +107,11 @@ internal readonly unsafe struct EntropyFromLogitsOp<T> : IRowOp<T>
 }
 
 /// <summary>H(p, softmax(x)) · scale per row, as P·log S − A (<see cref="Entropy.CrossFromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>).</summary>
-internal readonly unsafe struct CrossFromLogitsOp<T> : IRowOp<T>
+internal readonly unsafe struct CrossFromLogitsOp<T> : IPinnedOp<T, CrossFromLogitsOp<T>>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    public CrossFromLogitsOp<T> On(T* first, T* second, T* third, int classCount) => this with { P = first, Logits = second, ClassCount = classCount };
+
     public T* P { get; init; }
     public T* Logits { get; init; }
     public int ClassCount { get; init; }

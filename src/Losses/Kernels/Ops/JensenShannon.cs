@@ -3,9 +3,11 @@ using System.Numerics;
 namespace Losses.Kernels;
 
 /// <summary>½ Σ [p log(p/m) + q log(q/m)] · scale per row, p and q normalised, or its square root (<see cref="JensenShannon.Divergence{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>).</summary>
-internal readonly unsafe struct JensenShannonOp<T> : IRowOp<T>
+internal readonly unsafe struct JensenShannonOp<T> : IPinnedOp<T, JensenShannonOp<T>>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    public JensenShannonOp<T> On(T* first, T* second, T* third, int classCount) => this with { P = first, Q = second, ClassCount = classCount };
+
     public T* P { get; init; }
     public T* Q { get; init; }
     public int ClassCount { get; init; }

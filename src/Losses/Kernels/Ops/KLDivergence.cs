@@ -3,9 +3,11 @@ using System.Numerics;
 namespace Losses.Kernels;
 
 /// <summary>Σ p log(p/q) · scale per row, of probabilities or (normalised first) counts (<see cref="KLDivergence.Of{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>).</summary>
-internal readonly unsafe struct RelativeEntropyOp<T> : IRowOp<T>
+internal readonly unsafe struct RelativeEntropyOp<T> : IPinnedOp<T, RelativeEntropyOp<T>>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    public RelativeEntropyOp<T> On(T* first, T* second, T* third, int classCount) => this with { P = first, Q = second, ClassCount = classCount };
+
     public T* P { get; init; }
     public T* Q { get; init; }
     public int ClassCount { get; init; }
@@ -26,9 +28,11 @@ internal readonly unsafe struct RelativeEntropyOp<T> : IRowOp<T>
 }
 
 /// <summary>Σ p (log p − log q) per row from p (or log p) and log q (<see cref="KLDivergence.FromLogProbabilities{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>).</summary>
-internal readonly unsafe struct LogRelativeEntropyOp<T> : IRowOp<T>
+internal readonly unsafe struct LogRelativeEntropyOp<T> : IPinnedOp<T, LogRelativeEntropyOp<T>>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    public LogRelativeEntropyOp<T> On(T* first, T* second, T* third, int classCount) => this with { P = first, LogQ = second, ClassCount = classCount };
+
     public T* P { get; init; }
     public T* LogQ { get; init; }
     public int ClassCount { get; init; }
@@ -49,9 +53,11 @@ internal readonly unsafe struct LogRelativeEntropyOp<T> : IRowOp<T>
 /// Row path: a max pass over both rows, one fused pass (two exps per element) that also stores the student numerators
 /// into the gradient, then a pass that recomputes the teacher numerators: three exps per element, no scratch.
 /// </summary>
-internal readonly unsafe struct DistillationOp<T> : IRowOp<T>
+internal readonly unsafe struct DistillationOp<T> : IPinnedOp<T, DistillationOp<T>>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    public DistillationOp<T> On(T* first, T* second, T* third, int classCount) => this with { TeacherLogits = first, StudentLogits = second, StudentGradient = third, ClassCount = classCount };
+
     public T* TeacherLogits { get; init; }
     public T* StudentLogits { get; init; }
 

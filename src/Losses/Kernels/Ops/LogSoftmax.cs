@@ -3,9 +3,11 @@ using System.Numerics;
 namespace Losses.Kernels;
 
 /// <summary>log-softmax(x) = (x − max) − log Σ exp(x − max) per row (<see cref="LogSoftmax.Forward{T}(ReadOnlySpan{T}, Span{T}, int, int)"/>).</summary>
-internal readonly unsafe struct LogSoftmaxOp<T>(T* logits, T* destination, int classCount) : IRowOp<T>
+internal readonly unsafe struct LogSoftmaxOp<T>(T* logits, T* destination, int classCount) : IPinnedOp<T, LogSoftmaxOp<T>>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    public LogSoftmaxOp<T> On(T* first, T* second, T* third, int classCount) => new(first, second, classCount);
+
     private readonly T* _logits = logits;
     private readonly T* _destination = destination;
     private readonly int _classCount = classCount;
@@ -49,9 +51,11 @@ internal readonly unsafe struct LogSoftmaxOp<T>(T* logits, T* destination, int c
 }
 
 /// <summary>dx = dy − exp(output) · Σ dy per row (<see cref="LogSoftmax.Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int)"/>).</summary>
-internal readonly unsafe struct LogSoftmaxBackwardOp<T>(T* output, T* outputGradient, T* inputGradient, int classCount) : IRowOp<T>
+internal readonly unsafe struct LogSoftmaxBackwardOp<T>(T* output, T* outputGradient, T* inputGradient, int classCount) : IPinnedOp<T, LogSoftmaxBackwardOp<T>>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    public LogSoftmaxBackwardOp<T> On(T* first, T* second, T* third, int classCount) => new(first, second, third, classCount);
+
     private readonly T* _output = output;
     private readonly T* _outputGradient = outputGradient;
     private readonly T* _inputGradient = inputGradient;

@@ -3,9 +3,11 @@ using System.Numerics;
 namespace Losses.Kernels;
 
 /// <summary>log Σ exp(x) per row, one value per row (<see cref="LogSumExp.Forward{T}(ReadOnlySpan{T}, Span{T}, int, int)"/>).</summary>
-internal readonly unsafe struct LogSumExpOp<T>(T* logits, int classCount) : IRowOp<T>
+internal readonly unsafe struct LogSumExpOp<T>(T* logits, int classCount) : IPinnedOp<T, LogSumExpOp<T>>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    public LogSumExpOp<T> On(T* first, T* second, T* third, int classCount) => new(first, classCount);
+
     private readonly T* _logits = logits;
     private readonly int _classCount = classCount;
 

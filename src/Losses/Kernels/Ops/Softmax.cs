@@ -3,9 +3,11 @@ using System.Numerics;
 namespace Losses.Kernels;
 
 /// <summary>softmax(x) = exp(x − max x) / Σ exp(x − max x) per row (<see cref="Softmax.Forward{T}(ReadOnlySpan{T}, Span{T}, int, int)"/>).</summary>
-internal readonly unsafe struct SoftmaxOp<T>(T* logits, T* probabilities, int classCount) : IRowOp<T>
+internal readonly unsafe struct SoftmaxOp<T>(T* logits, T* probabilities, int classCount) : IPinnedOp<T, SoftmaxOp<T>>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    public SoftmaxOp<T> On(T* first, T* second, T* third, int classCount) => new(first, second, classCount);
+
     private readonly T* _logits = logits;
     private readonly T* _probabilities = probabilities;
     private readonly int _classCount = classCount;
@@ -58,9 +60,11 @@ internal readonly unsafe struct SoftmaxOp<T>(T* logits, T* probabilities, int cl
 }
 
 /// <summary>dx = y ⊙ (dy − ⟨y, dy⟩) per row (<see cref="Softmax.Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int)"/>).</summary>
-internal readonly unsafe struct SoftmaxBackwardOp<T>(T* output, T* outputGradient, T* inputGradient, int classCount) : IRowOp<T>
+internal readonly unsafe struct SoftmaxBackwardOp<T>(T* output, T* outputGradient, T* inputGradient, int classCount) : IPinnedOp<T, SoftmaxBackwardOp<T>>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    public SoftmaxBackwardOp<T> On(T* first, T* second, T* third, int classCount) => new(first, second, third, classCount);
+
     private readonly T* _output = output;
     private readonly T* _outputGradient = outputGradient;
     private readonly T* _inputGradient = inputGradient;
