@@ -33,7 +33,7 @@ namespace Losses;
 /// <seealso cref="NllLoss"/>
 /// <seealso cref="LogSoftmax"/>
 /// <seealso cref="BinaryCrossEntropy"/>
-public static class CrossEntropy
+public static partial class CrossEntropy
 {
     /// <summary>Cross-entropy of logits against integer class targets; optionally writes the gradient and per-row losses.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -60,7 +60,7 @@ public static class CrossEntropy
     /// </example>
     public static unsafe T Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int classCount, Span<T> gradient = default,
         Reduction reduction = Reduction.Mean, Span<T> losses = default, ReadOnlySpan<T> weight = default, int ignoreIndex = -100,
-        T labelSmoothing = default, int maxDegreeOfParallelism = 1)
+        double labelSmoothing = 0, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
@@ -87,7 +87,7 @@ public static class CrossEntropy
                 Gradient = gradient.IsEmpty ? null : g,
                 ClassCount = classCount,
                 IgnoreIndex = ignoreIndex,
-                LabelSmoothing = labelSmoothing,
+                LabelSmoothing = T.CreateTruncating(labelSmoothing),
                 WeightSum = weight.IsEmpty ? T.CreateTruncating(classCount) : T.CreateTruncating(Sum(weight)),
                 GradientScale = T.CreateTruncating(Reductions.GradientScale(reduction, divisor)),
             };
@@ -119,7 +119,7 @@ public static class CrossEntropy
     /// </example>
     public static unsafe T ForwardWithProbabilities<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> probabilities, int classCount, Span<T> gradient = default,
         Reduction reduction = Reduction.Mean, Span<T> losses = default, ReadOnlySpan<T> weight = default,
-        T labelSmoothing = default, int maxDegreeOfParallelism = 1)
+        double labelSmoothing = 0, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
@@ -150,7 +150,7 @@ public static class CrossEntropy
                 Weight = weight.IsEmpty ? null : w,
                 Gradient = gradient.IsEmpty ? null : g,
                 ClassCount = classCount,
-                LabelSmoothing = labelSmoothing,
+                LabelSmoothing = T.CreateTruncating(labelSmoothing),
                 GradientScale = T.CreateTruncating(Reductions.GradientScale(reduction, rows)),
             };
             double total = RowDriver.Run<T, SoftCrossEntropyOp<T>>(in op, rows, classCount, reduction == Reduction.None ? l : null, maxDegreeOfParallelism);
@@ -226,10 +226,9 @@ public static class CrossEntropy
         }
     }
 
-    private static void CheckSmoothing<T>(T labelSmoothing)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static void CheckSmoothing(double labelSmoothing)
     {
-        if (!(labelSmoothing >= T.Zero && labelSmoothing <= T.One))
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "labelSmoothing must be in [0, 1].");
         }
