@@ -18,10 +18,11 @@ namespace Losses;
 /// codes first. Sample weights, where accepted, are finite and ≥ 0 (an empty span means weight 1 for every sample).
 /// A contingency table is row-major [feature values × classes]: <c>table[x * classCount + y]</c> is the count (or total
 /// weight) of samples with feature value x and label y.</para>
-/// <para><b>Base.</b> The split criteria (entropy of counts, information gain, conditional entropy, split information,
-/// gain ratio, best threshold) default to bits (<c>logBase = 2</c>), the unit of scikit-learn's
-/// <c>criterion="entropy"</c>; mutual information defaults to nats (<c>logBase = e</c>), as <c>mutual_info_score</c>.
-/// Normalized mutual information and the gain ratio do not depend on the base.</para>
+/// <para><b>Units.</b> Every information quantity here (entropy of counts, information gain, conditional entropy, split
+/// information, best-threshold gain, mutual information) is in nats unless a <c>logBase</c> is given, as SciPy's
+/// <c>entropy</c>, scikit-learn's <c>mutual_info_score</c> and PyTorch; pass <c>logBase: 2</c> for bits, the unit in
+/// which scikit-learn's <c>criterion="entropy"</c> trees report impurity. Normalized mutual information and the gain
+/// ratio do not depend on the base.</para>
 /// <para><b>Memory.</b> Functions on a contingency table or histogram allocate nothing (a column total per class is kept
 /// on the stack up to 512 classes, rented above). Functions on label spans count into a table rented from
 /// <see cref="ArrayPool{T}.Shared"/> and return it; <see cref="CountContingency{T}"/> lets a caller count into its own
@@ -39,28 +40,29 @@ namespace Losses;
 /// <code>
 /// int[] play    = [0, 0, 1, 1, 1, 0, 1];
 /// int[] outlook = [0, 0, 1, 2, 2, 2, 1];
-/// double bits  = InformationGain.Of(play, outlook);        // H(play) − H(play | outlook)
+/// double nats  = InformationGain.Of(play, outlook);        // H(play) − H(play | outlook), in nats
+/// double bits  = InformationGain.Of(play, outlook, logBase: 2);
 /// double ratio = InformationGain.GainRatio(play, outlook); // C4.5
 /// var split = InformationGain.BestThreshold([64.0, 65, 68, 69, 70, 71], [1, 0, 1, 1, 1, 0]);
-/// // split.Threshold, split.Gain (bits), split.LeftCount
+/// // split.Threshold, split.Gain (nats), split.LeftCount
 /// </code>
 /// </example>
 /// <seealso cref="ThresholdSplit{T}"/>
 /// <seealso cref="MutualInformationAverage"/>
 [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
-    Justification = "Overloads differ in their required parameters (int counts vs T weights, with or without scratch), so a call never depends on which optional parameters exist; logBase is optional everywhere so that bits stay the default.")]
+    Justification = "Overloads differ in their required parameters (int counts vs T weights, with or without scratch), so a call never depends on which optional parameters exist; logBase is optional everywhere so that nats stay the default.")]
 public static class InformationGain
 {
     private const int StackClasses = 512;
 
     /// <summary>The entropy of a histogram of counts: H = −Σᵢ pᵢ log pᵢ with pᵢ = countsᵢ / Σ counts.</summary>
     /// <param name="counts">One count per class, each ≥ 0.</param>
-    /// <param name="logBase">The base of the logarithm: 2 (default) for bits, <see cref="Math.E"/> for nats.</param>
+    /// <param name="logBase">The base of the logarithm: <see cref="Math.E"/> (default) for nats, 2 for bits.</param>
     /// <returns>The entropy, in [0, log(number of non-zero counts)]; 0 for an empty or all-zero histogram.</returns>
     /// <exception cref="ArgumentException">A count is negative (the message names its index), or <paramref name="logBase"/> is not a valid base.</exception>
-    /// <example><code>InformationGain.EntropyOfCounts([5, 5]); // 1 bit</code></example>
+    /// <example><code>InformationGain.EntropyOfCounts([5, 5], logBase: 2); // 1 bit</code></example>
     /// <seealso cref="ConditionalEntropy(ReadOnlySpan{int}, ReadOnlySpan{int}, double)"/>
-    public static double EntropyOfCounts(ReadOnlySpan<int> counts, double logBase = 2)
+    public static double EntropyOfCounts(ReadOnlySpan<int> counts, double logBase = Math.E)
     {
         double scale = LogScale(logBase);
         long total = 0;
@@ -78,11 +80,11 @@ public static class InformationGain
     /// <summary>The entropy of a histogram of real-valued weights: H = −Σᵢ pᵢ log pᵢ with pᵢ = weightsᵢ / Σ weights.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="weights">One total weight per class, each finite and ≥ 0.</param>
-    /// <param name="logBase">The base of the logarithm: 2 (default) for bits, <see cref="Math.E"/> for nats.</param>
+    /// <param name="logBase">The base of the logarithm: <see cref="Math.E"/> (default) for nats, 2 for bits.</param>
     /// <returns>The entropy; 0 for an empty or all-zero histogram.</returns>
     /// <exception cref="ArgumentException">A weight is negative, NaN or infinite (the message names its index), or <paramref name="logBase"/> is not a valid base.</exception>
-    /// <example><code>InformationGain.EntropyOfCounts([0.5, 0.25, 0.25]); // 1.5 bits</code></example>
-    public static T EntropyOfCounts<T>(ReadOnlySpan<T> weights, double logBase = 2)
+    /// <example><code>InformationGain.EntropyOfCounts([0.5, 0.25, 0.25], logBase: 2); // 1.5 bits</code></example>
+    public static T EntropyOfCounts<T>(ReadOnlySpan<T> weights, double logBase = Math.E)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
@@ -133,12 +135,12 @@ public static class InformationGain
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="table">featureValueCount × classCount counts or weights, row-major, each finite and ≥ 0.</param>
     /// <param name="classCount">The number of classes (columns), positive.</param>
-    /// <param name="logBase">2 (default) for bits.</param>
+    /// <param name="logBase">The base of the logarithm: <see cref="Math.E"/> (default) for nats, 2 for bits.</param>
     /// <returns>The gain in [0, H(Y)]; 0 for an empty or all-zero table.</returns>
     /// <exception cref="ArgumentException">An entry is negative or not finite (the message names its index), or the length is not a multiple of <paramref name="classCount"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
-    /// <example><code>InformationGain.FromContingency&lt;double&gt;([3, 0, 0, 3], 2); // 1 bit: the feature decides the class</code></example>
-    public static T FromContingency<T>(ReadOnlySpan<T> table, int classCount, double logBase = 2)
+    /// <example><code>InformationGain.FromContingency&lt;double&gt;([3, 0, 0, 3], 2, logBase: 2); // 1 bit: the feature decides the class</code></example>
+    public static T FromContingency<T>(ReadOnlySpan<T> table, int classCount, double logBase = Math.E)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
@@ -150,12 +152,12 @@ public static class InformationGain
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="table">featureValueCount × classCount counts or weights, row-major.</param>
     /// <param name="classCount">The number of classes (columns), positive.</param>
-    /// <param name="logBase">2 (default) for bits.</param>
+    /// <param name="logBase">The base of the logarithm: <see cref="Math.E"/> (default) for nats, 2 for bits.</param>
     /// <returns>The conditional entropy, in [0, H(Y)]; 0 for an empty table.</returns>
     /// <exception cref="ArgumentException">As <see cref="FromContingency{T}"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
-    /// <example><code>InformationGain.ConditionalEntropyFromContingency&lt;double&gt;([1, 1, 2, 0], 2); // 0.5 bits</code></example>
-    public static T ConditionalEntropyFromContingency<T>(ReadOnlySpan<T> table, int classCount, double logBase = 2)
+    /// <example><code>InformationGain.ConditionalEntropyFromContingency&lt;double&gt;([1, 1, 2, 0], 2, logBase: 2); // 0.5 bits</code></example>
+    public static T ConditionalEntropyFromContingency<T>(ReadOnlySpan<T> table, int classCount, double logBase = Math.E)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
@@ -167,12 +169,12 @@ public static class InformationGain
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="table">featureValueCount × classCount counts or weights, row-major.</param>
     /// <param name="classCount">The number of classes (columns), positive.</param>
-    /// <param name="logBase">2 (default) for bits.</param>
+    /// <param name="logBase">The base of the logarithm: <see cref="Math.E"/> (default) for nats, 2 for bits.</param>
     /// <returns>The split information; 0 when all samples share one feature value or the table is empty.</returns>
     /// <exception cref="ArgumentException">As <see cref="FromContingency{T}"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
-    /// <example><code>InformationGain.SplitInformationFromContingency&lt;double&gt;([1, 1, 2, 0], 2); // 1 bit</code></example>
-    public static T SplitInformationFromContingency<T>(ReadOnlySpan<T> table, int classCount, double logBase = 2)
+    /// <example><code>InformationGain.SplitInformationFromContingency&lt;double&gt;([1, 1, 2, 0], 2, logBase: 2); // 1 bit</code></example>
+    public static T SplitInformationFromContingency<T>(ReadOnlySpan<T> table, int classCount, double logBase = Math.E)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
@@ -241,13 +243,13 @@ public static class InformationGain
     /// <summary>IG(Y; X) = H(Y) − H(Y | X) of a categorical feature.</summary>
     /// <param name="labels">n class labels, each ≥ 0.</param>
     /// <param name="featureValues">n feature values, each ≥ 0.</param>
-    /// <param name="logBase">2 (default) for bits.</param>
+    /// <param name="logBase">The base of the logarithm: <see cref="Math.E"/> (default) for nats, 2 for bits.</param>
     /// <returns>The gain in [0, H(Y)]: 0 for a constant feature, H(Y) for a feature that determines the label; 0 for no samples.</returns>
     /// <remarks>Counts into a (max feature value + 1) × (max label + 1) table rented from <see cref="ArrayPool{T}.Shared"/>.
     /// Equals <see cref="MutualInformation"/>(labels, featureValues) in the same base.</remarks>
     /// <exception cref="ArgumentException">Lengths disagree, or a label or feature value is negative (the message names the index).</exception>
-    /// <example><code>InformationGain.Of([0, 0, 1, 1], [5, 5, 7, 7]); // 1 bit</code></example>
-    public static double Of(ReadOnlySpan<int> labels, ReadOnlySpan<int> featureValues, double logBase = 2) =>
+    /// <example><code>InformationGain.Of([0, 0, 1, 1], [5, 5, 7, 7], logBase: 2); // 1 bit</code></example>
+    public static double Of(ReadOnlySpan<int> labels, ReadOnlySpan<int> featureValues, double logBase = Math.E) =>
         Counted(labels, featureValues, ReadOnlySpan<double>.Empty, Measure.Gain, logBase);
 
     /// <summary>IG(Y; X) of a categorical feature with sample weights: the probabilities are weight fractions.</summary>
@@ -255,22 +257,22 @@ public static class InformationGain
     /// <param name="labels">n class labels, each ≥ 0.</param>
     /// <param name="featureValues">n feature values, each ≥ 0.</param>
     /// <param name="sampleWeights">n weights, finite and ≥ 0 (empty: weight 1 each).</param>
-    /// <param name="logBase">2 (default) for bits.</param>
+    /// <param name="logBase">The base of the logarithm: <see cref="Math.E"/> (default) for nats, 2 for bits.</param>
     /// <returns>The gain in [0, H(Y)].</returns>
     /// <exception cref="ArgumentException">Lengths disagree, or a label, feature value or weight is out of range (the message names the index).</exception>
-    /// <example><code>InformationGain.Of&lt;double&gt;([0, 1, 1], [0, 1, 1], [2.0, 1.0, 1.0]); // 1 bit</code></example>
-    public static T Of<T>(ReadOnlySpan<int> labels, ReadOnlySpan<int> featureValues, ReadOnlySpan<T> sampleWeights, double logBase = 2)
+    /// <example><code>InformationGain.Of&lt;double&gt;([0, 1, 1], [0, 1, 1], [2.0, 1.0, 1.0], logBase: 2); // 1 bit</code></example>
+    public static T Of<T>(ReadOnlySpan<int> labels, ReadOnlySpan<int> featureValues, ReadOnlySpan<T> sampleWeights, double logBase = Math.E)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         T.CreateTruncating(Counted(labels, featureValues, sampleWeights, Measure.Gain, logBase));
 
     /// <summary>H(Y | X) = Σ_x p(x) H(Y | X = x), the entropy of the labels left after splitting on the feature.</summary>
     /// <param name="labels">n class labels, each ≥ 0.</param>
     /// <param name="featureValues">n feature values, each ≥ 0.</param>
-    /// <param name="logBase">2 (default) for bits.</param>
+    /// <param name="logBase">The base of the logarithm: <see cref="Math.E"/> (default) for nats, 2 for bits.</param>
     /// <returns>H(Y | X) in [0, H(Y)].</returns>
     /// <exception cref="ArgumentException">As <see cref="Of(ReadOnlySpan{int}, ReadOnlySpan{int}, double)"/>.</exception>
-    /// <example><code>InformationGain.ConditionalEntropy([0, 1, 0, 0], [0, 0, 1, 1]); // 0.5 bits</code></example>
-    public static double ConditionalEntropy(ReadOnlySpan<int> labels, ReadOnlySpan<int> featureValues, double logBase = 2) =>
+    /// <example><code>InformationGain.ConditionalEntropy([0, 1, 0, 0], [0, 0, 1, 1], logBase: 2); // 0.5 bits</code></example>
+    public static double ConditionalEntropy(ReadOnlySpan<int> labels, ReadOnlySpan<int> featureValues, double logBase = Math.E) =>
         Counted(labels, featureValues, ReadOnlySpan<double>.Empty, Measure.ConditionalEntropy, logBase);
 
     /// <summary>H(Y | X) with sample weights.</summary>
@@ -278,11 +280,11 @@ public static class InformationGain
     /// <param name="labels">n class labels, each ≥ 0.</param>
     /// <param name="featureValues">n feature values, each ≥ 0.</param>
     /// <param name="sampleWeights">n weights, finite and ≥ 0 (empty: weight 1 each).</param>
-    /// <param name="logBase">2 (default) for bits.</param>
+    /// <param name="logBase">The base of the logarithm: <see cref="Math.E"/> (default) for nats, 2 for bits.</param>
     /// <returns>H(Y | X) in [0, H(Y)].</returns>
     /// <exception cref="ArgumentException">As <see cref="Of{T}(ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{T}, double)"/>.</exception>
-    /// <example><code>InformationGain.ConditionalEntropy&lt;double&gt;([0, 1, 0], [0, 0, 1], [1.0, 1.0, 2.0]); // 0.5 bits</code></example>
-    public static T ConditionalEntropy<T>(ReadOnlySpan<int> labels, ReadOnlySpan<int> featureValues, ReadOnlySpan<T> sampleWeights, double logBase = 2)
+    /// <example><code>InformationGain.ConditionalEntropy&lt;double&gt;([0, 1, 0], [0, 0, 1], [1.0, 1.0, 2.0], logBase: 2); // 0.5 bits</code></example>
+    public static T ConditionalEntropy<T>(ReadOnlySpan<int> labels, ReadOnlySpan<int> featureValues, ReadOnlySpan<T> sampleWeights, double logBase = Math.E)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         T.CreateTruncating(Counted(labels, featureValues, sampleWeights, Measure.ConditionalEntropy, logBase));
 
@@ -309,28 +311,35 @@ public static class InformationGain
 
     /// <summary>The split information H(X) = −Σ_x p(x) log p(x) of a categorical feature (the gain ratio's denominator).</summary>
     /// <param name="featureValues">n feature values, each ≥ 0.</param>
-    /// <param name="logBase">2 (default) for bits.</param>
+    /// <param name="logBase">The base of the logarithm: <see cref="Math.E"/> (default) for nats, 2 for bits.</param>
     /// <returns>H(X); 0 for a constant feature or no samples.</returns>
     /// <exception cref="ArgumentException">A feature value is negative (the message names the index).</exception>
-    /// <example><code>InformationGain.SplitInformation([0, 1, 2, 3]); // 2 bits</code></example>
-    public static double SplitInformation(ReadOnlySpan<int> featureValues, double logBase = 2) =>
+    /// <example><code>InformationGain.SplitInformation([0, 1, 2, 3], logBase: 2); // 2 bits</code></example>
+    public static double SplitInformation(ReadOnlySpan<int> featureValues, double logBase = Math.E) =>
         SplitInformation(featureValues, ReadOnlySpan<double>.Empty, logBase);
 
     /// <summary>The split information H(X) of a categorical feature with sample weights.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="featureValues">n feature values, each ≥ 0.</param>
     /// <param name="sampleWeights">n weights, finite and ≥ 0 (empty: weight 1 each).</param>
-    /// <param name="logBase">2 (default) for bits.</param>
+    /// <param name="logBase">The base of the logarithm: <see cref="Math.E"/> (default) for nats, 2 for bits.</param>
     /// <returns>H(X); 0 for a constant feature or no samples.</returns>
     /// <exception cref="ArgumentException">A feature value or weight is out of range, or the lengths disagree (the message names the index).</exception>
-    /// <example><code>InformationGain.SplitInformation&lt;double&gt;([0, 1], [1.0, 1.0]); // 1 bit</code></example>
-    public static T SplitInformation<T>(ReadOnlySpan<int> featureValues, ReadOnlySpan<T> sampleWeights, double logBase = 2)
+    /// <example><code>InformationGain.SplitInformation&lt;double&gt;([0, 1], [1.0, 1.0], logBase: 2); // 1 bit</code></example>
+    public static T SplitInformation<T>(ReadOnlySpan<int> featureValues, ReadOnlySpan<T> sampleWeights, double logBase = Math.E)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
         double scale = LogScale(logBase);
         CheckWeights(sampleWeights, featureValues.Length);
-        int values = CountOf(featureValues, nameof(featureValues));
+        long valueCount = CountOf(featureValues, nameof(featureValues));
+        if (!Dense(valueCount, featureValues.Length))
+        {
+            // Sparse codes: H(X) is the label entropy of the samples with the feature as their label.
+            var e = SparseEntropies(featureValues, featureValues, sampleWeights);
+            return e.Empty ? T.Zero : T.CreateTruncating(e.Labels * scale);
+        }
+        int values = (int)valueCount;
         double[] histogram = ArrayPool<double>.Shared.Rent(values);
         try
         {
@@ -391,25 +400,36 @@ public static class InformationGain
     /// <param name="feature">n feature values; NaN is rejected, ±∞ are allowed.</param>
     /// <param name="labels">n class labels, each ≥ 0.</param>
     /// <param name="sampleWeights">n weights, finite and ≥ 0, or empty (default) for weight 1 each.</param>
-    /// <param name="logBase">2 (default): the gain in bits, as scikit-learn's impurity decrease.</param>
+    /// <param name="logBase">The base of the logarithm: <see cref="Math.E"/> (default) for nats; 2 for bits, the unit of scikit-learn's impurity decrease with <c>criterion="entropy"</c>.</param>
     /// <returns>The best split (see <see cref="ThresholdSplit{T}"/>): candidate thresholds are midpoints between consecutive
     /// distinct sorted values; among equal gains the smallest threshold wins. No split (NaN threshold) when fewer than two
     /// distinct values exist or every weight is zero.</returns>
-    /// <remarks>Rents n keys, n ints and 4 × classes doubles from <see cref="ArrayPool{T}.Shared"/>; the overload with
-    /// scratch spans allocates nothing.</remarks>
+    /// <remarks>Rents n keys, n ints and 4 × classes doubles from <see cref="ArrayPool{T}.Shared"/> (with weights also n
+    /// (label, weight) pairs). Label codes far above n (say [0, 5·10⁷] or int.MaxValue) are first relabelled to 0 … k − 1
+    /// for the k distinct labels, so memory is O(n) whatever the codes.</remarks>
     /// <exception cref="ArgumentException">Lengths disagree, a feature value is NaN, a label is negative, or a weight is out
     /// of range (the message names the index).</exception>
-    /// <example><code>InformationGain.BestThreshold([1.0, 2, 3, 4], [0, 0, 1, 1]); // Threshold 2.5, Gain 1 bit, LeftCount 2</code></example>
+    /// <example><code>InformationGain.BestThreshold([1.0, 2, 3, 4], [0, 0, 1, 1], logBase: 2); // Threshold 2.5, Gain 1 bit, LeftCount 2</code></example>
     /// <seealso cref="BestThresholdSorted{T}"/>
-    public static ThresholdSplit<T> BestThreshold<T>(ReadOnlySpan<T> feature, ReadOnlySpan<int> labels, ReadOnlySpan<T> sampleWeights = default, double logBase = 2)
+    public static ThresholdSplit<T> BestThreshold<T>(ReadOnlySpan<T> feature, ReadOnlySpan<int> labels, ReadOnlySpan<T> sampleWeights = default, double logBase = Math.E)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
-        Guard.SameLength(feature.Length, labels.Length, nameof(labels), nameof(feature));
-        int classCount = Math.Max(CountOf(labels, nameof(labels)), 1);
-        T[] keys = ArrayPool<T>.Shared.Rent(feature.Length);
-        int[] order = ArrayPool<int>.Shared.Rent(feature.Length);
-        double[] scratch = ArrayPool<double>.Shared.Rent(ThresholdScan.ScratchLength(classCount));
+        int n = feature.Length;
+        Guard.SameLength(n, labels.Length, nameof(labels), nameof(feature));
+        long classes = Math.Max(CountOf(labels, nameof(labels)), 1);
+        int[]? compact = null;
+        if (classes > Math.Max(256, 2L * n))
+        {
+            // Large or sparse label codes: relabel to 0 … k − 1 (k ≤ n distinct), so scratch is O(n) whatever the codes.
+            compact = ArrayPool<int>.Shared.Rent(n);
+            classes = Compact(labels, compact.AsSpan(0, n));
+            labels = compact.AsSpan(0, n);
+        }
+        int classCount = (int)classes;
+        T[] keys = ArrayPool<T>.Shared.Rent(n);
+        int[] order = ArrayPool<int>.Shared.Rent(n);
+        double[] scratch = ArrayPool<double>.Shared.Rent((int)ThresholdScan.ScratchLength(classCount));
         try
         {
             return BestThreshold(feature, labels, sampleWeights, classCount, keys, order, scratch, logBase);
@@ -419,12 +439,47 @@ public static class InformationGain
             ArrayPool<double>.Shared.Return(scratch);
             ArrayPool<int>.Shared.Return(order);
             ArrayPool<T>.Shared.Return(keys);
+            if (compact is not null)
+            {
+                ArrayPool<int>.Shared.Return(compact);
+            }
+        }
+    }
+
+    /// <summary>Writes each label's rank among the distinct labels into <paramref name="dense"/>; returns the number of distinct labels (≥ 1).</summary>
+    private static int Compact(ReadOnlySpan<int> labels, Span<int> dense)
+    {
+        int[] rented = ArrayPool<int>.Shared.Rent(labels.Length);
+        try
+        {
+            Span<int> distinct = rented.AsSpan(0, labels.Length);
+            labels.CopyTo(distinct);
+            distinct.Sort();
+            int m = 0;
+            for (int i = 0; i < distinct.Length; i++)
+            {
+                if (m == 0 || distinct[i] != distinct[m - 1])
+                {
+                    distinct[m++] = distinct[i];
+                }
+            }
+            for (int i = 0; i < labels.Length; i++)
+            {
+                dense[i] = distinct[..m].BinarySearch(labels[i]);
+            }
+            return Math.Max(m, 1);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(rented);
         }
     }
 
     /// <summary>
     /// The best threshold of a numeric feature (as <see cref="BestThreshold{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, ReadOnlySpan{T}, double)"/>)
-    /// with all scratch space from the caller: allocates nothing.
+    /// with the scratch space from the caller. Unweighted, it allocates nothing; weighted, it also rents n (label, weight)
+    /// pairs from <see cref="ArrayPool{T}.Shared"/> (returned before it returns; no allocation once the pool holds them),
+    /// which the sort carries along with the keys so that the scan reads sequentially.
     /// </summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="feature">n feature values; NaN is rejected.</param>
@@ -432,9 +487,9 @@ public static class InformationGain
     /// <param name="sampleWeights">n weights, finite and ≥ 0, or empty for weight 1 each.</param>
     /// <param name="classCount">The number of classes, positive.</param>
     /// <param name="sortedFeature">Scratch of at least n elements (receives the sorted feature values).</param>
-    /// <param name="order">Scratch of at least n ints (its contents afterwards are unspecified).</param>
+    /// <param name="order">Scratch of at least n ints (its contents afterwards are unspecified; the weighted search does not use it).</param>
     /// <param name="classScratch">Scratch of at least 4 × <paramref name="classCount"/> doubles.</param>
-    /// <param name="logBase">2 (default) for bits.</param>
+    /// <param name="logBase">The base of the logarithm: <see cref="Math.E"/> (default) for nats, 2 for bits.</param>
     /// <returns>The best split; see <see cref="ThresholdSplit{T}"/>.</returns>
     /// <exception cref="ArgumentException">As the renting overload, or a scratch span is too short.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
@@ -444,7 +499,7 @@ public static class InformationGain
     /// var split = InformationGain.BestThreshold(x, y, ReadOnlySpan&lt;double&gt;.Empty, classCount, keys, order, classScratch);
     /// </code>
     /// </example>
-    public static ThresholdSplit<T> BestThreshold<T>(ReadOnlySpan<T> feature, ReadOnlySpan<int> labels, ReadOnlySpan<T> sampleWeights, int classCount, Span<T> sortedFeature, Span<int> order, Span<double> classScratch, double logBase = 2)
+    public static ThresholdSplit<T> BestThreshold<T>(ReadOnlySpan<T> feature, ReadOnlySpan<int> labels, ReadOnlySpan<T> sampleWeights, int classCount, Span<T> sortedFeature, Span<int> order, Span<double> classScratch, double logBase = Math.E)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
@@ -456,7 +511,7 @@ public static class InformationGain
         CheckRange(labels, classCount, nameof(labels));
         Guard.DestinationLength(n, sortedFeature.Length, nameof(sortedFeature));
         Guard.DestinationLength(n, order.Length, nameof(order));
-        Guard.DestinationLength(ThresholdScan.ScratchLength(classCount), classScratch.Length, nameof(classScratch));
+        CheckClassScratch(classScratch, classCount);
         for (int i = 0; i < n; i++)
         {
             if (T.IsNaN(feature[i]))
@@ -478,14 +533,24 @@ public static class InformationGain
         }
         else
         {
-            Span<int> indices = order[..n];
-            for (int i = 0; i < n; i++)
+            // Label and weight travel with the key through the sort, so the scan reads sequentially: sorting an index and
+            // gathering label and weight afterwards costs two cache misses per sample at n = 10⁶.
+            LabelWeight<T>[] rented = ArrayPool<LabelWeight<T>>.Shared.Rent(n);
+            try
             {
-                indices[i] = i;
+                Span<LabelWeight<T>> payload = rented.AsSpan(0, n);
+                for (int i = 0; i < n; i++)
+                {
+                    payload[i] = new LabelWeight<T>(labels[i], sampleWeights[i]);
+                }
+                keys.Sort(payload);
+                var samples = new SortedWeighted<T>(keys, payload);
+                result = ThresholdScan.Run<T, SortedWeighted<T>>(ref samples, classCount, classScratch);
             }
-            keys.Sort(indices);
-            var samples = new SortedWeighted<T>(keys, indices, labels, sampleWeights);
-            result = ThresholdScan.Run<T, SortedWeighted<T>>(ref samples, classCount, classScratch);
+            finally
+            {
+                ArrayPool<LabelWeight<T>>.Shared.Return(rented);
+            }
         }
         return Split(keys, result, scale);
     }
@@ -503,7 +568,7 @@ public static class InformationGain
     /// non-decreasing. An index may repeat (a bootstrap sample then counts twice).</param>
     /// <param name="classCount">The number of classes, positive.</param>
     /// <param name="classScratch">Scratch of at least 4 × <paramref name="classCount"/> doubles.</param>
-    /// <param name="logBase">2 (default) for bits.</param>
+    /// <param name="logBase">The base of the logarithm: <see cref="Math.E"/> (default) for nats, 2 for bits.</param>
     /// <returns>The best split; <see cref="ThresholdSplit{T}.LeftCount"/> is the number of leading entries of
     /// <paramref name="order"/> that go left.</returns>
     /// <exception cref="ArgumentException">Lengths disagree, an index is out of range, the listed feature values are not in
@@ -517,7 +582,7 @@ public static class InformationGain
     /// var split = InformationGain.BestThresholdSorted(x, y, ReadOnlySpan&lt;double&gt;.Empty, order, classCount, classScratch);
     /// </code>
     /// </example>
-    public static ThresholdSplit<T> BestThresholdSorted<T>(ReadOnlySpan<T> feature, ReadOnlySpan<int> labels, ReadOnlySpan<T> sampleWeights, ReadOnlySpan<int> order, int classCount, Span<double> classScratch, double logBase = 2)
+    public static ThresholdSplit<T> BestThresholdSorted<T>(ReadOnlySpan<T> feature, ReadOnlySpan<int> labels, ReadOnlySpan<T> sampleWeights, ReadOnlySpan<int> order, int classCount, Span<double> classScratch, double logBase = Math.E)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
@@ -529,7 +594,7 @@ public static class InformationGain
         {
             Guard.SameLength(n, sampleWeights.Length, nameof(sampleWeights), nameof(feature));
         }
-        Guard.DestinationLength(ThresholdScan.ScratchLength(classCount), classScratch.Length, nameof(classScratch));
+        CheckClassScratch(classScratch, classCount);
         for (int p = 0; p < order.Length; p++)
         {
             int i = order[p];
@@ -593,31 +658,122 @@ public static class InformationGain
         Guard.SameLength(labels.Length, featureValues.Length, featureName, labelsName);
         CheckWeights(sampleWeights, labels.Length);
         // An empty input still gets a 1 × 1 table, so that every measure takes its empty-table value.
-        int classCount = Math.Max(CountOf(labels, labelsName), 1);
-        int featureValueCount = Math.Max(CountOf(featureValues, featureName), 1);
-        long size = (long)classCount * featureValueCount;
-        if (size > Array.MaxLength)
+        long classCount = Math.Max(CountOf(labels, labelsName), 1);
+        long featureValueCount = Math.Max(CountOf(featureValues, featureName), 1);
+        TableEntropies e = Dense(classCount * featureValueCount, labels.Length)
+            ? DenseEntropies(labels, featureValues, sampleWeights, (int)classCount, (int)featureValueCount)
+            : SparseEntropies(labels, featureValues, sampleWeights);
+        return measure switch
         {
-            throw new ArgumentException($"{featureName} (up to {featureValueCount - 1}) and {labelsName} (up to {classCount - 1}) need a contingency table of {size} entries; relabel them to small consecutive integers.", featureName);
-        }
-        double[] rented = ArrayPool<double>.Shared.Rent((int)size);
+            Measure.Gain => e.Gain * scale,
+            Measure.ConditionalEntropy => (e.Labels - e.Gain) * scale,
+            Measure.GainRatio => e.GainRatio,
+            _ => e.Normalized((MutualInformationAverage)(measure - Measure.Normalized)),
+        };
+    }
+
+    /// <summary>
+    /// Whether counting into a dense table of <paramref name="size"/> entries is reasonable for n samples. Beyond it
+    /// (large or sparse codes such as [0, 5·10⁷] or int.MaxValue), counts come from sorting the samples instead, with
+    /// memory proportional to n whatever the values.
+    /// </summary>
+    private static bool Dense(long size, int n) => size <= Math.Max(1L << 16, 4L * n);
+
+    private static TableEntropies DenseEntropies<T>(ReadOnlySpan<int> labels, ReadOnlySpan<int> featureValues, ReadOnlySpan<T> sampleWeights, int classCount, int featureValueCount)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int size = classCount * featureValueCount;
+        double[] rented = ArrayPool<double>.Shared.Rent(size);
         try
         {
-            Span<double> table = rented.AsSpan(0, (int)size);
+            Span<double> table = rented.AsSpan(0, size);
             Count(labels, featureValues, sampleWeights, classCount, table);
-            var e = Entropies<double>(table, classCount, "table");
-            return measure switch
-            {
-                Measure.Gain => e.Gain * scale,
-                Measure.ConditionalEntropy => (e.Labels - e.Gain) * scale,
-                Measure.GainRatio => e.GainRatio,
-                _ => e.Normalized((MutualInformationAverage)(measure - Measure.Normalized)),
-            };
+            return Entropies<double>(table, classCount, "table");
         }
         finally
         {
             ArrayPool<double>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>H(Y), H(X) and IG from the samples sorted by (x, y) and then by y: no table, O(n) memory, O(n log n) time.</summary>
+    private static TableEntropies SparseEntropies<T>(ReadOnlySpan<int> labels, ReadOnlySpan<int> featureValues, ReadOnlySpan<T> sampleWeights)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = labels.Length;
+        long[] keyArray = ArrayPool<long>.Shared.Rent(n);
+        double[] countArray = ArrayPool<double>.Shared.Rent(n);
+        double[]? weightArray = sampleWeights.IsEmpty ? null : ArrayPool<double>.Shared.Rent(n);
+        try
+        {
+            Span<long> keys = keyArray.AsSpan(0, n);
+            Span<double> weights = weightArray is null ? default : weightArray.AsSpan(0, n);
+            double total = sampleWeights.IsEmpty ? n : 0;
+            for (int i = 0; i < n; i++)
+            {
+                keys[i] = ((long)featureValues[i] << 32) | (uint)labels[i];
+                if (!weights.IsEmpty)
+                {
+                    weights[i] = double.CreateTruncating(sampleWeights[i]);
+                    total += weights[i];
+                }
+            }
+            if (total == 0)
+            {
+                return new TableEntropies(0, 0, 0, Empty: true);
+            }
+            SortRuns(keys, weights);
+            Span<double> counts = countArray.AsSpan(0, n);
+            double joint = RunEntropy(keys, weights, counts, total, shift: 0);
+            double features = RunEntropy(keys, weights, counts, total, shift: 32);
+            for (int i = 0; i < n; i++)
+            {
+                keys[i] &= uint.MaxValue;
+            }
+            SortRuns(keys, weights);
+            double classes = RunEntropy(keys, weights, counts, total, shift: 0);
+            return new TableEntropies(classes, features, Math.Clamp(classes + features - joint, 0, classes), Empty: false);
+        }
+        finally
+        {
+            if (weightArray is not null)
+            {
+                ArrayPool<double>.Shared.Return(weightArray);
+            }
+            ArrayPool<double>.Shared.Return(countArray);
+            ArrayPool<long>.Shared.Return(keyArray);
+        }
+    }
+
+    private static void SortRuns(Span<long> keys, Span<double> weights)
+    {
+        if (weights.IsEmpty)
+        {
+            keys.Sort();
+        }
+        else
+        {
+            keys.Sort(weights);
+        }
+    }
+
+    /// <summary>−Σ p ln p over the runs of equal <c>key &gt;&gt; shift</c> in sorted keys, p = run weight / total.</summary>
+    private static double RunEntropy(ReadOnlySpan<long> keys, ReadOnlySpan<double> weights, Span<double> counts, double total, int shift)
+    {
+        int runs = 0;
+        for (int i = 0; i < keys.Length;)
+        {
+            long key = keys[i] >> shift;
+            double count = 0;
+            do
+            {
+                count += weights.IsEmpty ? 1 : weights[i];
+                i++;
+            }
+            while (i < keys.Length && keys[i] >> shift == key);
+            counts[runs++] = count;
+        }
+        return Math.Max(-InformationKernels.SumXLogX<double>(counts[..runs], total), 0);
     }
 
     private static void Count<T, TTable>(ReadOnlySpan<int> labels, ReadOnlySpan<int> featureValues, ReadOnlySpan<T> sampleWeights, int classCount, Span<TTable> table)
@@ -729,6 +885,19 @@ public static class InformationGain
         }
     }
 
+    /// <summary>4 × classCount as a long: 600,000,000 classes need more than an int (and an array) can hold.</summary>
+    private static void CheckClassScratch(Span<double> classScratch, int classCount)
+    {
+        long needed = ThresholdScan.ScratchLength(classCount);
+        if (classScratch.Length < needed)
+        {
+            string hint = needed > Array.MaxLength
+                ? " That is more than an array can hold: relabel the classes to 0 … k − 1 for the k distinct labels (the overload without scratch does this)."
+                : "";
+            throw new ArgumentException($"classScratch is too short: it has {classScratch.Length} elements and 4 × classCount = {needed} are needed.{hint}", nameof(classScratch));
+        }
+    }
+
     private static void CheckAverage(MutualInformationAverage average)
     {
         if (average is < MutualInformationAverage.Arithmetic or > MutualInformationAverage.Max)
@@ -737,10 +906,10 @@ public static class InformationGain
         }
     }
 
-    /// <summary>Checks values ≥ 0 and returns max + 1 (0 when empty).</summary>
-    private static int CountOf(ReadOnlySpan<int> values, string name)
+    /// <summary>Checks values ≥ 0 and returns max + 1 (0 when empty); a long, as int.MaxValue + 1 does not fit an int.</summary>
+    private static long CountOf(ReadOnlySpan<int> values, string name)
     {
-        int max = -1;
+        long max = -1;
         for (int i = 0; i < values.Length; i++)
         {
             if (values[i] < 0)
@@ -803,21 +972,23 @@ public static class InformationGain
         public double Weight(int position) => 1.0;
     }
 
-    private readonly ref struct SortedWeighted<T>(ReadOnlySpan<T> keys, ReadOnlySpan<int> indices, ReadOnlySpan<int> labels, ReadOnlySpan<T> weights) : ISortedSamples<T>
+    /// <summary>A sample's label and weight, sorted along with its key.</summary>
+    private readonly record struct LabelWeight<T>(int Label, T Weight)
+        where T : unmanaged;
+
+    private readonly ref struct SortedWeighted<T>(ReadOnlySpan<T> keys, ReadOnlySpan<LabelWeight<T>> payload) : ISortedSamples<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly ReadOnlySpan<T> _keys = keys;
-        private readonly ReadOnlySpan<int> _indices = indices;
-        private readonly ReadOnlySpan<int> _labels = labels;
-        private readonly ReadOnlySpan<T> _weights = weights;
+        private readonly ReadOnlySpan<LabelWeight<T>> _payload = payload;
 
         public int Count => _keys.Length;
 
         public T Key(int position) => _keys[position];
 
-        public int Label(int position) => _labels[_indices[position]];
+        public int Label(int position) => _payload[position].Label;
 
-        public double Weight(int position) => double.CreateTruncating(_weights[_indices[position]]);
+        public double Weight(int position) => double.CreateTruncating(_payload[position].Weight);
     }
 
     private readonly ref struct Indexed<T>(ReadOnlySpan<T> feature, ReadOnlySpan<int> order, ReadOnlySpan<int> labels, ReadOnlySpan<T> weights) : ISortedSamples<T>

@@ -10,7 +10,7 @@ namespace Losses;
 /// <param name="Threshold">Samples with a feature value ≤ the threshold go left. It is the midpoint of two consecutive
 /// distinct sorted values (or the lower of the two when the midpoint rounds up to the upper one), as scikit-learn's
 /// trees; NaN when there is no split.</param>
-/// <param name="Gain">The information gain of the split, in the base the search was given (bits by default); 0 when there
+/// <param name="Gain">The information gain of the split, in the base the search was given (nats by default); 0 when there
 /// is no split.</param>
 /// <param name="LeftCount">How many samples (sorted positions) go left; 0 when there is no split.</param>
 /// <remarks>There is no split when there are fewer than two samples, every feature value is the same, or every weight is

@@ -38,9 +38,9 @@ public class InformationGainTests
         int[] y = Ints(c, "labels"), x = Ints(c, "feature");
         bool weighted = c.TryGetProperty("weights", out _);
         double[] w = weighted ? c.Doubles("weights") : [];
-        double gain = weighted ? InformationGain.Of<double>(y, x, w) : InformationGain.Of(y, x);
-        double conditional = weighted ? InformationGain.ConditionalEntropy<double>(y, x, w) : InformationGain.ConditionalEntropy(y, x);
-        double split = weighted ? InformationGain.SplitInformation<double>(x, w) : InformationGain.SplitInformation(x);
+        double gain = weighted ? InformationGain.Of<double>(y, x, w, logBase: 2) : InformationGain.Of(y, x, logBase: 2);
+        double conditional = weighted ? InformationGain.ConditionalEntropy<double>(y, x, w, logBase: 2) : InformationGain.ConditionalEntropy(y, x, logBase: 2);
+        double split = weighted ? InformationGain.SplitInformation<double>(x, w, logBase: 2) : InformationGain.SplitInformation(x, logBase: 2);
         double ratio = weighted ? InformationGain.GainRatio<double>(y, x, w) : InformationGain.GainRatio(y, x);
         Approx.Equal(c.Scalar("gain"), gain, 1e-11, 1e-13, "gain");
         Approx.Equal(c.Scalar("conditional"), conditional, 1e-11, 1e-13, "conditional");
@@ -49,11 +49,11 @@ public class InformationGainTests
 
         double[] table = c.Doubles("table");
         int classes = c.Int("classCount");
-        Approx.Equal(c.Scalar("gain"), InformationGain.FromContingency<double>(table, classes), 1e-11, 1e-13, "table gain");
-        Approx.Equal(c.Scalar("conditional"), InformationGain.ConditionalEntropyFromContingency<double>(table, classes), 1e-11, 1e-13, "table conditional");
-        Approx.Equal(c.Scalar("splitInformation"), InformationGain.SplitInformationFromContingency<double>(table, classes), 1e-11, 1e-13, "table split");
+        Approx.Equal(c.Scalar("gain"), InformationGain.FromContingency<double>(table, classes, logBase: 2), 1e-11, 1e-13, "table gain");
+        Approx.Equal(c.Scalar("conditional"), InformationGain.ConditionalEntropyFromContingency<double>(table, classes, logBase: 2), 1e-11, 1e-13, "table conditional");
+        Approx.Equal(c.Scalar("splitInformation"), InformationGain.SplitInformationFromContingency<double>(table, classes, logBase: 2), 1e-11, 1e-13, "table split");
         Approx.Equal(c.Scalar("gainRatio"), InformationGain.GainRatioFromContingency<double>(table, classes), 1e-11, 1e-13, "table ratio");
-        Approx.Equal(c.Scalar("gain"), InformationGain.FromContingency<float>(table.Select(v => (float)v).ToArray(), classes), 1e-5, 1e-5, "float table gain");
+        Approx.Equal(c.Scalar("gain"), InformationGain.FromContingency<float>(table.Select(v => (float)v).ToArray(), classes, logBase: 2), 1e-5, 1e-5, "float table gain");
 
         var counted = new double[table.Length];
         InformationGain.CountContingency<double>(y, x, w, classes, counted);
@@ -66,8 +66,8 @@ public class InformationGainTests
             {
                 labelCounts[label]++;
             }
-            Approx.Equal(c.Scalar("entropy"), InformationGain.EntropyOfCounts(labelCounts), 1e-12, 1e-14, "entropy of counts");
-            Approx.Equal(c.Scalar("entropy"), InformationGain.EntropyOfCounts<double>([.. labelCounts.Select(v => (double)v)]), 1e-12, 1e-14, "entropy of weights");
+            Approx.Equal(c.Scalar("entropy"), InformationGain.EntropyOfCounts(labelCounts, logBase: 2), 1e-12, 1e-14, "entropy of counts");
+            Approx.Equal(c.Scalar("entropy"), InformationGain.EntropyOfCounts<double>([.. labelCounts.Select(v => (double)v)], logBase: 2), 1e-12, 1e-14, "entropy of weights");
         }
     }
 
@@ -76,7 +76,7 @@ public class InformationGainTests
     {
         var c = Reference.Case(File, "ig_feature_is_label");
         int[] y = Ints(c, "labels");
-        Assert.Equal(c.Scalar("entropy"), InformationGain.Of(y, y), 12);
+        Assert.Equal(c.Scalar("entropy"), InformationGain.Of(y, y, logBase: 2), 12);
         Assert.Equal(0.0, InformationGain.Of(y, new int[y.Length]));
         Assert.Equal(0.0, InformationGain.GainRatio(y, new int[y.Length]));
         Assert.Equal(0.0, InformationGain.SplitInformation(new int[y.Length]));
@@ -91,8 +91,8 @@ public class InformationGainTests
         double[] x = c.Doubles("feature");
         int[] y = Ints(c, "labels");
         double[] w = c.TryGetProperty("weights", out _) ? c.Doubles("weights") : [];
-        var split = InformationGain.BestThreshold<double>(x, y, w);
-        var splitFloat = InformationGain.BestThreshold<float>([.. x.Select(v => (float)v)], y, [.. w.Select(v => (float)v)]);
+        var split = InformationGain.BestThreshold<double>(x, y, w, logBase: 2);
+        var splitFloat = InformationGain.BestThreshold<float>([.. x.Select(v => (float)v)], y, [.. w.Select(v => (float)v)], logBase: 2);
         if (!c.GetProperty("split").GetBoolean())
         {
             Assert.False(split.Exists);
@@ -110,7 +110,7 @@ public class InformationGainTests
         // The pre-sorted overload on the whole sample gives the same split.
         int[] order = [.. Enumerable.Range(0, x.Length)];
         Array.Sort(x.ToArray(), order);
-        var sorted = InformationGain.BestThresholdSorted<double>(x, y, w, order, y.Max() + 1, new double[4 * (y.Max() + 1)]);
+        var sorted = InformationGain.BestThresholdSorted<double>(x, y, w, order, y.Max() + 1, new double[4 * (y.Max() + 1)], logBase: 2);
         Assert.Equal(split.Threshold, sorted.Threshold);
         Approx.Equal(split.Gain, sorted.Gain, 1e-12, 1e-14, "sorted gain");
         Assert.Equal(split.LeftCount, sorted.LeftCount);
@@ -119,13 +119,14 @@ public class InformationGainTests
     [Fact]
     public void SmallExamples()
     {
-        var split = InformationGain.BestThreshold([1.0, 2, 3, 4], [0, 0, 1, 1]);
+        var split = InformationGain.BestThreshold([1.0, 2, 3, 4], [0, 0, 1, 1], logBase: 2);
         Assert.Equal(2.5, split.Threshold);
         Assert.Equal(1.0, split.Gain, 14);
         Assert.Equal(2, split.LeftCount);
-        Assert.Equal(Math.Log(2), InformationGain.BestThreshold([1.0, 2, 3, 4], [0, 0, 1, 1], logBase: Math.E).Gain, 14);
-        Assert.Equal(1.0, InformationGain.EntropyOfCounts([5, 5]), 15);
-        Assert.Equal(1.5, InformationGain.EntropyOfCounts<double>([0.5, 0.25, 0.25]), 15);
+        Assert.Equal(Math.Log(2), InformationGain.BestThreshold([1.0, 2, 3, 4], [0, 0, 1, 1]).Gain, 14);
+        Assert.Equal(1.0, InformationGain.EntropyOfCounts([5, 5], logBase: 2), 15);
+        Assert.Equal(Math.Log(2), InformationGain.EntropyOfCounts([5, 5]), 15); // nats by default, as Entropy.FromCounts
+        Assert.Equal(1.5, InformationGain.EntropyOfCounts<double>([0.5, 0.25, 0.25], logBase: 2), 15);
         Assert.Equal(0.0, InformationGain.EntropyOfCounts([]));
         Assert.Equal(0.0, InformationGain.EntropyOfCounts([0, 0]));
         Assert.Equal(0.0, InformationGain.EntropyOfCounts([7]));
@@ -133,7 +134,7 @@ public class InformationGainTests
         Assert.Equal(0.0, InformationGain.Of([], []));
         Assert.Equal(0.0, InformationGain.MutualInformation([], []));
         Assert.Equal(1.0, InformationGain.NormalizedMutualInformation([], []));
-        Assert.Equal(0.5, InformationGain.ConditionalEntropyFromContingency<double>([1, 1, 2, 0], 2), 14);
+        Assert.Equal(0.5, InformationGain.ConditionalEntropyFromContingency<double>([1, 1, 2, 0], 2, logBase: 2), 14);
     }
 
     [Fact]
@@ -230,6 +231,56 @@ public class InformationGainTests
         AssertBad("average", "", () => InformationGain.NormalizedMutualInformation([0], [0], (MutualInformationAverage)7));
         AssertBad("labelsA", "labelsA[0]", () => InformationGain.MutualInformation([-1], [0]));
         Assert.Throws<ArgumentOutOfRangeException>("classCount", () => InformationGain.FromContingency<double>([1.0], 0));
+    }
+
+    [Fact]
+    public void HugeAndSparseCodesNeedMemoryProportionalToTheSamples()
+    {
+        // issue 10: int.MaxValue overflowed the table index; [0, 5·10⁷] allocated 2.1 GB.
+        int[] y = [0, int.MaxValue, int.MaxValue, 0];
+        int[] x = [int.MaxValue, 3, 3, int.MaxValue];
+        Assert.Equal(Math.Log(2), InformationGain.Of(y, x), 15);
+        Assert.Equal(0.0, InformationGain.ConditionalEntropy(y, x), 15);
+        Assert.Equal(Math.Log(2), InformationGain.SplitInformation(x), 15);
+        Assert.Equal(1.0, InformationGain.NormalizedMutualInformation(y, x), 15);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Equal(Math.Log(2), InformationGain.Of([0, 50_000_000], [0, 1]), 15);
+        Assert.Equal(Math.Log(2), InformationGain.BestThreshold([1.0, 2], [0, 50_000_000]).Gain, 15);
+        Assert.Equal(Math.Log(2), InformationGain.BestThreshold([1.0, 2, 3], [int.MaxValue, 7, 7], [1.0, 0.5, 0.5]).Gain, 15);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "allocated more than 1 MB");
+
+        // The sorted (sparse) path agrees with the table (dense) path.
+        var random = new Random(5);
+        int n = 300;
+        int[] yd = [.. Enumerable.Range(0, n).Select(_ => random.Next(4))];
+        int[] xd = [.. yd.Select(v => random.Next(3) == 0 ? random.Next(6) : v)];
+        double[] w = [.. Enumerable.Range(0, n).Select(_ => random.Next(5) == 0 ? 0 : random.NextDouble())];
+        int[] ys = [.. yd.Select(v => v * 500_000_000 + 3)];
+        int[] xs = [.. xd.Select(v => int.MaxValue - v * 300_000_000)];
+        Approx.Equal(InformationGain.Of(yd, xd), InformationGain.Of(ys, xs), 1e-12, 1e-15, "gain");
+        Approx.Equal(InformationGain.Of<double>(yd, xd, w), InformationGain.Of<double>(ys, xs, w), 1e-12, 1e-15, "weighted gain");
+        Approx.Equal(InformationGain.ConditionalEntropy(yd, xd), InformationGain.ConditionalEntropy(ys, xs), 1e-12, 1e-15, "conditional");
+        Approx.Equal(InformationGain.GainRatio<double>(yd, xd, w), InformationGain.GainRatio<double>(ys, xs, w), 1e-12, 1e-15, "ratio");
+        Approx.Equal(InformationGain.SplitInformation<double>(xd, w), InformationGain.SplitInformation<double>(xs, w), 1e-12, 1e-15, "split information");
+        Approx.Equal(InformationGain.NormalizedMutualInformation(yd, xd), InformationGain.NormalizedMutualInformation(ys, xs), 1e-12, 1e-15, "nmi");
+        double[] feature = [.. Enumerable.Range(0, n).Select(i => yd[i] + random.NextDouble() * 2)];
+        var dense = InformationGain.BestThreshold<double>(feature, yd, w);
+        var sparse = InformationGain.BestThreshold<double>(feature, ys, w);
+        Assert.Equal(dense.Threshold, sparse.Threshold);
+        Approx.Equal(dense.Gain, sparse.Gain, 1e-12, 1e-15, "threshold gain");
+    }
+
+    [Fact]
+    public void AClassCountBeyondAnyScratchIsRejectedBeforeAnythingIsWritten()
+    {
+        // issue 10: 4 × 600,000,000 overflowed the scratch check, the caller's buffers were written, then an exception with no name.
+        double[] keys = [9, 9], classScratch = new double[8];
+        int[] order = [9, 9];
+        var e = Assert.Throws<ArgumentException>("classScratch", () => InformationGain.BestThreshold<double>([1.0, 2], [0, 1], [], 600_000_000, keys, order, classScratch));
+        Assert.Contains("2400000000", e.Message, StringComparison.Ordinal);
+        Assert.Equal([9.0, 9.0], keys);
+        Assert.Equal([9, 9], order);
+        Assert.Throws<ArgumentException>("classScratch", () => InformationGain.BestThresholdSorted<double>([1.0, 2], [0, 1], [], [0, 1], 600_000_000, classScratch));
     }
 
     private static void AssertBad(string paramName, string inMessage, Action action)

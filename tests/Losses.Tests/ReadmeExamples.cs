@@ -90,6 +90,8 @@ public class ReadmeExamples
         int[] labels = [0, 0, 1, 1, 1, 0];
         int[] colour = [0, 1, 1, 2, 2, 0];
         double ig = InformationGain.Of(labels, colour);
+        double bits = InformationGain.Of(labels, colour, logBase: 2);
+        Assert.Equal(ig / Math.Log(2), bits, 14);
         double ratio = InformationGain.GainRatio(labels, colour);
         double[] age = [64, 65, 68, 69, 70, 71];
         var split = InformationGain.BestThreshold<double>(age, labels);

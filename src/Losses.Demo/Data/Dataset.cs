@@ -44,7 +44,10 @@ internal sealed class Dataset
         return counts;
     }
 
-    /// <summary>A shuffled train/test split, stratified by class so that both parts keep the class balance.</summary>
+    /// <summary>
+    /// A shuffled train/test split, stratified by class so that both parts keep the class balance. With two rows or more,
+    /// both parts get at least one row (rounding per class alone can leave the test set empty, and an accuracy of 0/0).
+    /// </summary>
     public (Dataset Train, Dataset Test) Split(double testFraction, int seed)
     {
         var random = new Random(seed);
@@ -57,6 +60,19 @@ internal sealed class Dataset
             int testCount = (int)Math.Round(members.Length * testFraction);
             test.AddRange(members.Take(testCount));
             train.AddRange(members.Skip(testCount));
+        }
+        if (Rows >= 2 && test.Count == 0)
+        {
+            // Take the row from the largest class, which can best spare it.
+            int largest = ClassCounts().Select((count, c) => (count, c)).Max().c;
+            int row = train.First(r => Labels[r] == largest);
+            train.Remove(row);
+            test.Add(row);
+        }
+        else if (Rows >= 2 && train.Count == 0)
+        {
+            train.Add(test[^1]);
+            test.RemoveAt(test.Count - 1);
         }
         int[] trainRows = [.. train];
         int[] testRows = [.. test];

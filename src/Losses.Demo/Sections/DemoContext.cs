@@ -11,6 +11,9 @@ internal sealed class DemoContext(TextWriter output, Report.Checks checks, PlotB
 
     public int Seed { get; } = seed;
 
+    /// <summary>The data set's name without the split suffix: "digits (train)" → "digits".</summary>
+    public static string DataName(Data.Dataset data) => data.Name.Replace(" (train)", "", StringComparison.Ordinal);
+
     public void Heading(string number, string title, string why)
     {
         Out.WriteLine();
@@ -21,5 +24,13 @@ internal sealed class DemoContext(TextWriter output, Report.Checks checks, PlotB
             Out.WriteLine(line);
         }
         Out.WriteLine();
+    }
+
+    /// <summary>A section that does not apply to this data: its heading and one line saying why, so it never silently disappears.</summary>
+    public void Skipped(string number, string title, string why)
+    {
+        Out.WriteLine();
+        Out.WriteLine($"{number}. {title}: skipped");
+        Out.WriteLine($"  {why}");
     }
 }

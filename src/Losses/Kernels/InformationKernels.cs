@@ -151,7 +151,7 @@ internal static class ThresholdScan
     private const int Block = 256;
 
     /// <summary>The scratch a scan needs: class totals, left counts and the two sides' c ln c, per class.</summary>
-    public static int ScratchLength(int classCount) => 4 * classCount;
+    public static long ScratchLength(int classCount) => 4L * classCount;
 
     public static ScanResult Run<T, TSamples>(scoped ref TSamples samples, int classCount, Span<double> scratch)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Numerics;
+using System.Text;
 
 namespace Losses;
 
@@ -26,6 +28,8 @@ namespace Losses;
 /// allocation (one K-long scratch array is allocated at construction).</para>
 /// <para>State (checkpoint/resume): <see cref="Save"/> returns the number of recorded steps and the last two loss
 /// vectors; <see cref="Restore"/> puts them back; <see cref="Reset"/> forgets the history.</para>
+/// <para>Thread safety: every method takes a per-instance lock, so one instance may be shared by threads; each call reads
+/// and records a consistent history and its weights sum to K.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -46,13 +50,14 @@ public sealed class DynamicWeightAverage<T> : ILossBalancer<T>
     private readonly T[] _previous;
     private readonly T[] _beforePrevious;
     private readonly T[] _scaledRatios;
+    private readonly Lock _gate = new();
     private int _observed;
 
     /// <summary>Creates a balancer for <paramref name="taskCount"/> tasks with temperature <paramref name="temperature"/>.</summary>
     /// <param name="taskCount">K, positive.</param>
-    /// <param name="temperature">T, finite and &gt; 0; the paper uses 2. Larger T gives more even weights.</param>
+    /// <param name="temperature">T, finite and &gt; 0; default 2 (the paper's and LibMTL's). Larger T gives more even weights.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="taskCount"/> is not positive, or <paramref name="temperature"/> is ≤ 0, NaN or ∞.</exception>
-    public DynamicWeightAverage(int taskCount, T temperature)
+    public DynamicWeightAverage(int taskCount, double temperature = 2)
     {
         Guard.FloatOrDouble<T>();
         int k = LossBalancing.TaskCount(taskCount, nameof(taskCount));
@@ -66,27 +71,31 @@ public sealed class DynamicWeightAverage<T> : ILossBalancer<T>
     public int TaskCount => _previous.Length;
 
     /// <summary>The temperature T.</summary>
-    public T Temperature { get; }
+    public double Temperature { get; }
 
     /// <summary>How many loss vectors have been recorded (by <see cref="Combine"/> or <see cref="Observe"/>) since construction or <see cref="Reset"/>.</summary>
     public int StepCount => _observed;
 
     /// <summary>Returns Σᵢ wᵢ·Lᵢ(t) with the weights from the recorded history, writes the weights, then records Lᵢ(t).</summary>
     /// <param name="losses">K task losses Lᵢ(t), finite and &gt; 0.</param>
-    /// <param name="weights">Receives the K weights; at least K long; may be <paramref name="losses"/> itself.</param>
+    /// <param name="weights">Receives the K weights; at least K long; may be <paramref name="losses"/> itself, not shifted over it.</param>
     /// <returns>Σᵢ wᵢ·Lᵢ(t).</returns>
-    /// <exception cref="ArgumentException"><paramref name="losses"/> does not have K entries or <paramref name="weights"/> is too short.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A loss is ≤ 0 or not finite (the message names its index); nothing is recorded.</exception>
+    /// <exception cref="ArgumentException"><paramref name="losses"/> does not have K entries, <paramref name="weights"/> is too short or partly overlaps <paramref name="losses"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A loss is ≤ 0 or not finite (the message names its index), or the total is not finite; nothing is recorded.</exception>
     public T Combine(ReadOnlySpan<T> losses, Span<T> weights)
     {
         LossBalancing.Values(losses, _previous.Length, LossDomain.Positive, nameof(losses));
         LossBalancing.Destination(weights, _previous.Length, nameof(weights));
-        // Weights go through the scratch array so that weights may alias losses.
-        ComputeWeights(_scaledRatios);
-        T total = LossBalancing.WeightedSum<T>(_scaledRatios, losses);
-        Record(losses);
-        _scaledRatios.CopyTo(weights);
-        return total;
+        LossBalancing.NoOverlap(losses, weights, nameof(losses), nameof(weights));
+        lock (_gate)
+        {
+            // Weights go through the scratch array so that weights may alias losses.
+            ComputeWeights(_scaledRatios);
+            T total = LossBalancing.FiniteWeightedSum<T>(_scaledRatios, losses);
+            Record(losses);
+            _scaledRatios.CopyTo(weights);
+            return total;
+        }
     }
 
     /// <summary>Writes the weights for the next step from the recorded history, without recording anything.</summary>
@@ -95,7 +104,10 @@ public sealed class DynamicWeightAverage<T> : ILossBalancer<T>
     public void GetWeights(Span<T> weights)
     {
         LossBalancing.Destination(weights, _previous.Length, nameof(weights));
-        ComputeWeights(weights[.._previous.Length]);
+        lock (_gate)
+        {
+            ComputeWeights(weights[.._previous.Length]);
+        }
     }
 
     /// <summary>Writes the K weights; <paramref name="weights"/> may be the scratch array itself (the softmax works in place).</summary>
@@ -109,7 +121,7 @@ public sealed class DynamicWeightAverage<T> : ILossBalancer<T>
         }
         for (int i = 0; i < k; i++)
         {
-            T scaled = _previous[i] / _beforePrevious[i] / Temperature;
+            T scaled = T.CreateTruncating(double.CreateTruncating(_previous[i]) / double.CreateTruncating(_beforePrevious[i]) / Temperature);
             weights[i] = T.IsFinite(scaled) ? scaled : T.BitDecrement(T.PositiveInfinity);
         }
         Softmax.Forward<T>(weights, weights);
@@ -127,21 +139,32 @@ public sealed class DynamicWeightAverage<T> : ILossBalancer<T>
     public void Observe(ReadOnlySpan<T> losses)
     {
         LossBalancing.Values(losses, _previous.Length, LossDomain.Positive, nameof(losses));
-        Record(losses);
+        lock (_gate)
+        {
+            Record(losses);
+        }
     }
 
     /// <summary>Forgets the history: the next two steps get equal weights again.</summary>
     public void Reset()
     {
-        _observed = 0;
-        Array.Clear(_previous);
-        Array.Clear(_beforePrevious);
+        lock (_gate)
+        {
+            _observed = 0;
+            Array.Clear(_previous);
+            Array.Clear(_beforePrevious);
+        }
     }
 
     /// <summary>A snapshot of the state, for checkpoints.</summary>
     /// <returns>The step count and the last two loss vectors (new arrays; entries not yet recorded are 0).</returns>
-    public DynamicWeightAverageState<T> Save() =>
-        new(_observed, (T[])_previous.Clone(), (T[])_beforePrevious.Clone());
+    public DynamicWeightAverageState<T> Save()
+    {
+        lock (_gate)
+        {
+            return new(_observed, (T[])_previous.Clone(), (T[])_beforePrevious.Clone());
+        }
+    }
 
     /// <summary>Restores a snapshot made by <see cref="Save"/> (possibly by another instance with the same task count).</summary>
     /// <param name="state">The snapshot; its arrays are copied.</param>
@@ -157,9 +180,12 @@ public sealed class DynamicWeightAverage<T> : ILossBalancer<T>
         // Check both arrays before copying either, so a bad snapshot leaves the state untouched.
         LossBalancing.Values<T>(state.PreviousLosses, _previous.Length, state.StepCount >= 1 ? LossDomain.Positive : LossDomain.Finite, "state.PreviousLosses");
         LossBalancing.Values<T>(state.LossesBeforePrevious, _previous.Length, state.StepCount >= 2 ? LossDomain.Positive : LossDomain.Finite, "state.LossesBeforePrevious");
-        state.PreviousLosses.CopyTo(_previous, 0);
-        state.LossesBeforePrevious.CopyTo(_beforePrevious, 0);
-        _observed = state.StepCount;
+        lock (_gate)
+        {
+            state.PreviousLosses.CopyTo(_previous, 0);
+            state.LossesBeforePrevious.CopyTo(_beforePrevious, 0);
+            _observed = state.StepCount;
+        }
     }
 
     private void Record(ReadOnlySpan<T> losses)
@@ -178,5 +204,25 @@ public sealed class DynamicWeightAverage<T> : ILossBalancer<T>
 /// <param name="StepCount">How many loss vectors have been recorded (only whether it is 0, 1 or ≥ 2 affects the weights).</param>
 /// <param name="PreviousLosses">K losses Lᵢ(t−1), the newest recorded (zeros if none).</param>
 /// <param name="LossesBeforePrevious">K losses Lᵢ(t−2) (zeros if fewer than two were recorded).</param>
+/// <remarks>Compares by value (element by element) and prints its numbers.</remarks>
 public sealed record DynamicWeightAverageState<T>(int StepCount, T[] PreviousLosses, T[] LossesBeforePrevious)
-    where T : unmanaged, IFloatingPointIeee754<T>;
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>True when <paramref name="other"/> holds the same step count and numbers.</summary>
+    /// <param name="other">The state to compare with.</param>
+    /// <returns>Whether the step counts are equal and both arrays element-wise equal.</returns>
+    public bool Equals(DynamicWeightAverageState<T>? other) =>
+        other is not null && StepCount == other.StepCount && StateArrays.Equal(PreviousLosses, other.PreviousLosses) &&
+        StateArrays.Equal(LossesBeforePrevious, other.LossesBeforePrevious);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(StepCount, StateArrays.Hash(PreviousLosses), StateArrays.Hash(LossesBeforePrevious));
+
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append(CultureInfo.InvariantCulture, $"StepCount = {StepCount}, ");
+        StateArrays.Append(builder, nameof(PreviousLosses), PreviousLosses).Append(", ");
+        StateArrays.Append(builder, nameof(LossesBeforePrevious), LossesBeforePrevious);
+        return true;
+    }
+}

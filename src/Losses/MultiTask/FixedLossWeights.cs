@@ -12,6 +12,7 @@ namespace Losses;
 /// rejected with the task index. Weights must be finite and ≥ 0. The total is accumulated in double, so it is correctly
 /// rounded to within 1 ulp for float.</para>
 /// <para>There is no state: <see cref="Reset"/> does nothing. Per call: O(K), no allocation.</para>
+/// <para>Thread safety: immutable, so one instance may be shared by threads without a lock.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -52,12 +53,13 @@ public sealed class FixedLossWeights<T> : ILossBalancer<T>
     /// <param name="losses">K finite task losses.</param>
     /// <param name="weights">Receives the K weights; at least K long.</param>
     /// <returns>Σᵢ wᵢ·Lᵢ.</returns>
-    /// <exception cref="ArgumentException"><paramref name="losses"/> does not have K entries or <paramref name="weights"/> is too short.</exception>
+    /// <exception cref="ArgumentException"><paramref name="losses"/> does not have K entries, <paramref name="weights"/> is too short or partly overlaps <paramref name="losses"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A loss is NaN or ±∞ (the message names its index).</exception>
     public T Combine(ReadOnlySpan<T> losses, Span<T> weights)
     {
         LossBalancing.Values(losses, _weights.Length, LossDomain.Finite, nameof(losses));
         LossBalancing.Destination(weights, _weights.Length, nameof(weights));
+        LossBalancing.NoOverlap(losses, weights, nameof(losses), nameof(weights));
         T total = LossBalancing.WeightedSum<T>(_weights, losses);
         _weights.CopyTo(weights);
         return total;

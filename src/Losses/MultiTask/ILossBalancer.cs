@@ -12,6 +12,9 @@ namespace Losses;
 /// the balancer exactly as it was.</para>
 /// <para>Scale each task's gradient by its weight (the gradient of the total with respect to the model is Σ wᵢ·∇Lᵢ),
 /// or back-propagate the returned total directly.</para>
+/// <para>Thread safety: every balancer in this library may be shared by threads (the stateful ones take a per-instance
+/// lock; each type's remarks say what is and is not synchronised). An output span may be its input exactly (in place)
+/// but not shifted over it: that throws <see cref="ArgumentException"/> naming both.</para>
 /// </remarks>
 /// <example>
 /// <code>

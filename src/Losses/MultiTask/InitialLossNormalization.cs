@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Numerics;
+using System.Text;
 
 namespace Losses;
 
@@ -11,9 +13,12 @@ namespace Losses;
 /// <remarks>
 /// <para>The first losses must be finite and &gt; 0 (they become divisors); later losses finite and ≥ 0. Anything else is
 /// rejected with the task index, and nothing is recorded. A tiny first loss (say 10⁻³⁰) gives a huge weight; that is the
-/// definition, not an overflow guard, so pick the first step sensibly (a warm-up batch).</para>
+/// definition, not an overflow guard, so pick the first step sensibly (a warm-up batch). A first loss whose reciprocal
+/// overflows T (float.Epsilon, or below about 2.9·10⁻³⁹ in float) is rejected, as is a later call whose total overflows.</para>
 /// <para>State (checkpoint/resume): <see cref="Save"/> returns the recorded initial losses (empty before the first step);
 /// <see cref="Restore"/> puts them back. Per call: O(K), no allocation.</para>
+/// <para>Thread safety: every method takes a per-instance lock, so one instance may be shared by threads (the first call
+/// to arrive records Lᵢ(0)).</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -30,6 +35,7 @@ public sealed class InitialLossNormalization<T> : ILossBalancer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[] _initialLosses;
+    private readonly Lock _gate = new();
     private bool _started;
 
     /// <summary>Creates a balancer for <paramref name="taskCount"/> tasks; the first losses it sees become Lᵢ(0).</summary>
@@ -55,29 +61,71 @@ public sealed class InitialLossNormalization<T> : ILossBalancer<T>
     /// <exception cref="ArgumentOutOfRangeException">A loss is outside the domain above (the message names its index).</exception>
     public T Combine(ReadOnlySpan<T> losses, Span<T> weights)
     {
-        LossBalancing.Values(losses, _initialLosses.Length, _started ? LossDomain.NonNegative : LossDomain.Positive, nameof(losses));
         LossBalancing.Destination(weights, _initialLosses.Length, nameof(weights));
-        if (!_started)
+        LossBalancing.NoOverlap(losses, weights, nameof(losses), nameof(weights));
+        lock (_gate)
         {
-            losses.CopyTo(_initialLosses);
-            _started = true;
+            LossBalancing.Values(losses, _initialLosses.Length, _started ? LossDomain.NonNegative : LossDomain.Positive, nameof(losses));
+            ReadOnlySpan<T> initial = _started ? _initialLosses : losses;
+            if (!_started)
+            {
+                CheckInvertible(losses, nameof(losses));
+            }
+            double total = 0;
+            for (int i = 0; i < initial.Length; i++)
+            {
+                total += double.CreateTruncating(losses[i]) / double.CreateTruncating(initial[i]);
+            }
+            T result = T.CreateTruncating(total);
+            if (!T.IsFinite(result))
+            {
+                LossBalancing.ThrowNotFinite(nameof(losses), 0, "the total Σ Lᵢ / Lᵢ(0)");
+            }
+            if (!_started)
+            {
+                losses.CopyTo(_initialLosses);
+                _started = true;
+            }
+            for (int i = 0; i < _initialLosses.Length; i++)
+            {
+                // Read before write: weights may alias losses (they were read above).
+                weights[i] = T.One / _initialLosses[i];
+            }
+            return result;
         }
-        double total = 0;
-        for (int i = 0; i < _initialLosses.Length; i++)
+    }
+
+    /// <summary>A first loss whose reciprocal overflows (float.Epsilon, 1e-39f, double subnormals) would give an infinite weight.</summary>
+    private static void CheckInvertible(ReadOnlySpan<T> initialLosses, string name)
+    {
+        for (int i = 0; i < initialLosses.Length; i++)
         {
-            // Read before write: weights may alias losses.
-            total += double.CreateTruncating(losses[i]) / double.CreateTruncating(_initialLosses[i]);
-            weights[i] = T.One / _initialLosses[i];
+            if (!T.IsFinite(T.One / initialLosses[i]))
+            {
+                throw new ArgumentOutOfRangeException(name, initialLosses[i], string.Create(CultureInfo.InvariantCulture,
+                    $"{name}[{i}] (task {i}) is {initialLosses[i]}, too small to be an initial loss: its weight 1/L(0) would overflow. Nothing was recorded."));
+            }
         }
-        return T.CreateTruncating(total);
     }
 
     /// <summary>Forgets the initial losses: the next call records new ones.</summary>
-    public void Reset() => _started = false;
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            _started = false;
+        }
+    }
 
     /// <summary>A snapshot of the state, for checkpoints.</summary>
     /// <returns>The recorded initial losses (a new array; empty before the first step).</returns>
-    public InitialLossNormalizationState<T> Save() => new(InitialLosses.ToArray());
+    public InitialLossNormalizationState<T> Save()
+    {
+        lock (_gate)
+        {
+            return new(InitialLosses.ToArray());
+        }
+    }
 
     /// <summary>Restores a snapshot made by <see cref="Save"/> (possibly by another instance with the same task count).</summary>
     /// <param name="state">The snapshot; its array is copied.</param>
@@ -88,18 +136,37 @@ public sealed class InitialLossNormalization<T> : ILossBalancer<T>
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(state.InitialLosses, "state.InitialLosses");
-        if (state.InitialLosses.Length == 0)
+        if (state.InitialLosses.Length != 0)
         {
-            _started = false;
-            return;
+            LossBalancing.Values<T>(state.InitialLosses, _initialLosses.Length, LossDomain.Positive, "state.InitialLosses");
+            CheckInvertible(state.InitialLosses, "state.InitialLosses");
         }
-        LossBalancing.Restore(state.InitialLosses, _initialLosses, LossDomain.Positive, "state.InitialLosses");
-        _started = true;
+        lock (_gate)
+        {
+            state.InitialLosses.CopyTo(_initialLosses, 0);
+            _started = state.InitialLosses.Length != 0;
+        }
     }
 }
 
 /// <summary>The state of an <see cref="InitialLossNormalization{T}"/>: the recorded initial losses Lᵢ(0).</summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 /// <param name="InitialLosses">K initial losses, or empty before the first step. Serialises as a plain array (e.g. with System.Text.Json).</param>
+/// <remarks>Compares by value (element by element) and prints its numbers.</remarks>
 public sealed record InitialLossNormalizationState<T>(T[] InitialLosses)
-    where T : unmanaged, IFloatingPointIeee754<T>;
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>True when <paramref name="other"/> holds the same numbers.</summary>
+    /// <param name="other">The state to compare with.</param>
+    /// <returns>Whether the arrays are element-wise equal.</returns>
+    public bool Equals(InitialLossNormalizationState<T>? other) => other is not null && StateArrays.Equal(InitialLosses, other.InitialLosses);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => StateArrays.Hash(InitialLosses);
+
+    private bool PrintMembers(StringBuilder builder)
+    {
+        StateArrays.Append(builder, nameof(InitialLosses), InitialLosses);
+        return true;
+    }
+}

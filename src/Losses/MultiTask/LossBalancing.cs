@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Text;
 
 namespace Losses;
 
@@ -66,15 +67,26 @@ internal static class LossBalancing
     }
 
     /// <summary>Checks a scalar hyper-parameter: finite and positive (or ≥ 0 when <paramref name="allowZero"/>).</summary>
-    public static T Parameter<T>(T value, bool allowZero, string name)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    public static double Parameter(double value, bool allowZero, string name)
     {
-        if (!T.IsFinite(value) || value < T.Zero || (!allowZero && value == T.Zero))
+        if (!double.IsFinite(value) || value < 0 || (!allowZero && value == 0))
         {
             throw new ArgumentOutOfRangeException(name, value, allowZero ? $"{name} must be finite and ≥ 0." : $"{name} must be finite and > 0.");
         }
         return value;
     }
+
+    /// <summary>
+    /// An output may be its input exactly (the balancers compute into scratch and write last, so in place gives the
+    /// out-of-place result) or apart from it; a shifted overlap is rejected, naming both.
+    /// </summary>
+    public static void NoOverlap<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> output, string inputName, string outputName) =>
+        Guard.InPlaceOrApart(input, output[..Math.Min(output.Length, input.Length)], inputName, outputName);
+
+    /// <summary>Rejects a step whose result is not finite, before any state changes.</summary>
+    public static void ThrowNotFinite(string name, int task, string what) =>
+        throw new ArgumentOutOfRangeException(name, string.Create(CultureInfo.InvariantCulture,
+            $"With {name}[{task}] (task {task}) {what} would not be finite; the step was rejected and nothing was updated."));
 
     /// <summary>Σ wᵢ·Lᵢ over the tasks, accumulated in double (K is small; this keeps float totals correctly rounded).</summary>
     public static T WeightedSum<T>(ReadOnlySpan<T> weights, ReadOnlySpan<T> losses)
@@ -86,6 +98,18 @@ internal static class LossBalancing
             sum += double.CreateTruncating(weights[i]) * double.CreateTruncating(losses[i]);
         }
         return T.CreateTruncating(sum);
+    }
+
+    /// <summary>Σ wᵢ·Lᵢ as <see cref="WeightedSum{T}"/>, rejecting a total that overflows T (before the caller changes any state).</summary>
+    public static T FiniteWeightedSum<T>(ReadOnlySpan<T> weights, ReadOnlySpan<T> losses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T total = WeightedSum(weights, losses);
+        if (!T.IsFinite(total))
+        {
+            ThrowNotFinite(nameof(losses), 0, "the total Σ wᵢ·Lᵢ");
+        }
+        return total;
     }
 
     /// <summary>Copies a saved array back after checking its length and values.</summary>
@@ -110,5 +134,46 @@ internal static class LossBalancing
             _ => "finite",
         };
         throw new ArgumentOutOfRangeException(name, value, string.Create(CultureInfo.InvariantCulture, $"{name}[{index}] (task {index}) is {value}; this balancer needs every value {need}. Nothing was updated."));
+    }
+}
+
+/// <summary>Value equality and readable text for the balancers' state records, whose arrays would otherwise compare by reference and print as <c>System.Single[]</c>.</summary>
+internal static class StateArrays
+{
+    /// <summary>Element-wise equality (NaN equals NaN, as <see cref="IEquatable{T}"/>).</summary>
+    public static bool Equal<T>(T[]? a, T[]? b)
+        where T : IEquatable<T> =>
+        ReferenceEquals(a, b) || (a is not null && b is not null && a.AsSpan().SequenceEqual(b));
+
+    public static int Hash<T>(T[]? values)
+        where T : notnull
+    {
+        var hash = new HashCode();
+        if (values is not null)
+        {
+            hash.Add(values.Length);
+            foreach (T v in values)
+            {
+                hash.Add(v);
+            }
+        }
+        return hash.ToHashCode();
+    }
+
+    /// <summary>Appends <c>Name = [v0, v1, …]</c> with the values in round-trip invariant form.</summary>
+    public static StringBuilder Append<T>(StringBuilder builder, string name, T[]? values)
+        where T : IFormattable
+    {
+        builder.Append(name).Append(" = ");
+        if (values is null)
+        {
+            return builder.Append("null");
+        }
+        builder.Append('[');
+        for (int i = 0; i < values.Length; i++)
+        {
+            builder.Append(i == 0 ? "" : ", ").Append(values[i].ToString("R", CultureInfo.InvariantCulture));
+        }
+        return builder.Append(']');
     }
 }

@@ -1,5 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics;
+using System.Text;
 
 namespace Losses;
 
@@ -25,15 +27,23 @@ namespace Losses;
 /// 1% of their single-task optimum in 500 steps (1.003× and 1.009×), where equal weights must use a 40× smaller rate
 /// to stay stable and leave the small task at 192× its optimum.</para>
 /// <para>Losses must be finite and ≥ 0 (with a negative loss the total has no minimum in sᵢ and sᵢ → −∞). A huge sᵢ
-/// gives weight 0; sᵢ below about −88 (float) or −709 (double) overflows the weight to +∞: the log-variances are the
-/// caller's parameters and are not clamped. Values are computed in T with one exp per task (≤ 1 ulp); the total is
+/// gives weight 0; sᵢ below about −88 (float) or −709 (double) would overflow the weight, and the call is rejected (the
+/// log-variances are the caller's parameters and are not clamped). Values are computed in T with one exp per task (≤ 1 ulp); the total is
 /// accumulated in double. Per call: O(K), no allocation.</para>
+/// <para>A call whose exp(−sᵢ)·Lᵢ, total or stepped sᵢ would not be finite (say sᵢ = −20, η = 0.5, Lᵢ = 10³⁰ in float)
+/// is rejected with <see cref="ArgumentOutOfRangeException"/> before anything is written, so the state stays usable.</para>
+/// <para>Defaults: η = <see cref="DefaultLearningRate"/> (0.01) for the built-in SGD step. Kendall et al. and LibMTL train
+/// the sᵢ with the model's own optimiser instead; to do that, pass <c>learningRate: 0</c> and step
+/// <see cref="LogVariances"/> from the returned gradient.</para>
 /// <para>State (checkpoint/resume): <see cref="Save"/> returns the sᵢ; <see cref="Restore"/> puts them back;
 /// <see cref="Reset"/> returns to the initial sᵢ.</para>
+/// <para>Thread safety: <see cref="Combine(ReadOnlySpan{T}, Span{T})"/>, <see cref="Save"/>, <see cref="Restore"/> and
+/// <see cref="Reset"/> take a per-instance lock, so one instance may be shared by threads. The writable
+/// <see cref="LogVariances"/> view is not synchronised: write it only while no other thread calls the balancer.</para>
 /// </remarks>
 /// <example>
 /// <code>
-/// var balancer = new UncertaintyWeighting&lt;float&gt;([UncertaintyTerm.Regression, UncertaintyTerm.Default], learningRate: 0.01f);
+/// var balancer = new UncertaintyWeighting&lt;float&gt;([UncertaintyTerm.Regression, UncertaintyTerm.Default], learningRate: 0.01);
 /// Span&lt;float&gt; w = stackalloc float[2];
 /// float total = balancer.Combine([depthLoss, segmentationLoss], w); // back-propagate total (or scale each ∇Lᵢ by w[i])
 /// // with s = 0: total = ½·depthLoss + segmentationLoss, w = [0.5, 1], then s takes one SGD step
@@ -43,26 +53,28 @@ namespace Losses;
 /// <seealso cref="ILossBalancer{T}"/>
 /// <seealso cref="DynamicWeightAverage{T}"/>
 /// <seealso cref="GradNorm{T}"/>
+[SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
+    Justification = "The constructors differ in their first, required parameter (a task count or one term per task).")]
 public sealed class UncertaintyWeighting<T> : ILossBalancer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>The default η of the built-in step, 0.01: the value of the measured demonstration in the class remarks.</summary>
+    public const double DefaultLearningRate = 0.01;
+
     private readonly T[] _logVariances;
     private readonly T[] _initialLogVariances;
     private readonly bool[] _halved;
-
-    /// <summary>Creates a balancer for <paramref name="taskCount"/> tasks of the <see cref="UncertaintyTerm.Default"/> form, all sᵢ = 0, no built-in step.</summary>
-    /// <param name="taskCount">K, positive.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="taskCount"/> is not positive.</exception>
-    public UncertaintyWeighting(int taskCount)
-        : this(taskCount, T.Zero)
-    {
-    }
+    private readonly T[] _nextLogVariances;
+    private readonly T[] _weights;
+    private readonly T[] _gradient;
+    private readonly Lock _gate = new();
 
     /// <summary>Creates a balancer for <paramref name="taskCount"/> tasks of the <see cref="UncertaintyTerm.Default"/> form, all sᵢ = 0.</summary>
     /// <param name="taskCount">K, positive.</param>
-    /// <param name="learningRate">η of the built-in step sᵢ ← sᵢ − η·∂total/∂sᵢ, finite and ≥ 0; 0 leaves sᵢ to the caller.</param>
+    /// <param name="learningRate">η of the built-in step sᵢ ← sᵢ − η·∂total/∂sᵢ, finite and ≥ 0; default
+    /// <see cref="DefaultLearningRate"/> (0.01). Pass 0 to leave sᵢ to your own optimiser.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="taskCount"/> is not positive or <paramref name="learningRate"/> is negative or not finite.</exception>
-    public UncertaintyWeighting(int taskCount, T learningRate)
+    public UncertaintyWeighting(int taskCount, double learningRate = DefaultLearningRate)
     {
         Guard.FloatOrDouble<T>();
         int k = LossBalancing.TaskCount(taskCount, nameof(taskCount));
@@ -70,16 +82,18 @@ public sealed class UncertaintyWeighting<T> : ILossBalancer<T>
         _logVariances = new T[k];
         _initialLogVariances = new T[k];
         _halved = new bool[k];
+        (_nextLogVariances, _weights, _gradient) = (new T[k], new T[k], new T[k]);
     }
 
     /// <summary>Creates a balancer with one term form per task and optional initial log-variances.</summary>
     /// <param name="terms">K term forms (this also sets K, which must be positive).</param>
     /// <param name="initialLogVariances">K finite initial sᵢ, or empty for all 0. A good choice is log Lᵢ(0).</param>
-    /// <param name="learningRate">η of the built-in step, finite and ≥ 0; 0 (the default) leaves sᵢ to the caller.</param>
+    /// <param name="learningRate">η of the built-in step, finite and ≥ 0; default <see cref="DefaultLearningRate"/> (0.01).
+    /// Pass 0 to leave sᵢ to your own optimiser.</param>
     /// <exception cref="ArgumentException"><paramref name="terms"/> is empty, or <paramref name="initialLogVariances"/> is neither empty nor K long.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A term is not a defined <see cref="UncertaintyTerm"/>, an initial sᵢ is not finite, or
     /// <paramref name="learningRate"/> is negative or not finite (messages name the index).</exception>
-    public UncertaintyWeighting(ReadOnlySpan<UncertaintyTerm> terms, ReadOnlySpan<T> initialLogVariances = default, T learningRate = default)
+    public UncertaintyWeighting(ReadOnlySpan<UncertaintyTerm> terms, ReadOnlySpan<T> initialLogVariances = default, double learningRate = DefaultLearningRate)
     {
         Guard.FloatOrDouble<T>();
         if (terms.IsEmpty)
@@ -104,17 +118,19 @@ public sealed class UncertaintyWeighting<T> : ILossBalancer<T>
             initialLogVariances.CopyTo(_initialLogVariances);
         }
         _logVariances = (T[])_initialLogVariances.Clone();
+        (_nextLogVariances, _weights, _gradient) = (new T[k], new T[k], new T[k]);
     }
 
     /// <inheritdoc/>
     public int TaskCount => _logVariances.Length;
 
     /// <summary>η of the built-in step (0: none).</summary>
-    public T LearningRate { get; }
+    public double LearningRate { get; }
 
     /// <summary>
-    /// The log-variances sᵢ = log σᵢ², writable: a caller with its own optimiser updates them in place from the gradient
-    /// returned by <see cref="Combine(ReadOnlySpan{T}, Span{T}, Span{T})"/>.
+    /// The log-variances sᵢ = log σᵢ², writable: a caller with its own optimiser (and <c>learningRate: 0</c>) updates them in
+    /// place from the gradient returned by <see cref="Combine(ReadOnlySpan{T}, Span{T}, Span{T})"/>. This view is not
+    /// synchronised (see the thread-safety remark); <see cref="Restore"/> sets them under the lock.
     /// </summary>
     public Span<T> LogVariances => _logVariances;
 
@@ -125,24 +141,28 @@ public sealed class UncertaintyWeighting<T> : ILossBalancer<T>
 
     /// <summary>Returns total = Σᵢ cᵢ·(exp(−sᵢ)·Lᵢ + sᵢ), writes wᵢ = cᵢ·exp(−sᵢ), then takes the built-in step if η &gt; 0.</summary>
     /// <param name="losses">K task losses, finite and ≥ 0.</param>
-    /// <param name="weights">Receives the K effective weights; at least K long.</param>
+    /// <param name="weights">Receives the K effective weights; at least K long; may be <paramref name="losses"/> itself, not shifted over it.</param>
     /// <returns>The total, at the sᵢ before the step.</returns>
-    /// <exception cref="ArgumentException"><paramref name="losses"/> does not have K entries or <paramref name="weights"/> is too short.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A loss is negative or not finite (the message names its index); nothing is updated.</exception>
+    /// <exception cref="ArgumentException"><paramref name="losses"/> does not have K entries, <paramref name="weights"/> is too short or partly overlaps <paramref name="losses"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A loss is negative or not finite, or exp(−sᵢ)·Lᵢ, the total or the
+    /// stepped sᵢ would not be finite (the message names the index); nothing is updated.</exception>
     /// <exception cref="InvalidOperationException">A log-variance written through <see cref="LogVariances"/> is not finite.</exception>
     public T Combine(ReadOnlySpan<T> losses, Span<T> weights) => Combine(losses, weights, default, gradientWanted: false);
 
     /// <summary>As <see cref="Combine(ReadOnlySpan{T}, Span{T})"/>, and also writes ∂total/∂sᵢ = cᵢ·(1 − exp(−sᵢ)·Lᵢ).</summary>
     /// <param name="losses">K task losses, finite and ≥ 0.</param>
     /// <param name="weights">Receives the K effective weights; at least K long.</param>
-    /// <param name="logVarianceGradient">Receives the K derivatives ∂total/∂sᵢ (at the sᵢ before any built-in step); at least K long.</param>
+    /// <param name="logVarianceGradient">Receives the K derivatives ∂total/∂sᵢ (at the sᵢ before any built-in step); at
+    /// least K long; must not overlap <paramref name="weights"/>.</param>
     /// <returns>The total, at the sᵢ before the step.</returns>
-    /// <exception cref="ArgumentException"><paramref name="losses"/> does not have K entries or a destination is too short.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A loss is negative or not finite (the message names its index); nothing is updated.</exception>
+    /// <exception cref="ArgumentException"><paramref name="losses"/> does not have K entries, a destination is too short, or
+    /// the destinations overlap each other or partly overlap <paramref name="losses"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A loss is negative or not finite, or a result would not be finite (the
+    /// message names its index); nothing is updated.</exception>
     /// <exception cref="InvalidOperationException">A log-variance written through <see cref="LogVariances"/> is not finite.</exception>
     /// <example>
     /// <code>
-    /// var balancer = new UncertaintyWeighting&lt;double&gt;(2);
+    /// var balancer = new UncertaintyWeighting&lt;double&gt;(2, learningRate: 0); // s updated by the caller's optimiser
     /// Span&lt;double&gt; w = stackalloc double[2], ds = stackalloc double[2];
     /// double total = balancer.Combine([4.0, 0.5], w, ds); // s = 0: total 4.5, w = [1, 1], ds = [−3, 0.5]
     /// myAdam.Step(balancer.LogVariances, ds);
@@ -152,11 +172,23 @@ public sealed class UncertaintyWeighting<T> : ILossBalancer<T>
         Combine(losses, weights, logVarianceGradient, gradientWanted: true);
 
     /// <summary>Returns every sᵢ to its initial value (0 or the constructor's <c>initialLogVariances</c>).</summary>
-    public void Reset() => _initialLogVariances.CopyTo(_logVariances, 0);
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            _initialLogVariances.CopyTo(_logVariances, 0);
+        }
+    }
 
     /// <summary>A snapshot of the state, for checkpoints.</summary>
     /// <returns>The current sᵢ (a new array).</returns>
-    public UncertaintyWeightingState<T> Save() => new((T[])_logVariances.Clone());
+    public UncertaintyWeightingState<T> Save()
+    {
+        lock (_gate)
+        {
+            return new((T[])_logVariances.Clone());
+        }
+    }
 
     /// <summary>Restores a snapshot made by <see cref="Save"/> (possibly by another instance with the same task count).</summary>
     /// <param name="state">The snapshot; its array is copied.</param>
@@ -166,46 +198,70 @@ public sealed class UncertaintyWeighting<T> : ILossBalancer<T>
     public void Restore(UncertaintyWeightingState<T> state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        LossBalancing.Restore(state.LogVariances, _logVariances, LossDomain.Finite, "state.LogVariances");
+        lock (_gate)
+        {
+            LossBalancing.Restore(state.LogVariances, _logVariances, LossDomain.Finite, "state.LogVariances");
+        }
     }
 
-    private T Combine(ReadOnlySpan<T> losses, Span<T> weights, Span<T> gradient, bool gradientWanted)
+    private T Combine(ReadOnlySpan<T> losses, Span<T> weights, Span<T> logVarianceGradient, bool gradientWanted)
     {
         int k = _logVariances.Length;
         LossBalancing.Values(losses, k, LossDomain.NonNegative, nameof(losses));
         LossBalancing.Destination(weights, k, nameof(weights));
+        LossBalancing.NoOverlap(losses, weights, nameof(losses), nameof(weights));
         if (gradientWanted)
         {
-            LossBalancing.Destination(gradient, k, "logVarianceGradient");
-        }
-        for (int i = 0; i < k; i++)
-        {
-            if (!T.IsFinite(_logVariances[i]))
+            LossBalancing.Destination(logVarianceGradient, k, nameof(logVarianceGradient));
+            LossBalancing.NoOverlap(losses, logVarianceGradient, nameof(losses), nameof(logVarianceGradient));
+            if (((ReadOnlySpan<T>)weights[..k]).Overlaps(logVarianceGradient[..k]))
             {
-                ThrowLogVariance(i);
+                throw new ArgumentException("logVarianceGradient overlaps weights; the two outputs need separate memory.", nameof(logVarianceGradient));
             }
         }
-        T half = T.One / (T.One + T.One);
-        double total = 0;
-        for (int i = 0; i < k; i++)
+        lock (_gate)
         {
-            T s = _logVariances[i];
-            T c = _halved[i] ? half : T.One;
-            T precision = T.Exp(-s);
-            T weighted = precision * losses[i];
-            total += double.CreateTruncating(c * (weighted + s));
-            weights[i] = c * precision;
-            T ds = c * (T.One - weighted);
+            for (int i = 0; i < k; i++)
+            {
+                if (!T.IsFinite(_logVariances[i]))
+                {
+                    ThrowLogVariance(i);
+                }
+            }
+            // Computed into scratch and checked before anything is written: a call applies wholly or not at all.
+            T half = T.One / (T.One + T.One);
+            T learningRate = T.CreateTruncating(LearningRate);
+            double total = 0;
+            for (int i = 0; i < k; i++)
+            {
+                T s = _logVariances[i];
+                T c = _halved[i] ? half : T.One;
+                T precision = T.Exp(-s);
+                T weighted = precision * losses[i];
+                T ds = c * (T.One - weighted);
+                T next = s - learningRate * ds;
+                if (!T.IsFinite(weighted) || !T.IsFinite(precision) || !T.IsFinite(next))
+                {
+                    LossBalancing.ThrowNotFinite(nameof(losses), i, "exp(−sᵢ)·Lᵢ or the stepped sᵢ");
+                }
+                total += double.CreateTruncating(c * (weighted + s));
+                _weights[i] = c * precision;
+                _gradient[i] = ds;
+                _nextLogVariances[i] = LearningRate != 0 ? next : s;
+            }
+            T result = T.CreateTruncating(total);
+            if (!T.IsFinite(result))
+            {
+                LossBalancing.ThrowNotFinite(nameof(losses), 0, "the total");
+            }
+            _weights.CopyTo(weights);
             if (gradientWanted)
             {
-                gradient[i] = ds;
+                _gradient.CopyTo(logVarianceGradient);
             }
-            if (LearningRate != T.Zero)
-            {
-                _logVariances[i] = s - LearningRate * ds;
-            }
+            _nextLogVariances.CopyTo(_logVariances, 0);
+            return result;
         }
-        return T.CreateTruncating(total);
     }
 
     private void ThrowLogVariance(int task) =>
@@ -216,5 +272,21 @@ public sealed class UncertaintyWeighting<T> : ILossBalancer<T>
 /// <summary>The state of an <see cref="UncertaintyWeighting{T}"/>: the log-variances sᵢ.</summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 /// <param name="LogVariances">K log-variances sᵢ = log σᵢ². Serialises as a plain array (e.g. with System.Text.Json).</param>
+/// <remarks>Compares by value (element by element) and prints its numbers.</remarks>
 public sealed record UncertaintyWeightingState<T>(T[] LogVariances)
-    where T : unmanaged, IFloatingPointIeee754<T>;
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>True when <paramref name="other"/> holds the same numbers.</summary>
+    /// <param name="other">The state to compare with.</param>
+    /// <returns>Whether the arrays are element-wise equal.</returns>
+    public bool Equals(UncertaintyWeightingState<T>? other) => other is not null && StateArrays.Equal(LogVariances, other.LogVariances);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => StateArrays.Hash(LogVariances);
+
+    private bool PrintMembers(StringBuilder builder)
+    {
+        StateArrays.Append(builder, nameof(LogVariances), LogVariances);
+        return true;
+    }
+}

@@ -72,7 +72,7 @@ public class MultiTaskProperties
             s[i] = -5 + 10 * random.NextDouble();
         }
         double[] losses = Losses(random, k, 1e-3, 1e3);
-        var balancer = new UncertaintyWeighting<double>(terms, s);
+        var balancer = new UncertaintyWeighting<double>(terms, s, learningRate: 0);
         double[] w = new double[k], gradient = new double[k];
         balancer.Combine(losses, w, gradient);
         for (int i = 0; i < k; i++)

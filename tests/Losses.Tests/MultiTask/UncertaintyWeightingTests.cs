@@ -5,7 +5,7 @@ public class UncertaintyWeightingTests
     [Fact]
     public void AtZeroLogVarianceTheTotalIsTheSum()
     {
-        var balancer = new UncertaintyWeighting<double>(2);
+        var balancer = new UncertaintyWeighting<double>(2, learningRate: 0);
         Span<double> w = stackalloc double[2], ds = stackalloc double[2];
         // total = Σ exp(−0)·L + 0; ∂/∂s = 1 − exp(−s)·L
         Assert.Equal(4.5, balancer.Combine([4.0, 0.5], w, ds));
@@ -45,8 +45,8 @@ public class UncertaintyWeightingTests
     [Fact]
     public void FloatAgreesWithDouble()
     {
-        var f = new UncertaintyWeighting<float>([UncertaintyTerm.Default, UncertaintyTerm.Regression, UncertaintyTerm.Default], [0.3f, -2f, 5f]);
-        var d = new UncertaintyWeighting<double>([UncertaintyTerm.Default, UncertaintyTerm.Regression, UncertaintyTerm.Default], [0.3f, -2f, 5f]);
+        var f = new UncertaintyWeighting<float>([UncertaintyTerm.Default, UncertaintyTerm.Regression, UncertaintyTerm.Default], [0.3f, -2f, 5f], learningRate: 0);
+        var d = new UncertaintyWeighting<double>([UncertaintyTerm.Default, UncertaintyTerm.Regression, UncertaintyTerm.Default], [0.3f, -2f, 5f], learningRate: 0);
         float[] wf = new float[3], gf = new float[3];
         double[] wd = new double[3], gd = new double[3];
         Approx.Equal(d.Combine([1e-4, 1e4, 0.25f], wd, gd), f.Combine([1e-4f, 1e4f, 0.25f], wf, gf), 1e-6);
