@@ -156,7 +156,7 @@ public class ApiRulesTests
 
     private static Type? TargetsType(MethodInfo m) =>
         m.GetParameters().FirstOrDefault(p => p.Name == "targets")?.ParameterType is { } t && (t.IsByRef ? t.GetElementType()! : t) is { IsGenericType: true } u
-            ? u.GetGenericArguments()[0] : null;
+            ? (u.GetGenericArguments()[0] is { IsGenericParameter: true } ? typeof(ValueType) : u.GetGenericArguments()[0]) : null;
 
     /// <summary>Arrays convert to tensors as well as to spans: every tensor overload must rank below the span overloads, or a
     /// positional call such as <c>Entropy.Of&lt;float&gt;(p, d, classCount, 2)</c> binds to it with another meaning.</summary>
