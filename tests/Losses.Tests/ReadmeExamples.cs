@@ -149,4 +149,31 @@ public class ReadmeExamples
         Assert.Equal(CrossEntropy.Forward<float>(values, asInt, 32, labelSmoothing: 0.1), loss);
         Assert.All(entropy.ToArray(), h => Assert.InRange(h, 0f, MathF.Log(32) + 1e-5f));
     }
+
+    [Fact]
+    public void Fused_lm_head()
+    {
+        // 2 tokens, hidden size 3, vocabulary 4 (W is nn.Linear's [vocabulary × hidden] weight).
+        float[] hidden = [0.5f, -1f, 2f, 1f, 0f, -0.5f];
+        float[] weight = [0.1f, 0.2f, 0.3f, -0.2f, 0.1f, 0f, 0.3f, -0.1f, 0.2f, 0f, 0f, 1f];
+        float[] bias = [0f, 0.1f, 0f, float.NegativeInfinity];          // −∞ masks class 3
+        var dHidden = new float[hidden.Length];
+        var dWeight = new float[weight.Length];
+        var dBias = new float[bias.Length];
+        float loss = LinearCrossEntropy.Forward<float>(hidden, weight, targets: [2, 0], hiddenSize: 3, classCount: 4,
+            linearBias: bias, hiddenGradient: dHidden, linearWeightGradient: dWeight, linearBiasGradient: dBias,
+            maxBufferElements: 1 << 20, maxDegreeOfParallelism: -1);
+
+        // The logits alone, H·Wᵀ ([tokens × vocabulary]), with the public matrix product:
+        var logits = new float[2 * 4];
+        MatrixMultiply.MultiplyTransposedB<float>(hidden, weight, logits, m: 2, n: 4, k: 3);
+
+        for (int i = 0; i < logits.Length; i++)
+        {
+            logits[i] += bias[i % 4];
+        }
+        Assert.Equal(CrossEntropy.Forward<float>(logits, [2, 0], 4), loss, 1e-6f);
+        Assert.Equal(0f, dBias[3]);
+        Assert.All(dHidden, v => Assert.True(float.IsFinite(v)));
+    }
 }

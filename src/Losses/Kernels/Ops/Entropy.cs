@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 
 namespace Losses.Kernels;
 
@@ -173,29 +172,4 @@ internal static class MaxOf<TOps, TV, T>
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static T One(ref readonly T x, int n) => Two(in x, in x, n).A;
-}
-
-/// <summary>Per-lane results of a block finished in double: lane j of the returned vector is <c>finish(lanes of the inputs)</c>.</summary>
-internal static class LanesInDouble<TOps, TV, T>
-    where TOps : ISimd<TV, T>
-    where TV : struct
-    where T : unmanaged, IFloatingPointIeee754<T>
-{
-    /// <summary>KL = W/St − log St + log Ss per lane, times scale, in double (the row path's arithmetic).</summary>
-    public static TV RelativeEntropy(Span<TV> scratch, TV teacherSum, TV studentSum, TV weighted, double scale)
-    {
-        scratch[0] = teacherSum;
-        scratch[1] = studentSum;
-        scratch[2] = weighted;
-        Span<T> lanes = MemoryMarshal.Cast<TV, T>(scratch);
-        int b = TOps.Count;
-        for (int j = 0; j < b; j++)
-        {
-            double st = double.CreateTruncating(lanes[j]);
-            double ss = double.CreateTruncating(lanes[b + j]);
-            double w = double.CreateTruncating(lanes[(2 * b) + j]);
-            lanes[j] = T.CreateTruncating(((w / st) - Math.Log(st) + Math.Log(ss)) * scale);
-        }
-        return scratch[0];
-    }
 }

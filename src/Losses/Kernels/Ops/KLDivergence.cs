@@ -135,7 +135,11 @@ internal readonly unsafe struct DistillationOp<T> : IRowOp<T>
             }
             Tile<T, TOps, TBlock, TV>.Store(s, StudentGradient, row, c);
         }
-        return LanesInDouble<TOps, TV, T>.RelativeEntropy(Tile<T, TOps, TBlock, TV>.Of(scratch, 2), teacherSum, studentSum, weighted, double.CreateTruncating(Scale));
+
+        // KL = W/St + log(Ss/St) per lane, in T: the sums carry T's precision already, so finishing in double (as the row
+        // path does, one lane at a time) would cost two scalar logs per row and gain at most an ulp.
+        TV divergence = TOps.Add(TOps.Divide(weighted, teacherSum), VectorMath<TOps, TV, T>.Log(TOps.Divide(studentSum, teacherSum)));
+        return TOps.Multiply(divergence, TOps.Create(Scale));
     }
 }
 

@@ -1,0 +1,207 @@
+namespace Losses.Tests.Support;
+
+/// <summary>What a span of a batched call holds, so that its test values are valid for the function.</summary>
+public enum SpanKind
+{
+    Logits,
+    Probabilities,
+    UnitInterval,
+    LogProbabilities,
+    Gradient,
+    Weights,
+    Output,
+}
+
+/// <summary>One span argument of a public function: its parameter name, length and kind.</summary>
+public sealed record SpanSpec(string Name, int Length, SpanKind Kind)
+{
+    public bool IsOutput => Kind == SpanKind.Output;
+}
+
+/// <summary>A public batched function with its span arguments; <see cref="Run"/> calls it with spans in <see cref="Spans"/> order.</summary>
+public sealed record BatchedFunction(string Name, SpanSpec[] Spans, Func<Memory<float>[], int, float> Run)
+{
+    /// <summary>The outputs do not change when the same constant is added to every logit (softmax is shift invariant).</summary>
+    public bool ShiftInvariant => Name is "Softmax.Forward" or "LogSoftmax.Forward" or "CrossEntropy.Forward" or "CrossEntropy.ForwardWithProbabilities"
+        or "Entropy.FromLogits" or "Entropy.PerplexityFromLogits" or "Entropy.CrossFromLogits" or "KLDivergence.FromLogits" or "KLDivergence.Distillation";
+
+    public override string ToString() => Name;
+}
+
+/// <summary>Every public batched function (float), at a shape with whole blocks of rows and a ragged rest.</summary>
+public static class BatchedFunctions
+{
+    public const int Rows = 37;
+    public const int Classes = 10;
+
+    /// <summary>The functions at <see cref="Rows"/> rows.</summary>
+    public static IReadOnlyList<BatchedFunction> All { get; } = Create(Rows);
+
+    /// <summary>The functions at <paramref name="rows"/> rows of <see cref="Classes"/>.</summary>
+    public static IReadOnlyList<BatchedFunction> Create(int rows)
+    {
+        int n = rows * Classes;
+        int[] targets = [.. Enumerable.Range(0, rows).Select(r => r % 7 == 3 ? -100 : (r * 7) % Classes)];
+        SpanSpec In(string name, SpanKind kind, int length = -1) => new(name, length < 0 ? n : length, kind);
+        SpanSpec Out(string name, int length = -1) => new(name, length < 0 ? n : length, SpanKind.Output);
+        return
+        [
+            new("Softmax.Forward", [In("logits", SpanKind.Logits), Out("destination")], (s, t) =>
+            {
+                Softmax.Forward<float>(s[0].Span, s[1].Span, Classes, t);
+                return 0;
+            }),
+            new("Softmax.Backward", [In("output", SpanKind.Probabilities), In("outputGradient", SpanKind.Gradient), Out("inputGradient")], (s, t) =>
+            {
+                Softmax.Backward<float>(s[0].Span, s[1].Span, s[2].Span, Classes, t);
+                return 0;
+            }),
+            new("LogSoftmax.Forward", [In("logits", SpanKind.Logits), Out("destination")], (s, t) =>
+            {
+                LogSoftmax.Forward<float>(s[0].Span, s[1].Span, Classes, t);
+                return 0;
+            }),
+            new("LogSoftmax.Backward", [In("output", SpanKind.LogProbabilities), In("outputGradient", SpanKind.Gradient), Out("inputGradient")], (s, t) =>
+            {
+                LogSoftmax.Backward<float>(s[0].Span, s[1].Span, s[2].Span, Classes, t);
+                return 0;
+            }),
+            new("LogSumExp.Forward", [In("logits", SpanKind.Logits), Out("destination", rows)], (s, t) =>
+            {
+                LogSumExp.Forward<float>(s[0].Span, s[1].Span, Classes, t);
+                return 0;
+            }),
+            new("LogSumExp.Backward", [In("logits", SpanKind.Logits), In("output", SpanKind.Logits, rows), In("outputGradient", SpanKind.Gradient, rows), Out("inputGradient")], (s, t) =>
+            {
+                LogSumExp.Backward<float>(s[0].Span, s[1].Span, s[2].Span, s[3].Span, Classes, t);
+                return 0;
+            }),
+            new("CrossEntropy.Forward", [In("logits", SpanKind.Logits), In("weight", SpanKind.Weights, Classes), Out("gradient"), Out("losses", rows)], (s, t) =>
+                CrossEntropy.Forward<float>(s[0].Span, targets, Classes, s[2].Span, Reduction.None, s[3].Span, s[1].Span, labelSmoothing: 0.1f, maxDegreeOfParallelism: t)),
+            new("CrossEntropy.ForwardWithProbabilities", [In("logits", SpanKind.Logits), In("probabilities", SpanKind.Probabilities), In("weight", SpanKind.Weights, Classes), Out("gradient"), Out("losses", rows)], (s, t) =>
+                CrossEntropy.ForwardWithProbabilities<float>(s[0].Span, s[1].Span, Classes, s[3].Span, Reduction.None, s[4].Span, s[2].Span, 0.1f, t)),
+            new("NllLoss.Forward", [In("logProbabilities", SpanKind.LogProbabilities), In("weight", SpanKind.Weights, Classes), Out("gradient"), Out("losses", rows)], (s, t) =>
+                NllLoss.Forward<float>(s[0].Span, targets, Classes, s[2].Span, Reduction.None, s[3].Span, s[1].Span, maxDegreeOfParallelism: t)),
+            new("BinaryCrossEntropy.Forward", [In("probabilities", SpanKind.UnitInterval), In("targets", SpanKind.UnitInterval), In("weight", SpanKind.Weights), Out("gradient"), Out("losses")], (s, t) =>
+                BinaryCrossEntropy.Forward<float>(s[0].Span, s[1].Span, s[3].Span, Reduction.None, s[4].Span, s[2].Span, t)),
+            new("BinaryCrossEntropy.ForwardWithLogits", [In("logits", SpanKind.Logits), In("targets", SpanKind.UnitInterval), In("weight", SpanKind.Weights), In("posWeight", SpanKind.Weights, Classes), Out("gradient"), Out("losses")], (s, t) =>
+                BinaryCrossEntropy.ForwardWithLogits<float>(s[0].Span, s[1].Span, s[4].Span, Reduction.None, s[5].Span, s[2].Span, s[3].Span, t)),
+            new("FocalLoss.Forward", [In("logits", SpanKind.Logits), In("targets", SpanKind.UnitInterval), Out("gradient"), Out("losses")], (s, t) =>
+                FocalLoss.Forward<float>(s[0].Span, s[1].Span, s[2].Span, Reduction.None, s[3].Span, maxDegreeOfParallelism: t)),
+            new("MeanSquaredError.Forward", [In("input", SpanKind.Logits), In("targets", SpanKind.Logits), Out("gradient"), Out("losses")], (s, t) =>
+                MeanSquaredError.Forward<float>(s[0].Span, s[1].Span, s[2].Span, Reduction.None, s[3].Span, t)),
+            new("HuberLoss.Forward", [In("input", SpanKind.Logits), In("targets", SpanKind.Logits), Out("gradient"), Out("losses")], (s, t) =>
+                HuberLoss.Forward<float>(s[0].Span, s[1].Span, s[2].Span, Reduction.None, s[3].Span, maxDegreeOfParallelism: t)),
+            new("SmoothL1Loss.Forward", [In("input", SpanKind.Logits), In("targets", SpanKind.Logits), Out("gradient"), Out("losses")], (s, t) =>
+                SmoothL1Loss.Forward<float>(s[0].Span, s[1].Span, s[2].Span, Reduction.None, s[3].Span, maxDegreeOfParallelism: t)),
+            new("KLDivLoss.Forward", [In("logProbabilities", SpanKind.LogProbabilities), In("targets", SpanKind.Probabilities), Out("gradient"), Out("losses")], (s, t) =>
+                KLDivLoss.Forward<float>(s[0].Span, s[1].Span, Classes, s[2].Span, Reduction.None, s[3].Span, maxDegreeOfParallelism: t)),
+            new("Entropy.Of", [In("p", SpanKind.Probabilities), Out("destination", rows)], (s, t) =>
+            {
+                Entropy.Of<float>(s[0].Span, s[1].Span, Classes, 2, t);
+                return 0;
+            }),
+            new("Entropy.FromCounts", [In("counts", SpanKind.Weights), Out("destination", rows)], (s, t) =>
+            {
+                Entropy.FromCounts<float>(s[0].Span, s[1].Span, Classes, Math.E, t);
+                return 0;
+            }),
+            new("Entropy.FromLogits", [In("logits", SpanKind.Logits), Out("destination", rows)], (s, t) =>
+            {
+                Entropy.FromLogits<float>(s[0].Span, s[1].Span, Classes, Math.E, t);
+                return 0;
+            }),
+            new("Entropy.Perplexity", [In("p", SpanKind.Probabilities), Out("destination", rows)], (s, t) =>
+            {
+                Entropy.Perplexity<float>(s[0].Span, s[1].Span, Classes, t);
+                return 0;
+            }),
+            new("Entropy.PerplexityFromLogits", [In("logits", SpanKind.Logits), Out("destination", rows)], (s, t) =>
+            {
+                Entropy.PerplexityFromLogits<float>(s[0].Span, s[1].Span, Classes, t);
+                return 0;
+            }),
+            new("Entropy.Cross", [In("p", SpanKind.Probabilities), In("q", SpanKind.Probabilities), Out("destination", rows)], (s, t) =>
+            {
+                Entropy.Cross<float>(s[0].Span, s[1].Span, s[2].Span, Classes, Math.E, t);
+                return 0;
+            }),
+            new("Entropy.CrossFromLogits", [In("p", SpanKind.Probabilities), In("logitsQ", SpanKind.Logits), Out("destination", rows)], (s, t) =>
+            {
+                Entropy.CrossFromLogits<float>(s[0].Span, s[1].Span, s[2].Span, Classes, Math.E, t);
+                return 0;
+            }),
+            new("Entropy.BinaryCross", [In("p", SpanKind.UnitInterval), In("q", SpanKind.UnitInterval), Out("destination")], (s, t) =>
+                Entropy.BinaryCross<float>(s[0].Span, s[1].Span, s[2].Span)),
+            new("Entropy.BinaryCrossFromLogits", [In("p", SpanKind.UnitInterval), In("logitsQ", SpanKind.Logits), Out("destination")], (s, t) =>
+                Entropy.BinaryCrossFromLogits<float>(s[0].Span, s[1].Span, s[2].Span)),
+            new("KLDivergence.Of", [In("p", SpanKind.Probabilities), In("q", SpanKind.Probabilities), Out("destination", rows)], (s, t) =>
+            {
+                KLDivergence.Of<float>(s[0].Span, s[1].Span, s[2].Span, Classes, Math.E, t);
+                return 0;
+            }),
+            new("KLDivergence.FromCounts", [In("p", SpanKind.Weights), In("q", SpanKind.Weights), Out("destination", rows)], (s, t) =>
+            {
+                KLDivergence.FromCounts<float>(s[0].Span, s[1].Span, s[2].Span, Classes, Math.E, t);
+                return 0;
+            }),
+            new("KLDivergence.FromLogProbabilities", [In("p", SpanKind.Probabilities), In("logQ", SpanKind.LogProbabilities), Out("destination", rows)], (s, t) =>
+            {
+                KLDivergence.FromLogProbabilities<float>(s[0].Span, s[1].Span, s[2].Span, Classes, false, t);
+                return 0;
+            }),
+            new("KLDivergence.FromLogits", [In("teacherLogits", SpanKind.Logits), In("studentLogits", SpanKind.Logits), Out("destination", rows)], (s, t) =>
+            {
+                KLDivergence.FromLogits<float>(s[0].Span, s[1].Span, s[2].Span, Classes, 3, t);
+                return 0;
+            }),
+            new("KLDivergence.Distillation", [In("teacherLogits", SpanKind.Logits), In("studentLogits", SpanKind.Logits), Out("studentGradient")], (s, t) =>
+                KLDivergence.Distillation<float>(s[0].Span, s[1].Span, s[2].Span, Classes, 2, true, Reduction.BatchMean, t)),
+            new("JensenShannon.Divergence", [In("p", SpanKind.Probabilities), In("q", SpanKind.Probabilities), Out("destination", rows)], (s, t) =>
+            {
+                JensenShannon.Divergence<float>(s[0].Span, s[1].Span, s[2].Span, Classes, 2, t);
+                return 0;
+            }),
+            new("JensenShannon.Distance", [In("p", SpanKind.Probabilities), In("q", SpanKind.Probabilities), Out("destination", rows)], (s, t) =>
+            {
+                JensenShannon.Distance<float>(s[0].Span, s[1].Span, s[2].Span, Classes, Math.E, t);
+                return 0;
+            }),
+        ];
+    }
+
+    /// <summary>Valid values for a span of <paramref name="kind"/>: rows of <see cref="Classes"/> where the kind is per row.</summary>
+    public static float[] Values(SpanKind kind, int length, int seed)
+    {
+        var random = new Random(seed);
+        float[] v = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            v[i] = kind switch
+            {
+                SpanKind.Logits => (float)((random.NextDouble() * 8) - 4),
+                SpanKind.UnitInterval => (float)random.NextDouble(),
+                SpanKind.Gradient => (float)(random.NextDouble() - 0.5),
+                SpanKind.Weights => (float)(0.25 + random.NextDouble()),
+                SpanKind.Probabilities or SpanKind.LogProbabilities => (float)(0.05 + random.NextDouble()),
+                _ => float.NaN,
+            };
+        }
+        if (kind is SpanKind.Probabilities or SpanKind.LogProbabilities)
+        {
+            for (int row = 0; row + Classes <= length; row += Classes)
+            {
+                float sum = 0;
+                for (int c = 0; c < Classes; c++)
+                {
+                    sum += v[row + c];
+                }
+                for (int c = 0; c < Classes; c++)
+                {
+                    v[row + c] = kind == SpanKind.Probabilities ? v[row + c] / sum : MathF.Log(v[row + c] / sum);
+                }
+            }
+        }
+        return v;
+    }
+}
