@@ -119,6 +119,12 @@ public class TensorTests
         float ignored = CrossEntropy.Forward<float>(x, [1L, farIgnore], 3, ignoreIndex: farIgnore);
         Assert.Equal(CrossEntropy.Forward<float>(x.AsSpan(0, 3), [1], 3), ignored);
         Assert.Equal(CrossEntropy.Forward<float>(x, [1, 0], 3, ignoreIndex: 0), CrossEntropy.Forward<float>(x, [1L, 0L], 3, ignoreIndex: 0L));
+
+        float[] hidden = Random(3 * 4, 20), linearWeight = Random(5 * 4, 21);
+        float[] dHidden = new float[hidden.Length], dHiddenLong = new float[hidden.Length];
+        float linear = LinearCrossEntropy.Forward<float>(hidden, linearWeight, [4, -100, 0], 4, 5, hiddenGradient: dHidden, labelSmoothing: 0.1);
+        Assert.Equal(linear, LinearCrossEntropy.Forward<float>(hidden, linearWeight, [4L, -100L, 0L], 4, 5, hiddenGradient: dHiddenLong, labelSmoothing: 0.1));
+        Assert.Equal(dHidden, dHiddenLong);
     }
 
     [Fact]
