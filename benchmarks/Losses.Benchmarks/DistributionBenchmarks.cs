@@ -97,7 +97,7 @@ public class DistributionBenchmarks
     public void DistillationExpCeiling() => TensorPrimitives.Exp(_teacher, _gradient);
 
     [BenchmarkCategory("Distillation"), Benchmark(Description = "Losses KLDivergence.Distillation + gradient")]
-    public float LossesDistillation() => KLDivergence.Distillation<float>(_teacher, _student, _gradient, Classes, Temperature, scaleByTemperatureSquared: true);
+    public float LossesDistillation() => KLDivergence.Distillation<float>(_teacher, _student, Classes, _gradient, temperature: Temperature, scaleByTemperatureSquared: true);
 
     [BenchmarkCategory("Distillation"), Benchmark(Description = "Losses KLDivergence.FromLogits (no gradient)")]
     public void LossesKLFromLogits() => KLDivergence.FromLogits<float>(_teacher, _student, _rows, Classes, Temperature);

@@ -60,7 +60,7 @@ public class RowOpBenchmarks
     public void KLFromLogits() => KLDivergence.FromLogits<float>(_t, _x, _rows, Classes);
 
     [Benchmark(Description = "Distillation + gradient")]
-    public float Distillation() => KLDivergence.Distillation<float>(_t, _x, _y, Classes, temperature: 2);
+    public float Distillation() => KLDivergence.Distillation<float>(_t, _x, Classes, _y, temperature: 2);
 
     [Benchmark(Description = "CE soft targets + gradient")]
     public float SoftTargetCrossEntropy() => CrossEntropy.ForwardWithProbabilities<float>(_x, _p, Classes, _y);

@@ -16,7 +16,7 @@ namespace Losses;
 /// </remarks>
 /// <seealso cref="CrossEntropy"/>
 /// <seealso cref="FocalLoss"/>
-public static class BinaryCrossEntropy
+public static partial class BinaryCrossEntropy
 {
     /// <summary>
     /// ℓᵢ = −wᵢ·(yᵢ·max(log pᵢ, −100) + (1 − yᵢ)·max(log(1 − pᵢ), −100)) from probabilities p; gradient

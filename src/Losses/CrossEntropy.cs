@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using Losses.Kernels;
 
@@ -34,9 +33,7 @@ namespace Losses;
 /// <seealso cref="NllLoss"/>
 /// <seealso cref="LogSoftmax"/>
 /// <seealso cref="BinaryCrossEntropy"/>
-[SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
-    Justification = "Overloads differ only in the element types of their required spans (int or long targets; T, Half or bfloat16 logits), as PyTorch's dtypes; optional parameters keep their names.")]
-public static class CrossEntropy
+public static partial class CrossEntropy
 {
     /// <summary>Cross-entropy of logits against integer class targets; optionally writes the gradient and per-row losses.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -69,7 +66,7 @@ public static class CrossEntropy
     /// </example>
     public static unsafe T Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int classCount, Span<T> gradient = default,
         Reduction reduction = Reduction.Mean, Span<T> losses = default, ReadOnlySpan<T> weight = default, int ignoreIndex = -100,
-        T labelSmoothing = default, int maxDegreeOfParallelism = 1, double zLoss = 0, double softCap = double.PositiveInfinity)
+        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
@@ -102,7 +99,7 @@ public static class CrossEntropy
                 Gradient = gradient.IsEmpty ? null : g,
                 ClassCount = classCount,
                 IgnoreIndex = ignoreIndex,
-                LabelSmoothing = labelSmoothing,
+                LabelSmoothing = T.CreateTruncating(labelSmoothing),
                 WeightSum = weight.IsEmpty ? T.CreateTruncating(classCount) : T.CreateTruncating(Sum(weight)),
                 GradientScale = T.CreateTruncating(Reductions.GradientScale(reduction, divisor)),
                 ZCoefficient = T.CreateTruncating(SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted)),
@@ -135,7 +132,7 @@ public static class CrossEntropy
     /// </example>
     public static unsafe T ForwardWithProbabilities<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> probabilities, int classCount, Span<T> gradient = default,
         Reduction reduction = Reduction.Mean, Span<T> losses = default, ReadOnlySpan<T> weight = default,
-        T labelSmoothing = default, int maxDegreeOfParallelism = 1)
+        double labelSmoothing = 0, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
@@ -166,7 +163,7 @@ public static class CrossEntropy
                 Weight = weight.IsEmpty ? null : w,
                 Gradient = gradient.IsEmpty ? null : g,
                 ClassCount = classCount,
-                LabelSmoothing = labelSmoothing,
+                LabelSmoothing = T.CreateTruncating(labelSmoothing),
                 GradientScale = T.CreateTruncating(Reductions.GradientScale(reduction, rows)),
             };
             double total = RowDriver.Run<T, SoftCrossEntropyOp<T>>(in op, rows, classCount, reduction == Reduction.None ? l : null, maxDegreeOfParallelism);
@@ -204,7 +201,7 @@ public static class CrossEntropy
 
     /// <summary>
     /// Cross-entropy of int64 targets (PyTorch's and TorchSharp's class-index type); otherwise as
-    /// <see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, T, int, double, double)"/>.
+    /// <see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, double, double, double, int)"/>.
     /// </summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="logits">rows × classCount logits, row-major.</param>
@@ -225,7 +222,7 @@ public static class CrossEntropy
     /// <remarks>Runs on the vocabulary-slice row op (one slice of the whole row): no rows-in-lanes block path for short rows.</remarks>
     public static T Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int classCount, Span<T> gradient = default,
         Reduction reduction = Reduction.Mean, Span<T> losses = default, ReadOnlySpan<T> weight = default, long ignoreIndex = -100,
-        double labelSmoothing = 0, int maxDegreeOfParallelism = 1, double zLoss = 0, double softCap = double.PositiveInfinity)
+        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
@@ -238,17 +235,17 @@ public static class CrossEntropy
     }
 
     /// <summary>Cross-entropy of Half logits (read as float in the row op's loads; all arithmetic in float), gradient written as float.</summary>
-    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, long, double, int, double, double)"/>
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, long, double, double, double, int)"/>
     public static float Forward(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int classCount, Span<float> gradient = default,
         Reduction reduction = Reduction.Mean, Span<float> losses = default, ReadOnlySpan<float> weight = default, long ignoreIndex = -100,
-        double labelSmoothing = 0, int maxDegreeOfParallelism = 1, double zLoss = 0, double softCap = double.PositiveInfinity) =>
+        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
         SixteenBit(logits, targets, classCount, gradient, reduction, losses, weight, ignoreIndex, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
 
     /// <summary>Cross-entropy of bfloat16 logits (read as float in the row op's loads; all arithmetic in float), gradient written as float.</summary>
-    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, long, double, int, double, double)"/>
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, long, double, double, double, int)"/>
     public static float Forward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int classCount, Span<float> gradient = default,
         Reduction reduction = Reduction.Mean, Span<float> losses = default, ReadOnlySpan<float> weight = default, long ignoreIndex = -100,
-        double labelSmoothing = 0, int maxDegreeOfParallelism = 1, double zLoss = 0, double softCap = double.PositiveInfinity) =>
+        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
         SixteenBit(logits, targets, classCount, gradient, reduction, losses, weight, ignoreIndex, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
 
     private static float SixteenBit<TIn>(ReadOnlySpan<TIn> logits, ReadOnlySpan<long> targets, int classCount, Span<float> gradient,
@@ -352,10 +349,9 @@ public static class CrossEntropy
         }
     }
 
-    private static void CheckSmoothing<T>(T labelSmoothing)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static void CheckSmoothing(double labelSmoothing)
     {
-        if (!(labelSmoothing >= T.Zero && labelSmoothing <= T.One))
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "labelSmoothing must be in [0, 1].");
         }

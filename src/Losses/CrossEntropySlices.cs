@@ -15,7 +15,7 @@ namespace Losses;
 /// <remarks>
 /// <para>Per row i with target t, capped logits x̃ = c·tanh(x/c) (or x when <c>softCap</c> = +∞), log Z = log Σ exp(x̃),
 /// smoothing ε over C classes, class weights w: ℓᵢ = (1 − ε)·w_t·(log Z − x̃_t) + (ε/C)·Σ_c w_c·(log Z − x̃_c), as PyTorch's
-/// <c>F.cross_entropy</c> (and <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, T, int, double, double)"/>) on x̃, plus the z-loss λ·(log Z)² (PaLM; Liger-Kernel's
+/// <c>F.cross_entropy</c> (and <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, double, double, double, int)"/>) on x̃, plus the z-loss λ·(log Z)² (PaLM; Liger-Kernel's
 /// <c>lse_square_scale</c>), which is not weighted. Rows whose target is the ignore index count for nothing.</para>
 /// <para>Reductions: Sum is Σ ℓᵢ + Σ zᵢ; Mean is Σ ℓᵢ / D + Σ zᵢ / N, with D = Σ w_t over counted rows (PyTorch's divisor)
 /// and N the number of counted rows (Liger-Kernel's z-loss divisor; without weights D = N); None writes ℓᵢ + zᵢ per row.

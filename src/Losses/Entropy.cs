@@ -31,7 +31,7 @@ namespace Losses;
 /// <seealso cref="KLDivergence"/>
 /// <seealso cref="JensenShannon"/>
 /// <seealso cref="Softmax"/>
-public static class Entropy
+public static partial class Entropy
 {
     /// <inheritdoc cref="Of{T}(ReadOnlySpan{T}, double)"/>
     public static T Of<T>(ReadOnlySpan<T> p)

@@ -10,7 +10,7 @@ namespace Losses;
 /// </summary>
 /// <remarks>
 /// <para>1 − p_t is computed as y·σ(−x) + (1 − y)·σ(x), never as 1 − p_t, so confident predictions keep their tiny losses
-/// for both labels. The cross-entropy factor is the cancellation-free <see cref="BinaryCrossEntropy.ForwardWithLogits"/>
+/// for both labels. The cross-entropy factor is the cancellation-free <see cref="BinaryCrossEntropy.ForwardWithLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, int)"/>
 /// form, and σ(x) − y is (1 − y)·σ(x) − y·σ(−x). Gradient:
 /// α_t·((σ(x) − y)·(1 − p_t)ᵞ + ce·γ·(1 − p_t)ᵞ⁻¹·(1 − 2y)·σ(x)σ(−x)). γ = 0 is α-weighted BCE.</para>
 /// <para>Accuracy for y ∈ {0, 1}: loss and gradient within (8 + 4·|ln(1 − p_t)|) ulp, the second term being the rounding of
@@ -18,7 +18,7 @@ namespace Losses;
 /// <para>Reductions: None (per element; returns the sum), Mean (÷ n), Sum, as torchvision. NaN propagates per element.</para>
 /// </remarks>
 /// <seealso cref="BinaryCrossEntropy"/>
-public static class FocalLoss
+public static partial class FocalLoss
 {
     /// <summary>Computes the sigmoid focal loss and optionally its gradient and per-element losses.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>

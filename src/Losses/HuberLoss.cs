@@ -10,7 +10,7 @@ namespace Losses;
 /// <remarks>Reductions as <see cref="MeanSquaredError"/>. NaN propagates per element.</remarks>
 /// <seealso cref="SmoothL1Loss"/>
 /// <seealso cref="MeanSquaredError"/>
-public static class HuberLoss
+public static partial class HuberLoss
 {
     /// <summary>Computes the Huber loss and optionally its gradient and per-element losses.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>

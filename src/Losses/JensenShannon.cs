@@ -21,7 +21,7 @@ namespace Losses;
 /// </remarks>
 /// <seealso cref="KLDivergence"/>
 /// <seealso cref="Entropy"/>
-public static class JensenShannon
+public static partial class JensenShannon
 {
     /// <inheritdoc cref="Divergence{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, double)"/>
     public static T Divergence<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q)

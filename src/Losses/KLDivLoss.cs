@@ -16,7 +16,7 @@ namespace Losses;
 /// </remarks>
 /// <seealso cref="CrossEntropy"/>
 /// <seealso cref="LogSoftmax"/>
-public static class KLDivLoss
+public static partial class KLDivLoss
 {
     /// <summary>Computes the kl_div loss and optionally its gradient with respect to <paramref name="logProbabilities"/>.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>

@@ -29,7 +29,7 @@ namespace Losses;
 /// <seealso cref="Entropy"/>
 /// <seealso cref="JensenShannon"/>
 /// <seealso cref="Softmax"/>
-public static class KLDivergence
+public static partial class KLDivergence
 {
     /// <inheritdoc cref="Of{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, double)"/>
     public static T Of<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q)
@@ -181,7 +181,7 @@ public static class KLDivergence
     /// <exception cref="ArgumentException">Lengths differ.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="temperature"/> is not positive and finite, or 1/T is not a normal number of type <typeparamref name="T"/>.</exception>
     /// <example><code>float d = KLDivergence.FromLogits(teacher, student, temperature: 2);</code></example>
-    /// <seealso cref="Distillation{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, bool, Reduction, int)"/>
+    /// <seealso cref="Distillation{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, Span{T}, Reduction, double, bool, int)"/>
     public static unsafe T FromLogits<T>(ReadOnlySpan<T> teacherLogits, ReadOnlySpan<T> studentLogits, double temperature)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -216,9 +216,9 @@ public static class KLDivergence
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="teacherLogits">rows × classCount teacher logits (P, the target; no gradient flows to it).</param>
     /// <param name="studentLogits">rows × classCount student logits (Q).</param>
+    /// <param name="classCount">The row length, positive.</param>
     /// <param name="studentGradient">rows × classCount: receives ∂L/∂studentLogits; may be <paramref name="studentLogits"/>
     /// itself (overwritten after each row is read); empty to compute the loss only.</param>
-    /// <param name="classCount">The row length, positive.</param>
     /// <param name="temperature">T &gt; 0 (Hinton et al. use 1–20), with 1/T and (when scaled) T² normal numbers of type
     /// <typeparamref name="T"/>: float accepts about [3e-39, 8.5e37] ([1.1e-19, 1.8e19] with T²), double [5.6e-309, 4.5e307]
     /// ([1.5e-154, 1.3e154] with T²).</param>
@@ -240,12 +240,12 @@ public static class KLDivergence
     /// (two exps per element).</remarks>
     /// <example>
     /// <code>
-    /// float loss = KLDivergence.Distillation(teacherLogits, studentLogits, gradient, classCount: 1000,
+    /// float loss = KLDivergence.Distillation(teacherLogits, studentLogits, classCount: 1000, studentGradient: gradient,
     ///     temperature: 4, scaleByTemperatureSquared: true);
     /// </code>
     /// </example>
-    public static unsafe T Distillation<T>(ReadOnlySpan<T> teacherLogits, ReadOnlySpan<T> studentLogits, Span<T> studentGradient, int classCount,
-        double temperature = 1, bool scaleByTemperatureSquared = false, Reduction reduction = Reduction.BatchMean, int maxDegreeOfParallelism = 1)
+    public static unsafe T Distillation<T>(ReadOnlySpan<T> teacherLogits, ReadOnlySpan<T> studentLogits, int classCount, Span<T> studentGradient = default,
+        Reduction reduction = Reduction.BatchMean, double temperature = 1, bool scaleByTemperatureSquared = false, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();

@@ -13,7 +13,7 @@ namespace Losses;
 /// <remarks>
 /// <para>How: the tokens are processed in chunks whose logits fit a buffer of at most <c>maxBufferElements</c> elements. Per
 /// chunk: logits = H_chunk·Wᵀ + b (<see cref="MatrixMultiply"/>, the bias as the start of each FMA chain); the loss and
-/// ∂loss/∂logits by <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, T, int, double, double)"/>, written over the logits in place; then ∂H_chunk = G·W,
+/// ∂loss/∂logits by <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, double, double, double, int)"/>, written over the logits in place; then ∂H_chunk = G·W,
 /// ∂W += Gᵀ·H_chunk and ∂b += column sums of G, before the next chunk overwrites the buffer. For Mean the gradients are
 /// those of the Sum, multiplied once at the end by 1/D, with D the divisor of the whole batch (Σ w[t] over non-ignored
 /// tokens, computed from the targets up front).</para>
@@ -25,9 +25,9 @@ namespace Losses;
 /// last bits.</para>
 /// <para>Accuracy: logits are FMA chains of hiddenSize terms; the cross-entropy is that of <see cref="CrossEntropy"/>
 /// (a few ulp per row); ∂W and ∂H are chains of tokens and classCount terms. Compared with materialising the logits and
-/// calling <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, T, int, double, double)"/>, the loss agrees to a few ulp and the gradients to the rounding of the
+/// calling <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, double, double, double, int)"/>, the loss agrees to a few ulp and the gradients to the rounding of the
 /// final 1/D scaling.</para>
-/// <para>Edge cases: as <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, T, int, double, double)"/> for the logits (a −∞ bias masks a class; all tokens ignored
+/// <para>Edge cases: as <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, double, double, double, int)"/> for the logits (a −∞ bias masks a class; all tokens ignored
 /// gives a Mean of NaN and zero gradients). When the Mean divisor is 0 but some tokens count (every counted target has class
 /// weight 0), the loss is NaN and the gradients are left as those of the Sum. Zero tokens: Mean is NaN, Sum 0, gradients 0.</para>
 /// <para>Memory: the buffer (chunk rows × (classCount + 1) elements: the logits and the per-token losses) is kept for the
@@ -38,7 +38,7 @@ namespace Losses;
 /// </remarks>
 /// <seealso cref="CrossEntropy"/>
 /// <seealso cref="MatrixMultiply"/>
-public static class LinearCrossEntropy
+public static partial class LinearCrossEntropy
 {
     /// <summary>The default logits buffer: 2²³ elements (32 MB of float), e.g. 262 tokens of a 32 000-class vocabulary.</summary>
     public const int DefaultMaxBufferElements = 1 << 23;
@@ -54,7 +54,7 @@ public static class LinearCrossEntropy
     /// <param name="hiddenGradient">Empty, or tokens × hiddenSize: receives ∂loss/∂H.</param>
     /// <param name="linearWeightGradient">Empty, or classCount × hiddenSize: receives ∂loss/∂W (overwritten, not accumulated).</param>
     /// <param name="linearBiasGradient">Empty, or classCount: receives ∂loss/∂b.</param>
-    /// <param name="reduction">None, Mean (default) or Sum, as <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, T, int, double, double)"/>; for None the gradients are those of the sum of the per-token losses.</param>
+    /// <param name="reduction">None, Mean (default) or Sum, as <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, double, double, double, int)"/>; for None the gradients are those of the sum of the per-token losses.</param>
     /// <param name="losses">With <see cref="Reduction.None"/>: at least tokens long, receives each token's loss.</param>
     /// <param name="weight">Empty, or classCount class weights (PyTorch's <c>weight</c>).</param>
     /// <param name="ignoreIndex">Tokens with this target count for nothing (default −100).</param>
@@ -86,7 +86,7 @@ public static class LinearCrossEntropy
     public static unsafe T Forward<T>(ReadOnlySpan<T> hidden, ReadOnlySpan<T> linearWeight, ReadOnlySpan<int> targets, int hiddenSize, int classCount,
         ReadOnlySpan<T> linearBias = default, Span<T> hiddenGradient = default, Span<T> linearWeightGradient = default,
         Span<T> linearBiasGradient = default, Reduction reduction = Reduction.Mean, Span<T> losses = default,
-        ReadOnlySpan<T> weight = default, int ignoreIndex = -100, T labelSmoothing = default, double zLoss = 0,
+        ReadOnlySpan<T> weight = default, int ignoreIndex = -100, double labelSmoothing = 0, double zLoss = 0,
         double softCap = double.PositiveInfinity, int maxBufferElements = DefaultMaxBufferElements, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -114,7 +114,7 @@ public static class LinearCrossEntropy
         }
         CheckOverlaps(hidden, linearWeight, linearBias, hiddenGradient, linearWeightGradient, linearBiasGradient, losses);
         CrossEntropy.CheckWeight(weight, classCount);
-        if (!(labelSmoothing >= T.Zero && labelSmoothing <= T.One))
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "labelSmoothing must be in [0, 1].");
         }
@@ -183,7 +183,7 @@ public static class LinearCrossEntropy
                         ? losses.Slice(start, rows)
                         : new Span<T>(g + ((nint)chunkRows * classCount), rows);
                     CrossEntropy.Forward<T>(logits, targets.Slice(start, rows), classCount, backward ? logits : default, Reduction.None,
-                        rowLosses, weight, ignoreIndex, labelSmoothing, maxDegreeOfParallelism, zLoss, softCap);
+                        rowLosses, weight, ignoreIndex, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
                     foreach (T loss in rowLosses)
                     {
                         total.Add(double.CreateTruncating(loss));

@@ -18,7 +18,7 @@ namespace Losses;
 /// </remarks>
 /// <seealso cref="Softmax"/>
 /// <seealso cref="LogSumExp"/>
-public static class LogSoftmax
+public static partial class LogSoftmax
 {
     /// <summary>Writes log-softmax(<paramref name="logits"/>) to <paramref name="destination"/> (one row).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>

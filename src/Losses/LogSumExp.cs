@@ -15,7 +15,7 @@ namespace Losses;
 /// <seealso cref="Softmax"/>
 /// <seealso cref="LogSoftmax"/>
 /// <seealso cref="SoftmaxNormalizer"/>
-public static class LogSumExp
+public static partial class LogSumExp
 {
     /// <summary>Returns log Σ exp(xᵢ) of one row.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>

@@ -8,7 +8,7 @@ namespace Losses;
 /// (∞ − ∞ = NaN). Multi-core as <see cref="CrossEntropy"/>: fixed blocks, bitwise identical for any thread count.</remarks>
 /// <seealso cref="HuberLoss"/>
 /// <seealso cref="SmoothL1Loss"/>
-public static class MeanSquaredError
+public static partial class MeanSquaredError
 {
     /// <summary>Computes Σ or mean of (input − targets)² and optionally its gradient and the per-element losses.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>

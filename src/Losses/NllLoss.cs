@@ -15,7 +15,7 @@ namespace Losses;
 /// </remarks>
 /// <seealso cref="CrossEntropy"/>
 /// <seealso cref="LogSoftmax"/>
-public static class NllLoss
+public static partial class NllLoss
 {
     /// <summary>Computes the NLL loss and optionally its gradient and per-row losses.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>

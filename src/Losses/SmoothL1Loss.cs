@@ -10,7 +10,7 @@ namespace Losses;
 /// <remarks>Reductions as <see cref="MeanSquaredError"/>. NaN propagates per element.</remarks>
 /// <seealso cref="HuberLoss"/>
 /// <seealso cref="MeanSquaredError"/>
-public static class SmoothL1Loss
+public static partial class SmoothL1Loss
 {
     /// <summary>Computes the smooth L1 loss and optionally its gradient and per-element losses.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>

@@ -20,7 +20,7 @@ namespace Losses;
 /// <seealso cref="LogSoftmax"/>
 /// <seealso cref="LogSumExp"/>
 /// <seealso cref="SoftmaxNormalizer"/>
-public static class Softmax
+public static partial class Softmax
 {
     /// <summary>Writes softmax(<paramref name="logits"/>) to <paramref name="destination"/> (one row).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>

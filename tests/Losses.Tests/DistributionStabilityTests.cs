@@ -69,7 +69,7 @@ public class DistributionStabilityTests
         Assert.Equal(Math.Log(2), KLDivergence.FromLogits<double>([3e10, 0], [0, 0], temperature), 1e-15);
         Assert.Equal(Math.Log(2), KLDivergence.FromLogits<double>([3e300, -3e300], [1e300, 1e300], temperature), 1e-15);
         var g = new float[2];
-        float loss = KLDivergence.Distillation<float>([3e10f, 0f], [0f, 0f], g, 2, temperature);
+        float loss = KLDivergence.Distillation<float>([3e10f, 0f], [0f, 0f], 2, g, temperature: temperature);
         Assert.Equal(Math.Log(2), loss, 1e-6);
         Assert.Equal(-0.5 / temperature, g[0], 1e-6);
         Assert.Equal(0.5 / temperature, g[1], 1e-6);
@@ -82,7 +82,7 @@ public class DistributionStabilityTests
     [InlineData(1e-20, true)]
     public void Float_temperatures_out_of_range_are_rejected(double temperature, bool squared)
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => KLDivergence.Distillation<float>([1f, 2f], [1f, 2f], default, 2, temperature, squared));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => KLDivergence.Distillation<float>([1f, 2f], [1f, 2f], 2, default, temperature: temperature, scaleByTemperatureSquared: squared));
         Assert.Equal("temperature", e.ParamName);
         Assert.Equal(temperature, e.ActualValue);
         if (!squared)
@@ -98,7 +98,7 @@ public class DistributionStabilityTests
     [InlineData(1e308, false)]
     public void Double_temperatures_out_of_range_are_rejected(double temperature, bool squared)
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => KLDivergence.Distillation<double>([1, 2], [1, 2], default, 2, temperature, squared));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => KLDivergence.Distillation<double>([1, 2], [1, 2], 2, default, temperature: temperature, scaleByTemperatureSquared: squared));
         Assert.Equal("temperature", e.ParamName);
     }
 
@@ -108,7 +108,7 @@ public class DistributionStabilityTests
     [InlineData(1e150)]
     public void Temperatures_in_range_give_finite_results(double temperature)
     {
-        double loss = KLDivergence.Distillation<double>([1, 2], [2, 1], default, 2, temperature, scaleByTemperatureSquared: temperature < 1e100);
+        double loss = KLDivergence.Distillation<double>([1, 2], [2, 1], 2, default, temperature: temperature, scaleByTemperatureSquared: temperature < 1e100);
         Assert.True(double.IsFinite(loss), $"{loss}");
     }
 
@@ -131,10 +131,10 @@ public class DistributionStabilityTests
         float[] teacher = [.. Enumerable.Range(0, 2 * classes).Select(_ => (float)((random.NextDouble() * 30) - 15))];
         float[] student = [.. Enumerable.Range(0, 2 * classes).Select(_ => (float)((random.NextDouble() * 30) - 15))];
         var g = new float[teacher.Length];
-        long bytes = Allocations.Of(() => KLDivergence.Distillation<float>(teacher, student, g, classes, temperature: 1.7));
+        long bytes = Allocations.Of(() => KLDivergence.Distillation<float>(teacher, student, classes, g, temperature: 1.7));
         Assert.Equal(0, bytes);
         long before = GC.GetAllocatedBytesForCurrentThread();
-        KLDivergence.Distillation<float>(teacher, student, g, classes + 0, temperature: 2.3);
+        KLDivergence.Distillation<float>(teacher, student, classes + 0, g, temperature: 2.3);
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before <= 128 * 1024);
 
         // The gradient (q − p)/T/rows against a double reference, for the stored and the recomputed parts alike.
@@ -149,7 +149,7 @@ public class DistributionStabilityTests
             }
         }
         float[] inPlace = [.. student];
-        float loss = KLDivergence.Distillation<float>(teacher, inPlace, inPlace, classes, temperature: 2.3);
+        float loss = KLDivergence.Distillation<float>(teacher, inPlace, classes, inPlace, temperature: 2.3);
         Assert.Equal(g, inPlace);
         Assert.True(float.IsFinite(loss));
     }

@@ -55,17 +55,17 @@ public class KLDivergenceProperties
         double[] t = [.. Enumerable.Range(0, rows).SelectMany(_ => Distributions.Logits(random, n, masked: true))];
         double[] s = [.. Enumerable.Range(0, rows).SelectMany(_ => Distributions.Logits(random, n))];
         var gradient = new double[s.Length];
-        double loss = KLDivergence.Distillation<double>(t, s, gradient, n, temperature, scaled, reduction);
-        Assert.Equal(loss, KLDivergence.Distillation<double>(t, s, [], n, temperature, scaled, reduction));
+        double loss = KLDivergence.Distillation<double>(t, s, n, gradient, temperature: temperature, scaleByTemperatureSquared: scaled, reduction: reduction);
+        Assert.Equal(loss, KLDivergence.Distillation<double>(t, s, n, [], temperature: temperature, scaleByTemperatureSquared: scaled, reduction: reduction));
         double scale = Math.Max(1e-3, gradient.Max(Math.Abs));
         for (int i = 0; i < s.Length; i++)
         {
             double h = 1e-5 * Math.Max(1, Math.Abs(s[i]));
             double saved = s[i];
             s[i] = saved + h;
-            double up = KLDivergence.Distillation<double>(t, s, [], n, temperature, scaled, reduction);
+            double up = KLDivergence.Distillation<double>(t, s, n, [], temperature: temperature, scaleByTemperatureSquared: scaled, reduction: reduction);
             s[i] = saved - h;
-            double down = KLDivergence.Distillation<double>(t, s, [], n, temperature, scaled, reduction);
+            double down = KLDivergence.Distillation<double>(t, s, n, [], temperature: temperature, scaleByTemperatureSquared: scaled, reduction: reduction);
             s[i] = saved;
             Assert.Equal((up - down) / (2 * h), gradient[i], 1e-6 * scale);
         }
@@ -74,7 +74,7 @@ public class KLDivergenceProperties
         double divisor = reduction switch { Reduction.Sum => 1, Reduction.Mean => rows * n, _ => rows };
         double coefficient = (scaled ? temperature : 1 / temperature) / divisor;
         var gradientF = new float[s.Length];
-        float lossF = KLDivergence.Distillation(Distributions.ToFloat(t), Distributions.ToFloat(s), gradientF, n, temperature, scaled, reduction);
+        float lossF = KLDivergence.Distillation(Distributions.ToFloat(t), Distributions.ToFloat(s), n, gradientF, temperature: temperature, scaleByTemperatureSquared: scaled, reduction: reduction);
         Assert.Equal(loss, lossF, 3e-5 * (1 + Math.Abs(loss)));
         for (int i = 0; i < s.Length; i++)
         {

@@ -91,14 +91,14 @@ public class KLDivergenceTests
             T[] t = c.Values<T>("logits");
             T[] s = c.Values<T>("studentLogits");
             var gradient = c.Has("distillationGradient") ? new T[t.Length] : [];
-            T loss = KLDivergence.Distillation<T>(t, s, gradient, c.ClassCount, c.Temperature, scaleByTemperatureSquared: true);
+            T loss = KLDivergence.Distillation<T>(t, s, c.ClassCount, gradient, temperature: c.Temperature, scaleByTemperatureSquared: true);
             Approx.Equal(c.Scalar("distillationLoss"), double.CreateTruncating(loss), relative, absolute, $"{c.Name} {typeof(T).Name} loss");
             if (gradient.Length > 0)
             {
                 Approx.Equal<double>(c.Expected("distillationGradient"), [.. gradient.Select(double.CreateTruncating)], relative, absolute, $"{c.Name} {typeof(T).Name} gradient");
 
                 // In place: the gradient overwrites the student logits.
-                T inPlace = KLDivergence.Distillation<T>(t, s, s, c.ClassCount, c.Temperature, scaleByTemperatureSquared: true);
+                T inPlace = KLDivergence.Distillation<T>(t, s, c.ClassCount, s, temperature: c.Temperature, scaleByTemperatureSquared: true);
                 Assert.Equal(loss, inPlace);
                 Assert.Equal(gradient, s);
             }
@@ -161,10 +161,10 @@ public class KLDivergenceTests
         var gSum = new double[30];
         var gMean = new double[30];
         var gBatchMean = new double[30];
-        double sum = KLDivergence.Distillation<double>(t, s, gSum, 10, temperature: 3, reduction: Reduction.Sum);
-        double mean = KLDivergence.Distillation<double>(t, s, gMean, 10, temperature: 3, reduction: Reduction.Mean);
-        double batchMean = KLDivergence.Distillation<double>(t, s, gBatchMean, 10, temperature: 3);
-        double scaled = KLDivergence.Distillation<double>(t, s, [], 10, temperature: 3, scaleByTemperatureSquared: true, reduction: Reduction.Sum);
+        double sum = KLDivergence.Distillation<double>(t, s, 10, gSum, temperature: 3, reduction: Reduction.Sum);
+        double mean = KLDivergence.Distillation<double>(t, s, 10, gMean, temperature: 3, reduction: Reduction.Mean);
+        double batchMean = KLDivergence.Distillation<double>(t, s, 10, gBatchMean, temperature: 3);
+        double scaled = KLDivergence.Distillation<double>(t, s, 10, [], temperature: 3, scaleByTemperatureSquared: true, reduction: Reduction.Sum);
         Assert.Equal(perRow.Sum(), sum, 13);
         Assert.Equal(sum / 30, mean, 13);
         Assert.Equal(sum / 3, batchMean, 13);
@@ -174,8 +174,8 @@ public class KLDivergenceTests
             Assert.Equal(gSum[i] / 30, gMean[i], 15);
             Assert.Equal(gSum[i] / 3, gBatchMean[i], 15);
         }
-        Assert.True(double.IsNaN(KLDivergence.Distillation<double>([], [], [], 10)));
-        Assert.Equal(0.0, KLDivergence.Distillation<double>([], [], [], 10, reduction: Reduction.Sum));
+        Assert.True(double.IsNaN(KLDivergence.Distillation<double>([], [], 10, [])));
+        Assert.Equal(0.0, KLDivergence.Distillation<double>([], [], 10, [], reduction: Reduction.Sum));
     }
 
     [Fact]
@@ -196,16 +196,16 @@ public class KLDivergenceTests
         KLDivergence.FromLogProbabilities([-0.5, -1.5], [0.0, 0.0], logTarget: true); // log P may be negative
         e = Assert.ThrowsAny<ArgumentException>(() => KLDivergence.FromLogits([0.0, 0.0], [0.0]));
         Assert.Equal("studentLogits", e.ParamName);
-        e = Assert.ThrowsAny<ArgumentException>(() => KLDivergence.Distillation<double>([0, 0, 0, 0], [0, 0, 0, 0], new double[3], 2));
+        e = Assert.ThrowsAny<ArgumentException>(() => KLDivergence.Distillation<double>([0, 0, 0, 0], [0, 0, 0, 0], 2, new double[3]));
         Assert.Equal("studentGradient", e.ParamName);
-        e = Assert.ThrowsAny<ArgumentException>(() => KLDivergence.Distillation<double>([0, 0, 0, 0, 0], [0, 0, 0, 0, 0], new double[5], 2));
+        e = Assert.ThrowsAny<ArgumentException>(() => KLDivergence.Distillation<double>([0, 0, 0, 0, 0], [0, 0, 0, 0, 0], 2, new double[5]));
         Assert.Equal("teacherLogits", e.ParamName);
         var overlapping = new double[5];
-        e = Assert.ThrowsAny<ArgumentException>(() => KLDivergence.Distillation<double>(overlapping.AsSpan(0, 4), [0, 0, 0, 0], overlapping.AsSpan(1, 4), 2));
+        e = Assert.ThrowsAny<ArgumentException>(() => KLDivergence.Distillation<double>(overlapping.AsSpan(0, 4), [0, 0, 0, 0], 2, overlapping.AsSpan(1, 4)));
         Assert.Equal("studentGradient", e.ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => KLDivergence.FromLogits([0.0], [0.0], temperature: 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => KLDivergence.FromLogits([0.0], [0.0], temperature: double.NaN));
-        var r = Assert.Throws<ArgumentOutOfRangeException>(() => KLDivergence.Distillation<double>([0, 0], [0, 0], new double[2], 2, reduction: Reduction.None));
+        var r = Assert.Throws<ArgumentOutOfRangeException>(() => KLDivergence.Distillation<double>([0, 0], [0, 0], 2, new double[2], reduction: Reduction.None));
         Assert.Equal("reduction", r.ParamName);
         r = Assert.Throws<ArgumentOutOfRangeException>(() => KLDivergence.Of([0.5, 0.5], [0.5, 0.5], logBase: -1));
         Assert.Equal("logBase", r.ParamName);
@@ -233,6 +233,6 @@ public class KLDivergenceTests
         Assert.Equal(0, Allocations.Of(() => KLDivergence.FromLogProbabilities<float>(t, s, destination, 100, logTarget: true)));
         Assert.Equal(0, Allocations.Of(() => KLDivergence.FromLogits<float>(t, s, 2)));
         Assert.Equal(0, Allocations.Of(() => KLDivergence.FromLogits<float>(t, s, destination, 100, 2)));
-        Assert.Equal(0, Allocations.Of(() => KLDivergence.Distillation<float>(t, s, gradient, 100, 2, true)));
+        Assert.Equal(0, Allocations.Of(() => KLDivergence.Distillation<float>(t, s, 100, gradient, temperature: 2, scaleByTemperatureSquared: true)));
     }
 }

@@ -25,7 +25,7 @@ public class LinearCrossEntropyTests
         var db = new T[bias.Length == 0 ? 0 : vocab];
         var losses = new T[t.Length];
         T loss = LinearCrossEntropy.Forward<T>(h, w, t, hidden, vocab, bias, dh, dw, db, reduction, losses, weight,
-            labelSmoothing: smoothing, maxBufferElements: budget, maxDegreeOfParallelism: threads);
+            labelSmoothing: double.CreateTruncating(smoothing), maxBufferElements: budget, maxDegreeOfParallelism: threads);
         return new Result<T>(loss, losses, dh, dw, db);
     }
 
@@ -228,10 +228,10 @@ public class LinearCrossEntropyTests
     {
         float[] dw = [1, 2];
         float[] db = [3, 4];
-        Assert.True(float.IsNaN(LinearCrossEntropy.Forward<float>([], [1, 2], [], 1, 2, linearWeightGradient: dw, linearBiasGradient: db)));
+        Assert.True(float.IsNaN(LinearCrossEntropy.Forward<float>([], [1, 2], Array.Empty<int>(), 1, 2, linearWeightGradient: dw, linearBiasGradient: db)));
         Assert.Equal([0f, 0], dw);
         Assert.Equal([0f, 0], db);
-        Assert.Equal(0f, LinearCrossEntropy.Forward<float>([], [1, 2], [], 1, 2, reduction: Reduction.Sum));
+        Assert.Equal(0f, LinearCrossEntropy.Forward<float>([], [1, 2], Array.Empty<int>(), 1, 2, reduction: Reduction.Sum));
     }
 
     [Fact]

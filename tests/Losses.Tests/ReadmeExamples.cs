@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Losses.Tests;
 
 /// <summary>
@@ -40,7 +42,7 @@ public class ReadmeExamples
 
         var grad = new float[logits.Length];
         float loss = CrossEntropy.Forward<float>(logits, targets, classCount: 1000, gradient: grad,
-            weight: classWeights, ignoreIndex: -100, labelSmoothing: 0.1f);
+            weight: classWeights, ignoreIndex: -100, labelSmoothing: 0.1);
         float soft = CrossEntropy.ForwardWithProbabilities<float>(logits, targetProbabilities, classCount: 1000, gradient: grad);
         var perRow = new float[rows];
         CrossEntropy.Forward<float>(logits, targets, 1000, grad, Reduction.None, losses: perRow, maxDegreeOfParallelism: -1);
@@ -51,7 +53,7 @@ public class ReadmeExamples
         var g = new float[3];
         float bce = BinaryCrossEntropy.ForwardWithLogits<float>(scores, labels, gradient: g, posWeight: [1.7f]);
         float mse = MeanSquaredError.Forward<float>(predictions, y, gradient: g);
-        float focal = FocalLoss.Forward<float>(scores, labels, gradient: g, alpha: 0.25f, gamma: 2f);
+        float focal = FocalLoss.Forward<float>(scores, labels, gradient: g, alpha: 0.25, gamma: 2);
         double[] logQ = [Math.Log(0.5), Math.Log(0.5)], pd = [0.9, 0.1];
         var gd = new double[2];
         double kl = KLDivLoss.Forward<double>(logQ, pd, 2, gradient: gd);
@@ -76,7 +78,7 @@ public class ReadmeExamples
         float[] teacherLogits = [.. Enumerable.Range(0, 2 * 1000).Select(_ => (float)random.NextDouble())];
         float[] studentLogits = [.. Enumerable.Range(0, 2 * 1000).Select(_ => (float)random.NextDouble())];
         var studentGradient = new float[studentLogits.Length];
-        float loss = KLDivergence.Distillation<float>(teacherLogits, studentLogits, studentGradient, classCount: 1000,
+        float loss = KLDivergence.Distillation<float>(teacherLogits, studentLogits, classCount: 1000, studentGradient,
             temperature: 4, scaleByTemperatureSquared: true);
         Assert.True(loss >= 0);
         Assert.Equal(1.0, JensenShannon.Divergence([1.0, 0.0], [0.0, 1.0], logBase: 2), 12);
@@ -126,6 +128,26 @@ public class ReadmeExamples
 
         var checkpoint = balancer.Save();
         balancer.Restore(checkpoint);
+    }
+
+    [Fact]
+    public void Tensors_and_int64_targets()
+    {
+        var random = new Random(3);
+        float[] values = [.. Enumerable.Range(0, 2 * 3 * 32).Select(_ => (float)random.NextDouble() * 4)];
+        long[] tokenIds = [5, 31, 0, -100, 7, 7];
+
+        Tensor<float> logits = Tensor.Create(values, [2, 3, 32]);
+        Tensor<long> targets = Tensor.Create(tokenIds, [2, 3]);
+        Tensor<float> gradient = Tensor.Create(new float[values.Length], [2, 3, 32]);
+        float loss = CrossEntropy.Forward<float>(logits, targets, gradient, labelSmoothing: 0.1);
+
+        Tensor<float> entropy = Tensor.Create(new float[6], [2, 3]);
+        Entropy.FromLogits<float>(logits, entropy);
+
+        int[] asInt = [5, 31, 0, -100, 7, 7];
+        Assert.Equal(CrossEntropy.Forward<float>(values, asInt, 32, labelSmoothing: 0.1), loss);
+        Assert.All(entropy.ToArray(), h => Assert.InRange(h, 0f, MathF.Log(32) + 1e-5f));
     }
 
     [Fact]

@@ -34,7 +34,7 @@ internal static class Operations
         new("entropy", "Entropy.FromLogits (per row)", w => () => Entropy.FromLogits<float>(w.Logits, w.RowOutput, w.Classes)),
         new("kl-logits", "KLDivergence.FromLogits (per row)", w => () => KLDivergence.FromLogits<float>(w.Logits, w.Student, w.RowOutput, w.Classes)),
         new("distillation", "KLDivergence.Distillation + gradient (T = 2, T² scaling)",
-            w => () => KLDivergence.Distillation<float>(w.Logits, w.Student, w.Gradient, w.Classes, temperature: 2, scaleByTemperatureSquared: true)),
+            w => () => KLDivergence.Distillation<float>(w.Logits, w.Student, w.Classes, w.Gradient, temperature: 2, scaleByTemperatureSquared: true)),
         new("ce-forward", "CrossEntropy.Forward (integer targets, mean)", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes)),
         new("ce-forward-grad", "CrossEntropy.Forward + gradient", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient)),
         new("ce-forward-2t", "CrossEntropy.Forward, 2 threads",

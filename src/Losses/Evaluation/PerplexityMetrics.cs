@@ -4,7 +4,7 @@ namespace Losses;
 [Flags]
 public enum PerplexityMetrics
 {
-    /// <summary>Cross-entropy and perplexity only: one online pass per row (one exp per element), as <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, T, int, double, double)"/>.</summary>
+    /// <summary>Cross-entropy and perplexity only: one online pass per row (one exp per element), as <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, double, double, double, int)"/>.</summary>
     None = 0,
 
     /// <summary>Top-k accuracies: the rank of the target is counted in the entropy's fused pass, so this costs as much as <see cref="All"/>.</summary>

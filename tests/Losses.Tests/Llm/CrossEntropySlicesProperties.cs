@@ -74,7 +74,7 @@ public class CrossEntropySlicesProperties
         T[] w = [.. b.Weight.Select(T.CreateTruncating)];
         var expectedGradient = new T[x.Length];
         var expectedLosses = new T[b.Rows];
-        T expected = CrossEntropy.Forward<T>(x, b.Targets, b.Classes, expectedGradient, s.Reduction, expectedLosses, w, -100, T.CreateTruncating(b.Smoothing));
+        T expected = CrossEntropy.Forward<T>(x, b.Targets, b.Classes, expectedGradient, s.Reduction, expectedLosses, w, -100, b.Smoothing);
         var (loss, gradient, losses) = BySlices<T>(b, s.Cuts, s.Order, s.Reduction);
         Support.Approx.Equal(double.CreateTruncating(expected), double.CreateTruncating(loss), relative, absolute, "loss");
         Support.Approx.Equal<T>(expectedGradient, gradient, relative * 10, absolute, "gradient");

@@ -156,7 +156,7 @@ public static class BatchedFunctions
                 return 0;
             }),
             new("KLDivergence.Distillation", [In("teacherLogits", SpanKind.Logits), In("studentLogits", SpanKind.Logits), Out("studentGradient")], (s, t) =>
-                KLDivergence.Distillation<float>(s[0].Span, s[1].Span, s[2].Span, Classes, 2, true, Reduction.BatchMean, t)),
+                KLDivergence.Distillation<float>(s[0].Span, s[1].Span, Classes, s[2].Span, Reduction.BatchMean, 2, true, t)),
             new("JensenShannon.Divergence", [In("p", SpanKind.Probabilities), In("q", SpanKind.Probabilities), Out("destination", rows)], (s, t) =>
             {
                 JensenShannon.Divergence<float>(s[0].Span, s[1].Span, s[2].Span, Classes, 2, t);

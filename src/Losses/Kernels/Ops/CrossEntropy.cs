@@ -5,7 +5,7 @@ namespace Losses.Kernels;
 
 /// <summary>
 /// Cross-entropy of a row of logits against an integer target, with class weights, ignore index and label smoothing
-/// (<see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, T, int, double, double)"/>); the row value is the row's loss, the gradient is written when asked.
+/// (<see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, double, double, double, int)"/>); the row value is the row's loss, the gradient is written when asked.
 /// </summary>
 internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -207,7 +207,7 @@ internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
 
 /// <summary>
 /// Cross-entropy of a row of logits against a row of target probabilities, with class weights and label smoothing
-/// (<see cref="CrossEntropy.ForwardWithProbabilities{T}"/>).
+/// (<see cref="CrossEntropy.ForwardWithProbabilities{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, double, int)"/>).
 /// </summary>
 internal readonly unsafe struct SoftCrossEntropyOp<T> : IRowOp<T>
     where T : unmanaged, IFloatingPointIeee754<T>

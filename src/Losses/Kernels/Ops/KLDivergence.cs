@@ -49,7 +49,7 @@ internal readonly unsafe struct LogRelativeEntropyOp<T> : IPinnedOp<T, LogRelati
 
 /// <summary>
 /// KL(softmax(t/T) ‖ softmax(s/T)) · scale per row and, when asked, the student gradient GradientScale · (q − p)
-/// (<see cref="KLDivergence.FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>, <see cref="KLDivergence.Distillation{T}"/>).
+/// (<see cref="KLDivergence.FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>, <see cref="KLDivergence.Distillation{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, Span{T}, Reduction, double, bool, int)"/>).
 /// Row path: a max pass over both rows, one fused pass (two exps per element) that also stores the student numerators
 /// into the gradient, then a pass that recomputes the teacher numerators: three exps per element, no scratch.
 /// </summary>

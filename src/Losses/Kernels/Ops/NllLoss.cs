@@ -2,7 +2,7 @@ using System.Numerics;
 
 namespace Losses.Kernels;
 
-/// <summary>−w[t]·logp[t] per row, gradient −w[t]·scale at the target and 0 elsewhere (<see cref="NllLoss.Forward{T}"/>).</summary>
+/// <summary>−w[t]·logp[t] per row, gradient −w[t]·scale at the target and 0 elsewhere (<see cref="NllLoss.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, int)"/>).</summary>
 internal readonly unsafe struct NllLossOp<T> : IRowOp<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {

@@ -199,7 +199,7 @@ internal enum SliceMode
 
 /// <summary>
 /// The vocabulary-slice row op (<see cref="CrossEntropySlices"/>, <see cref="TokenLogProbabilities"/>, and
-/// <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, T, int, double, double)"/> with a soft-cap or 16-bit logits): for row i of a slice [Offset, Offset + Width)
+/// <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, double, double, double, int)"/> with a soft-cap or 16-bit logits): for row i of a slice [Offset, Offset + Width)
 /// (rows <see cref="Stride"/> elements apart), gets the row's partial — computed from the slice, or read from
 /// <see cref="Partials"/> combined over the whole vocabulary — then does what <see cref="Mode"/> asks.
 /// </summary>
