@@ -119,10 +119,11 @@ public sealed class ModelComparison : ITokenSink
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIndex : unmanaged, IBinaryInteger<TIndex>
     {
+        Guard.FloatOrDouble<T>();
         RowDriver.CheckParallelism(maxDegreeOfParallelism);
         TokenBatches.Validate(referenceLogits, targets, ClassCount, IgnoreIndex);
         _ignored += TokenBatches.Validate(logits, targets, ClassCount, IgnoreIndex);
-        TokenBatches.Run(referenceLogits, logits, true, targets, ClassCount, IgnoreIndex, this, maxDegreeOfParallelism: maxDegreeOfParallelism);
+        TokenBatches.Run<T, T, TIndex>(referenceLogits, logits, true, targets, ClassCount, IgnoreIndex, this, maxDegreeOfParallelism: maxDegreeOfParallelism);
     }
 
     void ITokenSink.Add(in TokenFigures figures) => throw new InvalidOperationException();

@@ -150,9 +150,10 @@ public sealed class PerplexityAccumulator : ITokenSink
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIndex : unmanaged, IBinaryInteger<TIndex>
     {
+        Guard.FloatOrDouble<T>();
         RowDriver.CheckParallelism(maxDegreeOfParallelism);
         _ignored += TokenBatches.Validate(logits, targets, ClassCount, IgnoreIndex);
-        TokenBatches.Run(logits, default, false, targets, ClassCount, IgnoreIndex, this, Metrics, maxDegreeOfParallelism);
+        TokenBatches.Run<T, T, TIndex>(logits, default, false, targets, ClassCount, IgnoreIndex, this, Metrics, maxDegreeOfParallelism);
     }
 
     void ITokenSink.Add(in TokenFigures figures)

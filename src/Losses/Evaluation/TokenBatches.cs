@@ -19,14 +19,13 @@ internal static class TokenBatches
 {
     /// <summary>
     /// Checks a batch against an accumulator's vocabulary and returns its number of ignored rows; throws before anything
-    /// is accumulated.
+    /// is accumulated. <typeparamref name="TIn"/> is float, double, Half or BFloat16 (the public overloads say which).
     /// </summary>
-    public static long Validate<T, TIndex>(ReadOnlySpan<T> logits, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex,
+    public static long Validate<TIn, TIndex>(ReadOnlySpan<TIn> logits, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex,
         [CallerArgumentExpression(nameof(logits))] string logitsName = "")
-        where T : unmanaged, IFloatingPointIeee754<T>
+        where TIn : unmanaged
         where TIndex : unmanaged, IBinaryInteger<TIndex>
     {
-        Guard.FloatOrDouble<T>();
         if (logits.Length != (long)targets.Length * classCount)
         {
             throw new ArgumentException(
@@ -51,13 +50,17 @@ internal static class TokenBatches
     }
 
     /// <summary>
-    /// Runs the evaluation row op over a validated batch (through <see cref="RowDriver"/>, on up to
-    /// <paramref name="maxDegreeOfParallelism"/> threads) and hands each counted token's figures to <paramref name="sink"/> in row
-    /// order. The figures of a row depend on that row alone, so the thread count never changes them.
+    /// Runs the evaluation row op of one model (<see cref="PerplexityOp{T, TIn}"/>) or, when <paramref name="pair"/>, of a
+    /// reference model <paramref name="logits"/> and a model <paramref name="other"/> (<see cref="ModelComparisonOp{T, TIn}"/>)
+    /// over a validated batch, through <see cref="RowDriver"/> on up to <paramref name="maxDegreeOfParallelism"/> threads, and
+    /// hands each counted token's figures to <paramref name="sink"/> in row order. The figures of a row depend on that row
+    /// alone, so the thread count never changes them; 16-bit logits (<typeparamref name="TIn"/> Half or BFloat16, with
+    /// <typeparamref name="T"/> = float) are widened in the op's loads, so they give the bits of their widened float values.
     /// </summary>
-    public static unsafe void Run<T, TIndex>(ReadOnlySpan<T> logits, ReadOnlySpan<T> other, bool pair, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex, ITokenSink sink,
-        PerplexityMetrics metrics = PerplexityMetrics.All, int maxDegreeOfParallelism = 1)
+    public static unsafe void Run<T, TIn, TIndex>(ReadOnlySpan<TIn> logits, ReadOnlySpan<TIn> other, bool pair, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex,
+        ITokenSink sink, PerplexityMetrics metrics = PerplexityMetrics.All, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TIn : unmanaged
         where TIndex : unmanaged, IBinaryInteger<TIndex>
     {
         int rows = targets.Length;
@@ -65,8 +68,8 @@ internal static class TokenBatches
         {
             return;
         }
-        fixed (T* x = logits)
-        fixed (T* q = other)
+        fixed (TIn* x = logits)
+        fixed (TIn* q = other)
         fixed (TIndex* t = targets)
         {
             var indices = new TokenTargets { Targets = t, Long = sizeof(TIndex) == sizeof(long), IgnoreIndex = ignoreIndex };
@@ -75,8 +78,8 @@ internal static class TokenBatches
                 TokenFigures[] figures = ArrayPool<TokenFigures>.Shared.Rent(rows);
                 fixed (TokenFigures* f = figures)
                 {
-                    var op = new TokenFiguresOp<T> { Logits = x, Targets = indices, ClassCount = classCount, LossOnly = metrics == PerplexityMetrics.None, Figures = f };
-                    RowDriver.Run<T, TokenFiguresOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
+                    var op = new PerplexityOp<T, TIn> { Logits = x, Targets = indices, ClassCount = classCount, LossOnly = metrics == PerplexityMetrics.None, Figures = f };
+                    RowDriver.Run<T, PerplexityOp<T, TIn>>(in op, rows, classCount, null, maxDegreeOfParallelism);
                 }
                 for (int row = 0; row < rows; row++)
                 {
@@ -93,8 +96,8 @@ internal static class TokenBatches
                 fixed (PairFigures* f = figures)
                 {
                     // logits holds the reference model P (the first argument of ModelComparison.Add), other the model Q.
-                    var op = new PairFiguresOp<T> { ReferenceLogits = x, Logits = q, Targets = indices, ClassCount = classCount, Figures = f };
-                    RowDriver.Run<T, PairFiguresOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
+                    var op = new ModelComparisonOp<T, TIn> { ReferenceLogits = x, Logits = q, Targets = indices, ClassCount = classCount, Figures = f };
+                    RowDriver.Run<T, ModelComparisonOp<T, TIn>>(in op, rows, classCount, null, maxDegreeOfParallelism);
                 }
                 for (int row = 0; row < rows; row++)
                 {
