@@ -65,7 +65,7 @@ internal static class Operations
 
     private static Action EvaluationAdd(Workload w, PerplexityMetrics metrics)
     {
-        var accumulator = new PerplexityAccumulator(w.Classes, metrics: metrics);
+        var accumulator = new PerplexityAccumulator(w.Classes) { Metrics = metrics };
         return () => accumulator.Add<float>(w.Logits, w.Targets);
     }
 

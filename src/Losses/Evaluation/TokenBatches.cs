@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Losses.Kernels;
@@ -50,17 +51,13 @@ internal static class TokenBatches
     }
 
     /// <summary>
-    /// Runs the evaluation row op of one model (<see cref="PerplexityOp{T, TIn}"/>) or, when <paramref name="pair"/>, of a
-    /// reference model <paramref name="logits"/> and a model <paramref name="other"/> (<see cref="ModelComparisonOp{T, TIn}"/>)
-    /// over a validated batch, through <see cref="RowDriver"/> on up to <paramref name="maxDegreeOfParallelism"/> threads, and
-    /// hands each counted token's figures to <paramref name="sink"/> in row order. The figures of a row depend on that row
-    /// alone, so the thread count never changes them; 16-bit logits (<typeparamref name="TIn"/> Half or BFloat16, with
-    /// <typeparamref name="T"/> = float) are widened in the op's loads, so they give the bits of their widened float values.
+    /// Runs the evaluation row op over a validated batch (through <see cref="RowDriver"/>, on up to
+    /// <paramref name="maxDegreeOfParallelism"/> threads) and hands each counted token's figures to <paramref name="sink"/> in row
+    /// order. The figures of a row depend on that row alone, so the thread count never changes them.
     /// </summary>
-    public static unsafe void Run<T, TIn, TIndex>(ReadOnlySpan<TIn> logits, ReadOnlySpan<TIn> other, bool pair, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex,
-        ITokenSink sink, PerplexityMetrics metrics = PerplexityMetrics.All, int maxDegreeOfParallelism = 1)
+    public static unsafe void Run<T, TIndex>(ReadOnlySpan<T> logits, ReadOnlySpan<T> other, bool pair, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex, ITokenSink sink,
+        PerplexityMetrics metrics = PerplexityMetrics.All, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
-        where TIn : unmanaged
         where TIndex : unmanaged, IBinaryInteger<TIndex>
     {
         int rows = targets.Length;
@@ -68,8 +65,8 @@ internal static class TokenBatches
         {
             return;
         }
-        fixed (TIn* x = logits)
-        fixed (TIn* q = other)
+        fixed (T* x = logits)
+        fixed (T* q = other)
         fixed (TIndex* t = targets)
         {
             var indices = new TokenTargets { Targets = t, Long = sizeof(TIndex) == sizeof(long), IgnoreIndex = ignoreIndex };
@@ -78,8 +75,8 @@ internal static class TokenBatches
                 TokenFigures[] figures = ArrayPool<TokenFigures>.Shared.Rent(rows);
                 fixed (TokenFigures* f = figures)
                 {
-                    var op = new PerplexityOp<T, TIn> { Logits = x, Targets = indices, ClassCount = classCount, LossOnly = metrics == PerplexityMetrics.None, Figures = f };
-                    RowDriver.Run<T, PerplexityOp<T, TIn>>(in op, rows, classCount, null, maxDegreeOfParallelism);
+                    var op = new TokenFiguresOp<T> { Logits = x, Targets = indices, ClassCount = classCount, LossOnly = metrics == PerplexityMetrics.None, Figures = f };
+                    RowDriver.Run<T, TokenFiguresOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
                 }
                 for (int row = 0; row < rows; row++)
                 {
@@ -96,8 +93,8 @@ internal static class TokenBatches
                 fixed (PairFigures* f = figures)
                 {
                     // logits holds the reference model P (the first argument of ModelComparison.Add), other the model Q.
-                    var op = new ModelComparisonOp<T, TIn> { ReferenceLogits = x, Logits = q, Targets = indices, ClassCount = classCount, Figures = f };
-                    RowDriver.Run<T, ModelComparisonOp<T, TIn>>(in op, rows, classCount, null, maxDegreeOfParallelism);
+                    var op = new PairFiguresOp<T> { ReferenceLogits = x, Logits = q, Targets = indices, ClassCount = classCount, Figures = f };
+                    RowDriver.Run<T, PairFiguresOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
                 }
                 for (int row = 0; row < rows; row++)
                 {
@@ -109,6 +106,59 @@ internal static class TokenBatches
                 ArrayPool<PairFigures>.Shared.Return(figures);
             }
         }
+    }
+
+    /// <summary>Rows of 16-bit logits are widened to float this many elements at a time (1 MB per model, pooled).</summary>
+    private const int WidenedElements = 1 << 18;
+
+    /// <summary>
+    /// <see cref="Run{T, TIndex}"/> for Half or bfloat16 logits: blocks of whole rows are widened to float (exactly) into a
+    /// pooled buffer and run on the float path, so a batch gives the bits of its widened float values whatever its split.
+    /// </summary>
+    public static void RunWidened<TIn, TIndex>(ReadOnlySpan<TIn> logits, ReadOnlySpan<TIn> other, bool pair, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex,
+        ITokenSink sink, PerplexityMetrics metrics = PerplexityMetrics.All, int maxDegreeOfParallelism = 1)
+        where TIn : unmanaged
+        where TIndex : unmanaged, IBinaryInteger<TIndex>
+    {
+        int rows = targets.Length;
+        if (rows == 0)
+        {
+            return;
+        }
+        int rowsPerBlock = Math.Min(rows, Math.Max(1, WidenedElements / classCount));
+        float[] first = ArrayPool<float>.Shared.Rent(rowsPerBlock * classCount);
+        float[] second = pair ? ArrayPool<float>.Shared.Rent(rowsPerBlock * classCount) : [];
+        for (int start = 0; start < rows; start += rowsPerBlock)
+        {
+            int count = Math.Min(rowsPerBlock, rows - start);
+            int length = count * classCount;
+            Widen(logits.Slice(start * classCount, length), first.AsSpan(0, length));
+            if (pair)
+            {
+                Widen(other.Slice(start * classCount, length), second.AsSpan(0, length));
+            }
+            Run<float, TIndex>(first.AsSpan(0, length), pair ? second.AsSpan(0, length) : default, pair, targets.Slice(start, count), classCount, ignoreIndex, sink, metrics,
+                maxDegreeOfParallelism);
+        }
+        ArrayPool<float>.Shared.Return(first);
+        if (pair)
+        {
+            ArrayPool<float>.Shared.Return(second);
+        }
+    }
+
+    /// <summary>Half or bfloat16 to float, exactly (TensorPrimitives; bfloat16 is the upper half of a float's bits).</summary>
+    private static void Widen<TIn>(ReadOnlySpan<TIn> source, Span<float> destination)
+        where TIn : unmanaged
+    {
+        if (typeof(TIn) == typeof(Half))
+        {
+            TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<TIn, Half>(source), destination);
+            return;
+        }
+        Span<uint> bits = MemoryMarshal.Cast<float, uint>(destination);
+        TensorPrimitives.ConvertTruncating<ushort, uint>(MemoryMarshal.Cast<TIn, ushort>(source), bits);
+        TensorPrimitives.ShiftLeft(bits, 16, bits);
     }
 
     /// <summary>

@@ -31,7 +31,7 @@ internal static class EvaluationReference
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var recorder = new Recorder();
-        TokenBatches.Run<T, T, int>(logits, other, other is not null, targets, classCount, -100, recorder, metrics);
+        TokenBatches.Run<T, int>(logits, other, other is not null, targets, classCount, -100, recorder, metrics);
         return recorder;
     }
 }
