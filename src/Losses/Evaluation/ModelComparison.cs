@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Text.Json;
 using Losses.Kernels;
@@ -37,8 +36,6 @@ namespace Losses;
 /// </example>
 /// <seealso cref="PerplexityAccumulator"/>
 /// <seealso cref="KLDivergence"/>
-[SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
-    Justification = "The int and long overloads of Add differ only in the targets' element type (int and PyTorch's int64); both share the one optional parameter, so a call never binds ambiguously.")]
 public sealed class ModelComparison : ITokenSink
 {
     /// <summary>The default number of per-token divergences kept exactly (8 MB).</summary>
@@ -221,11 +218,7 @@ public sealed class ModelComparison : ITokenSink
         var (meanSquare, meanSquareError) = TokenBatches.MeanAndError(_probabilityDifferenceSquare.Value, _probabilityDifferenceFourth.Value, n);
         double rms = Math.Sqrt(meanSquare);
         double sameTop = _sameTop / n;
-        var percentiles = new Percentile[Fractions.Length];
-        for (int i = 0; i < Fractions.Length; i++)
-        {
-            percentiles[i] = new Percentile(Fractions[i], _divergences.Percentile(Fractions[i]));
-        }
+        Percentile[] percentiles = [.. Fractions.Select(f => new Percentile(f, _divergences.Percentile(f)))];
         return new ModelComparisonResult
         {
             TokenCount = _counts.Tokens,

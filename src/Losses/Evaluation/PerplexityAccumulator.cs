@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Text.Json;
 using Losses.Kernels;
@@ -46,8 +45,6 @@ namespace Losses;
 /// </example>
 /// <seealso cref="ModelComparison"/>
 /// <seealso cref="CrossEntropy"/>
-[SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
-    Justification = "The int and long overloads of Add differ only in the targets' element type (int and PyTorch's int64); both share the one optional parameter, so a call never binds ambiguously.")]
 public sealed class PerplexityAccumulator : ITokenSink
 {
     private readonly TokenCounts _counts;
@@ -267,12 +264,8 @@ public sealed class PerplexityAccumulator : ITokenSink
         {
             mean = error = double.NaN;
         }
-        var accuracies = new TopKAccuracy[_topK.Length];
         bool accuracy = (Metrics & PerplexityMetrics.TopKAccuracy) != 0;
-        for (int i = 0; i < _topK.Length; i++)
-        {
-            accuracies[i] = new TopKAccuracy(_topK[i], accuracy ? _correct[i] / n : double.NaN);
-        }
+        TopKAccuracy[] accuracies = [.. _topK.Select((k, i) => new TopKAccuracy(k, accuracy ? _correct[i] / n : double.NaN))];
         return new PerplexityResult
         {
             TokenCount = _counts.Tokens,

@@ -110,18 +110,8 @@ internal static class StateLists
         ReferenceEquals(a, b) || (a is not null && b is not null && a.SequenceEqual(b));
 
     public static int Hash<T>(IReadOnlyList<T>? values)
-    {
-        var hash = new HashCode();
-        if (values is not null)
-        {
-            hash.Add(values.Count);
-            foreach (T v in values)
-            {
-                hash.Add(v);
-            }
-        }
-        return hash.ToHashCode();
-    }
+        where T : notnull =>
+        StateArrays.Hash(values as T[] ?? values?.ToArray());
 
     /// <summary>Appends <c>Name = [v0, v1, …]</c> (round-trip invariant numbers; "none" when empty; the first values and the count when long).</summary>
     public static StringBuilder Append<T>(StringBuilder builder, string name, IReadOnlyList<T>? values)
