@@ -38,15 +38,19 @@ namespace Losses;
 /// </remarks>
 /// <example>
 /// <code>
-/// // Two slices of a [rows × 32000] buffer; a shard held elsewhere works the same, with its own stride.
+/// // Two slices of a [rows × 8] buffer; a shard held elsewhere works the same, with its own stride.
+/// const int rows = 2;
+/// float[] logits = [1f, 2f, 0f, -1f, 3f, 0.5f, 0f, 1f,   -2f, 0f, 4f, 1f, 0f, 0f, 2f, -1f];
+/// int[] targets = [4, 2];
+/// var gradient = new float[logits.Length];
 /// var left = new VocabularyPartial[rows];
 /// var right = new VocabularyPartial[rows];
-/// CrossEntropySlices.Forward&lt;float&gt;(logits, targets, left, classCount: 32000, offset: 0, width: 16000, stride: 32000);
-/// CrossEntropySlices.Forward&lt;float&gt;(logits.AsSpan(16000), targets, right, 32000, 16000, 16000, stride: 32000);
+/// CrossEntropySlices.Forward&lt;float&gt;(logits, targets, left, classCount: 8, offset: 0, width: 4, stride: 8);
+/// CrossEntropySlices.Forward&lt;float&gt;(logits.AsSpan(4), targets, right, 8, 4, 4, stride: 8);
 /// CrossEntropySlices.Combine(right, left);                       // left now covers every column
-/// float loss = CrossEntropySlices.Loss&lt;float&gt;(left, classCount: 32000, zLoss: 1e-4);
-/// CrossEntropySlices.Backward&lt;float&gt;(logits, left, gradient, 32000, 0, 16000, stride: 32000, zLoss: 1e-4);
-/// CrossEntropySlices.Backward&lt;float&gt;(logits.AsSpan(16000), left, gradient.AsSpan(16000), 32000, 16000, 16000, stride: 32000, zLoss: 1e-4);
+/// float loss = CrossEntropySlices.Loss&lt;float&gt;(left, classCount: 8, zLoss: 1e-4);   // = CrossEntropy.Forward(…, zLoss: 1e-4)
+/// CrossEntropySlices.Backward&lt;float&gt;(logits, left, gradient, 8, 0, 4, stride: 8, zLoss: 1e-4);
+/// CrossEntropySlices.Backward&lt;float&gt;(logits.AsSpan(4), left, gradient.AsSpan(4), 8, 4, 4, stride: 8, zLoss: 1e-4);
 /// </code>
 /// </example>
 /// <seealso cref="CrossEntropy"/>

@@ -23,11 +23,15 @@ namespace Losses;
 /// </remarks>
 /// <example>
 /// <code>
-/// var logProbs = new float[rows];
-/// var entropy = new float[rows];
-/// TokenLogProbabilities.Forward&lt;float&gt;(logits, sampled, logProbs, classCount: 32000, entropy);
+/// float[] logits = [2f, 0f, 1f, -1f,   0f, 3f, 0f, 0f];      // 2 rows × 4 classes
+/// int[] sampled = [0, 1];
+/// var logProbs = new float[2];
+/// var entropy = new float[2];
+/// TokenLogProbabilities.Forward&lt;float&gt;(logits, sampled, logProbs, classCount: 4, entropy);
 /// // ratio = exp(logProbs − oldLogProbs); dLoss/dLogProbs and dLoss/dEntropy from the PPO objective, then:
-/// TokenLogProbabilities.Backward&lt;float&gt;(logits, sampled, dLogProbs, dEntropy, gradient, 32000);
+/// float[] dLogProbs = [-0.5f, -0.5f], dEntropy = [-0.01f, -0.01f];
+/// var gradient = new float[logits.Length];
+/// TokenLogProbabilities.Backward&lt;float&gt;(logits, sampled, dLogProbs, dEntropy, gradient, 4);
 /// </code>
 /// </example>
 /// <seealso cref="CrossEntropySlices"/>
