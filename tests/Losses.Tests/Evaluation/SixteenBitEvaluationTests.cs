@@ -15,59 +15,54 @@ public class SixteenBitEvaluationTests
         return (p, q, t);
     }
 
-    [Fact]
-    public void HalfPerplexityIsTheFloatPathOnWidenedValues()
+    public static TheoryData<string> Formats => ["Half", "BFloat16"];
+
+    /// <summary>The float values of <paramref name="x"/> rounded to the 16-bit format.</summary>
+    private static float[] Widened(float[] x, string format) =>
+        format == "Half" ? [.. x.Select(v => (float)(Half)v)] : [.. x.Select(v => (float)(BFloat16)v)];
+
+    private static Half[] ToHalf(float[] x) => [.. x.Select(v => (Half)v)];
+
+    private static BFloat16[] ToBFloat16(float[] x) => [.. x.Select(v => (BFloat16)v)];
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void PerplexityIsTheFloatPathOnWidenedValues(string format)
     {
         var (p, _, t) = Data();
-        Half[] h = [.. p.Select(v => (Half)v)];
-        float[] widened = [.. h.Select(v => (float)v)];
-        var half = new PerplexityAccumulator(Classes);
-        half.Add(h, t, maxDegreeOfParallelism: 2);
-        var single = new PerplexityAccumulator(Classes);
-        single.Add<float>(widened, t);
-        Assert.Equal(single.ToJson(), half.ToJson());
-        Assert.Equal(single.ToState(), half.ToState());
-
-    }
-
-    [Fact]
-    public void BFloat16PerplexityIsTheFloatPathOnWidenedValues()
-    {
-        var (p, _, t) = Data();
-        BFloat16[] b = [.. p.Select(v => (BFloat16)v)];
-        float[] widened = [.. b.Select(v => (float)v)];
-        var bf = new PerplexityAccumulator(Classes) { TopK = [1, 3, 10] };
-        bf.Add(b, t);
+        var sixteen = new PerplexityAccumulator(Classes) { TopK = [1, 3, 10] };
+        if (format == "Half")
+        {
+            sixteen.Add(ToHalf(p), t, maxDegreeOfParallelism: 2);
+        }
+        else
+        {
+            sixteen.Add(ToBFloat16(p), t, maxDegreeOfParallelism: 2);
+        }
         var single = new PerplexityAccumulator(Classes) { TopK = [1, 3, 10] };
-        single.Add<float>(widened, t);
-        Assert.Equal(single.ToJson(), bf.ToJson());
+        single.Add<float>(Widened(p, format), t);
+        Assert.Equal(single.ToJson(), sixteen.ToJson());
+        Assert.Equal(single.ToState(), sixteen.ToState());
     }
 
-    [Fact]
-    public void HalfComparisonIsTheFloatPathOnWidenedValues()
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void ComparisonIsTheFloatPathOnWidenedValues(string format)
     {
         var (p, q, t) = Data();
-        Half[] hp = [.. p.Select(v => (Half)v)];
-        Half[] hq = [.. q.Select(v => (Half)v)];
-        var half = new ModelComparison(Classes);
-        half.Add(hp, hq, t);
+        var sixteen = new ModelComparison(Classes);
+        if (format == "Half")
+        {
+            sixteen.Add(ToHalf(p), ToHalf(q), t, maxDegreeOfParallelism: 2);
+        }
+        else
+        {
+            sixteen.Add(ToBFloat16(p), ToBFloat16(q), t, maxDegreeOfParallelism: 2);
+        }
         var single = new ModelComparison(Classes);
-        single.Add<float>([.. hp.Select(v => (float)v)], [.. hq.Select(v => (float)v)], t);
-        Assert.Equal(single.ToJson(), half.ToJson());
-        Assert.Equal(single.ToResult().MeanDivergence, half.ToResult().MeanDivergence);
-    }
-
-    [Fact]
-    public void BFloat16ComparisonIsTheFloatPathOnWidenedValues()
-    {
-        var (p, q, t) = Data();
-        BFloat16[] bp = [.. p.Select(v => (BFloat16)v)];
-        BFloat16[] bq = [.. q.Select(v => (BFloat16)v)];
-        var bf = new ModelComparison(Classes);
-        bf.Add(bp, bq, t, maxDegreeOfParallelism: 2);
-        var single = new ModelComparison(Classes);
-        single.Add<float>([.. bp.Select(v => (float)v)], [.. bq.Select(v => (float)v)], t);
-        Assert.Equal(single.ToJson(), bf.ToJson());
+        single.Add<float>(Widened(p, format), Widened(q, format), t);
+        Assert.Equal(single.ToJson(), sixteen.ToJson());
+        Assert.Equal(single.ToState(), sixteen.ToState());
     }
 
     [Fact]
