@@ -1,0 +1,179 @@
+using System.Numerics;
+
+namespace Losses.Kernels.MatMul;
+
+/// <summary>
+/// What a fused LM head does with one chunk of logits (<see cref="LinearHead{T}"/>): its per-token outputs, and, when
+/// asked, ∂L/∂logits written over the logits in place.
+/// </summary>
+internal interface IChunkRows<T>
+    where T : unmanaged
+{
+    /// <param name="logits">rows × classCount logits of tokens [start, start + rows); overwritten by their gradient when <paramref name="backward"/>.</param>
+    /// <param name="scratch">The chunk's share of the buffer beyond the logits (as many elements per row as asked for).</param>
+    /// <param name="start">The chunk's first token.</param>
+    /// <param name="rows">Its number of tokens.</param>
+    /// <param name="backward">Whether the gradient is wanted.</param>
+    /// <param name="maxDegreeOfParallelism">As given to the head.</param>
+    void Run(Span<T> logits, Span<T> scratch, int start, int rows, bool backward, int maxDegreeOfParallelism);
+}
+
+/// <summary>
+/// The chunking driver of the fused LM heads (<see cref="LinearCrossEntropy"/>, <see cref="LinearTokenLogProbabilities"/>):
+/// per chunk of tokens, logits = b + H_chunk·Wᵀ into a bounded buffer, the row stage, then ∂H_chunk = G·W,
+/// ∂W (+)= Gᵀ·H_chunk and ∂b (+)= Σ_rows G before the next chunk overwrites the buffer.
+/// </summary>
+/// <remarks>
+/// Determinism: each row's logits are one FMA chain per element, independent of the chunk; ∂W and ∂b are each one chain
+/// over the tokens in order (the products resume their chains from ∂W, the column sums from ∂b); every parallel step
+/// splits disjoint elements of its output. So the gradients do not depend on the chunk size or the thread count, provided
+/// the row stage's do not.
+/// </remarks>
+internal static unsafe class LinearHead<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Runs the head over <paramref name="tokens"/> tokens in chunks of <paramref name="chunkRows"/>. Inputs are valid; gradients are empty or full size; tokens &gt; 0.</summary>
+    public static void Run<TRows>(ref TRows stage, ReadOnlySpan<T> hidden, ReadOnlySpan<T> linearWeight, ReadOnlySpan<T> linearBias,
+        Span<T> hiddenGradient, Span<T> linearWeightGradient, Span<T> linearBiasGradient, int tokens, int hiddenSize, int classCount,
+        int chunkRows, int scratchPerRow, int maxDegreeOfParallelism)
+        where TRows : IChunkRows<T>, allows ref struct
+    {
+        bool backward = !hiddenGradient.IsEmpty || !linearWeightGradient.IsEmpty || !linearBiasGradient.IsEmpty;
+        T[] buffer = Buffers.Take(chunkRows * (classCount + scratchPerRow));
+        try
+        {
+            fixed (T* h = hidden)
+            fixed (T* w = linearWeight)
+            fixed (T* dh = hiddenGradient)
+            fixed (T* dw = linearWeightGradient)
+            fixed (T* g = buffer)
+            {
+                for (int start = 0; start < tokens; start += chunkRows)
+                {
+                    int rows = Math.Min(chunkRows, tokens - start);
+                    var logits = new Span<T>(g, rows * classCount);
+                    T* hChunk = h + ((nint)start * hiddenSize);
+                    if (!linearBias.IsEmpty)
+                    {
+                        ColumnSums<T>.Broadcast(linearBias, logits, maxDegreeOfParallelism);
+                    }
+                    Gemm<T>.Multiply(new MatrixView<T>(hChunk, hiddenSize, 1), new MatrixView<T>(w, 1, hiddenSize), g, classCount,
+                        rows, classCount, hiddenSize, accumulate: !linearBias.IsEmpty, maxDegreeOfParallelism);
+                    stage.Run(logits, new Span<T>(g + ((nint)chunkRows * classCount), rows * scratchPerRow), start, rows, backward, maxDegreeOfParallelism);
+                    if (!backward)
+                    {
+                        continue;
+                    }
+
+                    // G is [rows × classCount]: ∂H_chunk = G·W, ∂W (+)= Gᵀ·H_chunk (one chain over all tokens), ∂b (+)= Σ_rows G.
+                    if (dh != null)
+                    {
+                        Gemm<T>.Multiply(new MatrixView<T>(g, classCount, 1), new MatrixView<T>(w, hiddenSize, 1), dh + ((nint)start * hiddenSize),
+                            hiddenSize, rows, hiddenSize, classCount, accumulate: false, maxDegreeOfParallelism);
+                    }
+                    if (dw != null)
+                    {
+                        Gemm<T>.Multiply(new MatrixView<T>(g, 1, classCount), new MatrixView<T>(hChunk, hiddenSize, 1), dw, hiddenSize,
+                            classCount, hiddenSize, rows, accumulate: start > 0, maxDegreeOfParallelism);
+                    }
+                    if (!linearBiasGradient.IsEmpty)
+                    {
+                        ColumnSums<T>.AddRows(logits, classCount, linearBiasGradient, accumulate: start > 0, maxDegreeOfParallelism);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Buffers.Return(buffer);
+        }
+    }
+
+    /// <summary>One buffer per element type, reused by the next call (taken exclusively, so concurrent calls never share it).</summary>
+    private static class Buffers
+    {
+        private static T[]? s_buffer;
+
+        public static T[] Take(int length)
+        {
+            T[]? buffer = Interlocked.Exchange(ref s_buffer, null);
+            return buffer is not null && buffer.Length >= length ? buffer : GC.AllocateUninitializedArray<T>(length);
+        }
+
+        public static void Return(T[] buffer) => Volatile.Write(ref s_buffer, buffer);
+    }
+}
+
+/// <summary>
+/// The spans of one call of a fused head, by parameter name, inputs first: every destination must lie apart from every
+/// input and from every other destination (empty spans are not wanted and overlap nothing).
+/// </summary>
+internal ref struct HeadSpans<T>
+{
+    private ReadOnlySpan<T> _s0, _s1, _s2, _s3, _s4, _s5, _s6, _s7, _s8, _s9;
+    private Names _names;
+    private int _count;
+    private int _inputs;
+
+    public void Input(ReadOnlySpan<T> span, string name)
+    {
+        Add(span, name);
+        _inputs = _count;
+    }
+
+    public void Destination(ReadOnlySpan<T> span, string name) => Add(span, name);
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first destination that overlaps an input or an earlier destination.</summary>
+    public readonly void CheckApart()
+    {
+        for (int d = _inputs; d < _count; d++)
+        {
+            for (int other = 0; other < d; other++)
+            {
+                if (this[d].Overlaps(this[other]))
+                {
+                    throw new ArgumentException($"{_names[d]} overlaps {_names[other]}; destinations must not overlap the inputs or each other.", _names[d]);
+                }
+            }
+        }
+    }
+
+    private readonly ReadOnlySpan<T> this[int index] => index switch
+    {
+        0 => _s0,
+        1 => _s1,
+        2 => _s2,
+        3 => _s3,
+        4 => _s4,
+        5 => _s5,
+        6 => _s6,
+        7 => _s7,
+        8 => _s8,
+        _ => _s9,
+    };
+
+    private void Add(ReadOnlySpan<T> span, string name)
+    {
+        switch (_count)
+        {
+            case 0: _s0 = span; break;
+            case 1: _s1 = span; break;
+            case 2: _s2 = span; break;
+            case 3: _s3 = span; break;
+            case 4: _s4 = span; break;
+            case 5: _s5 = span; break;
+            case 6: _s6 = span; break;
+            case 7: _s7 = span; break;
+            case 8: _s8 = span; break;
+            case 9: _s9 = span; break;
+            default: throw new InvalidOperationException("At most ten spans.");
+        }
+        _names[_count++] = name;
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(10)]
+    private struct Names
+    {
+        private string _element;
+    }
+}
