@@ -90,16 +90,9 @@ public static partial class LinearCrossEntropy
         double softCap = double.PositiveInfinity, int maxBufferElements = DefaultMaxBufferElements, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classCount);
         int tokens = targets.Length;
-        MatrixMultiply.Size(hidden.Length, tokens, hiddenSize, nameof(hidden), "targets.Length × hiddenSize");
-        MatrixMultiply.Size(linearWeight.Length, classCount, hiddenSize, nameof(linearWeight), "classCount × hiddenSize");
-        OptionalSize(linearBias.Length, 1, classCount, nameof(linearBias), "classCount");
-        OptionalSize(hiddenGradient.Length, tokens, hiddenSize, nameof(hiddenGradient), "targets.Length × hiddenSize");
-        OptionalSize(linearWeightGradient.Length, classCount, hiddenSize, nameof(linearWeightGradient), "classCount × hiddenSize");
-        OptionalSize(linearBiasGradient.Length, 1, classCount, nameof(linearBiasGradient), "classCount");
+        var spans = LinearHead<T>.CheckShapes(hidden, linearWeight, linearBias, hiddenGradient, linearWeightGradient, linearBiasGradient,
+            tokens, hiddenSize, classCount);
         if (reduction is not (Reduction.None or Reduction.Mean or Reduction.Sum))
         {
             throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "Cross-entropy supports Reduction.None, Mean and Sum.");
@@ -112,13 +105,6 @@ public static partial class LinearCrossEntropy
         {
             losses = default;
         }
-        var spans = new HeadSpans<T>();
-        spans.Input(hidden, nameof(hidden));
-        spans.Input(linearWeight, nameof(linearWeight));
-        spans.Input(linearBias, nameof(linearBias));
-        spans.Destination(hiddenGradient, nameof(hiddenGradient));
-        spans.Destination(linearWeightGradient, nameof(linearWeightGradient));
-        spans.Destination(linearBiasGradient, nameof(linearBiasGradient));
         spans.Destination(losses, nameof(losses));
         spans.CheckApart();
         CrossEntropy.CheckWeight(weight, classCount);
@@ -208,14 +194,6 @@ public static partial class LinearCrossEntropy
             {
                 Total.Add(double.CreateTruncating(loss));
             }
-        }
-    }
-
-    internal static void OptionalSize(int length, int rows, int columns, string name, string shape)
-    {
-        if (length != 0)
-        {
-            MatrixMultiply.Size(length, rows, columns, name, shape);
         }
     }
 }

@@ -149,13 +149,9 @@ public static class LinearTokenLogProbabilities
         double softCap, int maxBufferElements, int maxDegreeOfParallelism)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classCount);
         int tokens = targets.Length;
-        MatrixMultiply.Size(hidden.Length, tokens, hiddenSize, nameof(hidden), "targets.Length × hiddenSize");
-        MatrixMultiply.Size(linearWeight.Length, classCount, hiddenSize, nameof(linearWeight), "classCount × hiddenSize");
-        LinearCrossEntropy.OptionalSize(linearBias.Length, 1, classCount, nameof(linearBias), "classCount");
+        var spans = LinearHead<T>.CheckShapes(hidden, linearWeight, linearBias, hiddenGradient, linearWeightGradient, linearBiasGradient,
+            tokens, hiddenSize, classCount);
         if (forward || !logProbabilities.IsEmpty)
         {
             Guard.DestinationLength(tokens, logProbabilities.Length, nameof(logProbabilities));
@@ -172,18 +168,8 @@ public static class LinearTokenLogProbabilities
         {
             Guard.SameLength(tokens, entropyGradient.Length, nameof(entropyGradient), "targets");
         }
-        LinearCrossEntropy.OptionalSize(hiddenGradient.Length, tokens, hiddenSize, nameof(hiddenGradient), "targets.Length × hiddenSize");
-        LinearCrossEntropy.OptionalSize(linearWeightGradient.Length, classCount, hiddenSize, nameof(linearWeightGradient), "classCount × hiddenSize");
-        LinearCrossEntropy.OptionalSize(linearBiasGradient.Length, 1, classCount, nameof(linearBiasGradient), "classCount");
-        var spans = new HeadSpans<T>();
-        spans.Input(hidden, nameof(hidden));
-        spans.Input(linearWeight, nameof(linearWeight));
-        spans.Input(linearBias, nameof(linearBias));
         spans.Input(logProbabilityGradient, nameof(logProbabilityGradient));
         spans.Input(entropyGradient, nameof(entropyGradient));
-        spans.Destination(hiddenGradient, nameof(hiddenGradient));
-        spans.Destination(linearWeightGradient, nameof(linearWeightGradient));
-        spans.Destination(linearBiasGradient, nameof(linearBiasGradient));
         spans.Destination(logProbabilities, nameof(logProbabilities));
         spans.Destination(entropy, nameof(entropy));
         spans.CheckApart();

@@ -89,6 +89,40 @@ internal static unsafe class LinearHead<T>
         }
     }
 
+    /// <summary>
+    /// Checks the shapes every fused head shares (H, W, the bias and the three gradients, each of the latter empty or full
+    /// size) and returns them registered for <see cref="HeadSpans{T}.CheckApart"/>; the caller adds its own spans.
+    /// </summary>
+    public static HeadSpans<T> CheckShapes(ReadOnlySpan<T> hidden, ReadOnlySpan<T> linearWeight, ReadOnlySpan<T> linearBias,
+        ReadOnlySpan<T> hiddenGradient, ReadOnlySpan<T> linearWeightGradient, ReadOnlySpan<T> linearBiasGradient, int tokens, int hiddenSize, int classCount)
+    {
+        Guard.FloatOrDouble<T>();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classCount);
+        MatrixMultiply.Size(hidden.Length, tokens, hiddenSize, nameof(hidden), "targets.Length × hiddenSize");
+        MatrixMultiply.Size(linearWeight.Length, classCount, hiddenSize, nameof(linearWeight), "classCount × hiddenSize");
+        OptionalSize(linearBias.Length, 1, classCount, nameof(linearBias), "classCount");
+        OptionalSize(hiddenGradient.Length, tokens, hiddenSize, nameof(hiddenGradient), "targets.Length × hiddenSize");
+        OptionalSize(linearWeightGradient.Length, classCount, hiddenSize, nameof(linearWeightGradient), "classCount × hiddenSize");
+        OptionalSize(linearBiasGradient.Length, 1, classCount, nameof(linearBiasGradient), "classCount");
+        var spans = new HeadSpans<T>();
+        spans.Input(hidden, nameof(hidden));
+        spans.Input(linearWeight, nameof(linearWeight));
+        spans.Input(linearBias, nameof(linearBias));
+        spans.Destination(hiddenGradient, nameof(hiddenGradient));
+        spans.Destination(linearWeightGradient, nameof(linearWeightGradient));
+        spans.Destination(linearBiasGradient, nameof(linearBiasGradient));
+        return spans;
+    }
+
+    private static void OptionalSize(int length, int rows, int columns, string name, string shape)
+    {
+        if (length != 0)
+        {
+            MatrixMultiply.Size(length, rows, columns, name, shape);
+        }
+    }
+
     /// <summary>One buffer per element type, reused by the next call (taken exclusively, so concurrent calls never share it).</summary>
     private static class Buffers
     {
@@ -105,32 +139,37 @@ internal static unsafe class LinearHead<T>
 }
 
 /// <summary>
-/// The spans of one call of a fused head, by parameter name, inputs first: every destination must lie apart from every
-/// input and from every other destination (empty spans are not wanted and overlap nothing).
+/// The spans of one call of a fused head, by parameter name: every destination must lie apart from every input and from
+/// every other destination (empty spans are not wanted and overlap nothing).
 /// </summary>
 internal ref struct HeadSpans<T>
 {
     private ReadOnlySpan<T> _s0, _s1, _s2, _s3, _s4, _s5, _s6, _s7, _s8, _s9;
     private Names _names;
     private int _count;
-    private int _inputs;
+    private int _destinations;
 
-    public void Input(ReadOnlySpan<T> span, string name)
+    public void Input(ReadOnlySpan<T> span, string name) => Add(span, name);
+
+    public void Destination(ReadOnlySpan<T> span, string name)
     {
+        _destinations |= 1 << _count;
         Add(span, name);
-        _inputs = _count;
     }
 
-    public void Destination(ReadOnlySpan<T> span, string name) => Add(span, name);
-
-    /// <summary>Throws an <see cref="ArgumentException"/> naming the first destination that overlaps an input or an earlier destination.</summary>
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first destination (in order) that overlaps an input or an earlier destination.</summary>
     public readonly void CheckApart()
     {
-        for (int d = _inputs; d < _count; d++)
+        for (int d = 0; d < _count; d++)
         {
-            for (int other = 0; other < d; other++)
+            if ((_destinations & (1 << d)) == 0)
             {
-                if (this[d].Overlaps(this[other]))
+                continue;
+            }
+            for (int other = 0; other < _count; other++)
+            {
+                bool input = (_destinations & (1 << other)) == 0;
+                if ((input || other < d) && this[d].Overlaps(this[other]))
                 {
                     throw new ArgumentException($"{_names[d]} overlaps {_names[other]}; destinations must not overlap the inputs or each other.", _names[d]);
                 }
