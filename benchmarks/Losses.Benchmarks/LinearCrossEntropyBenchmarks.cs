@@ -86,15 +86,15 @@ public class LinearCrossEntropyBenchmarks
 
     [Benchmark(Description = "LinearTokenLogProbabilities fwd")]
     public void TokenForward() =>
-        LinearTokenLogProbabilities.Forward<float>(_hidden, _weight, _targets, Hidden, Vocabulary, _logProbabilities, _entropy, _bias);
+        LinearTokenLogProbabilities.Forward<float>(_hidden, _weight, _targets, _logProbabilities, Hidden, Vocabulary, _entropy, _bias);
 
     [Benchmark(Description = "LinearTokenLogProbabilities bwd (with log p, H)")]
     public void TokenBackward() =>
-        LinearTokenLogProbabilities.Backward<float>(_hidden, _weight, _targets, Hidden, Vocabulary, _logProbabilityGradient, _entropyGradient,
+        LinearTokenLogProbabilities.Backward<float>(_hidden, _weight, _targets, _logProbabilityGradient, _entropyGradient, Hidden, Vocabulary,
             _bias, _hiddenGradient, _weightGradient, _biasGradient, _logProbabilities, _entropy);
 
     [Benchmark(Description = "LinearTokenLogProbabilities bwd, 2 threads")]
     public void TokenBackwardTwoThreads() =>
-        LinearTokenLogProbabilities.Backward<float>(_hidden, _weight, _targets, Hidden, Vocabulary, _logProbabilityGradient, _entropyGradient,
+        LinearTokenLogProbabilities.Backward<float>(_hidden, _weight, _targets, _logProbabilityGradient, _entropyGradient, Hidden, Vocabulary,
             _bias, _hiddenGradient, _weightGradient, _biasGradient, _logProbabilities, _entropy, maxDegreeOfParallelism: 2);
 }

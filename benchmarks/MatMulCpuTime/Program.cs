@@ -133,8 +133,8 @@ static class LmHead
             void Fused(int threads) => Losses.LinearCrossEntropy.Forward<float>(h, w, t, hidden, vocab, b, dh, dw, db, maxDegreeOfParallelism: threads);
             float[] lp = new float[tokens], entropy = new float[tokens], alpha = new float[tokens], beta = new float[tokens];
             for (int i = 0; i < tokens; i++) { alpha[i] = (float)(r.NextDouble() - 0.5); beta[i] = -0.01f; }
-            void TokenForward() => Losses.LinearTokenLogProbabilities.Forward<float>(h, w, t, hidden, vocab, lp, entropy, b);
-            void TokenBackward(int threads) => Losses.LinearTokenLogProbabilities.Backward<float>(h, w, t, hidden, vocab, alpha, beta, b, dh, dw, db, lp, entropy,
+            void TokenForward() => Losses.LinearTokenLogProbabilities.Forward<float>(h, w, t, lp, hidden, vocab, entropy, b);
+            void TokenBackward(int threads) => Losses.LinearTokenLogProbabilities.Backward<float>(h, w, t, alpha, beta, hidden, vocab, b, dh, dw, db, lp, entropy,
                 maxDegreeOfParallelism: threads);
             // first call: allocation
             long before = GC.GetTotalAllocatedBytes(true);

@@ -21,8 +21,8 @@ namespace Losses;
 /// pass, and one pass with one exp per element for log pₜ and Hᵢ; with gradients, one more exp pass writing G over the
 /// logits); then ∂H_chunk = G·W, ∂W += Gᵀ·H_chunk, ∂b += Σ G before the next chunk.</para>
 /// <para>Use: the upstream gradients of PPO's clipped objective depend on the log-probabilities (through the ratio
-/// exp(log p − log p_old)), so a training step calls <see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, Span{T}, Span{T}, ReadOnlySpan{T}, int, double, int, int)"/>
-/// (one product), computes α and β, then <see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Span{T}, Span{T}, Span{T}, Span{T}, int, double, int, int)"/>
+/// exp(log p − log p_old)), so a training step calls <see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, int, int, Span{T}, ReadOnlySpan{T}, int, double, int, int)"/>
+/// (one product), computes α and β, then <see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{int}, ReadOnlySpan{T}, ReadOnlySpan{T}, int, int, ReadOnlySpan{T}, Span{T}, Span{T}, Span{T}, Span{T}, Span{T}, int, double, int, int)"/>
 /// (three products; the logits are computed again rather than stored). When α and β do not depend on the outputs
 /// (REINFORCE, GRPO without clipping: α = −advantage/N; an entropy bonus: β = −coefficient/N), Backward alone is the
 /// forward and backward pass in one call: it writes log pₜ and Hᵢ too.</para>
@@ -49,11 +49,11 @@ namespace Losses;
 /// int[] sampled = [3, 0];
 /// var logProbs = new float[2];
 /// var entropy = new float[2];
-/// LinearTokenLogProbabilities.Forward&lt;float&gt;(h, w, sampled, hiddenSize: 3, classCount: 4, logProbs, entropy);
+/// LinearTokenLogProbabilities.Forward&lt;float&gt;(h, w, sampled, logProbs, hiddenSize: 3, classCount: 4, entropy);
 /// float[] dLogProbs = [-0.5f, 0.25f], dEntropy = [-0.01f, -0.01f];   // from the objective
 /// var dh = new float[h.Length];
 /// var dw = new float[w.Length];
-/// LinearTokenLogProbabilities.Backward&lt;float&gt;(h, w, sampled, 3, 4, dLogProbs, dEntropy, hiddenGradient: dh, linearWeightGradient: dw);
+/// LinearTokenLogProbabilities.Backward&lt;float&gt;(h, w, sampled, dLogProbs, dEntropy, 3, 4, hiddenGradient: dh, linearWeightGradient: dw);
 /// </code>
 /// </example>
 /// <seealso cref="TokenLogProbabilities"/>
@@ -66,9 +66,9 @@ public static class LinearTokenLogProbabilities
     /// <param name="hidden">H: tokens × hiddenSize hidden states, row-major (tokens = targets.Length).</param>
     /// <param name="linearWeight">W: classCount × hiddenSize, row-major (PyTorch's <c>nn.Linear.weight</c>).</param>
     /// <param name="targets">One class index in [0, classCount) per token (the sampled token), or <paramref name="ignoreIndex"/>.</param>
+    /// <param name="logProbabilities">At least tokens long: receives log pₜ per token.</param>
     /// <param name="hiddenSize">Columns of H and of W, positive.</param>
     /// <param name="classCount">The vocabulary: rows of W, positive.</param>
-    /// <param name="logProbabilities">At least tokens long: receives log pₜ per token.</param>
     /// <param name="entropy">Empty, or at least tokens long: receives the entropy per token (nats).</param>
     /// <param name="linearBias">Empty, or classCount biases (−∞ masks a class).</param>
     /// <param name="ignoreIndex">Tokens with this target get 0 (default −100).</param>
@@ -79,17 +79,17 @@ public static class LinearTokenLogProbabilities
     /// index); hiddenSize, classCount, softCap, maxBufferElements or maxDegreeOfParallelism is out of range.</exception>
     /// <exception cref="ArgumentException">A span's length disagrees with the shapes, or a destination overlaps an input or another
     /// destination; nothing is written.</exception>
-    public static void Forward<T>(ReadOnlySpan<T> hidden, ReadOnlySpan<T> linearWeight, ReadOnlySpan<int> targets, int hiddenSize, int classCount,
-        Span<T> logProbabilities, Span<T> entropy = default, ReadOnlySpan<T> linearBias = default, int ignoreIndex = -100,
+    public static void Forward<T>(ReadOnlySpan<T> hidden, ReadOnlySpan<T> linearWeight, ReadOnlySpan<int> targets, Span<T> logProbabilities,
+        int hiddenSize, int classCount, Span<T> entropy = default, ReadOnlySpan<T> linearBias = default, int ignoreIndex = -100,
         double softCap = double.PositiveInfinity, int maxBufferElements = LinearCrossEntropy.DefaultMaxBufferElements, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         Run(hidden, linearWeight, new TargetSpan(targets), hiddenSize, classCount, default, default, linearBias, default, default, default,
             logProbabilities, entropy, forward: true, ignoreIndex, softCap, maxBufferElements, maxDegreeOfParallelism);
 
     /// <summary>log softmax(H·Wᵀ + b)[t] and entropies, with int64 targets (PyTorch's <c>torch.long</c>); bitwise the same as with int32.</summary>
-    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, Span{T}, Span{T}, ReadOnlySpan{T}, int, double, int, int)"/>
-    public static void Forward<T>(ReadOnlySpan<T> hidden, ReadOnlySpan<T> linearWeight, ReadOnlySpan<long> targets, int hiddenSize, int classCount,
-        Span<T> logProbabilities, Span<T> entropy = default, ReadOnlySpan<T> linearBias = default, long ignoreIndex = -100,
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, int, int, Span{T}, ReadOnlySpan{T}, int, double, int, int)"/>
+    public static void Forward<T>(ReadOnlySpan<T> hidden, ReadOnlySpan<T> linearWeight, ReadOnlySpan<long> targets, Span<T> logProbabilities,
+        int hiddenSize, int classCount, Span<T> entropy = default, ReadOnlySpan<T> linearBias = default, long ignoreIndex = -100,
         double softCap = double.PositiveInfinity, int maxBufferElements = LinearCrossEntropy.DefaultMaxBufferElements, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         Run(hidden, linearWeight, new TargetSpan(targets), hiddenSize, classCount, default, default, linearBias, default, default, default,
@@ -103,10 +103,10 @@ public static class LinearTokenLogProbabilities
     /// <param name="hidden">H: tokens × hiddenSize hidden states, row-major (tokens = targets.Length).</param>
     /// <param name="linearWeight">W: classCount × hiddenSize, row-major.</param>
     /// <param name="targets">The targets given to Forward.</param>
-    /// <param name="hiddenSize">Columns of H and of W, positive.</param>
-    /// <param name="classCount">The vocabulary: rows of W, positive.</param>
     /// <param name="logProbabilityGradient">Empty (α = 0), or tokens long: α = ∂L/∂log pₜ per token.</param>
     /// <param name="entropyGradient">Empty (β = 0), or tokens long: β = ∂L/∂Hᵢ per token.</param>
+    /// <param name="hiddenSize">Columns of H and of W, positive.</param>
+    /// <param name="classCount">The vocabulary: rows of W, positive.</param>
     /// <param name="linearBias">Empty, or classCount biases, as given to Forward.</param>
     /// <param name="hiddenGradient">Empty, or tokens × hiddenSize: receives ∂L/∂H.</param>
     /// <param name="linearWeightGradient">Empty, or classCount × hiddenSize: receives ∂L/∂W (overwritten, not accumulated).</param>
@@ -121,8 +121,8 @@ public static class LinearTokenLogProbabilities
     /// index); hiddenSize, classCount, softCap, maxBufferElements or maxDegreeOfParallelism is out of range.</exception>
     /// <exception cref="ArgumentException">A span's length disagrees with the shapes, or a destination overlaps an input or another
     /// destination; nothing is written.</exception>
-    public static void Backward<T>(ReadOnlySpan<T> hidden, ReadOnlySpan<T> linearWeight, ReadOnlySpan<int> targets, int hiddenSize, int classCount,
-        ReadOnlySpan<T> logProbabilityGradient, ReadOnlySpan<T> entropyGradient, ReadOnlySpan<T> linearBias = default,
+    public static void Backward<T>(ReadOnlySpan<T> hidden, ReadOnlySpan<T> linearWeight, ReadOnlySpan<int> targets,
+        ReadOnlySpan<T> logProbabilityGradient, ReadOnlySpan<T> entropyGradient, int hiddenSize, int classCount, ReadOnlySpan<T> linearBias = default,
         Span<T> hiddenGradient = default, Span<T> linearWeightGradient = default, Span<T> linearBiasGradient = default,
         Span<T> logProbabilities = default, Span<T> entropy = default, int ignoreIndex = -100, double softCap = double.PositiveInfinity,
         int maxBufferElements = LinearCrossEntropy.DefaultMaxBufferElements, int maxDegreeOfParallelism = 1)
@@ -132,9 +132,9 @@ public static class LinearTokenLogProbabilities
             maxBufferElements, maxDegreeOfParallelism);
 
     /// <summary>The gradients for upstream gradients, with int64 targets; bitwise the same as with int32.</summary>
-    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Span{T}, Span{T}, Span{T}, Span{T}, int, double, int, int)"/>
-    public static void Backward<T>(ReadOnlySpan<T> hidden, ReadOnlySpan<T> linearWeight, ReadOnlySpan<long> targets, int hiddenSize, int classCount,
-        ReadOnlySpan<T> logProbabilityGradient, ReadOnlySpan<T> entropyGradient, ReadOnlySpan<T> linearBias = default,
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{int}, ReadOnlySpan{T}, ReadOnlySpan{T}, int, int, ReadOnlySpan{T}, Span{T}, Span{T}, Span{T}, Span{T}, Span{T}, int, double, int, int)"/>
+    public static void Backward<T>(ReadOnlySpan<T> hidden, ReadOnlySpan<T> linearWeight, ReadOnlySpan<long> targets,
+        ReadOnlySpan<T> logProbabilityGradient, ReadOnlySpan<T> entropyGradient, int hiddenSize, int classCount, ReadOnlySpan<T> linearBias = default,
         Span<T> hiddenGradient = default, Span<T> linearWeightGradient = default, Span<T> linearBiasGradient = default,
         Span<T> logProbabilities = default, Span<T> entropy = default, long ignoreIndex = -100, double softCap = double.PositiveInfinity,
         int maxBufferElements = LinearCrossEntropy.DefaultMaxBufferElements, int maxDegreeOfParallelism = 1)

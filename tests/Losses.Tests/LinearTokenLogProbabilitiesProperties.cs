@@ -82,9 +82,9 @@ public class LinearTokenLogProbabilitiesProperties
         MatrixMultiply.MultiplyTransposedB<float>(p.H, p.W, logits, tokens, vocab, p.Hidden, accumulate: p.Bias.Length > 0);
         var lp = new float[tokens];
         var entropy = new float[tokens];
-        TokenLogProbabilities.Forward<float>(logits, p.Targets, vocab, lp, entropy, softCap: p.SoftCap);
+        TokenLogProbabilities.Forward<float>(logits, p.Targets, lp, vocab, entropy, softCap: p.SoftCap);
         var g = new float[logits.Length];
-        TokenLogProbabilities.Backward<float>(logits, p.Targets, vocab, p.Alpha, p.Beta, g, softCap: p.SoftCap);
+        TokenLogProbabilities.Backward<float>(logits, p.Targets, p.Alpha, p.Beta, g, vocab, softCap: p.SoftCap);
         var dh = new float[p.H.Length];
         var dw = new float[p.W.Length];
         var db = new float[vocab];
@@ -114,7 +114,7 @@ public class LinearTokenLogProbabilitiesProperties
         var entropy = new double[p.Tokens];
         double Objective()
         {
-            LinearTokenLogProbabilities.Forward<double>(p.H, p.W, p.Targets, p.Hidden, p.Vocabulary, lp, entropy, p.Bias, softCap: p.SoftCap);
+            LinearTokenLogProbabilities.Forward<double>(p.H, p.W, p.Targets, lp, p.Hidden, p.Vocabulary, entropy, p.Bias, softCap: p.SoftCap);
             double sum = 0;
             for (int i = 0; i < p.Tokens; i++)
             {

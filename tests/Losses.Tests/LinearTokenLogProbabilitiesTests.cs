@@ -39,16 +39,16 @@ public class LinearTokenLogProbabilitiesTests
         if (asLong)
         {
             long[] t = [.. p.Targets.Select(v => (long)v)];
-            LinearTokenLogProbabilities.Forward<T>(p.H, p.W, t, p.Hidden, p.Vocabulary, lp, entropy, p.Bias, softCap: p.SoftCap,
+            LinearTokenLogProbabilities.Forward<T>(p.H, p.W, t, lp, p.Hidden, p.Vocabulary, entropy, p.Bias, softCap: p.SoftCap,
                 maxBufferElements: budget, maxDegreeOfParallelism: threads);
-            LinearTokenLogProbabilities.Backward<T>(p.H, p.W, t, p.Hidden, p.Vocabulary, p.Alpha, p.Beta, p.Bias, dh, dw, db, lp2, entropy2,
+            LinearTokenLogProbabilities.Backward<T>(p.H, p.W, t, p.Alpha, p.Beta, p.Hidden, p.Vocabulary, p.Bias, dh, dw, db, lp2, entropy2,
                 softCap: p.SoftCap, maxBufferElements: budget, maxDegreeOfParallelism: threads);
         }
         else
         {
-            LinearTokenLogProbabilities.Forward<T>(p.H, p.W, p.Targets, p.Hidden, p.Vocabulary, lp, entropy, p.Bias, softCap: p.SoftCap,
+            LinearTokenLogProbabilities.Forward<T>(p.H, p.W, p.Targets, lp, p.Hidden, p.Vocabulary, entropy, p.Bias, softCap: p.SoftCap,
                 maxBufferElements: budget, maxDegreeOfParallelism: threads);
-            LinearTokenLogProbabilities.Backward<T>(p.H, p.W, p.Targets, p.Hidden, p.Vocabulary, p.Alpha, p.Beta, p.Bias, dh, dw, db, lp2, entropy2,
+            LinearTokenLogProbabilities.Backward<T>(p.H, p.W, p.Targets, p.Alpha, p.Beta, p.Hidden, p.Vocabulary, p.Bias, dh, dw, db, lp2, entropy2,
                 softCap: p.SoftCap, maxBufferElements: budget, maxDegreeOfParallelism: threads);
         }
         return new Result<T>(lp, entropy, lp2, entropy2, dh, dw, db);
@@ -119,10 +119,10 @@ public class LinearTokenLogProbabilitiesTests
         var p = LinearTokenLogProbabilitiesProperties.Make<float>(9, 7, 130, bias: true, masked: 2, ignored: 1, entropyGradient: false, softCap: double.PositiveInfinity, seed: 3);
         var r = Run(p);
         var lp = new float[p.Tokens];
-        LinearTokenLogProbabilities.Forward<float>(p.H, p.W, p.Targets, p.Hidden, p.Vocabulary, lp, linearBias: p.Bias);
+        LinearTokenLogProbabilities.Forward<float>(p.H, p.W, p.Targets, lp, p.Hidden, p.Vocabulary, linearBias: p.Bias);
         Assert.Equal(r.LogProbabilities, lp);
         var lp2 = new float[p.Tokens];
-        LinearTokenLogProbabilities.Backward<float>(p.H, p.W, p.Targets, p.Hidden, p.Vocabulary, p.Alpha, [], p.Bias, logProbabilities: lp2);
+        LinearTokenLogProbabilities.Backward<float>(p.H, p.W, p.Targets, p.Alpha, [], p.Hidden, p.Vocabulary, p.Bias, logProbabilities: lp2);
         Assert.Equal(r.LogProbabilities, lp2);
     }
 
@@ -131,8 +131,8 @@ public class LinearTokenLogProbabilitiesTests
     {
         float[] dw = [1, 2];
         float[] db = [3, 4];
-        LinearTokenLogProbabilities.Forward<float>([], [1, 2], Array.Empty<int>(), 1, 2, []);
-        LinearTokenLogProbabilities.Backward<float>([], [1, 2], Array.Empty<int>(), 1, 2, [], [], linearWeightGradient: dw, linearBiasGradient: db);
+        LinearTokenLogProbabilities.Forward<float>([], [1, 2], Array.Empty<int>(), [], 1, 2);
+        LinearTokenLogProbabilities.Backward<float>([], [1, 2], Array.Empty<int>(), [], [], 1, 2, linearWeightGradient: dw, linearBiasGradient: db);
         Assert.Equal([0f, 0], dw);
         Assert.Equal([0f, 0], db);
     }
@@ -147,11 +147,11 @@ public class LinearTokenLogProbabilitiesTests
         var dw = new float[p.W.Length];
         var db = new float[p.Vocabulary];
         long[] t = [.. p.Targets.Select(v => (long)v)];
-        Assert.Equal(0, Allocations.Of(() => LinearTokenLogProbabilities.Forward<float>(p.H, p.W, p.Targets, 16, 500, lp, entropy, p.Bias,
+        Assert.Equal(0, Allocations.Of(() => LinearTokenLogProbabilities.Forward<float>(p.H, p.W, p.Targets, lp, 16, 500, entropy, p.Bias,
             softCap: 30, maxBufferElements: 7 * 500)));
-        Assert.Equal(0, Allocations.Of(() => LinearTokenLogProbabilities.Backward<float>(p.H, p.W, p.Targets, 16, 500, p.Alpha, p.Beta, p.Bias,
+        Assert.Equal(0, Allocations.Of(() => LinearTokenLogProbabilities.Backward<float>(p.H, p.W, p.Targets, p.Alpha, p.Beta, 16, 500, p.Bias,
             dh, dw, db, lp, entropy, softCap: 30, maxBufferElements: 7 * 500)));
-        Assert.Equal(0, Allocations.Of(() => LinearTokenLogProbabilities.Backward<float>(p.H, p.W, t, 16, 500, p.Alpha, p.Beta, p.Bias,
+        Assert.Equal(0, Allocations.Of(() => LinearTokenLogProbabilities.Backward<float>(p.H, p.W, t, p.Alpha, p.Beta, 16, 500, p.Bias,
             dh, dw, db, maxBufferElements: 7 * 500)));
     }
 
@@ -172,12 +172,12 @@ public class LinearTokenLogProbabilitiesTests
         void Backward(ReadOnlySpan<float> hidden, ReadOnlySpan<float> weight, ReadOnlySpan<int> targets, int classCount = 4,
             ReadOnlySpan<float> logProbabilityGradient = default, ReadOnlySpan<float> entropyGradient = default, ReadOnlySpan<float> bias = default,
             Span<float> hiddenGradient = default, Span<float> logProbabilities = default, int budget = 1 << 20, double softCap = double.PositiveInfinity) =>
-            LinearTokenLogProbabilities.Backward<float>(hidden, weight, targets, 3, classCount, logProbabilityGradient, entropyGradient, bias,
+            LinearTokenLogProbabilities.Backward<float>(hidden, weight, targets, logProbabilityGradient, entropyGradient, 3, classCount, bias,
                 hiddenGradient.IsEmpty ? dh : hiddenGradient, dw, db, logProbabilities.IsEmpty ? lp : logProbabilities, entropy,
                 softCap: softCap, maxBufferElements: budget);
 
-        Assert.Equal("hidden", Name(() => LinearTokenLogProbabilities.Forward<float>(h.AsSpan(1), w, t, 3, 4, lp, entropy)));
-        Assert.Equal("linearWeight", Name(() => LinearTokenLogProbabilities.Forward<float>(h, w, t, 3, 5, lp, entropy)));
+        Assert.Equal("hidden", Name(() => LinearTokenLogProbabilities.Forward<float>(h.AsSpan(1), w, t, lp, 3, 4, entropy)));
+        Assert.Equal("linearWeight", Name(() => LinearTokenLogProbabilities.Forward<float>(h, w, t, lp, 3, 5, entropy)));
         Assert.Equal("hidden", Name(() => Backward(h, w, [0, 1, 2], logProbabilityGradient: alpha)));
         Assert.Equal("linearWeight", Name(() => Backward(h, w, t, classCount: 5, logProbabilityGradient: alpha)));
         Assert.Equal("linearBias", Name(() => Backward(h, w, t, logProbabilityGradient: alpha, bias: new float[3])));
@@ -185,22 +185,22 @@ public class LinearTokenLogProbabilitiesTests
         Assert.Equal("entropyGradient", Name(() => Backward(h, w, t, logProbabilityGradient: alpha, entropyGradient: new float[1])));
         Assert.Equal("hiddenGradient", Name(() => Backward(h, w, t, logProbabilityGradient: alpha, hiddenGradient: new float[5])));
         Assert.Equal("logProbabilities", Name(() => Backward(h, w, t, logProbabilityGradient: alpha, logProbabilities: new float[1])));
-        Assert.Equal("logProbabilities", Name(() => LinearTokenLogProbabilities.Forward<float>(h, w, t, 3, 4, new float[1], entropy)));
-        Assert.Equal("entropy", Name(() => LinearTokenLogProbabilities.Forward<float>(h, w, t, 3, 4, lp, new float[1])));
+        Assert.Equal("logProbabilities", Name(() => LinearTokenLogProbabilities.Forward<float>(h, w, t, new float[1], 3, 4, entropy)));
+        Assert.Equal("entropy", Name(() => LinearTokenLogProbabilities.Forward<float>(h, w, t, lp, 3, 4, new float[1])));
         Assert.Equal("hiddenGradient", Name(() => Backward(h, w, t, logProbabilityGradient: alpha, hiddenGradient: h)));
         Assert.Equal("logProbabilities", Name(() => Backward(h, w, t, logProbabilityGradient: alpha, logProbabilities: alpha)));
-        Assert.Equal("entropy", Name(() => LinearTokenLogProbabilities.Forward<float>(h, w, t, 3, 4, lp, lp)));
+        Assert.Equal("entropy", Name(() => LinearTokenLogProbabilities.Forward<float>(h, w, t, lp, 3, 4, lp)));
         Assert.Equal("maxBufferElements", Name(() => Backward(h, w, t, logProbabilityGradient: alpha, budget: 3)));
         Assert.Equal("softCap", Name(() => Backward(h, w, t, logProbabilityGradient: alpha, softCap: 0)));
-        Assert.Equal("hiddenSize", Name(() => LinearTokenLogProbabilities.Forward<float>(h, w, t, 0, 4, lp)));
-        Assert.Equal("classCount", Name(() => LinearTokenLogProbabilities.Forward<float>(h, w, t, 3, 0, lp)));
-        Assert.Equal("maxDegreeOfParallelism", Name(() => LinearTokenLogProbabilities.Forward<float>(h, w, t, 3, 4, lp, maxDegreeOfParallelism: 0)));
+        Assert.Equal("hiddenSize", Name(() => LinearTokenLogProbabilities.Forward<float>(h, w, t, lp, 0, 4)));
+        Assert.Equal("classCount", Name(() => LinearTokenLogProbabilities.Forward<float>(h, w, t, lp, 3, 0)));
+        Assert.Equal("maxDegreeOfParallelism", Name(() => LinearTokenLogProbabilities.Forward<float>(h, w, t, lp, 3, 4, maxDegreeOfParallelism: 0)));
 
         // A target outside the vocabulary: named with its index, nothing written (int and int64).
         var bad = Assert.ThrowsAny<ArgumentException>(() => Backward(h, w, [0, 4], logProbabilityGradient: alpha));
         Assert.Equal("targets", bad.ParamName);
         Assert.Contains("targets[1]", bad.Message, StringComparison.Ordinal);
-        Assert.Equal("targets", Name(() => LinearTokenLogProbabilities.Forward<float>(h, w, new long[] { -1, 0 }, 3, 4, lp)));
+        Assert.Equal("targets", Name(() => LinearTokenLogProbabilities.Forward<float>(h, w, new long[] { -1, 0 }, lp, 3, 4)));
 
         Assert.All(lp, v => Assert.Equal(9f, v));
         Assert.All(entropy, v => Assert.Equal(9f, v));

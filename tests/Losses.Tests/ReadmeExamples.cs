@@ -192,7 +192,7 @@ public class ReadmeExamples
         float[] oldLogProbs = [-1.2f, -0.9f], advantages = [0.5f, -1f];
         var logProbs = new float[2];
         var entropy = new float[2];
-        LinearTokenLogProbabilities.Forward<float>(hidden, weight, sampled, hiddenSize: 3, classCount: 4, logProbs, entropy, linearBias: bias);
+        LinearTokenLogProbabilities.Forward<float>(hidden, weight, sampled, logProbs, hiddenSize: 3, classCount: 4, entropy, linearBias: bias);
 
         // Upstream gradients of the clipped objective −min(r·A, clip(r, 0.8, 1.2)·A) − 0.01·H, averaged over the tokens:
         var dLogProbs = new float[2];
@@ -204,7 +204,7 @@ public class ReadmeExamples
             dLogProbs[i] = clipped ? 0f : -advantages[i] * ratio / 2;
             dEntropy[i] = -0.01f / 2;
         }
-        LinearTokenLogProbabilities.Backward<float>(hidden, weight, sampled, 3, 4, dLogProbs, dEntropy, linearBias: bias,
+        LinearTokenLogProbabilities.Backward<float>(hidden, weight, sampled, dLogProbs, dEntropy, 3, 4, linearBias: bias,
             hiddenGradient: dHidden, linearWeightGradient: dWeight, linearBiasGradient: dBias);
 
         var logits = new float[8];
@@ -214,7 +214,7 @@ public class ReadmeExamples
         }
         MatrixMultiply.MultiplyTransposedB<float>(hidden, weight, logits, m: 2, n: 4, k: 3, accumulate: true);
         var expected = new float[2];
-        TokenLogProbabilities.Forward<float>(logits, sampled, 4, expected);
+        TokenLogProbabilities.Forward<float>(logits, sampled, expected, 4);
         Assert.Equal(expected, logProbs);
         Assert.All(entropy, h => Assert.InRange(h, 0f, MathF.Log(3) + 1e-6f));
         Assert.Equal(0f, dBias[3]);
