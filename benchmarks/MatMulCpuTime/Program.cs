@@ -118,16 +118,16 @@ static class LmHead
             float[] dh = new float[h.Length], dw = new float[w.Length], db = new float[vocab];
             int chunk = Math.Min(tokens, Losses.LinearCrossEntropy.DefaultMaxBufferElements / (vocab + 1)) & ~15;
             float[] buffer = new float[chunk * vocab];
-            void Products()
+            void Products(int threads = 1)
             {
                 for (int start = 0; start < tokens; start += chunk)
                 {
                     int rows = Math.Min(chunk, tokens - start);
                     var x = h.AsSpan(start * hidden, rows * hidden);
                     var g = buffer.AsSpan(0, rows * vocab);
-                    Losses.MatrixMultiply.MultiplyTransposedB<float>(x, w, g, rows, vocab, hidden);
-                    Losses.MatrixMultiply.Multiply<float>(g, w, dh.AsSpan(start * hidden, rows * hidden), rows, hidden, vocab);
-                    Losses.MatrixMultiply.MultiplyTransposedA<float>(g, x, dw, vocab, hidden, rows, accumulate: start > 0);
+                    Losses.MatrixMultiply.MultiplyTransposedB<float>(x, w, g, rows, vocab, hidden, maxDegreeOfParallelism: threads);
+                    Losses.MatrixMultiply.Multiply<float>(g, w, dh.AsSpan(start * hidden, rows * hidden), rows, hidden, vocab, maxDegreeOfParallelism: threads);
+                    Losses.MatrixMultiply.MultiplyTransposedA<float>(g, x, dw, vocab, hidden, rows, accumulate: start > 0, maxDegreeOfParallelism: threads);
                 }
             }
             void Fused(int threads) => Losses.LinearCrossEntropy.Forward<float>(h, w, t, hidden, vocab, b, dh, dw, db, maxDegreeOfParallelism: threads);
@@ -145,7 +145,7 @@ static class LmHead
             TokenForward(); TokenBackward(1); TokenBackward(2); Fused(2);
             double bestP = double.MaxValue, bestF = double.MaxValue, bestTf = double.MaxValue, bestTb = double.MaxValue;
             double wallF1 = double.MaxValue, wallF2 = double.MaxValue, wallT1 = double.MaxValue, wallT2 = double.MaxValue, cpuF2 = double.MaxValue;
-            double peak1 = double.MaxValue, peak2 = double.MaxValue;
+            double peak1 = double.MaxValue, peak2 = double.MaxValue, wallP1 = double.MaxValue, wallP2 = double.MaxValue;
             for (int rep = 0; rep < Repetitions; rep++)
             {
                 var c = CpuClock.StartNew(); Products(); bestP = Math.Min(bestP, c.Elapsed.TotalSeconds);
@@ -157,12 +157,14 @@ static class LmHead
                 sw.Restart(); Fused(2); wallF2 = Math.Min(wallF2, sw.Elapsed.TotalSeconds); cpuF2 = Math.Min(cpuF2, process.Elapsed.TotalSeconds);
                 sw.Restart(); TokenBackward(1); wallT1 = Math.Min(wallT1, sw.Elapsed.TotalSeconds);
                 sw.Restart(); TokenBackward(2); wallT2 = Math.Min(wallT2, sw.Elapsed.TotalSeconds);
+                sw.Restart(); Products(1); wallP1 = Math.Min(wallP1, sw.Elapsed.TotalSeconds);
+                sw.Restart(); Products(2); wallP2 = Math.Min(wallP2, sw.Elapsed.TotalSeconds);
                 peak1 = Math.Min(peak1, Peak.Wall(1)); peak2 = Math.Min(peak2, Peak.Wall(2));
             }
             double flops = 6.0 * tokens * hidden * vocab;
             Console.WriteLine($"{shape}: products {bestP * 1e3:F0} ms CPU ({flops / bestP / 1e9:F0} GFLOP/s), fused {bestF * 1e3:F0} ms CPU, ratio {bestF / bestP:F2}");
             Console.WriteLine($"{shape}: token log-probs forward {bestTf * 1e3:F0} ms CPU ({bestTf / bestF:F2}× the loss fwd+bwd), backward (fwd+bwd in one call) {bestTb * 1e3:F0} ms CPU ({bestTb / bestF:F2}× the loss fwd+bwd, {bestTb / bestP:F2}× the products)");
-            Console.WriteLine($"{shape}: wall, best of {Repetitions}: loss 1 thread {wallF1 * 1e3:F0} ms, 2 threads {wallF2 * 1e3:F0} ms (process CPU {cpuF2 * 1e3:F0} ms = {cpuF2 / bestF:F2}× one thread's), speed-up {wallF1 / wallF2:F2}; token backward 1 thread {wallT1 * 1e3:F0} ms, 2 threads {wallT2 * 1e3:F0} ms, speed-up {wallT1 / wallT2:F2}; FMA chains on 2 threads vs 1 (the machine's share now): {2 * peak1 / peak2:F2}×");
+            Console.WriteLine($"{shape}: wall, best of {Repetitions}: loss 1 thread {wallF1 * 1e3:F0} ms, 2 threads {wallF2 * 1e3:F0} ms (process CPU {cpuF2 * 1e3:F0} ms = {cpuF2 / bestF:F2}× one thread's), speed-up {wallF1 / wallF2:F2}; token backward 1 thread {wallT1 * 1e3:F0} ms, 2 threads {wallT2 * 1e3:F0} ms, speed-up {wallT1 / wallT2:F2}; the three products alone {wallP1 * 1e3:F0} / {wallP2 * 1e3:F0} ms, speed-up {wallP1 / wallP2:F2}; FMA chains on 2 threads vs 1 (the machine's share now): {2 * peak1 / peak2:F2}×");
             Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
         }
     }

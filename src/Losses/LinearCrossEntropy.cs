@@ -31,8 +31,11 @@ namespace Losses;
 /// gives a Mean of NaN and zero gradients). When the Mean divisor is 0 but some tokens count (every counted target has class
 /// weight 0), the loss is NaN and the gradients are left as those of the Sum. Zero tokens: Mean is NaN, Sum 0, gradients 0.</para>
 /// <para>Memory: the buffer (chunk rows × (classCount + 1) elements: the logits and the per-token losses) is kept for the
-/// next call (one per element type) and the matrix product's packing buffers (about 2.2 MB per thread for float) likewise;
-/// nothing else is allocated on one thread. With <c>maxDegreeOfParallelism</c> ≠ 1 the task machinery is allocated.</para>
+/// next call (one per element type, shared with <see cref="LinearTokenLogProbabilities"/>; a call made while another holds
+/// it allocates its own) and the matrix product's packing buffers (about 2.2 MB per thread for float) likewise; nothing
+/// else is allocated on one thread. With <c>maxDegreeOfParallelism</c> ≠ 1 the task machinery is allocated.</para>
+/// <para>Threads: the logits product splits the vocabulary, the cross-entropy the tokens; the two backward products run
+/// side by side, each on half the threads, so that neither packs its operands twice.</para>
 /// <para>Cost: the three matrix products (6·tokens·classCount·hiddenSize flops with all gradients, 2·… for the loss only),
 /// plus about three passes over each chunk's logits.</para>
 /// </remarks>

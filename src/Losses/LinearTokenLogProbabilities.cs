@@ -37,8 +37,8 @@ namespace Losses;
 /// and gradient αᵢ at its logit. Tokens whose target is the ignore index get log pₜ = 0, Hᵢ = 0 and add nothing to the
 /// gradients (padding). A NaN in a token's logits makes that token's outputs NaN. Zero tokens: nothing is written but
 /// ∂W = 0 and ∂b = 0.</para>
-/// <para>Memory: the logits buffer (chunk rows × classCount elements, shared with <see cref="LinearCrossEntropy"/>) is kept
-/// for the next call, and the matrix product's packing buffers (about 2.2 MB per thread for float) likewise; nothing else is
+/// <para>Memory: the logits buffer (chunk rows × classCount elements, shared with <see cref="LinearCrossEntropy"/>; a call
+/// made while another holds it allocates its own) is kept for the next call, and the matrix product's packing buffers (about 2.2 MB per thread for float) likewise; nothing else is
 /// allocated on one thread. With <c>maxDegreeOfParallelism</c> ≠ 1 the task machinery is allocated.</para>
 /// </remarks>
 /// <example>

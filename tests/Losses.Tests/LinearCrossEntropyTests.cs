@@ -109,6 +109,7 @@ public class LinearCrossEntropyTests
     [InlineData(50, 9, 129, Reduction.Sum)]
     [InlineData(40, 24, 100, Reduction.None)]
     [InlineData(3, 1, 1000, Reduction.Mean)]
+    [InlineData(70, 64, 300, Reduction.Mean)] // chunks of 70 tokens are large enough to run the backward products side by side
     public void Buffer_size_and_thread_count_do_not_change_any_bit(int tokens, int hidden, int vocab, Reduction reduction)
     {
         var random = new Random(tokens + vocab);
@@ -245,7 +246,9 @@ public class LinearCrossEntropyTests
         var dh = new float[h.Length];
         var dw = new float[w.Length];
         var db = new float[500];
-        Assert.Equal(0, Allocations.Of(() => LinearCrossEntropy.Forward<float>(h, w, t, 16, 500, b, dh, dw, db, maxBufferElements: 7 * 501)));
+        // The logits buffer is shared by the fused heads and taken exclusively: a call overlapping one of another test
+        // allocates its own, so the least of a few measurements is the one that says whether a call allocates.
+        Assert.Equal(0, Enumerable.Range(0, 3).Min(_ => Allocations.Of(() => LinearCrossEntropy.Forward<float>(h, w, t, 16, 500, b, dh, dw, db, maxBufferElements: 7 * 501))));
     }
 
     [Fact]

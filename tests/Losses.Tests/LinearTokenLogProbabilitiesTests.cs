@@ -126,6 +126,19 @@ public class LinearTokenLogProbabilitiesTests
         Assert.Equal(r.LogProbabilities, lp2);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(-1)]
+    public void Threads_running_the_backward_products_side_by_side_change_no_bit(int threads)
+    {
+        // 70 × 64 × 300 is above the size from which the two backward products run side by side.
+        var p = LinearTokenLogProbabilitiesProperties.Make<float>(70, 64, 300, bias: true, masked: 1, ignored: 3, entropyGradient: true, softCap: double.PositiveInfinity, seed: 8);
+        var reference = Run(p);
+        Same(reference, Run(p, threads: threads), $"{threads} threads");
+        Same(reference, Run(p, budget: 33 * 300, threads: threads), $"{threads} threads, 33 tokens per chunk");
+    }
+
     [Fact]
     public void No_tokens_writes_zero_gradients()
     {
@@ -147,13 +160,17 @@ public class LinearTokenLogProbabilitiesTests
         var dw = new float[p.W.Length];
         var db = new float[p.Vocabulary];
         long[] t = [.. p.Targets.Select(v => (long)v)];
-        Assert.Equal(0, Allocations.Of(() => LinearTokenLogProbabilities.Forward<float>(p.H, p.W, p.Targets, lp, 16, 500, entropy, p.Bias,
+        Assert.Equal(0, Least(() => LinearTokenLogProbabilities.Forward<float>(p.H, p.W, p.Targets, lp, 16, 500, entropy, p.Bias,
             softCap: 30, maxBufferElements: 7 * 500)));
-        Assert.Equal(0, Allocations.Of(() => LinearTokenLogProbabilities.Backward<float>(p.H, p.W, p.Targets, p.Alpha, p.Beta, 16, 500, p.Bias,
+        Assert.Equal(0, Least(() => LinearTokenLogProbabilities.Backward<float>(p.H, p.W, p.Targets, p.Alpha, p.Beta, 16, 500, p.Bias,
             dh, dw, db, lp, entropy, softCap: 30, maxBufferElements: 7 * 500)));
-        Assert.Equal(0, Allocations.Of(() => LinearTokenLogProbabilities.Backward<float>(p.H, p.W, t, p.Alpha, p.Beta, 16, 500, p.Bias,
+        Assert.Equal(0, Least(() => LinearTokenLogProbabilities.Backward<float>(p.H, p.W, t, p.Alpha, p.Beta, 16, 500, p.Bias,
             dh, dw, db, maxBufferElements: 7 * 500)));
     }
+
+    /// <summary>The least of a few measurements: the logits buffer is shared by the fused heads and taken exclusively, so a
+    /// call that overlaps one of another test allocates its own.</summary>
+    private static long Least(Action call) => Enumerable.Range(0, 3).Min(_ => Allocations.Of(call));
 
     [Fact]
     public void Bad_input_throws_naming_the_argument_and_writes_nothing()

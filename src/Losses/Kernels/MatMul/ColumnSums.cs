@@ -23,12 +23,14 @@ internal static class ColumnSums<T>
 
     /// <summary>
     /// sums[j] = (accumulate ? sums[j] : 0) + rows[0, j] + rows[1, j] + …, added in row order, so that summing a batch in
-    /// consecutive blocks gives the same bits as summing it at once.
+    /// consecutive blocks (or its columns in parts) gives the same bits as summing it at once. Rows are
+    /// <paramref name="stride"/> elements apart; <paramref name="rows"/> ends with the last row's <paramref name="width"/> columns.
     /// </summary>
-    public static void AddRows(ReadOnlySpan<T> rows, int width, Span<T> sums, bool accumulate, int maxDegreeOfParallelism = 1)
+    public static void AddRows(ReadOnlySpan<T> rows, int width, int stride, Span<T> sums, bool accumulate, int maxDegreeOfParallelism = 1)
     {
-        var args = new Args { Source = rows, Destination = sums[..width], Width = width, Stride = width, Count = rows.Length / width, Accumulate = accumulate };
-        Run<AddRowsKernel>(ref args, rows.Length, maxDegreeOfParallelism);
+        int count = (rows.Length + stride - width) / stride;
+        var args = new Args { Source = rows, Destination = sums[..width], Width = width, Stride = stride, Count = count, Accumulate = accumulate };
+        Run<AddRowsKernel>(ref args, count * width, maxDegreeOfParallelism);
     }
 
     /// <summary>Every row of <paramref name="rows"/> (a multiple of row's length) = <paramref name="row"/>.</summary>
@@ -66,7 +68,7 @@ internal static class ColumnSums<T>
         fixed (T* source = args.Source)
         fixed (T* destination = args.Destination)
         {
-            var part = new Part(source, args.Source.Length, destination, args.Destination.Length, args.Width, args.Count, args.Accumulate, args.Factor);
+            var part = new Part(source, args.Source.Length, destination, args.Destination.Length, args.Width, args.Stride, args.Count, args.Accumulate, args.Factor);
             RunParallel<TKernel>(part, parts, partColumns, threads);
         }
     }
@@ -84,7 +86,7 @@ internal static class ColumnSums<T>
                 Source = new ReadOnlySpan<T>(part.Source, part.SourceLength)[first..],
                 Destination = new Span<T>(part.Destination, part.DestinationLength)[first..],
                 Width = width,
-                Stride = part.Width,
+                Stride = part.Stride,
                 Count = part.Count,
                 Accumulate = part.Accumulate,
                 Factor = part.Factor,
@@ -93,13 +95,14 @@ internal static class ColumnSums<T>
         });
     }
 
-    private readonly unsafe struct Part(T* source, int sourceLength, T* destination, int destinationLength, int width, int count, bool accumulate, T factor)
+    private readonly unsafe struct Part(T* source, int sourceLength, T* destination, int destinationLength, int width, int stride, int count, bool accumulate, T factor)
     {
         public readonly T* Source = source;
         public readonly int SourceLength = sourceLength;
         public readonly T* Destination = destination;
         public readonly int DestinationLength = destinationLength;
         public readonly int Width = width;
+        public readonly int Stride = stride;
         public readonly int Count = count;
         public readonly bool Accumulate = accumulate;
         public readonly T Factor = factor;

@@ -46,6 +46,7 @@ internal static unsafe class LinearHead<T>
             fixed (T* w = linearWeight)
             fixed (T* dh = hiddenGradient)
             fixed (T* dw = linearWeightGradient)
+            fixed (T* db = linearBiasGradient)
             fixed (T* g = buffer)
             {
                 for (int start = 0; start < tokens; start += chunkRows)
@@ -65,21 +66,20 @@ internal static unsafe class LinearHead<T>
                         continue;
                     }
 
-                    // G is [rows × classCount]: ∂H_chunk = G·W, ∂W (+)= Gᵀ·H_chunk (one chain over all tokens), ∂b (+)= Σ_rows G.
-                    if (dh != null)
+                    var products = new BackwardProducts
                     {
-                        Gemm<T>.Multiply(new MatrixView<T>(g, classCount, 1), new MatrixView<T>(w, hiddenSize, 1), dh + ((nint)start * hiddenSize),
-                            hiddenSize, rows, hiddenSize, classCount, accumulate: false, maxDegreeOfParallelism);
-                    }
-                    if (dw != null)
-                    {
-                        Gemm<T>.Multiply(new MatrixView<T>(g, 1, classCount), new MatrixView<T>(hChunk, hiddenSize, 1), dw, hiddenSize,
-                            classCount, hiddenSize, rows, accumulate: start > 0, maxDegreeOfParallelism);
-                    }
-                    if (!linearBiasGradient.IsEmpty)
-                    {
-                        ColumnSums<T>.AddRows(logits, classCount, linearBiasGradient, accumulate: start > 0, maxDegreeOfParallelism);
-                    }
+                        Gradient = g,
+                        Weight = w,
+                        Hidden = hChunk,
+                        HiddenGradient = dh == null ? null : dh + ((nint)start * hiddenSize),
+                        WeightGradient = dw,
+                        BiasGradient = db,
+                        Rows = rows,
+                        HiddenSize = hiddenSize,
+                        ClassCount = classCount,
+                        Accumulate = start > 0,
+                    };
+                    products.Run(maxDegreeOfParallelism);
                 }
             }
         }
@@ -120,6 +120,87 @@ internal static unsafe class LinearHead<T>
         if (length != 0)
         {
             MatrixMultiply.Size(length, rows, columns, name, shape);
+        }
+    }
+
+    /// <summary>
+    /// The backward products of one chunk, G = ∂L/∂logits [rows × classCount]: ∂H_chunk = G·W, ∂W (+)= Gᵀ·H_chunk (one
+    /// chain over all tokens) and ∂b (+)= Σ_rows G. With two or more threads the two products run side by side, each on
+    /// half the threads with half of ∂b's columns: both read G and write disjoint outputs, so no packing is repeated and
+    /// each product is computed exactly as on one thread. (Splitting each product between threads instead made every
+    /// thread pack all of W for ∂H, chunk after chunk.)
+    /// </summary>
+    private unsafe struct BackwardProducts
+    {
+        public T* Gradient;
+        public T* Weight;
+        public T* Hidden;
+        public T* HiddenGradient;
+        public T* WeightGradient;
+        public T* BiasGradient;
+        public int Rows;
+        public int HiddenSize;
+        public int ClassCount;
+        public bool Accumulate;
+
+        public readonly void Run(int maxDegreeOfParallelism)
+        {
+            int threads = maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : maxDegreeOfParallelism;
+            // Below about a million multiply-adds per product the task machinery costs more than it saves (as in Gemm).
+            if (threads <= 1 || HiddenGradient == null || WeightGradient == null || (long)Rows * ClassCount * HiddenSize < (1L << 20))
+            {
+                HiddenProduct(maxDegreeOfParallelism);
+                WeightProduct(maxDegreeOfParallelism);
+                BiasColumns(0, ClassCount, maxDegreeOfParallelism);
+                return;
+            }
+            RunSideBySide(this, threads);
+        }
+
+        // Apart from Run so that the single-threaded path does not allocate the closures.
+        private static void RunSideBySide(BackwardProducts products, int threads)
+        {
+            int half = products.ClassCount / 2;
+            Parallel.Invoke(
+                new ParallelOptions { MaxDegreeOfParallelism = threads },
+                () =>
+                {
+                    products.HiddenProduct(threads / 2);
+                    products.BiasColumns(0, half, 1);
+                },
+                () =>
+                {
+                    products.WeightProduct(threads - (threads / 2));
+                    products.BiasColumns(half, products.ClassCount - half, 1);
+                });
+        }
+
+        private readonly void HiddenProduct(int maxDegreeOfParallelism)
+        {
+            if (HiddenGradient != null)
+            {
+                Gemm<T>.Multiply(new MatrixView<T>(Gradient, ClassCount, 1), new MatrixView<T>(Weight, HiddenSize, 1), HiddenGradient,
+                    HiddenSize, Rows, HiddenSize, ClassCount, accumulate: false, maxDegreeOfParallelism);
+            }
+        }
+
+        private readonly void WeightProduct(int maxDegreeOfParallelism)
+        {
+            if (WeightGradient != null)
+            {
+                Gemm<T>.Multiply(new MatrixView<T>(Gradient, 1, ClassCount), new MatrixView<T>(Hidden, HiddenSize, 1), WeightGradient,
+                    HiddenSize, ClassCount, HiddenSize, Rows, Accumulate, maxDegreeOfParallelism);
+            }
+        }
+
+        /// <summary>∂b[first .. first + count) (+)= the column sums of G there, in token order.</summary>
+        private readonly void BiasColumns(int first, int count, int maxDegreeOfParallelism)
+        {
+            if (BiasGradient != null && count > 0)
+            {
+                ColumnSums<T>.AddRows(new ReadOnlySpan<T>(Gradient + first, ((Rows - 1) * ClassCount) + count), count, ClassCount,
+                    new Span<T>(BiasGradient + first, count), Accumulate, maxDegreeOfParallelism);
+            }
         }
     }
 
