@@ -82,7 +82,7 @@ public class LinearCrossEntropyTests
         }
     }
 
-    private static void Near<T>(JsonElement c, string property, T[] actual, double tolerance, string what)
+    internal static void Near<T>(JsonElement c, string property, T[] actual, double tolerance, string what)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         double[] expected = c.Doubles(property);
@@ -197,18 +197,25 @@ public class LinearCrossEntropyTests
         int[] t = [1, -100, 10, 4];
         var r = Run(h, w, t, hidden, vocab, bias, Reduction.Mean, weight, 0.1);
         double Loss() => LinearCrossEntropy.Forward<double>(h, w, t, hidden, vocab, bias, weight: weight, labelSmoothing: 0.1);
-        foreach ((double[] x, double[] g, string what) in new[] { (h, r.HiddenGradient, "∂H"), (w, r.WeightGradient, "∂W"), (bias, r.BiasGradient, "∂b") })
+        FiniteDifferences((h, r.HiddenGradient, "∂H"), (w, r.WeightGradient, "∂W"), (bias, r.BiasGradient, "∂b"), Loss, "");
+    }
+
+    /// <summary>Each gradient against central differences of <paramref name="objective"/>, perturbing its input in place.</summary>
+    internal static void FiniteDifferences((double[] X, double[] G, string What) h, (double[] X, double[] G, string What) w,
+        (double[] X, double[] G, string What) b, Func<double> objective, string what)
+    {
+        foreach ((double[] x, double[] g, string name) in new[] { h, w, b })
         {
             for (int i = 0; i < x.Length; i++)
             {
                 double saved = x[i];
                 const double step = 1e-6;
                 x[i] = saved + step;
-                double up = Loss();
+                double up = objective();
                 x[i] = saved - step;
-                double down = Loss();
+                double down = objective();
                 x[i] = saved;
-                Approx.Equal((up - down) / (2 * step), g[i], 1e-6, 1e-8, $"{what}[{i}]");
+                Approx.Equal((up - down) / (2 * step), g[i], 1e-6, 1e-8, $"{what}{name}[{i}]");
             }
         }
     }

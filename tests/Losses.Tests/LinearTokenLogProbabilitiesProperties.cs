@@ -122,20 +122,8 @@ public class LinearTokenLogProbabilitiesProperties
             }
             return sum;
         }
-        foreach ((double[] x, double[] g, string what) in new[] { (p.H, r.HiddenGradient, "∂H"), (p.W, r.WeightGradient, "∂W"), (p.Bias, r.BiasGradient, "∂b") })
-        {
-            for (int i = 0; i < x.Length; i++)
-            {
-                double saved = x[i];
-                const double step = 1e-6;
-                x[i] = saved + step;
-                double up = Objective();
-                x[i] = saved - step;
-                double down = Objective();
-                x[i] = saved;
-                Approx.Equal((up - down) / (2 * step), g[i], 1e-6, 1e-8, $"{p} {what}[{i}]");
-            }
-        }
+        LinearCrossEntropyTests.FiniteDifferences((p.H, r.HiddenGradient, "∂H"), (p.W, r.WeightGradient, "∂W"), (p.Bias, r.BiasGradient, "∂b"),
+            Objective, $"{p} ");
         return true;
     }
 }

@@ -89,28 +89,20 @@ public class LinearTokenLogProbabilitiesTests
             c.TryGetProperty("softCap", out var cap) ? cap.GetDouble() : double.PositiveInfinity);
         var r = Run(p);
         string what = c.Text("name");
-        Near(c, "logProbabilities", r.LogProbabilities, tolerance, what + " log p");
-        Near(c, "entropy", r.Entropy, tolerance, what + " entropy");
+        LinearCrossEntropyTests.Near(c, "logProbabilities", r.LogProbabilities, tolerance, what + " log p");
+        LinearCrossEntropyTests.Near(c, "entropy", r.Entropy, tolerance, what + " entropy");
         Assert.True(r.LogProbabilities.AsSpan().SequenceEqual(r.BackwardLogProbabilities), what + ": Backward's log p are Forward's");
         Assert.True(r.Entropy.AsSpan().SequenceEqual(r.BackwardEntropy), what + ": Backward's entropies are Forward's");
-        Near(c, "hiddenGrad", r.HiddenGradient, tolerance, what + " ∂H");
-        Near(c, "weightGrad", r.WeightGradient, tolerance, what + " ∂W");
+        LinearCrossEntropyTests.Near(c, "hiddenGrad", r.HiddenGradient, tolerance, what + " ∂H");
+        LinearCrossEntropyTests.Near(c, "weightGrad", r.WeightGradient, tolerance, what + " ∂W");
         if (p.Bias.Length > 0)
         {
-            Near(c, "biasGrad", r.BiasGradient, tolerance, what + " ∂b");
+            LinearCrossEntropyTests.Near(c, "biasGrad", r.BiasGradient, tolerance, what + " ∂b");
         }
 
         // One token per chunk and two threads, and int64 targets, give the same bits.
         Same(r, Run(p, budget: p.Vocabulary, threads: 2), what + " one token per chunk, 2 threads");
         Same(r, Run(p, asLong: true), what + " int64 targets");
-    }
-
-    private static void Near<T>(JsonElement c, string property, T[] actual, double tolerance, string what)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        double[] expected = c.Doubles(property);
-        double scale = Math.Max(1, expected.Where(double.IsFinite).Select(Math.Abs).DefaultIfEmpty(0).Max());
-        Approx.Equal<T>(c.Values<T>(property), actual, tolerance, tolerance * scale, what);
     }
 
     [Fact]
