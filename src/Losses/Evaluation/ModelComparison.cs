@@ -29,7 +29,10 @@ namespace Losses;
 /// </remarks>
 /// <example>
 /// <code>
-/// var compare = new ModelComparison(classCount: 32000);
+/// var compare = new ModelComparison(classCount: 4);
+/// float[] referenceLogits = [2f, 0f, 0f, 0f, 0f, 1f, 0f, 0f];          // 2 tokens × 4 classes
+/// float[] quantisedLogits = [2f, 0.1f, 0f, 0f, 0f, 1f, 0.1f, 0f];
+/// int[] targets = [0, 1];
 /// compare.Add&lt;float&gt;(referenceLogits, quantisedLogits, targets);   // per batch
 /// Console.WriteLine(compare.ToResult().ToTable());                     // llama.cpp-style statistics
 /// </code>
@@ -91,7 +94,15 @@ public sealed class ModelComparison : ITokenSink
     /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores; the state is bitwise the same for any thread count.</param>
     /// <exception cref="ArgumentException">A length is not targets × C, or the two logit sets differ in length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, C) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
-    /// <example><code>compare.Add&lt;float&gt;(floatModelLogits, halfModelLogits, targets);</code></example>
+    /// <example>
+    /// <code>
+    /// var compare = new ModelComparison(classCount: 4);
+    /// float[] floatModelLogits = [2f, 0f, 0f, 0f, 0f, 1f, 0f, 0f]; // 2 tokens × 4 classes
+    /// float[] halfModelLogits = [2f, 0.1f, 0f, 0f, 0f, 1f, 0.1f, 0f];
+    /// int[] targets = [0, 1];
+    /// compare.Add&lt;float&gt;(floatModelLogits, halfModelLogits, targets);
+    /// </code>
+    /// </example>
     public void Add<T>(ReadOnlySpan<T> referenceLogits, ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         _counts.Add<T, T, int>(referenceLogits, logits, true, targets, this, PerplexityMetrics.All, maxDegreeOfParallelism, nameof(referenceLogits));
@@ -104,7 +115,15 @@ public sealed class ModelComparison : ITokenSink
     /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores; the state is bitwise the same for any thread count.</param>
     /// <exception cref="ArgumentException">A length is not targets × C, or the two logit sets differ in length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, C) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
-    /// <example><code>compare.Add&lt;float&gt;(floatModelLogits, halfModelLogits, tokenIds);</code></example>
+    /// <example>
+    /// <code>
+    /// var compare = new ModelComparison(classCount: 4);
+    /// float[] floatModelLogits = [2f, 0f, 0f, 0f];
+    /// float[] halfModelLogits = [2f, 0.1f, 0f, 0f];
+    /// long[] tokenIds = [0];
+    /// compare.Add&lt;float&gt;(floatModelLogits, halfModelLogits, tokenIds);
+    /// </code>
+    /// </example>
     public void Add<T>(ReadOnlySpan<T> referenceLogits, ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         _counts.Add<T, T, long>(referenceLogits, logits, true, targets, this, PerplexityMetrics.All, maxDegreeOfParallelism, nameof(referenceLogits));
@@ -116,7 +135,15 @@ public sealed class ModelComparison : ITokenSink
     /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores; the state is bitwise the same for any thread count.</param>
     /// <exception cref="ArgumentException">A length is not targets × C.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, C) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
-    /// <example><code>compare.Add(halfReferenceLogits, halfLogits, tokenIds);</code></example>
+    /// <example>
+    /// <code>
+    /// var compare = new ModelComparison(classCount: 4);
+    /// Half[] halfReferenceLogits = [(Half)2f, (Half)0f, (Half)0f, (Half)0f];
+    /// Half[] halfLogits = [(Half)2f, (Half)0.5f, (Half)0f, (Half)0f];
+    /// long[] tokenIds = [0];
+    /// compare.Add(halfReferenceLogits, halfLogits, tokenIds);
+    /// </code>
+    /// </example>
     public void Add(ReadOnlySpan<Half> referenceLogits, ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1) =>
         _counts.Add<float, Half, long>(referenceLogits, logits, true, targets, this, PerplexityMetrics.All, maxDegreeOfParallelism, nameof(referenceLogits));
 
@@ -127,7 +154,15 @@ public sealed class ModelComparison : ITokenSink
     /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores; the state is bitwise the same for any thread count.</param>
     /// <exception cref="ArgumentException">A length is not targets × C.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, C) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
-    /// <example><code>compare.Add(bfloat16ReferenceLogits, bfloat16Logits, tokenIds);</code></example>
+    /// <example>
+    /// <code>
+    /// var compare = new ModelComparison(classCount: 4);
+    /// BFloat16[] bfloat16ReferenceLogits = [(BFloat16)2f, (BFloat16)0f, (BFloat16)0f, (BFloat16)0f];
+    /// BFloat16[] bfloat16Logits = [(BFloat16)2f, (BFloat16)0.5f, (BFloat16)0f, (BFloat16)0f];
+    /// long[] tokenIds = [0];
+    /// compare.Add(bfloat16ReferenceLogits, bfloat16Logits, tokenIds);
+    /// </code>
+    /// </example>
     public void Add(ReadOnlySpan<BFloat16> referenceLogits, ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1) =>
         _counts.Add<float, BFloat16, long>(referenceLogits, logits, true, targets, this, PerplexityMetrics.All, maxDegreeOfParallelism, nameof(referenceLogits));
 
@@ -167,7 +202,14 @@ public sealed class ModelComparison : ITokenSink
     /// <summary>Adds everything <paramref name="other"/> has counted; the result does not depend on the order of merges.</summary>
     /// <param name="other">A comparison of the same class count, ignore index and percentile capacity; unchanged.</param>
     /// <exception cref="ArgumentException">The configurations differ (named); nothing is changed.</exception>
-    /// <example><code>total.Merge(shard);</code></example>
+    /// <example>
+    /// <code>
+    /// var total = new ModelComparison(classCount: 4);
+    /// var shard = new ModelComparison(classCount: 4); // scored elsewhere, same configuration
+    /// shard.Add&lt;float&gt;([2f, 0f, 0f, 0f], [2f, 0.5f, 0f, 0f], [0]);
+    /// total.Merge(shard);
+    /// </code>
+    /// </example>
     public void Merge(ModelComparison other)
     {
         ArgumentNullException.ThrowIfNull(other);
@@ -198,7 +240,16 @@ public sealed class ModelComparison : ITokenSink
 
     /// <summary>The figures so far (see <see cref="ModelComparisonResult"/>).</summary>
     /// <returns>A new result; the comparison can keep accumulating.</returns>
-    /// <example><code>double meanKl = compare.ToResult().MeanDivergence;</code></example>
+    /// <example>
+    /// <code>
+    /// var compare = new ModelComparison(classCount: 4);
+    /// float[] floatModelLogits = [2f, 0f, 0f, 0f, 0f, 1f, 0f, 0f]; // 2 tokens × 4 classes
+    /// float[] halfModelLogits = [2f, 0.1f, 0f, 0f, 0f, 1f, 0.1f, 0f];
+    /// int[] targets = [0, 1];
+    /// compare.Add&lt;float&gt;(floatModelLogits, halfModelLogits, targets);
+    /// double meanKl = compare.ToResult().MeanDivergence;
+    /// </code>
+    /// </example>
     public ModelComparisonResult ToResult()
     {
         double n = _counts.Tokens;
@@ -253,7 +304,16 @@ public sealed class ModelComparison : ITokenSink
 
     /// <summary>The whole state as plain data; equal for equal multisets of tokens.</summary>
     /// <returns>A new state record.</returns>
-    /// <example><code>ModelComparisonState s = compare.ToState();</code></example>
+    /// <example>
+    /// <code>
+    /// var compare = new ModelComparison(classCount: 4);
+    /// float[] floatModelLogits = [2f, 0f, 0f, 0f, 0f, 1f, 0f, 0f]; // 2 tokens × 4 classes
+    /// float[] halfModelLogits = [2f, 0.1f, 0f, 0f, 0f, 1f, 0.1f, 0f];
+    /// int[] targets = [0, 1];
+    /// compare.Add&lt;float&gt;(floatModelLogits, halfModelLogits, targets);
+    /// ModelComparisonState s = compare.ToState(); // plain data: send it anywhere
+    /// </code>
+    /// </example>
     public ModelComparisonState ToState()
     {
         var (values, buckets) = _divergences.ToData();
@@ -279,7 +339,17 @@ public sealed class ModelComparison : ITokenSink
     /// <returns>A new comparison equal to the one the state was taken from.</returns>
     /// <exception cref="ArgumentException">The state has the wrong number of sums.</exception>
     /// <exception cref="FormatException">A sum or bucket is malformed.</exception>
-    /// <example><code>var shard = ModelComparison.FromState(state);</code></example>
+    /// <example>
+    /// <code>
+    /// var compare = new ModelComparison(classCount: 4);
+    /// float[] floatModelLogits = [2f, 0f, 0f, 0f, 0f, 1f, 0f, 0f]; // 2 tokens × 4 classes
+    /// float[] halfModelLogits = [2f, 0.1f, 0f, 0f, 0f, 1f, 0.1f, 0f];
+    /// int[] targets = [0, 1];
+    /// compare.Add&lt;float&gt;(floatModelLogits, halfModelLogits, targets);
+    /// ModelComparisonState state = compare.ToState();
+    /// var shard = ModelComparison.FromState(state);
+    /// </code>
+    /// </example>
     public static ModelComparison FromState(ModelComparisonState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -305,14 +375,32 @@ public sealed class ModelComparison : ITokenSink
 
     /// <summary>The state as JSON (System.Text.Json; lossless).</summary>
     /// <returns>One line of JSON; equal for equal states.</returns>
-    /// <example><code>File.WriteAllText("shard3.json", compare.ToJson());</code></example>
+    /// <example>
+    /// <code>
+    /// var compare = new ModelComparison(classCount: 4);
+    /// float[] floatModelLogits = [2f, 0f, 0f, 0f, 0f, 1f, 0f, 0f]; // 2 tokens × 4 classes
+    /// float[] halfModelLogits = [2f, 0.1f, 0f, 0f, 0f, 1f, 0.1f, 0f];
+    /// int[] targets = [0, 1];
+    /// compare.Add&lt;float&gt;(floatModelLogits, halfModelLogits, targets);
+    /// File.WriteAllText(Path.Combine(Path.GetTempPath(), "shard3.json"), compare.ToJson());
+    /// </code>
+    /// </example>
     public string ToJson() => JsonSerializer.Serialize(ToState(), EvaluationJson.Default.ModelComparisonState);
 
     /// <summary>A comparison from the JSON of <see cref="ToJson"/>.</summary>
     /// <param name="json">The JSON text.</param>
     /// <returns>A new comparison.</returns>
     /// <exception cref="JsonException">The text is not a state.</exception>
-    /// <example><code>total.Merge(ModelComparison.FromJson(File.ReadAllText("shard3.json")));</code></example>
+    /// <example>
+    /// <code>
+    /// var total = new ModelComparison(classCount: 4);
+    /// var shard = new ModelComparison(classCount: 4); // scored elsewhere, same configuration
+    /// shard.Add&lt;float&gt;([2f, 0f, 0f, 0f], [2f, 0.5f, 0f, 0f], [0]);
+    /// string path = Path.Combine(Path.GetTempPath(), "shard3.json");
+    /// File.WriteAllText(path, shard.ToJson());
+    /// total.Merge(ModelComparison.FromJson(File.ReadAllText(path)));
+    /// </code>
+    /// </example>
     public static ModelComparison FromJson(string json) =>
         FromState(TokenCounts.ReadJson(json, EvaluationJson.Default.ModelComparisonState));
 }

@@ -93,7 +93,16 @@ public sealed record ModelComparisonResult
 
     /// <summary>The statistics as llama.cpp prints them.</summary>
     /// <returns>The text table.</returns>
-    /// <example><code>Console.WriteLine(compare.ToResult().ToTable());</code></example>
+    /// <example>
+    /// <code>
+    /// var compare = new ModelComparison(classCount: 4);
+    /// float[] floatModelLogits = [2f, 0f, 0f, 0f, 0f, 1f, 0f, 0f]; // 2 tokens × 4 classes
+    /// float[] halfModelLogits = [2f, 0.1f, 0f, 0f, 0f, 1f, 0.1f, 0f];
+    /// int[] targets = [0, 1];
+    /// compare.Add&lt;float&gt;(floatModelLogits, halfModelLogits, targets);
+    /// Console.WriteLine(compare.ToResult().ToTable());
+    /// </code>
+    /// </example>
     public string ToTable()
     {
         var text = new StringBuilder();

@@ -36,11 +36,12 @@ namespace Losses;
 /// </remarks>
 /// <example>
 /// <code>
-/// var eval = new PerplexityAccumulator(classCount: 32000) { TopK = [1, 5, 10] };
-/// foreach (var (logits, targets) in batches)   // float[] rows × 32000, int[] or long[] rows
+/// var eval = new PerplexityAccumulator(classCount: 4) { TopK = [1, 2] };
+/// (float[] Logits, int[] Targets)[] batches = [([2f, 0f, 0f, 0f, 0f, 1f, 0f, 0f], [0, 1]), ([0f, 0f, 3f, 0f], [2])];
+/// foreach (var (logits, targets) in batches)   // rows × 4 logits, one target per row
 ///     eval.Add&lt;float&gt;(logits, targets);
 /// PerplexityResult r = eval.ToResult();
-/// Console.WriteLine(r.ToTable());             // perplexity ± error, cross-entropy, accuracy, top-5, entropy
+/// Console.WriteLine(r.ToTable());             // perplexity ± error, cross-entropy, accuracy, top-2, entropy
 /// </code>
 /// </example>
 /// <seealso cref="ModelComparison"/>
@@ -150,7 +151,14 @@ public sealed class PerplexityAccumulator : ITokenSink
     /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores: the rows are scored in the row driver's fixed chunks; the state is bitwise the same for any thread count.</param>
     /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not targets × ClassCount.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, ClassCount) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
-    /// <example><code>eval.Add&lt;float&gt;(logits, targets);</code></example>
+    /// <example>
+    /// <code>
+    /// var eval = new PerplexityAccumulator(classCount: 4);
+    /// float[] logits = [2f, 0f, 0f, 0f, 0f, 1f, 0f, 0f]; // 2 tokens × 4 classes
+    /// int[] targets = [0, 1];
+    /// eval.Add&lt;float&gt;(logits, targets);
+    /// </code>
+    /// </example>
     public void Add<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         _counts.Add<T, T, int>(logits, default, false, targets, this, Metrics, maxDegreeOfParallelism);
@@ -162,7 +170,14 @@ public sealed class PerplexityAccumulator : ITokenSink
     /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores: the rows are scored in the row driver's fixed chunks; the state is bitwise the same for any thread count.</param>
     /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not targets × ClassCount.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, ClassCount) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
-    /// <example><code>eval.Add&lt;float&gt;(logits, tokenIds);   // long[] from a tokenizer</code></example>
+    /// <example>
+    /// <code>
+    /// var eval = new PerplexityAccumulator(classCount: 4);
+    /// float[] logits = [2f, 0f, 0f, 0f, 0f, 1f, 0f, 0f];
+    /// long[] tokenIds = [0, 1];          // long[] from a tokenizer
+    /// eval.Add&lt;float&gt;(logits, tokenIds);
+    /// </code>
+    /// </example>
     public void Add<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         _counts.Add<T, T, long>(logits, default, false, targets, this, Metrics, maxDegreeOfParallelism);
@@ -173,7 +188,14 @@ public sealed class PerplexityAccumulator : ITokenSink
     /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores; the state is bitwise the same for any thread count.</param>
     /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not targets × ClassCount.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, ClassCount) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
-    /// <example><code>eval.Add(halfLogits, tokenIds);</code></example>
+    /// <example>
+    /// <code>
+    /// var eval = new PerplexityAccumulator(classCount: 4);
+    /// Half[] halfLogits = [(Half)2f, (Half)0f, (Half)0f, (Half)0f];
+    /// long[] tokenIds = [0];
+    /// eval.Add(halfLogits, tokenIds); // the same state as the float logits 2, 0, 0, 0
+    /// </code>
+    /// </example>
     public void Add(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1) =>
         _counts.Add<float, Half, long>(logits, default, false, targets, this, Metrics, maxDegreeOfParallelism);
 
@@ -183,7 +205,14 @@ public sealed class PerplexityAccumulator : ITokenSink
     /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores; the state is bitwise the same for any thread count.</param>
     /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not targets × ClassCount.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, ClassCount) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
-    /// <example><code>eval.Add(bfloat16Logits, tokenIds);</code></example>
+    /// <example>
+    /// <code>
+    /// var eval = new PerplexityAccumulator(classCount: 4);
+    /// BFloat16[] bfloat16Logits = [(BFloat16)2f, (BFloat16)0f, (BFloat16)0f, (BFloat16)0f];
+    /// long[] tokenIds = [0];
+    /// eval.Add(bfloat16Logits, tokenIds);
+    /// </code>
+    /// </example>
     public void Add(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1) =>
         _counts.Add<float, BFloat16, long>(logits, default, false, targets, this, Metrics, maxDegreeOfParallelism);
 
@@ -218,7 +247,14 @@ public sealed class PerplexityAccumulator : ITokenSink
     /// <summary>Adds everything <paramref name="other"/> has counted (exactly: the result does not depend on the order of merges).</summary>
     /// <param name="other">An accumulator of the same class count, ignore index, weights and top-k list; unchanged.</param>
     /// <exception cref="ArgumentException">The configurations differ (which one is named); nothing is changed.</exception>
-    /// <example><code>total.Merge(shard);</code></example>
+    /// <example>
+    /// <code>
+    /// var total = new PerplexityAccumulator(classCount: 4);
+    /// var shard = new PerplexityAccumulator(classCount: 4); // scored elsewhere, same configuration
+    /// shard.Add&lt;float&gt;([2f, 0f, 0f, 0f], [0]);
+    /// total.Merge(shard);
+    /// </code>
+    /// </example>
     public void Merge(PerplexityAccumulator other)
     {
         ArgumentNullException.ThrowIfNull(other);
@@ -252,7 +288,15 @@ public sealed class PerplexityAccumulator : ITokenSink
 
     /// <summary>The figures so far (see <see cref="PerplexityResult"/>); NaN means for no counted token.</summary>
     /// <returns>A new result; the accumulator is unchanged and can keep accumulating.</returns>
-    /// <example><code>double ppl = eval.ToResult().Perplexity;</code></example>
+    /// <example>
+    /// <code>
+    /// var eval = new PerplexityAccumulator(classCount: 4);
+    /// float[] logits = [2f, 0f, 0f, 0f, 0f, 1f, 0f, 0f]; // 2 tokens × 4 classes
+    /// int[] targets = [0, 1];
+    /// eval.Add&lt;float&gt;(logits, targets);
+    /// double ppl = eval.ToResult().Perplexity;
+    /// </code>
+    /// </example>
     public PerplexityResult ToResult()
     {
         double n = _counts.Tokens;
@@ -285,7 +329,15 @@ public sealed class PerplexityAccumulator : ITokenSink
 
     /// <summary>The whole state as plain data (sums as exact text, counts as integers); equal states for equal multisets of tokens.</summary>
     /// <returns>A new state record.</returns>
-    /// <example><code>PerplexityState s = eval.ToState();</code></example>
+    /// <example>
+    /// <code>
+    /// var eval = new PerplexityAccumulator(classCount: 4);
+    /// float[] logits = [2f, 0f, 0f, 0f, 0f, 1f, 0f, 0f]; // 2 tokens × 4 classes
+    /// int[] targets = [0, 1];
+    /// eval.Add&lt;float&gt;(logits, targets);
+    /// PerplexityState s = eval.ToState(); // plain data: send it anywhere
+    /// </code>
+    /// </example>
     public PerplexityState ToState() => new()
     {
         ClassCount = ClassCount,
@@ -308,7 +360,16 @@ public sealed class PerplexityAccumulator : ITokenSink
     /// <returns>A new accumulator, equal to the one the state was taken from.</returns>
     /// <exception cref="ArgumentException">The state is inconsistent (a count of per-k figures other than of k, or bad weights).</exception>
     /// <exception cref="FormatException">A sum is not exact text.</exception>
-    /// <example><code>var shard = PerplexityAccumulator.FromState(state);</code></example>
+    /// <example>
+    /// <code>
+    /// var eval = new PerplexityAccumulator(classCount: 4);
+    /// float[] logits = [2f, 0f, 0f, 0f, 0f, 1f, 0f, 0f]; // 2 tokens × 4 classes
+    /// int[] targets = [0, 1];
+    /// eval.Add&lt;float&gt;(logits, targets);
+    /// PerplexityState state = eval.ToState();
+    /// var shard = PerplexityAccumulator.FromState(state);
+    /// </code>
+    /// </example>
     public static PerplexityAccumulator FromState(PerplexityState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -332,14 +393,31 @@ public sealed class PerplexityAccumulator : ITokenSink
 
     /// <summary>The state as JSON (System.Text.Json; doubles round-trip, sums are exact text).</summary>
     /// <returns>One line of JSON; equal for equal states.</returns>
-    /// <example><code>File.WriteAllText("shard3.json", eval.ToJson());</code></example>
+    /// <example>
+    /// <code>
+    /// var eval = new PerplexityAccumulator(classCount: 4);
+    /// float[] logits = [2f, 0f, 0f, 0f, 0f, 1f, 0f, 0f]; // 2 tokens × 4 classes
+    /// int[] targets = [0, 1];
+    /// eval.Add&lt;float&gt;(logits, targets);
+    /// File.WriteAllText(Path.Combine(Path.GetTempPath(), "shard3.json"), eval.ToJson());
+    /// </code>
+    /// </example>
     public string ToJson() => JsonSerializer.Serialize(ToState(), EvaluationJson.Default.PerplexityState);
 
     /// <summary>An accumulator from the JSON of <see cref="ToJson"/>.</summary>
     /// <param name="json">The JSON text.</param>
     /// <returns>A new accumulator.</returns>
     /// <exception cref="JsonException">The text is not a state.</exception>
-    /// <example><code>total.Merge(PerplexityAccumulator.FromJson(File.ReadAllText("shard3.json")));</code></example>
+    /// <example>
+    /// <code>
+    /// var total = new PerplexityAccumulator(classCount: 4);
+    /// var shard = new PerplexityAccumulator(classCount: 4); // scored elsewhere, same configuration
+    /// shard.Add&lt;float&gt;([2f, 0f, 0f, 0f], [0]);
+    /// string path = Path.Combine(Path.GetTempPath(), "shard3.json");
+    /// File.WriteAllText(path, shard.ToJson());
+    /// total.Merge(PerplexityAccumulator.FromJson(File.ReadAllText(path)));
+    /// </code>
+    /// </example>
     public static PerplexityAccumulator FromJson(string json) =>
         FromState(TokenCounts.ReadJson(json, EvaluationJson.Default.PerplexityState));
 }

@@ -45,7 +45,15 @@ public sealed record PerplexityResult
 
     /// <summary>A text table in the manner of llama.cpp's statistics.</summary>
     /// <returns>One line per figure.</returns>
-    /// <example><code>Console.WriteLine(eval.ToResult().ToTable());</code></example>
+    /// <example>
+    /// <code>
+    /// var eval = new PerplexityAccumulator(classCount: 4);
+    /// float[] logits = [2f, 0f, 0f, 0f, 0f, 1f, 0f, 0f]; // 2 tokens × 4 classes
+    /// int[] targets = [0, 1];
+    /// eval.Add&lt;float&gt;(logits, targets);
+    /// Console.WriteLine(eval.ToResult().ToTable());
+    /// </code>
+    /// </example>
     public string ToTable()
     {
         var text = new StringBuilder();
