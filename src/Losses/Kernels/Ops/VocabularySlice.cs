@@ -172,6 +172,132 @@ internal static class VocabularySliceRow<TOps, TV, T>
     }
 
     /// <summary>
+    /// The statistics of x[0..n) after the cap in one pass (no max pass): per lane a running maximum m, seeded with the
+    /// maximum of the first <see cref="SeedLength"/> elements so that rises are rare; when a lane's maximum rises from m to
+    /// m′ (δ = m − m′), Σe and the moment are rescaled by exp(δ) (the moment also gains exp(δ)·δ·Σe) and the smoothing
+    /// sum gains −δ·Σw, so that every term stays relative to the current maximum (the smoothing terms non-negative);
+    /// the lanes are brought to the row's maximum the same way at the end. The last vector goes through the same body
+    /// with its already-seen lanes set to −∞, so the exp is inlined once. A NaN logit makes Σe NaN.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static SliceStatistics<T> OnlineStatistics<TIn, TCap, TWeights, TMoment, TShifted>(ref readonly TIn x, int n, TCap cap, TWeights weights)
+        where TIn : unmanaged
+        where TCap : struct, ISoftCap<TV>
+        where TWeights : struct, IColumnWeights<TV>
+        where TMoment : struct, ISwitch
+        where TShifted : struct, ISwitch
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint length = (nuint)n;
+        TV floor = TOps.Create(FloatLimits<T>.MinValue);
+        TV negativeInfinity = TOps.Create(T.NegativeInfinity);
+        TV one = TOps.Create(T.One);
+        TV all = TOps.Equal(one, one);
+        TV max = TOps.MaxFast(cap.Apply(SeedMax(in x, length)), floor);
+        var sum = new LaneSum<TOps, TV, T>();
+        var moment = new LaneSum<TOps, TV, T>();
+        var shifted = new LaneSum<TOps, TV, T>();
+        TV columns = default;
+        nuint i = 0;
+        while (true)
+        {
+            TV v;
+            TV keep;
+            nuint at;
+            if (i + count <= length)
+            {
+                at = i;
+                v = cap.Apply(Elements<TOps, TV, T>.Load(in x, at));
+                keep = all;
+                i += count;
+            }
+            else if (i < length)
+            {
+                at = length - count;
+                keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(i - at)));
+                v = TOps.Select(keep, cap.Apply(Elements<TOps, TV, T>.Load(in x, at)), negativeInfinity);
+                i = length;
+            }
+            else
+            {
+                break;
+            }
+            if (TOps.AnyGreaterThan(v, max))
+            {
+                Rise<TMoment, TShifted>(ref max, TOps.MaxFast(max, v), ref sum, ref moment, ref shifted, columns, floor);
+            }
+            TV d = TOps.Subtract(v, max);
+            TV e = VectorMath<TOps, TV, T>.Exp(d);
+            sum.Add(e);
+            if (TMoment.IsOn)
+            {
+                // Floored so that a masked entry gives 0·(−MaxValue) = 0, not 0·(−∞).
+                moment.Add(TOps.Multiply(e, TOps.MaxFast(d, floor)));
+            }
+            if (TShifted.IsOn)
+            {
+                shifted.Add(TOps.Select(keep, weights.Times(TOps.Subtract(default, d), at), default));
+                columns = TOps.Add(columns, TOps.Select(keep, weights.Times(one, at), default));
+            }
+        }
+        T top = TOps.MaxAcross(max);
+        Rise<TMoment, TShifted>(ref max, TOps.Create(top), ref sum, ref moment, ref shifted, columns, floor);
+        return new SliceStatistics<T>
+        {
+            Shift = top,
+            SumOfExp = sum.Total(),
+            Moment = TMoment.IsOn ? moment.Total() : T.Zero,
+            Shifted = TShifted.IsOn ? shifted.Total() : T.Zero,
+        };
+    }
+
+    /// <summary>
+    /// Moves each lane's maximum to <paramref name="raised"/> (δ = m − m′ ≤ 0, floored at the most negative finite value
+    /// so that a lane that saw only −∞ gives 0, not ∞·0): Σe·exp(δ), (moment + δ·Σe)·exp(δ), smoothing sum − δ·Σw.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rise<TMoment, TShifted>(ref TV max, TV raised, ref LaneSum<TOps, TV, T> sum, ref LaneSum<TOps, TV, T> moment,
+        ref LaneSum<TOps, TV, T> shifted, TV columns, TV floor)
+        where TMoment : struct, ISwitch
+        where TShifted : struct, ISwitch
+    {
+        TV delta = TOps.MaxFast(TOps.Subtract(max, raised), floor);
+        TV ratio = Rows<TOps, TV, T>.ExpOutOfLine(delta);
+        if (TMoment.IsOn)
+        {
+            TV before = sum.Current;
+            moment.Scale(ratio);
+            moment.Add(TOps.Multiply(TOps.Multiply(ratio, delta), before));
+        }
+        sum.Scale(ratio);
+        if (TShifted.IsOn)
+        {
+            shifted.Add(TOps.Multiply(TOps.Subtract(default, delta), columns));
+        }
+        max = raised;
+    }
+
+    /// <summary>
+    /// Per lane, the maximum of the first <see cref="SeedLength"/> raw logits (all of a shorter row, the overlapping last
+    /// vector included): the online statistics' starting maximum, so that a row that fits never rescales.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV SeedMax<TIn>(ref readonly TIn x, nuint n)
+        where TIn : unmanaged
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint end = Math.Min(n, SeedLength);
+        TV seed = Elements<TOps, TV, T>.Load(in x, n <= SeedLength ? n - count : 0);
+        for (nuint j = 0; j + count <= end; j += count)
+        {
+            seed = TOps.MaxFast(seed, Elements<TOps, TV, T>.Load(in x, j));
+        }
+        return seed;
+    }
+
+    private const int SeedLength = 2048;
+
+    /// <summary>
     /// g[j] = cap′(x_j)·(exp(x̃_j − shift)·(scale + entropyScale·log p_j) − offset·w_j), log p_j = x̃_j − shift − logSum
     /// (floored at the most negative finite value). The last vector is loaded first, so g may be x itself.
     /// </summary>
@@ -235,6 +361,9 @@ internal static class VocabularySliceRow<TOps, TV, T>
         private readonly TV _entropyScale = TOps.Create(entropyScale);
         private readonly TV _offset = TOps.Create(offset);
 
+        // Held, not read per vector: the row loops are compiled before tiering could fold the property.
+        private readonly TV _floor = TOps.Create(FloatLimits<T>.MinValue);
+
         /// <summary>The gradient at raw logits, recomputing the exp.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV At(TV raw, nuint index)
@@ -259,7 +388,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
             if (TEntropy.IsOn)
             {
                 // e·log p first: a masked entry gives 0·(−MaxValue) = 0, which no scale can turn into ∞·0.
-                TV logP = TOps.MaxFast(TOps.Subtract(d, _logSum), TOps.Create(FloatLimits<T>.MinValue));
+                TV logP = TOps.MaxFast(TOps.Subtract(d, _logSum), _floor);
                 softmaxTerm = TOps.MultiplyAdd(_entropyScale, TOps.Multiply(e, logP), softmaxTerm);
             }
             TV value = TOps.Subtract(softmaxTerm, _weights.Times(_offset, index));
@@ -403,16 +532,16 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         // Read before the statistics pass, which may store its exps over the logits.
         double targetLogit = found ? double.CreateTruncating(CapOne(Elements<Scalar<T>, T, T>.LoadOne(in x, (nuint)local))) : 0;
         double targetWeight = !found ? 0 : Weight != null ? double.CreateTruncating(Weight[target]) : 1;
-        T shift = VocabularySliceRow<TOps, TV, T>.Shift(in x, Width, cap);
         ref T e = ref store ? ref Unsafe.AsRef<T>(Gradient + (row * Stride)) : ref Unsafe.NullRef<T>();
         var stats = moment
-            ? shifted ? Sums<TOps, TV, TCap, TWeights, On, On>(in x, ref e, cap, weights, shift, store) : Sums<TOps, TV, TCap, TWeights, On, Off>(in x, ref e, cap, weights, shift, store)
-            : shifted ? Sums<TOps, TV, TCap, TWeights, Off, On>(in x, ref e, cap, weights, shift, store) : Sums<TOps, TV, TCap, TWeights, Off, Off>(in x, ref e, cap, weights, shift, store);
+            ? shifted ? Sums<TOps, TV, TCap, TWeights, On, On>(in x, ref e, cap, weights, store) : Sums<TOps, TV, TCap, TWeights, On, Off>(in x, ref e, cap, weights, store)
+            : shifted ? Sums<TOps, TV, TCap, TWeights, Off, On>(in x, ref e, cap, weights, store) : Sums<TOps, TV, TCap, TWeights, Off, Off>(in x, ref e, cap, weights, store);
         return new VocabularyPartial(double.CreateTruncating(stats.Shift), double.CreateTruncating(stats.SumOfExp), double.CreateTruncating(stats.Moment),
             double.CreateTruncating(stats.Shifted), SliceWeightSum, targetLogit, targetWeight, target, Width, found, false);
     }
 
-    private SliceStatistics<T> Sums<TOps, TV, TCap, TWeights, TMoment, TShifted>(ref readonly TIn x, ref T e, TCap cap, TWeights weights, T shift, bool store)
+    /// <summary>Storing the exps needs the final shift first (a max pass); otherwise the statistics take one pass.</summary>
+    private SliceStatistics<T> Sums<TOps, TV, TCap, TWeights, TMoment, TShifted>(ref readonly TIn x, ref T e, TCap cap, TWeights weights, bool store)
         where TOps : ISimd<TV, T>
         where TV : struct
         where TCap : struct, ISoftCap<TV>
@@ -420,8 +549,9 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         where TMoment : struct, ISwitch
         where TShifted : struct, ISwitch =>
         store
-            ? VocabularySliceRow<TOps, TV, T>.Statistics<TIn, TCap, TWeights, TMoment, TShifted, On>(in x, ref e, Width, cap, weights, shift)
-            : VocabularySliceRow<TOps, TV, T>.Statistics<TIn, TCap, TWeights, TMoment, TShifted, Off>(in x, ref e, Width, cap, weights, shift);
+            ? VocabularySliceRow<TOps, TV, T>.Statistics<TIn, TCap, TWeights, TMoment, TShifted, On>(in x, ref e, Width, cap, weights,
+                VocabularySliceRow<TOps, TV, T>.Shift(in x, Width, cap))
+            : VocabularySliceRow<TOps, TV, T>.OnlineStatistics<TIn, TCap, TWeights, TMoment, TShifted>(in x, Width, cap, weights);
 
     /// <summary>The capped value of one logit (the vector formula on one lane, so that it equals the row pass's).</summary>
     private T CapOne(T x) => T.IsFinite(SoftCap) ? new TanhCap<Scalar<T>, T, T>(SoftCap).Apply(x) : x;
