@@ -224,7 +224,23 @@ internal static class VocabularySliceRow<TOps, TV, T>
             }
             if (TOps.AnyGreaterThan(v, max))
             {
-                Rise<TMoment, TShifted>(ref max, TOps.MaxFast(max, v), ref sum, ref moment, ref shifted, columns, floor);
+                // δ = m − m′ ≤ 0, floored so that a lane that saw only −∞ gives 0, not ∞·0. The exp is inlined: a call
+                // would clobber every vector register and push the sums to memory.
+                TV raised = TOps.MaxFast(max, v);
+                TV delta = TOps.MaxFast(TOps.Subtract(max, raised), floor);
+                TV ratio = VectorMath<TOps, TV, T>.Exp(delta);
+                if (TMoment.IsOn)
+                {
+                    TV before = sum.Current;
+                    moment.Scale(ratio);
+                    moment.Add(TOps.Multiply(TOps.Multiply(ratio, delta), before));
+                }
+                sum.Scale(ratio);
+                if (TShifted.IsOn)
+                {
+                    shifted.Add(TOps.Multiply(TOps.Subtract(default, delta), columns));
+                }
+                max = raised;
             }
             TV d = TOps.Subtract(v, max);
             TV e = VectorMath<TOps, TV, T>.Exp(d);
@@ -240,41 +256,17 @@ internal static class VocabularySliceRow<TOps, TV, T>
                 columns = TOps.Add(columns, TOps.Select(keep, weights.Times(one, at), default));
             }
         }
+        // Every lane brought to the row's maximum M as above (δ = m − M), and summed.
         T top = TOps.MaxAcross(max);
-        Rise<TMoment, TShifted>(ref max, TOps.Create(top), ref sum, ref moment, ref shifted, columns, floor);
+        TV lastDelta = TOps.MaxFast(TOps.Subtract(max, TOps.Create(top)), floor);
+        TV lastRatio = Rows<TOps, TV, T>.ExpOutOfLine(lastDelta);
         return new SliceStatistics<T>
         {
             Shift = top,
-            SumOfExp = sum.Total(),
-            Moment = TMoment.IsOn ? moment.Total() : T.Zero,
-            Shifted = TShifted.IsOn ? shifted.Total() : T.Zero,
+            SumOfExp = sum.ScaledTotal(lastRatio),
+            Moment = TMoment.IsOn ? moment.ScaledTotal(lastRatio) + TOps.Sum(TOps.Multiply(TOps.Multiply(lastRatio, lastDelta), sum.Current)) : T.Zero,
+            Shifted = TShifted.IsOn ? shifted.Total() + TOps.Sum(TOps.Multiply(TOps.Subtract(default, lastDelta), columns)) : T.Zero,
         };
-    }
-
-    /// <summary>
-    /// Moves each lane's maximum to <paramref name="raised"/> (δ = m − m′ ≤ 0, floored at the most negative finite value
-    /// so that a lane that saw only −∞ gives 0, not ∞·0): Σe·exp(δ), (moment + δ·Σe)·exp(δ), smoothing sum − δ·Σw.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rise<TMoment, TShifted>(ref TV max, TV raised, ref LaneSum<TOps, TV, T> sum, ref LaneSum<TOps, TV, T> moment,
-        ref LaneSum<TOps, TV, T> shifted, TV columns, TV floor)
-        where TMoment : struct, ISwitch
-        where TShifted : struct, ISwitch
-    {
-        TV delta = TOps.MaxFast(TOps.Subtract(max, raised), floor);
-        TV ratio = Rows<TOps, TV, T>.ExpOutOfLine(delta);
-        if (TMoment.IsOn)
-        {
-            TV before = sum.Current;
-            moment.Scale(ratio);
-            moment.Add(TOps.Multiply(TOps.Multiply(ratio, delta), before));
-        }
-        sum.Scale(ratio);
-        if (TShifted.IsOn)
-        {
-            shifted.Add(TOps.Multiply(TOps.Subtract(default, delta), columns));
-        }
-        max = raised;
     }
 
     /// <summary>
