@@ -74,7 +74,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>The largest capped logit of x[0..n), floored at the most negative finite value; NaN if any logit is NaN.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static T Shift<TIn, TCap>(ref readonly TIn x, int n, TCap cap)
         where TIn : unmanaged
         where TCap : struct, ISoftCap<TV>
@@ -99,12 +99,39 @@ internal static class VocabularySliceRow<TOps, TV, T>
     }
 
     /// <summary>
+    /// <see cref="Shift"/> of 16-bit logits that also writes them, widened, to <paramref name="widened"/> (the gradient
+    /// row, which the statistics pass then reads and overwrites with its exps): each 16-bit logit is converted once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static T ShiftAndWiden<TIn, TCap>(ref readonly TIn x, ref T widened, int n, TCap cap)
+        where TIn : unmanaged
+        where TCap : struct, ISoftCap<TV>
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint length = (nuint)n;
+        TV max = TOps.Create(T.NegativeInfinity);
+        TV nan = default;
+        for (nuint i = 0; i + count <= length; i += count)
+        {
+            TV v = Elements<TOps, TV, T>.Load(in x, i);
+            TOps.Store(v, ref widened, i);
+            max = TOps.MaxFast(max, v);
+            nan = TOps.Or(nan, VectorMath<TOps, TV, T>.IsNaN(v));
+        }
+        TV last = Elements<TOps, TV, T>.Load(in x, length - count);
+        TOps.Store(last, ref widened, length - count);
+        max = TOps.MaxFast(max, last);
+        nan = TOps.Or(nan, VectorMath<TOps, TV, T>.IsNaN(last));
+        return T.IsNaN(TOps.Sum(nan)) ? T.NaN : T.Max(TOps.MaxAcross(cap.Apply(max)), FloatLimits<T>.MinValue);
+    }
+
+    /// <summary>
     /// The statistics of x[0..n) after the cap, relative to <paramref name="shift"/>: Σe always, the moment and the
     /// smoothing sum only when <typeparamref name="TMoment"/> and <typeparamref name="TShifted"/> are on (zero otherwise,
     /// at no cost); with <typeparamref name="TStore"/> the exps e = exp(x̃ − shift) are also stored into
     /// <paramref name="e"/>. The last vector is loaded first, so <paramref name="e"/> may be x itself.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static SliceStatistics<T> Statistics<TIn, TCap, TWeights, TMoment, TShifted, TStore>(ref readonly TIn x, ref T e, int n, TCap cap,
         TWeights weights, T shift)
         where TIn : unmanaged
@@ -179,7 +206,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
     /// the lanes are brought to the row's maximum the same way at the end. The last vector goes through the same body
     /// with its already-seen lanes set to −∞, so the exp is inlined once. A NaN logit makes Σe NaN.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static SliceStatistics<T> OnlineStatistics<TIn, TCap, TWeights, TMoment, TShifted>(ref readonly TIn x, int n, TCap cap, TWeights weights)
         where TIn : unmanaged
         where TCap : struct, ISoftCap<TV>
@@ -293,7 +320,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
     /// g[j] = cap′(x_j)·(exp(x̃_j − shift)·(scale + entropyScale·log p_j) − offset·w_j), log p_j = x̃_j − shift − logSum
     /// (floored at the most negative finite value). The last vector is loaded first, so g may be x itself.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Gradient<TIn, TOut, TCap, TWeights, TEntropy>(ref readonly TIn x, ref TOut g, int n, TCap cap, TWeights weights,
         T shift, T logSum, T scale, T entropyScale, T offset)
         where TIn : unmanaged
@@ -318,7 +345,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
     /// bitwise the recomputed result. x is read only for the cap's derivative or the entropy's log p (then g must not be
     /// x); otherwise g may be x itself.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Rescale<TIn, TCap, TWeights, TEntropy>(ref readonly TIn x, ref T g, int n, TCap cap, TWeights weights,
         T shift, T logSum, T scale, T entropyScale, T offset)
         where TIn : unmanaged
@@ -532,7 +559,10 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
             double.CreateTruncating(stats.Shifted), SliceWeightSum, targetLogit, targetWeight, target, Width, found, false);
     }
 
-    /// <summary>Storing the exps needs the final shift first (a max pass); otherwise the statistics take one pass.</summary>
+    /// <summary>
+    /// Storing the exps needs the final shift first (a max pass; for 16-bit logits it also leaves them widened in the
+    /// gradient row, for the statistics pass to read); otherwise the statistics take one pass.
+    /// </summary>
     private SliceStatistics<T> Sums<TOps, TV, TCap, TWeights, TMoment, TShifted>(ref readonly TIn x, ref T e, TCap cap, TWeights weights, bool store)
         where TOps : ISimd<TV, T>
         where TV : struct
@@ -540,10 +570,12 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         where TWeights : struct, IColumnWeights<TV>
         where TMoment : struct, ISwitch
         where TShifted : struct, ISwitch =>
-        store
+        !store ? VocabularySliceRow<TOps, TV, T>.OnlineStatistics<TIn, TCap, TWeights, TMoment, TShifted>(in x, Width, cap, weights)
+        : typeof(TIn) == typeof(T)
             ? VocabularySliceRow<TOps, TV, T>.Statistics<TIn, TCap, TWeights, TMoment, TShifted, On>(in x, ref e, Width, cap, weights,
                 VocabularySliceRow<TOps, TV, T>.Shift(in x, Width, cap))
-            : VocabularySliceRow<TOps, TV, T>.OnlineStatistics<TIn, TCap, TWeights, TMoment, TShifted>(in x, Width, cap, weights);
+            : VocabularySliceRow<TOps, TV, T>.Statistics<T, TCap, TWeights, TMoment, TShifted, On>(in e, ref e, Width, cap, weights,
+                VocabularySliceRow<TOps, TV, T>.ShiftAndWiden(in x, ref e, Width, cap));
 
     /// <summary>The capped value of one logit (the vector formula on one lane, so that it equals the row pass's).</summary>
     private T CapOne(T x) => T.IsFinite(SoftCap) ? new TanhCap<Scalar<T>, T, T>(SoftCap).Apply(x) : x;
