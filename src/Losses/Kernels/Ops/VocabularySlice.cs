@@ -521,7 +521,8 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         bool store = Gradient != null && Mode != SliceMode.Statistics && typeof(TOut) == typeof(T) && target != IgnoreIndex
             && (!(TCap.IsActive || entropyTerm) || (void*)Gradient != (void*)Logits);
         VocabularyPartial partial = Partial<TOps, TV, TCap, TWeights>(in x, row, target, cap, weights,
-            moment: Mode == SliceMode.Statistics || entropyTerm, shifted: Mode == SliceMode.Statistics || Uniform != 0, store);
+            moment: Mode == SliceMode.Statistics || entropyTerm, shifted: Mode == SliceMode.Statistics || Uniform != 0, store,
+            twoPass: Gradient != null && Mode != SliceMode.Statistics);
         switch (Mode)
         {
             case SliceMode.Statistics:
@@ -535,7 +536,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
     }
 
     private VocabularyPartial Partial<TOps, TV, TCap, TWeights>(ref readonly TIn x, int row, long target, TCap cap, TWeights weights,
-        bool moment, bool shifted, bool store)
+        bool moment, bool shifted, bool store, bool twoPass)
         where TOps : ISimd<TV, T>
         where TV : struct
         where TCap : struct, ISoftCap<TV>
@@ -553,24 +554,28 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         double targetWeight = !found ? 0 : Weight != null ? double.CreateTruncating(Weight[target]) : 1;
         ref T e = ref store ? ref Unsafe.AsRef<T>(Gradient + (row * Stride)) : ref Unsafe.NullRef<T>();
         var stats = moment
-            ? shifted ? Sums<TOps, TV, TCap, TWeights, On, On>(in x, ref e, cap, weights, store) : Sums<TOps, TV, TCap, TWeights, On, Off>(in x, ref e, cap, weights, store)
-            : shifted ? Sums<TOps, TV, TCap, TWeights, Off, On>(in x, ref e, cap, weights, store) : Sums<TOps, TV, TCap, TWeights, Off, Off>(in x, ref e, cap, weights, store);
+            ? shifted ? Sums<TOps, TV, TCap, TWeights, On, On>(in x, ref e, cap, weights, store, twoPass) : Sums<TOps, TV, TCap, TWeights, On, Off>(in x, ref e, cap, weights, store, twoPass)
+            : shifted ? Sums<TOps, TV, TCap, TWeights, Off, On>(in x, ref e, cap, weights, store, twoPass) : Sums<TOps, TV, TCap, TWeights, Off, Off>(in x, ref e, cap, weights, store, twoPass);
         return new VocabularyPartial(double.CreateTruncating(stats.Shift), double.CreateTruncating(stats.SumOfExp), double.CreateTruncating(stats.Moment),
             double.CreateTruncating(stats.Shifted), SliceWeightSum, targetLogit, targetWeight, target, Width, found, false);
     }
 
     /// <summary>
     /// Storing the exps needs the final shift first (a max pass; for 16-bit logits it also leaves them widened in the
-    /// gradient row, for the statistics pass to read); otherwise the statistics take one pass.
+    /// gradient row, for the statistics pass to read). A row with a gradient takes the two passes even when it cannot
+    /// store (in place with a cap or an entropy term, or a Half gradient), so that in place and apart agree to the bit.
+    /// Otherwise the statistics take one pass.
     /// </summary>
-    private SliceStatistics<T> Sums<TOps, TV, TCap, TWeights, TMoment, TShifted>(ref readonly TIn x, ref T e, TCap cap, TWeights weights, bool store)
+    private SliceStatistics<T> Sums<TOps, TV, TCap, TWeights, TMoment, TShifted>(ref readonly TIn x, ref T e, TCap cap, TWeights weights, bool store, bool twoPass)
         where TOps : ISimd<TV, T>
         where TV : struct
         where TCap : struct, ISoftCap<TV>
         where TWeights : struct, IColumnWeights<TV>
         where TMoment : struct, ISwitch
         where TShifted : struct, ISwitch =>
-        !store ? VocabularySliceRow<TOps, TV, T>.OnlineStatistics<TIn, TCap, TWeights, TMoment, TShifted>(in x, Width, cap, weights)
+        !twoPass ? VocabularySliceRow<TOps, TV, T>.OnlineStatistics<TIn, TCap, TWeights, TMoment, TShifted>(in x, Width, cap, weights)
+        : !store ? VocabularySliceRow<TOps, TV, T>.Statistics<TIn, TCap, TWeights, TMoment, TShifted, Off>(in x, ref e, Width, cap, weights,
+            VocabularySliceRow<TOps, TV, T>.Shift(in x, Width, cap))
         : typeof(TIn) == typeof(T)
             ? VocabularySliceRow<TOps, TV, T>.Statistics<TIn, TCap, TWeights, TMoment, TShifted, On>(in x, ref e, Width, cap, weights,
                 VocabularySliceRow<TOps, TV, T>.Shift(in x, Width, cap))
