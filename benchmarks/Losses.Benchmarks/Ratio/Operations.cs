@@ -181,25 +181,25 @@ internal sealed class LlmState
         for (int s = 0; s < Slices; s++)
         {
             int last = s == Slices - 1 ? c - (s * width) : width;
-            CrossEntropySlices.Forward<float>(_w.Logits.AsSpan(s * width), _w.Targets, c, s * width, last, _partial, stride: c);
+            CrossEntropySlices.Forward<float>(_w.Logits.AsSpan(s * width), _w.Targets, _partial, c, s * width, last, stride: c);
             CrossEntropySlices.Combine(_partial, _combined);
         }
         CrossEntropySlices.Loss<float>(_combined, c);
         for (int s = 0; s < Slices; s++)
         {
             int last = s == Slices - 1 ? c - (s * width) : width;
-            CrossEntropySlices.Backward<float>(_w.Logits.AsSpan(s * width), _combined, c, s * width, last, _w.Gradient.AsSpan(s * width), stride: c);
+            CrossEntropySlices.Backward<float>(_w.Logits.AsSpan(s * width), _combined, _w.Gradient.AsSpan(s * width), c, s * width, last, stride: c);
         }
     }
 
     public void Token()
     {
-        TokenLogProbabilities.Forward<float>(_w.Logits, _w.Targets, _w.Classes, _logProbabilities, _entropy);
+        TokenLogProbabilities.Forward<float>(_w.Logits, _w.Targets, _logProbabilities, _w.Classes, _entropy);
         TokenGradient();
     }
 
     public void TokenGradient() =>
-        TokenLogProbabilities.Backward<float>(_w.Logits, _w.Targets, _w.Classes, _logProbabilityGradient, _entropyGradient, _w.Gradient);
+        TokenLogProbabilities.Backward<float>(_w.Logits, _w.Targets, _logProbabilityGradient, _entropyGradient, _w.Gradient, _w.Classes);
 
     public void LongTargets() => CrossEntropy.Forward<float>(_w.Logits, _targets, _w.Classes, _w.Gradient);
 

@@ -45,8 +45,8 @@ public class VocabularySlicePathTests
         float[] alpha = [0.5f, -1f, 0f, 2f];
         float[] beta = [0.25f, 0f, -0.5f, 1f];
         var g = new float[x.Length];
-        TokenLogProbabilities.Backward<float>(x, t, classes, alpha, beta, g, softCap: softCap);
-        TokenLogProbabilities.Backward<float>(x, t, classes, alpha, beta, x, softCap: softCap);
+        TokenLogProbabilities.Backward<float>(x, t, alpha, beta, g, classes, softCap: softCap);
+        TokenLogProbabilities.Backward<float>(x, t, alpha, beta, x, classes, softCap: softCap);
         Assert.Equal(g, x);
     }
 
@@ -107,7 +107,7 @@ public class VocabularySlicePathTests
         double smoothing = x.Sum(v => logZ - v) / classes; // +∞ when any class is masked, as PyTorch
 
         var partials = new VocabularyPartial[1];
-        CrossEntropySlices.Forward<float>(x, [target], classes, 0, classes, partials);
+        CrossEntropySlices.Forward<float>(x, [target], partials, classes, 0, classes);
         Approx.Equal(logZ - x[target], CrossEntropySlices.Loss<float>(partials, classes), 1e-6, 1e-6, "loss");
         float smoothed = CrossEntropySlices.Loss<float>(partials, classes, labelSmoothing: 0.1);
         if (double.IsInfinity(smoothing))
@@ -120,7 +120,7 @@ public class VocabularySlicePathTests
         }
         var lp = new float[1];
         var h = new float[1];
-        TokenLogProbabilities.Forward<float>(x, [target], classes, lp, h);
+        TokenLogProbabilities.Forward<float>(x, [target], lp, classes, h);
         Approx.Equal(x[target] - logZ, lp[0], 1e-6, 1e-6, "log-probability");
         Approx.Equal(entropy, h[0], 1e-5, 1e-6, "entropy");
     }
@@ -132,7 +132,7 @@ public class VocabularySlicePathTests
         x[5999] = float.NaN;
         var lp = new float[1];
         var h = new float[1];
-        TokenLogProbabilities.Forward<float>(x, [3], 6000, lp, h);
+        TokenLogProbabilities.Forward<float>(x, [3], lp, 6000, h);
         Assert.True(float.IsNaN(lp[0]) && float.IsNaN(h[0]));
         Assert.True(float.IsNaN(CrossEntropy.Forward<float>(x, [3L], 6000)));
         var g = new float[x.Length];
