@@ -73,11 +73,16 @@ internal static class VocabularySliceRow<TOps, TV, T>
     where TV : struct
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>The largest capped logit of x[0..n), floored at the most negative finite value; NaN if any logit is NaN.</summary>
+    /// <summary>
+    /// The largest capped logit of x[0..n), floored at the most negative finite value; NaN if any logit is NaN. With
+    /// <typeparamref name="TWiden"/> the logits (16-bit ones) are also written, widened, to <paramref name="widened"/> (the
+    /// gradient row, which the statistics pass then reads and overwrites with its exps), so that each is converted once.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static T Shift<TIn, TCap>(ref readonly TIn x, int n, TCap cap)
+    public static T Shift<TIn, TCap, TWiden>(ref readonly TIn x, ref T widened, int n, TCap cap)
         where TIn : unmanaged
         where TCap : struct, ISoftCap<TV>
+        where TWiden : struct, ISwitch
     {
         nuint count = (nuint)TOps.Count;
         nuint length = (nuint)n;
@@ -86,42 +91,17 @@ internal static class VocabularySliceRow<TOps, TV, T>
         // the capped maximum is the cap of the maximum.
         TV max = TOps.Create(T.NegativeInfinity);
         TV nan = default;
-        for (nuint i = 0; i + count <= length; i += count)
+        for (nuint i = 0; i < length; i += count)
         {
-            TV v = Elements<TOps, TV, T>.Load(in x, i);
+            nuint at = i + count <= length ? i : length - count;
+            TV v = Elements<TOps, TV, T>.Load(in x, at);
+            if (TWiden.IsOn)
+            {
+                TOps.Store(v, ref widened, at);
+            }
             max = TOps.MaxFast(max, v);
             nan = TOps.Or(nan, VectorMath<TOps, TV, T>.IsNaN(v));
         }
-        TV last = Elements<TOps, TV, T>.Load(in x, length - count);
-        max = TOps.MaxFast(max, last);
-        nan = TOps.Or(nan, VectorMath<TOps, TV, T>.IsNaN(last));
-        return T.IsNaN(TOps.Sum(nan)) ? T.NaN : T.Max(TOps.MaxAcross(cap.Apply(max)), FloatLimits<T>.MinValue);
-    }
-
-    /// <summary>
-    /// <see cref="Shift"/> of 16-bit logits that also writes them, widened, to <paramref name="widened"/> (the gradient
-    /// row, which the statistics pass then reads and overwrites with its exps): each 16-bit logit is converted once.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static T ShiftAndWiden<TIn, TCap>(ref readonly TIn x, ref T widened, int n, TCap cap)
-        where TIn : unmanaged
-        where TCap : struct, ISoftCap<TV>
-    {
-        nuint count = (nuint)TOps.Count;
-        nuint length = (nuint)n;
-        TV max = TOps.Create(T.NegativeInfinity);
-        TV nan = default;
-        for (nuint i = 0; i + count <= length; i += count)
-        {
-            TV v = Elements<TOps, TV, T>.Load(in x, i);
-            TOps.Store(v, ref widened, i);
-            max = TOps.MaxFast(max, v);
-            nan = TOps.Or(nan, VectorMath<TOps, TV, T>.IsNaN(v));
-        }
-        TV last = Elements<TOps, TV, T>.Load(in x, length - count);
-        TOps.Store(last, ref widened, length - count);
-        max = TOps.MaxFast(max, last);
-        nan = TOps.Or(nan, VectorMath<TOps, TV, T>.IsNaN(last));
         return T.IsNaN(TOps.Sum(nan)) ? T.NaN : T.Max(TOps.MaxAcross(cap.Apply(max)), FloatLimits<T>.MinValue);
     }
 
@@ -575,12 +555,12 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         where TShifted : struct, ISwitch =>
         !twoPass ? VocabularySliceRow<TOps, TV, T>.OnlineStatistics<TIn, TCap, TWeights, TMoment, TShifted>(in x, Width, cap, weights)
         : !store ? VocabularySliceRow<TOps, TV, T>.Statistics<TIn, TCap, TWeights, TMoment, TShifted, Off>(in x, ref e, Width, cap, weights,
-            VocabularySliceRow<TOps, TV, T>.Shift(in x, Width, cap))
+            VocabularySliceRow<TOps, TV, T>.Shift<TIn, TCap, Off>(in x, ref e, Width, cap))
         : typeof(TIn) == typeof(T)
             ? VocabularySliceRow<TOps, TV, T>.Statistics<TIn, TCap, TWeights, TMoment, TShifted, On>(in x, ref e, Width, cap, weights,
-                VocabularySliceRow<TOps, TV, T>.Shift(in x, Width, cap))
+                VocabularySliceRow<TOps, TV, T>.Shift<TIn, TCap, Off>(in x, ref e, Width, cap))
             : VocabularySliceRow<TOps, TV, T>.Statistics<T, TCap, TWeights, TMoment, TShifted, On>(in e, ref e, Width, cap, weights,
-                VocabularySliceRow<TOps, TV, T>.ShiftAndWiden(in x, ref e, Width, cap));
+                VocabularySliceRow<TOps, TV, T>.Shift<TIn, TCap, On>(in x, ref e, Width, cap));
 
     /// <summary>The capped value of one logit (the vector formula on one lane, so that it equals the row pass's).</summary>
     private T CapOne(T x) => T.IsFinite(SoftCap) ? new TanhCap<Scalar<T>, T, T>(SoftCap).Apply(x) : x;
@@ -591,7 +571,8 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         where TCap : struct, ISoftCap<TV>
         where TWeights : struct, IColumnWeights<TV>
     {
-        double loss = SliceLoss.Row(in p, Keep, Uniform, ZCoefficient);
+        // A slice's backward (partials given) discards the row values: no loss (and its log) per row and slice.
+        double loss = Partials != null && Gradient != null ? 0 : SliceLoss.Row(in p, Keep, Uniform, ZCoefficient);
         if (Gradient == null)
         {
             return T.CreateTruncating(loss);
