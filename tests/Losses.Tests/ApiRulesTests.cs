@@ -44,9 +44,6 @@ public class ApiRulesTests
     /// <summary>Types exempt from these rules, each with its reason. Keep it empty: every entry is a debt.</summary>
     private static readonly HashSet<string> Exempt =
     [
-        // Streaming evaluation: constructor options (topK, metrics) and state records holding arrays, which print
-        // System.Double[] — give them value equality and readable ToString like the balancers' snapshots.
-        nameof(PerplexityAccumulator), nameof(PerplexityState), nameof(ModelComparison), nameof(ModelComparisonState),
     ];
 
     private static bool Pending(Type t) => Exempt.Contains(t.Name);
