@@ -55,6 +55,38 @@ public static partial class LogSumExp
         Batch.Run(default(LogSumExpOp<T>), logits, default, default, destination, classCount, maxDegreeOfParallelism);
     }
 
+    /// <summary>
+    /// The log-sum-exp of each row of Half logits, written as float: each logit is widened to float in the row loops'
+    /// loads (no widened copy is made) and all arithmetic is in float (a max pass, then Σ exp(x − max)).
+    /// </summary>
+    /// <param name="logits">rows × classCount Half logits, row-major.</param>
+    /// <param name="destination">At least rows long; receives one value per row; must not overlap <paramref name="logits"/>.</param>
+    /// <param name="classCount">The row length, positive.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
+    /// <remarks>Edge cases as the float overload: −∞ entries are ignored, a row of only −∞ gives −∞, +∞ gives +∞, NaN gives NaN.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classCount"/>,
+    /// <paramref name="destination"/> is too short, or it overlaps <paramref name="logits"/>.</exception>
+    /// <example>
+    /// <code>
+    /// Half[] logits = [(Half)1000f, (Half)1000f];
+    /// var lse = new float[1];
+    /// LogSumExp.Forward(logits, lse, classCount: 2); // 1000.6931
+    /// </code>
+    /// </example>
+    public static void Forward(ReadOnlySpan<Half> logits, Span<float> destination, int classCount, int maxDegreeOfParallelism = 1) =>
+        SixteenBitRowsOp<Half>.Run(logits, destination, classCount, maxDegreeOfParallelism, softmax: false);
+
+    /// <summary>The log-sum-exp of each row of bfloat16 logits (raw 16-bit patterns), written as float; otherwise as the Half overload.</summary>
+    /// <param name="logits">rows × classCount bfloat16 logits, row-major.</param>
+    /// <param name="destination">At least rows long; must not overlap <paramref name="logits"/>.</param>
+    /// <param name="classCount">The row length, positive.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">Lengths disagree, or <paramref name="destination"/> overlaps <paramref name="logits"/>.</exception>
+    public static void Forward(ReadOnlySpan<BFloat16> logits, Span<float> destination, int classCount, int maxDegreeOfParallelism = 1) =>
+        SixteenBitRowsOp<BFloat16>.Run(logits, destination, classCount, maxDegreeOfParallelism, softmax: false);
+
     /// <summary>The backward pass for one row: dx = dy · exp(x − output) = dy · softmax(x).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="logits">x, the row that was reduced.</param>

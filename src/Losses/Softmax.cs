@@ -54,6 +54,39 @@ public static partial class Softmax
     }
 
     /// <summary>
+    /// Softmax of each row of Half logits, written as float: each logit is widened to float in the row loop's loads (no
+    /// widened copy is made) and all arithmetic is in float, so the result is that of the float overload on the widened
+    /// values, within a few ulp.
+    /// </summary>
+    /// <param name="logits">rows × classCount Half logits, row-major.</param>
+    /// <param name="destination">At least as long as <paramref name="logits"/>; must not overlap it.</param>
+    /// <param name="classCount">The row length (number of classes), positive.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
+    /// <remarks>Edge cases as the float overload: −∞ entries get 0; a row of only −∞, or holding +∞ or NaN, gives NaN.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classCount"/>,
+    /// <paramref name="destination"/> is too short, or it overlaps <paramref name="logits"/>.</exception>
+    /// <example>
+    /// <code>
+    /// Half[] logits = [(Half)1f, (Half)2f, (Half)3f];
+    /// var probabilities = new float[3];
+    /// Softmax.Forward(logits, probabilities, classCount: 3); // 0.0900, 0.2447, 0.6652
+    /// </code>
+    /// </example>
+    public static void Forward(ReadOnlySpan<Half> logits, Span<float> destination, int classCount, int maxDegreeOfParallelism = 1) =>
+        SixteenBitRowsOp<Half>.Run(logits, destination, classCount, maxDegreeOfParallelism, softmax: true);
+
+    /// <summary>Softmax of each row of bfloat16 logits (raw 16-bit patterns), written as float; otherwise as the Half overload.</summary>
+    /// <param name="logits">rows × classCount bfloat16 logits, row-major.</param>
+    /// <param name="destination">At least as long as <paramref name="logits"/>; must not overlap it.</param>
+    /// <param name="classCount">The row length (number of classes), positive.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">Lengths disagree, or <paramref name="destination"/> overlaps <paramref name="logits"/>.</exception>
+    public static void Forward(ReadOnlySpan<BFloat16> logits, Span<float> destination, int classCount, int maxDegreeOfParallelism = 1) =>
+        SixteenBitRowsOp<BFloat16>.Run(logits, destination, classCount, maxDegreeOfParallelism, softmax: true);
+
+    /// <summary>
     /// The backward pass (vector–Jacobian product) of softmax for one row: dx = y ⊙ (dy − ⟨dy, y⟩), where y is the
     /// softmax output and dy the gradient of the loss with respect to it.
     /// </summary>

@@ -53,6 +53,16 @@ internal static class Operations
         new("bce-logits-posweight-grad", "BinaryCrossEntropy.ForwardWithLogits with posWeight + gradient",
             w => () => BinaryCrossEntropy.ForwardWithLogits<float>(w.Logits, w.BinaryTargets, w.Gradient, posWeight: w.PosWeight)),
 
+        // LLM-scale cross-entropy (issue 12): compare with ce-forward-grad (or ce-long-grad for the 16-bit logits).
+        new("ce-slices-4", "CrossEntropySlices in 4 slices: forward, combine, loss, backward", w => LlmState.Of(w).Sliced),
+        new("ce-zloss-grad", "CrossEntropy.Forward + gradient, zLoss 1e-4", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient, zLoss: 1e-4)),
+        new("ce-softcap-grad", "CrossEntropy.Forward + gradient, softCap 30", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient, softCap: 30)),
+        new("token-fwd-grad", "TokenLogProbabilities.Forward (log-prob + entropy), then Backward", w => LlmState.Of(w).Token),
+        new("token-grad", "TokenLogProbabilities.Backward (log-prob + entropy gradients)", w => LlmState.Of(w).TokenGradient),
+        new("ce-long-grad", "CrossEntropy.Forward + gradient, long targets", w => LlmState.Of(w).LongTargets),
+        new("ce-half-grad", "CrossEntropy.Forward + gradient, Half logits, long targets", w => LlmState.Of(w).HalfLogits),
+        new("ce-bf16-grad", "CrossEntropy.Forward + gradient, bfloat16 logits, long targets", w => LlmState.Of(w).BFloat16Logits),
+
         // Streaming evaluation: one batch into an accumulator (created outside the timing).
         new("eval-perplexity", "PerplexityAccumulator.Add (all metrics: cross-entropy, top-1/top-5, entropy)", w => EvaluationAdd(w, PerplexityMetrics.All)),
         new("eval-perplexity-ce", "PerplexityAccumulator.Add (PerplexityMetrics.None: cross-entropy only)", w => EvaluationAdd(w, PerplexityMetrics.None)),
@@ -146,4 +156,71 @@ internal static class Operations
             y[i] = MathF.Exp(x[i]);
         }
     }
+}
+
+/// <summary>The extra buffers of the LLM-scale operations (16-bit logits, long targets, partials, token outputs), one set per workload.</summary>
+internal sealed class LlmState
+{
+    private const int Slices = 4;
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Workload, LlmState> States = [];
+    private readonly Workload _w;
+    private readonly Half[] _half;
+    private readonly BFloat16[] _bf16;
+    private readonly long[] _targets;
+    private readonly VocabularyPartial[] _partial;
+    private readonly VocabularyPartial[] _combined;
+    private readonly float[] _logProbabilities;
+    private readonly float[] _entropy;
+    private readonly float[] _logProbabilityGradient;
+    private readonly float[] _entropyGradient;
+
+    private LlmState(Workload w)
+    {
+        _w = w;
+        _half = [.. w.Logits.Select(v => (Half)v)];
+        _bf16 = [.. w.Logits.Select(v => (BFloat16)v)];
+        _targets = [.. w.Targets.Select(t => (long)t)];
+        _partial = new VocabularyPartial[w.Rows];
+        _combined = new VocabularyPartial[w.Rows];
+        _logProbabilities = new float[w.Rows];
+        _entropy = new float[w.Rows];
+        var random = new Random(7);
+        _logProbabilityGradient = [.. Enumerable.Range(0, w.Rows).Select(_ => (float)random.NextDouble())];
+        _entropyGradient = [.. Enumerable.Range(0, w.Rows).Select(_ => (float)random.NextDouble())];
+    }
+
+    public static LlmState Of(Workload w) => States.GetValue(w, static w => new LlmState(w));
+
+    public void Sliced()
+    {
+        int c = _w.Classes, width = c / Slices;
+        Array.Clear(_combined);
+        for (int s = 0; s < Slices; s++)
+        {
+            int last = s == Slices - 1 ? c - (s * width) : width;
+            CrossEntropySlices.Forward<float>(_w.Logits.AsSpan(s * width), _w.Targets, _partial, c, s * width, last, stride: c);
+            CrossEntropySlices.Combine(_partial, _combined);
+        }
+        CrossEntropySlices.Loss<float>(_combined, c);
+        for (int s = 0; s < Slices; s++)
+        {
+            int last = s == Slices - 1 ? c - (s * width) : width;
+            CrossEntropySlices.Backward<float>(_w.Logits.AsSpan(s * width), _combined, _w.Gradient.AsSpan(s * width), c, s * width, last, stride: c);
+        }
+    }
+
+    public void Token()
+    {
+        TokenLogProbabilities.Forward<float>(_w.Logits, _w.Targets, _logProbabilities, _w.Classes, _entropy);
+        TokenGradient();
+    }
+
+    public void TokenGradient() =>
+        TokenLogProbabilities.Backward<float>(_w.Logits, _w.Targets, _logProbabilityGradient, _entropyGradient, _w.Gradient, _w.Classes);
+
+    public void LongTargets() => CrossEntropy.Forward<float>(_w.Logits, _targets, _w.Classes, _w.Gradient);
+
+    public void HalfLogits() => CrossEntropy.Forward(_half, _targets, _w.Classes, _w.Gradient);
+
+    public void BFloat16Logits() => CrossEntropy.Forward(_bf16, _targets, _w.Classes, _w.Gradient);
 }

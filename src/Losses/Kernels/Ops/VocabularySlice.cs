@@ -61,22 +61,28 @@ internal struct SliceStatistics<T>
 }
 
 /// <summary>
-/// The row math of cross-entropy and token log-probabilities over a slice of a vocabulary: the statistics of a slice
-/// (a max pass, then one pass with one exp per element), and the gradient of a slice given the whole row's normaliser
-/// (one pass, one exp per element). Logits are read as <typeparamref name="T"/>, Half or bfloat16 and may be soft-capped
-/// in the loads; rows are at least one vector long (<see cref="Dispatch"/>).
+/// The row math of cross-entropy and token log-probabilities over a slice of a vocabulary: the shift (a max pass), the
+/// statistics of a slice (one pass, one exp per element, with only the sums asked for), and the gradient of a slice given
+/// the whole row's normaliser — either recomputing the exp (one pass, one exp per element) or, when the statistics pass
+/// stored its exps into the gradient, rescaling them (one pass, no exp), as the fused one-shot cross-entropy row does.
+/// Logits are read as <typeparamref name="T"/>, Half or bfloat16 (widened in registers) and may be soft-capped in the
+/// loads; rows are at least one vector long (<see cref="Dispatch"/>).
 /// </summary>
 internal static class VocabularySliceRow<TOps, TV, T>
     where TOps : ISimd<TV, T>
     where TV : struct
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>The statistics of x[0..n) after the cap.</summary>
+    /// <summary>
+    /// The largest capped logit of x[0..n), floored at the most negative finite value; NaN if any logit is NaN. With
+    /// <typeparamref name="TWiden"/> the logits (16-bit ones) are also written, widened, to <paramref name="widened"/> (the
+    /// gradient row, which the statistics pass then reads and overwrites with its exps), so that each is converted once.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static SliceStatistics<T> Statistics<TIn, TCap, TWeights>(ref readonly TIn x, int n, TCap cap, TWeights weights)
+    public static T Shift<TIn, TCap, TWiden>(ref readonly TIn x, ref T widened, int n, TCap cap)
         where TIn : unmanaged
         where TCap : struct, ISoftCap<TV>
-        where TWeights : struct, IColumnWeights<TV>
+        where TWiden : struct, ISwitch
     {
         nuint count = (nuint)TOps.Count;
         nuint length = (nuint)n;
@@ -85,48 +91,210 @@ internal static class VocabularySliceRow<TOps, TV, T>
         // the capped maximum is the cap of the maximum.
         TV max = TOps.Create(T.NegativeInfinity);
         TV nan = default;
-        nuint i = 0;
-        for (; i + count <= length; i += count)
+        for (nuint i = 0; i < length; i += count)
         {
-            TV v = Elements<TOps, TV, T>.Load(in x, i);
+            nuint at = i + count <= length ? i : length - count;
+            TV v = Elements<TOps, TV, T>.Load(in x, at);
+            if (TWiden.IsOn)
+            {
+                TOps.Store(v, ref widened, at);
+            }
             max = TOps.MaxFast(max, v);
             nan = TOps.Or(nan, VectorMath<TOps, TV, T>.IsNaN(v));
         }
-        TV last = Elements<TOps, TV, T>.Load(in x, length - count);
-        max = TOps.MaxFast(max, last);
-        nan = TOps.Or(nan, VectorMath<TOps, TV, T>.IsNaN(last));
-        T shift = T.Max(TOps.MaxAcross(cap.Apply(max)), FloatLimits<T>.MinValue);
-        if (T.IsNaN(TOps.Sum(nan)))
-        {
-            shift = T.NaN;
-        }
+        return T.IsNaN(TOps.Sum(nan)) ? T.NaN : T.Max(TOps.MaxAcross(cap.Apply(max)), FloatLimits<T>.MinValue);
+    }
 
+    /// <summary>
+    /// The statistics of x[0..n) after the cap, relative to <paramref name="shift"/>: Σe always, the moment and the
+    /// smoothing sum only when <typeparamref name="TMoment"/> and <typeparamref name="TShifted"/> are on (zero otherwise,
+    /// at no cost); with <typeparamref name="TStore"/> the exps e = exp(x̃ − shift) are also stored into
+    /// <paramref name="e"/>. The last vector is loaded first, so <paramref name="e"/> may be x itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static SliceStatistics<T> Statistics<TIn, TCap, TWeights, TMoment, TShifted, TStore>(ref readonly TIn x, ref T e, int n, TCap cap,
+        TWeights weights, T shift)
+        where TIn : unmanaged
+        where TCap : struct, ISoftCap<TV>
+        where TWeights : struct, IColumnWeights<TV>
+        where TMoment : struct, ISwitch
+        where TShifted : struct, ISwitch
+        where TStore : struct, ISwitch
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint length = (nuint)n;
+        nuint start = length - count;
+        TV last = Elements<TOps, TV, T>.Load(in x, start);
         TV shiftV = TOps.Create(shift);
         TV floor = TOps.Create(FloatLimits<T>.MinValue);
         var sum = new LaneSum<TOps, TV, T>();
         var moment = new LaneSum<TOps, TV, T>();
         var shifted = new LaneSum<TOps, TV, T>();
-        for (i = 0; i + count <= length; i += count)
+        nuint i = 0;
+        for (; i + count <= length; i += count)
         {
             TV d = TOps.Subtract(cap.Apply(Elements<TOps, TV, T>.Load(in x, i)), shiftV);
-            TV e = VectorMath<TOps, TV, T>.Exp(d);
-            sum.Add(e);
-            // Floored so that a masked entry gives 0·(−MaxValue) = 0, not 0·(−∞).
-            moment.Add(TOps.Multiply(e, TOps.MaxFast(d, floor)));
-            shifted.Add(weights.Times(TOps.Subtract(default, d), i));
+            TV exp = VectorMath<TOps, TV, T>.Exp(d);
+            if (TStore.IsOn)
+            {
+                TOps.Store(exp, ref e, i);
+            }
+            sum.Add(exp);
+            if (TMoment.IsOn)
+            {
+                // Floored so that a masked entry gives 0·(−MaxValue) = 0, not 0·(−∞).
+                moment.Add(TOps.Multiply(exp, TOps.MaxFast(d, floor)));
+            }
+            if (TShifted.IsOn)
+            {
+                shifted.Add(weights.Times(TOps.Subtract(default, d), i));
+            }
         }
         if (i < length)
         {
-            nuint start = length - count;
             TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(i - start)));
             TV d = TOps.Subtract(cap.Apply(last), shiftV);
-            TV e = VectorMath<TOps, TV, T>.Exp(d);
-            sum.Add(TOps.Select(keep, e, default));
-            moment.Add(TOps.Select(keep, TOps.Multiply(e, TOps.MaxFast(d, floor)), default));
-            shifted.Add(TOps.Select(keep, weights.Times(TOps.Subtract(default, d), start), default));
+            TV exp = VectorMath<TOps, TV, T>.Exp(d);
+            if (TStore.IsOn)
+            {
+                TOps.Store(exp, ref e, start);
+            }
+            sum.Add(TOps.Select(keep, exp, default));
+            if (TMoment.IsOn)
+            {
+                moment.Add(TOps.Select(keep, TOps.Multiply(exp, TOps.MaxFast(d, floor)), default));
+            }
+            if (TShifted.IsOn)
+            {
+                shifted.Add(TOps.Select(keep, weights.Times(TOps.Subtract(default, d), start), default));
+            }
         }
-        return new SliceStatistics<T> { Shift = shift, SumOfExp = sum.Total(), Moment = moment.Total(), Shifted = shifted.Total() };
+        return new SliceStatistics<T>
+        {
+            Shift = shift,
+            SumOfExp = sum.Total(),
+            Moment = TMoment.IsOn ? moment.Total() : T.Zero,
+            Shifted = TShifted.IsOn ? shifted.Total() : T.Zero,
+        };
     }
+
+    /// <summary>
+    /// The statistics of x[0..n) after the cap in one pass (no max pass): per lane a running maximum m, seeded with the
+    /// maximum of the first <see cref="SeedLength"/> elements so that rises are rare; when a lane's maximum rises from m to
+    /// m′ (δ = m − m′), Σe and the moment are rescaled by exp(δ) (the moment also gains exp(δ)·δ·Σe) and the smoothing
+    /// sum gains −δ·Σw, so that every term stays relative to the current maximum (the smoothing terms non-negative);
+    /// the lanes are brought to the row's maximum the same way at the end. The last vector goes through the same body
+    /// with its already-seen lanes set to −∞, so the exp is inlined once. A NaN logit makes Σe NaN.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static SliceStatistics<T> OnlineStatistics<TIn, TCap, TWeights, TMoment, TShifted>(ref readonly TIn x, int n, TCap cap, TWeights weights)
+        where TIn : unmanaged
+        where TCap : struct, ISoftCap<TV>
+        where TWeights : struct, IColumnWeights<TV>
+        where TMoment : struct, ISwitch
+        where TShifted : struct, ISwitch
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint length = (nuint)n;
+        TV floor = TOps.Create(FloatLimits<T>.MinValue);
+        TV negativeInfinity = TOps.Create(T.NegativeInfinity);
+        TV one = TOps.Create(T.One);
+        TV all = TOps.Equal(one, one);
+        TV max = TOps.MaxFast(cap.Apply(SeedMax(in x, length)), floor);
+        var sum = new LaneSum<TOps, TV, T>();
+        var moment = new LaneSum<TOps, TV, T>();
+        var shifted = new LaneSum<TOps, TV, T>();
+        TV columns = default;
+        nuint i = 0;
+        while (true)
+        {
+            TV v;
+            TV keep;
+            nuint at;
+            if (i + count <= length)
+            {
+                at = i;
+                v = cap.Apply(Elements<TOps, TV, T>.Load(in x, at));
+                keep = all;
+                i += count;
+            }
+            else if (i < length)
+            {
+                at = length - count;
+                keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(i - at)));
+                v = TOps.Select(keep, cap.Apply(Elements<TOps, TV, T>.Load(in x, at)), negativeInfinity);
+                i = length;
+            }
+            else
+            {
+                break;
+            }
+            if (TOps.AnyGreaterThan(v, max))
+            {
+                // δ = m − m′ ≤ 0, floored so that a lane that saw only −∞ gives 0, not ∞·0. The exp is inlined: a call
+                // would clobber every vector register and push the sums to memory.
+                TV raised = TOps.MaxFast(max, v);
+                TV delta = TOps.MaxFast(TOps.Subtract(max, raised), floor);
+                TV ratio = VectorMath<TOps, TV, T>.Exp(delta);
+                if (TMoment.IsOn)
+                {
+                    TV before = sum.Current;
+                    moment.Scale(ratio);
+                    moment.Add(TOps.Multiply(TOps.Multiply(ratio, delta), before));
+                }
+                sum.Scale(ratio);
+                if (TShifted.IsOn)
+                {
+                    shifted.Add(TOps.Multiply(TOps.Subtract(default, delta), columns));
+                }
+                max = raised;
+            }
+            TV d = TOps.Subtract(v, max);
+            TV e = VectorMath<TOps, TV, T>.Exp(d);
+            sum.Add(e);
+            if (TMoment.IsOn)
+            {
+                // Floored so that a masked entry gives 0·(−MaxValue) = 0, not 0·(−∞).
+                moment.Add(TOps.Multiply(e, TOps.MaxFast(d, floor)));
+            }
+            if (TShifted.IsOn)
+            {
+                shifted.Add(TOps.Select(keep, weights.Times(TOps.Subtract(default, d), at), default));
+                columns = TOps.Add(columns, TOps.Select(keep, weights.Times(one, at), default));
+            }
+        }
+        // Every lane brought to the row's maximum M as above (δ = m − M), and summed.
+        T top = TOps.MaxAcross(max);
+        TV lastDelta = TOps.MaxFast(TOps.Subtract(max, TOps.Create(top)), floor);
+        TV lastRatio = Rows<TOps, TV, T>.ExpOutOfLine(lastDelta);
+        return new SliceStatistics<T>
+        {
+            Shift = top,
+            SumOfExp = sum.ScaledTotal(lastRatio),
+            Moment = TMoment.IsOn ? moment.ScaledTotal(lastRatio) + TOps.Sum(TOps.Multiply(TOps.Multiply(lastRatio, lastDelta), sum.Current)) : T.Zero,
+            Shifted = TShifted.IsOn ? shifted.Total() + TOps.Sum(TOps.Multiply(TOps.Subtract(default, lastDelta), columns)) : T.Zero,
+        };
+    }
+
+    /// <summary>
+    /// Per lane, the maximum of the first <see cref="SeedLength"/> raw logits (all of a shorter row, the overlapping last
+    /// vector included): the online statistics' starting maximum, so that a row that fits never rescales.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV SeedMax<TIn>(ref readonly TIn x, nuint n)
+        where TIn : unmanaged
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint end = Math.Min(n, SeedLength);
+        TV seed = Elements<TOps, TV, T>.Load(in x, n <= SeedLength ? n - count : 0);
+        for (nuint j = 0; j + count <= end; j += count)
+        {
+            seed = TOps.MaxFast(seed, Elements<TOps, TV, T>.Load(in x, j));
+        }
+        return seed;
+    }
+
+    private const int SeedLength = 2048;
 
     /// <summary>
     /// g[j] = cap′(x_j)·(exp(x̃_j − shift)·(scale + entropyScale·log p_j) − offset·w_j), log p_j = x̃_j − shift − logSum
@@ -152,6 +320,33 @@ internal static class VocabularySliceRow<TOps, TV, T>
         Elements<TOps, TV, T>.Store(term.At(lastValue, last), ref g, last);
     }
 
+    /// <summary>
+    /// The same gradient from the exps a <see cref="Statistics"/> pass stored in g (relative to the same shift): no exp,
+    /// bitwise the recomputed result. x is read only for the cap's derivative or the entropy's log p (then g must not be
+    /// x); otherwise g may be x itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Rescale<TIn, TCap, TWeights, TEntropy>(ref readonly TIn x, ref T g, int n, TCap cap, TWeights weights,
+        T shift, T logSum, T scale, T entropyScale, T offset)
+        where TIn : unmanaged
+        where TCap : struct, ISoftCap<TV>
+        where TWeights : struct, IColumnWeights<TV>
+        where TEntropy : struct, ISwitch
+    {
+        bool readsLogits = TCap.IsActive || TEntropy.IsOn;
+        nuint count = (nuint)TOps.Count;
+        nuint last = (nuint)n - count;
+        TV lastExp = TOps.Load(in g, last);
+        TV lastValue = readsLogits ? Elements<TOps, TV, T>.Load(in x, last) : default;
+        var term = new GradientTerm<TCap, TWeights, TEntropy>(cap, weights, shift, logSum, scale, entropyScale, offset);
+        for (nuint i = 0; i < last; i += count)
+        {
+            TV raw = readsLogits ? Elements<TOps, TV, T>.Load(in x, i) : default;
+            TOps.Store(term.From(TOps.Load(in g, i), raw, i), ref g, i);
+        }
+        TOps.Store(term.From(lastExp, lastValue, last), ref g, last);
+    }
+
     private readonly struct GradientTerm<TCap, TWeights, TEntropy>(TCap cap, TWeights weights, T shift, T logSum, T scale, T entropyScale, T offset)
         where TCap : struct, ISoftCap<TV>
         where TWeights : struct, IColumnWeights<TV>
@@ -165,17 +360,34 @@ internal static class VocabularySliceRow<TOps, TV, T>
         private readonly TV _entropyScale = TOps.Create(entropyScale);
         private readonly TV _offset = TOps.Create(offset);
 
+        // Held, not read per vector: the row loops are compiled before tiering could fold the property.
+        private readonly TV _floor = TOps.Create(FloatLimits<T>.MinValue);
+
+        /// <summary>The gradient at raw logits, recomputing the exp.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV At(TV raw, nuint index)
         {
-            TV derivative;
-            TV d = TOps.Subtract(_cap.Apply(raw, out derivative), _shift);
-            TV e = VectorMath<TOps, TV, T>.Exp(d);
+            TV d = TOps.Subtract(_cap.Apply(raw, out TV derivative), _shift);
+            return Term(VectorMath<TOps, TV, T>.Exp(d), d, derivative, index);
+        }
+
+        /// <summary>The gradient from a stored exp (raw logits are read only for the cap or the entropy).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV From(TV e, TV raw, nuint index)
+        {
+            TV derivative = default;
+            TV d = TCap.IsActive || TEntropy.IsOn ? TOps.Subtract(_cap.Apply(raw, out derivative), _shift) : default;
+            return Term(e, d, derivative, index);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private TV Term(TV e, TV d, TV derivative, nuint index)
+        {
             TV softmaxTerm = TOps.Multiply(e, _scale);
             if (TEntropy.IsOn)
             {
                 // e·log p first: a masked entry gives 0·(−MaxValue) = 0, which no scale can turn into ∞·0.
-                TV logP = TOps.MaxFast(TOps.Subtract(d, _logSum), TOps.Create(FloatLimits<T>.MinValue));
+                TV logP = TOps.MaxFast(TOps.Subtract(d, _logSum), _floor);
                 softmaxTerm = TOps.MultiplyAdd(_entropyScale, TOps.Multiply(e, logP), softmaxTerm);
             }
             TV value = TOps.Subtract(softmaxTerm, _weights.Times(_offset, index));
@@ -273,49 +485,94 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         where TWeights : struct, IColumnWeights<TV>
     {
         ref TIn x = ref Unsafe.AsRef<TIn>(Logits + (row * Stride));
-        VocabularyPartial partial = Mode != SliceMode.Statistics && Partials != null ? Partials[row] : Partial<TOps, TV, TCap, TWeights>(in x, row, cap, weights);
+        if (Mode != SliceMode.Statistics && Partials != null)
+        {
+            VocabularyPartial given = Partials[row];
+            return Mode == SliceMode.CrossEntropy
+                ? CrossEntropyRow<TOps, TV, TCap, TWeights>(in x, row, in given, cap, weights, stored: false)
+                : TokenRow<TOps, TV, TCap>(in x, row, in given, cap, stored: false);
+        }
+
+        // The row's partial is computed here. With a gradient of T the exps go into it during the statistics pass and
+        // the gradient pass only rescales them (one exp per element, as the fused one-shot row) — unless that pass must
+        // read the logits (cap, entropy) and the gradient is written over them.
+        long target = Targets32 != null ? Targets32[row] : Targets64[row];
+        bool entropyTerm = Mode == SliceMode.Token && (Gradient != null ? EntropyGradient != null && EntropyGradient[row] != T.Zero : Entropy != null);
+        bool store = Gradient != null && Mode != SliceMode.Statistics && typeof(TOut) == typeof(T) && target != IgnoreIndex
+            && (!(TCap.IsActive || entropyTerm) || (void*)Gradient != (void*)Logits);
+        VocabularyPartial partial = Partial<TOps, TV, TCap, TWeights>(in x, row, target, cap, weights,
+            moment: Mode == SliceMode.Statistics || entropyTerm, shifted: Mode == SliceMode.Statistics || Uniform != 0, store,
+            twoPass: Gradient != null && Mode != SliceMode.Statistics);
         switch (Mode)
         {
             case SliceMode.Statistics:
                 Partials[row] = partial;
                 return T.Zero;
             case SliceMode.CrossEntropy:
-                return CrossEntropyRow<TOps, TV, TCap, TWeights>(in x, row, in partial, cap, weights);
+                return CrossEntropyRow<TOps, TV, TCap, TWeights>(in x, row, in partial, cap, weights, store);
             default:
-                return TokenRow<TOps, TV, TCap>(in x, row, in partial, cap);
+                return TokenRow<TOps, TV, TCap>(in x, row, in partial, cap, store);
         }
     }
 
-    private VocabularyPartial Partial<TOps, TV, TCap, TWeights>(ref readonly TIn x, int row, TCap cap, TWeights weights)
+    private VocabularyPartial Partial<TOps, TV, TCap, TWeights>(ref readonly TIn x, int row, long target, TCap cap, TWeights weights,
+        bool moment, bool shifted, bool store, bool twoPass)
         where TOps : ISimd<TV, T>
         where TV : struct
         where TCap : struct, ISoftCap<TV>
         where TWeights : struct, IColumnWeights<TV>
     {
-        long target = Targets32 != null ? Targets32[row] : Targets64[row];
         if (target == IgnoreIndex)
         {
             return new VocabularyPartial(0, 0, 0, 0, 0, 0, 0, target, Width, false, true);
         }
-        var stats = VocabularySliceRow<TOps, TV, T>.Statistics(in x, Width, cap, weights);
         long local = target - Offset;
         bool found = (ulong)local < (ulong)Width;
+
+        // Read before the statistics pass, which may store its exps over the logits.
         double targetLogit = found ? double.CreateTruncating(CapOne(Elements<Scalar<T>, T, T>.LoadOne(in x, (nuint)local))) : 0;
         double targetWeight = !found ? 0 : Weight != null ? double.CreateTruncating(Weight[target]) : 1;
+        ref T e = ref store ? ref Unsafe.AsRef<T>(Gradient + (row * Stride)) : ref Unsafe.NullRef<T>();
+        var stats = moment
+            ? shifted ? Sums<TOps, TV, TCap, TWeights, On, On>(in x, ref e, cap, weights, store, twoPass) : Sums<TOps, TV, TCap, TWeights, On, Off>(in x, ref e, cap, weights, store, twoPass)
+            : shifted ? Sums<TOps, TV, TCap, TWeights, Off, On>(in x, ref e, cap, weights, store, twoPass) : Sums<TOps, TV, TCap, TWeights, Off, Off>(in x, ref e, cap, weights, store, twoPass);
         return new VocabularyPartial(double.CreateTruncating(stats.Shift), double.CreateTruncating(stats.SumOfExp), double.CreateTruncating(stats.Moment),
             double.CreateTruncating(stats.Shifted), SliceWeightSum, targetLogit, targetWeight, target, Width, found, false);
     }
 
+    /// <summary>
+    /// Storing the exps needs the final shift first (a max pass; for 16-bit logits it also leaves them widened in the
+    /// gradient row, for the statistics pass to read). A row with a gradient takes the two passes even when it cannot
+    /// store (in place with a cap or an entropy term, or a Half gradient), so that in place and apart agree to the bit.
+    /// Otherwise the statistics take one pass.
+    /// </summary>
+    private SliceStatistics<T> Sums<TOps, TV, TCap, TWeights, TMoment, TShifted>(ref readonly TIn x, ref T e, TCap cap, TWeights weights, bool store, bool twoPass)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+        where TCap : struct, ISoftCap<TV>
+        where TWeights : struct, IColumnWeights<TV>
+        where TMoment : struct, ISwitch
+        where TShifted : struct, ISwitch =>
+        !twoPass ? VocabularySliceRow<TOps, TV, T>.OnlineStatistics<TIn, TCap, TWeights, TMoment, TShifted>(in x, Width, cap, weights)
+        : !store ? VocabularySliceRow<TOps, TV, T>.Statistics<TIn, TCap, TWeights, TMoment, TShifted, Off>(in x, ref e, Width, cap, weights,
+            VocabularySliceRow<TOps, TV, T>.Shift<TIn, TCap, Off>(in x, ref e, Width, cap))
+        : typeof(TIn) == typeof(T)
+            ? VocabularySliceRow<TOps, TV, T>.Statistics<TIn, TCap, TWeights, TMoment, TShifted, On>(in x, ref e, Width, cap, weights,
+                VocabularySliceRow<TOps, TV, T>.Shift<TIn, TCap, Off>(in x, ref e, Width, cap))
+            : VocabularySliceRow<TOps, TV, T>.Statistics<T, TCap, TWeights, TMoment, TShifted, On>(in e, ref e, Width, cap, weights,
+                VocabularySliceRow<TOps, TV, T>.Shift<TIn, TCap, On>(in x, ref e, Width, cap));
+
     /// <summary>The capped value of one logit (the vector formula on one lane, so that it equals the row pass's).</summary>
     private T CapOne(T x) => T.IsFinite(SoftCap) ? new TanhCap<Scalar<T>, T, T>(SoftCap).Apply(x) : x;
 
-    private T CrossEntropyRow<TOps, TV, TCap, TWeights>(ref readonly TIn x, int row, in VocabularyPartial p, TCap cap, TWeights weights)
+    private T CrossEntropyRow<TOps, TV, TCap, TWeights>(ref readonly TIn x, int row, in VocabularyPartial p, TCap cap, TWeights weights, bool stored)
         where TOps : ISimd<TV, T>
         where TV : struct
         where TCap : struct, ISoftCap<TV>
         where TWeights : struct, IColumnWeights<TV>
     {
-        double loss = SliceLoss.Row(in p, Keep, Uniform, ZCoefficient);
+        // A slice's backward (partials given) discards the row values: no loss (and its log) per row and slice.
+        double loss = Partials != null && Gradient != null ? 0 : SliceLoss.Row(in p, Keep, Uniform, ZCoefficient);
         if (Gradient == null)
         {
             return T.CreateTruncating(loss);
@@ -329,14 +586,25 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         double logSum = Math.Log(p.SumOfExp);
         double a = Keep * p.TargetWeight * GradientScale;
         double b = Uniform * GradientScale;
+
+        // The z-loss's gradient 2λ·log Z·softmax is one more share of the softmax scale.
         double s = a + (b * p.WeightSum) + (ZCoefficient != 0 ? 2 * ZCoefficient * (p.Max + logSum) * GradientScale : 0);
-        VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, TWeights, Off>(in x, ref g, Width, cap, weights,
-            T.CreateTruncating(p.Max), T.CreateTruncating(logSum), T.CreateTruncating(s / p.SumOfExp), T.Zero, T.CreateTruncating(b));
+        T shift = T.CreateTruncating(p.Max), scale = T.CreateTruncating(s / p.SumOfExp), offset = T.CreateTruncating(b);
+        if (stored)
+        {
+            VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, TWeights, Off>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, weights,
+                shift, T.CreateTruncating(logSum), scale, T.Zero, offset);
+        }
+        else
+        {
+            VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, TWeights, Off>(in x, ref g, Width, cap, weights,
+                shift, T.CreateTruncating(logSum), scale, T.Zero, offset);
+        }
         AddAtTarget(ref g, in p, -a);
         return T.CreateTruncating(loss);
     }
 
-    private T TokenRow<TOps, TV, TCap>(ref readonly TIn x, int row, in VocabularyPartial p, TCap cap)
+    private T TokenRow<TOps, TV, TCap>(ref readonly TIn x, int row, in VocabularyPartial p, TCap cap, bool stored)
         where TOps : ISimd<TV, T>
         where TV : struct
         where TCap : struct, ISoftCap<TV>
@@ -360,18 +628,26 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         double beta = EntropyGradient != null ? double.CreateTruncating(EntropyGradient[row]) : 0;
         double logSum = Math.Log(p.SumOfExp);
 
-        // ∂(α·log p_t + β·H)/∂x̃_j = α·[j = t] − p_j·(α + β·H + β·log p_j).
+        // ∂(α·log p_t + β·H)/∂x̃_j = α·[j = t] − p_j·(α + β·H + β·log p_j). Without β the entropy (and its moment) is not
+        // needed: β·H is then 0 for any finite H.
         T shift = T.CreateTruncating(p.Max);
-        T scale = T.CreateTruncating(-(alpha + (beta * entropy)) / p.SumOfExp);
-        if (beta != 0)
+        T scale = T.CreateTruncating(-(alpha + (beta != 0 ? beta * entropy : 0)) / p.SumOfExp);
+        T entropyScale = T.CreateTruncating(-beta / p.SumOfExp);
+        T lse = T.CreateTruncating(logSum);
+        switch (beta != 0, stored)
         {
-            VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, On>(in x, ref g, Width, cap, default,
-                shift, T.CreateTruncating(logSum), scale, T.CreateTruncating(-beta / p.SumOfExp), T.Zero);
-        }
-        else
-        {
-            VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, Off>(in x, ref g, Width, cap, default,
-                shift, T.CreateTruncating(logSum), scale, T.Zero, T.Zero);
+            case (true, true):
+                VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, NoWeights<TV>, On>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, default, shift, lse, scale, entropyScale, T.Zero);
+                break;
+            case (true, false):
+                VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, On>(in x, ref g, Width, cap, default, shift, lse, scale, entropyScale, T.Zero);
+                break;
+            case (false, true):
+                VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, NoWeights<TV>, Off>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, default, shift, lse, scale, T.Zero, T.Zero);
+                break;
+            default:
+                VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, Off>(in x, ref g, Width, cap, default, shift, lse, scale, T.Zero, T.Zero);
+                break;
         }
         AddAtTarget(ref g, in p, alpha);
         return T.CreateTruncating(logProbability);
