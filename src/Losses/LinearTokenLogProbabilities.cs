@@ -29,7 +29,10 @@ namespace Losses;
 /// <para>Determinism: every output is bitwise the same for any <c>maxBufferElements</c> and any
 /// <c>maxDegreeOfParallelism</c>, and bitwise the same as materialising the logits (b, then +H·Wᵀ with
 /// <see cref="MatrixMultiply"/>), calling <see cref="TokenLogProbabilities"/> and then the three products: rows do not
-/// depend on their chunk, and ∂W and ∂b are each one chain over the tokens in order.</para>
+/// depend on their chunk, and ∂W and ∂b are each one chain over the tokens in order. The log pₜ and Hᵢ that Backward
+/// writes come from the two-pass row statistics its gradient needs (the row's maximum first), Forward's from one pass
+/// with a running maximum (as <see cref="TokenLogProbabilities"/>' forward): the two agree within a few ulp, not
+/// bitwise.</para>
 /// <para>Accuracy: logits are FMA chains of hiddenSize terms; log pₜ and Hᵢ are accumulated per lane with compensation and
 /// combined in double (a few ulp of the row); ∂W and ∂H are chains of tokens and classCount terms.</para>
 /// <para>Edge cases: a −∞ bias masks a class: p = 0, it adds 0 to the entropy and to the gradients (PyTorch's
