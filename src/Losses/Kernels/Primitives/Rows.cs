@@ -132,6 +132,34 @@ internal static class Rows<TOps, TV, T>
         return reducer.Result();
     }
 
+    /// <summary>
+    /// max xᵢ for a row without NaN; for a row with a NaN some value of the row (which lane a NaN wins is left to the
+    /// hardware). For shifts x − max whose NaN shows up anyway (softmax and cross-entropy: exp(NaN − max) makes the sum
+    /// NaN), two operations per vector cheaper than <see cref="Max"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static T ShiftMax(ref readonly T x, int length)
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint n = (nuint)length;
+
+        // The last vector overlaps the full ones; a maximum may count an element twice. Two chains, so that the loop
+        // runs at the speed of its loads rather than of the latency of one chain of maxima.
+        TV a = TOps.Load(in x, n - count);
+        TV b = a;
+        nuint i = 0;
+        for (; i + (2 * count) <= n; i += 2 * count)
+        {
+            a = TOps.MaxFast(a, TOps.Load(in x, i));
+            b = TOps.MaxFast(b, TOps.Load(in x, i + count));
+        }
+        if (i + count <= n)
+        {
+            a = TOps.MaxFast(a, TOps.Load(in x, i));
+        }
+        return TOps.MaxAcross(TOps.MaxFast(a, b));
+    }
+
     /// <summary>Σ op(aᵢ, bᵢ), without drift: any elementwise term turned into a sum (the last vector masked).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static T SumOf<TOp>(ref readonly T a, ref readonly T b, int length, TOp op)
@@ -190,37 +218,65 @@ internal static class Rows<TOps, TV, T>
         nuint count = (nuint)TOps.Count;
         nuint n = (nuint)length;
         TV max = SeedMax(in x, n);
-        var sum = new LaneSum<TOps, TV, T>();
+
+        // The per-lane sum is LaneSum's (a block of BlockSteps vectors, flushed with TwoSum into high + low), kept in
+        // locals rather than in a LaneSum: a struct of three Vector512 is not promoted to registers, and its block then
+        // makes a store-to-load round trip per vector on the loop's critical path.
+        TV block = default;
+        TV high = default;
+        TV low = default;
+        int steps = 0;
         nuint i = 0;
 
+        // For the same reason the rare rescale goes through the loop's one exp rather than a call (no vector register
+        // survives a call, so anything live across one is kept in memory): a vector that raises some lane's maximum
+        // first takes a turn computing the rescale factor exp(m − m'), then is processed again (pending).
+        TV v = default;
+        bool pending = false;
         while (true)
         {
-            TV v;
-            if (i + count <= n)
+            if (!pending)
             {
-                v = TOps.Load(in x, i);
-                i += count;
+                if (i + count <= n)
+                {
+                    v = TOps.Load(in x, i);
+                    i += count;
+                }
+                else if (i < n)
+                {
+                    nuint start = n - count;
+                    TV keep = TailMask(i, start);
+                    v = TOps.Select(keep, TOps.Load(in x, start), TOps.Create(T.NegativeInfinity));
+                    i = n;
+                }
+                else
+                {
+                    break;
+                }
             }
-            else if (i < n)
+            bool rises = TOps.AnyGreaterThan(v, max);
+            TV newMax = rises ? TOps.MaxFast(max, v) : max;
+            TV e = VectorMath<TOps, TV, T>.ExpNonPositive(rises ? TOps.Subtract(max, newMax) : TOps.Subtract(v, max));
+            if (rises)
             {
-                nuint start = n - count;
-                TV keep = TailMask(i, start);
-                v = TOps.Select(keep, TOps.Load(in x, start), TOps.Create(T.NegativeInfinity));
-                i = n;
-            }
-            else
-            {
-                break;
-            }
-            if (TOps.AnyGreaterThan(v, max))
-            {
-                TV newMax = TOps.MaxFast(max, v);
-                sum.Scale(ExpOutOfLine(TOps.Subtract(max, newMax)));
+                block = TOps.Multiply(block, e);
+                high = TOps.Multiply(high, e);
+                low = TOps.Multiply(low, e);
                 max = newMax;
+                pending = true;
+                continue;
             }
-            sum.Add(VectorMath<TOps, TV, T>.Exp(TOps.Subtract(v, max)));
+            pending = false;
+            block = TOps.Add(block, e);
+            if (++steps == NormalizerBlockSteps)
+            {
+                high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+                block = default;
+                steps = 0;
+            }
         }
-        return Combine(max, sum);
+        high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+        return Combine(max, high, low);
     }
 
     /// <summary>
@@ -276,22 +332,29 @@ internal static class Rows<TOps, TV, T>
 
     private const int SeedLength = 2048;
 
+    /// <summary>
+    /// Vectors summed in float between two flushes of the normalizer's sum: twice LaneSum's, since every term is in
+    /// [0, 1] (a block's error stays below 16 ulp of the block, and the flush costs a dozen operations).
+    /// </summary>
+    private const int NormalizerBlockSteps = 16;
+
     /// <summary>exp for the rare paths, kept out of line so the hot loop's exp is the only inlined copy.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static TV ExpOutOfLine(TV x) => VectorMath<TOps, TV, T>.Exp(x);
 
-    /// <summary>Combines per-lane (max, sum) into the row's normalizer; a row with no entry above −∞ gives (−∞, 0).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static SoftmaxNormalizer<T> Combine(TV laneMax, LaneSum<TOps, TV, T> laneSum)
+    /// <summary>Combines per-lane (max, high + low) into the row's normalizer; a row with no entry above −∞ gives (−∞, 0).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static SoftmaxNormalizer<T> Combine(TV laneMax, TV high, TV low)
     {
         // A NaN in the row makes the sum NaN, so it does not matter whether the maximum saw it.
         T max = TOps.MaxAcross(laneMax);
-        if (max == FloatLimits<T>.MinValue && laneSum.Total() == T.Zero)
+        if (max == FloatLimits<T>.MinValue && TOps.Sum(high) + TOps.Sum(low) == T.Zero)
         {
             return new SoftmaxNormalizer<T>(T.NegativeInfinity, T.Zero);
         }
         // exp(m − M) is 0 for lanes that saw only −∞ (m = MinValue) and 1 for the lane holding M.
-        T sum = laneSum.ScaledTotal(ExpOutOfLine(TOps.Subtract(laneMax, TOps.Create(max))));
+        TV factor = ExpOutOfLine(TOps.Subtract(laneMax, TOps.Create(max)));
+        T sum = TOps.Sum(TOps.Multiply(high, factor)) + TOps.Sum(TOps.Multiply(low, factor));
         return new SoftmaxNormalizer<T>(max, sum);
     }
 
