@@ -143,21 +143,31 @@ internal static class Rows<TOps, TV, T>
         nuint count = (nuint)TOps.Count;
         nuint n = (nuint)length;
 
-        // The last vector overlaps the full ones; a maximum may count an element twice. Two chains, so that the loop
-        // runs at the speed of its loads rather than of the latency of one chain of maxima.
-        TV a = TOps.Load(in x, n - count);
-        TV b = a;
+        // The last vector overlaps the full ones; a maximum may count an element twice.
+        return TOps.MaxAcross(LaneMax(in x, n, TOps.Load(in x, n - count)));
+    }
+
+    /// <summary>
+    /// Per lane, the maximum of <paramref name="start"/> and the full vectors of x[0..end), in two chains so that the
+    /// loop runs at the speed of its loads rather than of the latency of one chain of maxima.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV LaneMax(ref readonly T x, nuint end, TV start)
+    {
+        nuint count = (nuint)TOps.Count;
+        TV a = start;
+        TV b = start;
         nuint i = 0;
-        for (; i + (2 * count) <= n; i += 2 * count)
+        for (; i + (2 * count) <= end; i += 2 * count)
         {
             a = TOps.MaxFast(a, TOps.Load(in x, i));
             b = TOps.MaxFast(b, TOps.Load(in x, i + count));
         }
-        if (i + count <= n)
+        if (i + count <= end)
         {
             a = TOps.MaxFast(a, TOps.Load(in x, i));
         }
-        return TOps.MaxAcross(TOps.MaxFast(a, b));
+        return TOps.MaxFast(a, b);
     }
 
     /// <summary>Σ op(aᵢ, bᵢ), without drift: any elementwise term turned into a sum (the last vector masked).</summary>
@@ -204,8 +214,9 @@ internal static class Rows<TOps, TV, T>
     /// <summary>
     /// The online normalizer of a row: its maximum M and Σ exp(xᵢ − M), in one pass. Per lane it keeps the running
     /// maximum m and Σ exp(x − m), rescaling the sum only when some lane's maximum rises (O(log n) times per lane for
-    /// random data), so the cost is one exp per element. The maximum starts at the most negative finite value rather than
-    /// −∞ so that masked (−∞) entries give exp(−∞) = 0, never exp(−∞ + ∞) = NaN. The last, overlapping vector goes
+    /// random data, and never within the first SeedLength elements, which seed it), so the cost is one exp per element. The
+    /// maximum is floored at the most negative finite value rather than −∞ so that masked (−∞) entries give exp(−∞) = 0,
+    /// never exp(−∞ + ∞) = NaN. The last, overlapping vector goes
     /// through the same loop body with its already-seen lanes set to −∞, so the exp is inlined once.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -219,55 +230,60 @@ internal static class Rows<TOps, TV, T>
         nuint n = (nuint)length;
         TV max = SeedMax(in x, n);
 
-        // The per-lane sum is LaneSum's (a block of BlockSteps vectors, flushed with TwoSum into high + low), kept in
+        // The per-lane sum is LaneSum's (a block of NormalizerBlockSteps vectors, flushed with TwoSum into high + low), kept in
         // locals rather than in a LaneSum: a struct of three Vector512 is not promoted to registers, and its block then
         // makes a store-to-load round trip per vector on the loop's critical path.
         TV block = default;
         TV high = default;
         TV low = default;
         int steps = 0;
-        nuint i = 0;
 
         // For the same reason the rare rescale goes through the loop's one exp rather than a call (no vector register
-        // survives a call, so anything live across one is kept in memory): a vector that raises some lane's maximum
-        // first takes a turn computing the rescale factor exp(m − m'), then is processed again (pending).
-        TV v = default;
-        bool pending = false;
+        // survives a call, so anything live across one is kept in memory). In a vector that raises some lanes' maximum
+        // m to m' = x, each lane needs one exp: the rescale factor exp(m − x) where x rises, its term exp(x − m)
+        // where it does not, both exp(−|x − m|). The rising lanes' own term exp(x − m') is 1 (NaN for x = +∞).
+        TV one = TOps.Create(T.One);
+        nuint i = 0;
         while (true)
         {
-            if (!pending)
+            TV v;
+            if (i + count <= n)
             {
-                if (i + count <= n)
-                {
-                    v = TOps.Load(in x, i);
-                    i += count;
-                }
-                else if (i < n)
-                {
-                    nuint start = n - count;
-                    TV keep = TailMask(i, start);
-                    v = TOps.Select(keep, TOps.Load(in x, start), TOps.Create(T.NegativeInfinity));
-                    i = n;
-                }
-                else
-                {
-                    break;
-                }
+                v = TOps.Load(in x, i);
+                i += count;
             }
-            bool rises = TOps.AnyGreaterThan(v, max);
-            TV newMax = rises ? TOps.MaxFast(max, v) : max;
-            TV e = VectorMath<TOps, TV, T>.ExpNonPositive(rises ? TOps.Subtract(max, newMax) : TOps.Subtract(v, max));
+            else if (i < n)
+            {
+                nuint start = n - count;
+                TV keep = TailMask(i, start);
+                v = TOps.Select(keep, TOps.Load(in x, start), TOps.Create(T.NegativeInfinity));
+                i = n;
+            }
+            else
+            {
+                break;
+            }
+            TV d = TOps.Subtract(v, max);
+
+            // The seed is the lanes' maximum over the first SeedLength elements (all of a shorter row): none of them
+            // can raise it, so the vector compare is skipped there.
+            bool rises = i > SeedLength && TOps.AnyGreaterThan(v, max);
+            TV e = VectorMath<TOps, TV, T>.ExpNonPositive(rises ? TOps.Subtract(default, TOps.Abs(d)) : d);
             if (rises)
             {
-                block = TOps.Multiply(block, e);
-                high = TOps.Multiply(high, e);
-                low = TOps.Multiply(low, e);
+                TV newMax = TOps.MaxFast(max, v);
+                TV up = TOps.LessThan(max, v);
+                TV factor = TOps.Select(up, e, one);
+                TV term = TOps.Select(up, TOps.Add(one, TOps.Subtract(v, newMax)), e);
+                block = TOps.Add(TOps.Multiply(block, factor), term);
+                high = TOps.Multiply(high, factor);
+                low = TOps.Multiply(low, factor);
                 max = newMax;
-                pending = true;
-                continue;
             }
-            pending = false;
-            block = TOps.Add(block, e);
+            else
+            {
+                block = TOps.Add(block, e);
+            }
             if (++steps == NormalizerBlockSteps)
             {
                 high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
@@ -321,41 +337,35 @@ internal static class Rows<TOps, TV, T>
     private static TV SeedMax(ref readonly T x, nuint n)
     {
         nuint count = (nuint)TOps.Count;
-        nuint end = Math.Min(n, SeedLength);
         TV seed = TOps.MaxFast(TOps.Load(in x, n <= SeedLength ? n - count : 0), TOps.Create(FloatLimits<T>.MinValue));
-        for (nuint j = 0; j + count <= end; j += count)
-        {
-            seed = TOps.MaxFast(seed, TOps.Load(in x, j));
-        }
-        return seed;
+        return LaneMax(in x, Math.Min(n, SeedLength), seed);
     }
 
     private const int SeedLength = 2048;
 
     /// <summary>
-    /// Vectors summed in float between two flushes of the normalizer's sum: twice LaneSum's, since every term is in
-    /// [0, 1] (a block's error stays below 16 ulp of the block, and the flush costs a dozen operations).
+    /// Vectors summed in float between two flushes of the normalizer's sum: more than LaneSum's, since every term is in
+    /// [0, 1] (a block's rounding error stays below 32 ulp of the block, a few ulp in practice, and a flush costs 17
+    /// operations).
     /// </summary>
-    private const int NormalizerBlockSteps = 16;
+    private const int NormalizerBlockSteps = 32;
 
     /// <summary>exp for the rare paths, kept out of line so the hot loop's exp is the only inlined copy.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static TV ExpOutOfLine(TV x) => VectorMath<TOps, TV, T>.Exp(x);
 
     /// <summary>Combines per-lane (max, high + low) into the row's normalizer; a row with no entry above −∞ gives (−∞, 0).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static SoftmaxNormalizer<T> Combine(TV laneMax, TV high, TV low)
     {
-        // A NaN in the row makes the sum NaN, so it does not matter whether the maximum saw it.
+        // A NaN in the row makes the sum NaN, so it does not matter whether the maximum saw it. exp(m − M) is 0 for
+        // lanes that saw only −∞ (m = MinValue) and 1 for the lane holding M.
         T max = TOps.MaxAcross(laneMax);
-        if (max == FloatLimits<T>.MinValue && TOps.Sum(high) + TOps.Sum(low) == T.Zero)
-        {
-            return new SoftmaxNormalizer<T>(T.NegativeInfinity, T.Zero);
-        }
-        // exp(m − M) is 0 for lanes that saw only −∞ (m = MinValue) and 1 for the lane holding M.
         TV factor = ExpOutOfLine(TOps.Subtract(laneMax, TOps.Create(max)));
         T sum = TOps.Sum(TOps.Multiply(high, factor)) + TOps.Sum(TOps.Multiply(low, factor));
-        return new SoftmaxNormalizer<T>(max, sum);
+        return sum == T.Zero && max == FloatLimits<T>.MinValue
+            ? new SoftmaxNormalizer<T>(T.NegativeInfinity, T.Zero)
+            : new SoftmaxNormalizer<T>(max, sum);
     }
 
     private struct SumReducer : IReducer<TV>

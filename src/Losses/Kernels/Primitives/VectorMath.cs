@@ -47,9 +47,10 @@ internal static class VectorMath<TOps, TV, T>
     {
         bool single = typeof(T) == typeof(float);
 
-        // Clamp so that n stays in range; outside [lo, hi] the result is 0 or +inf anyway.
-        TV xc = TOps.MaxFast(x, C(single ? -104.0 : -746.0));
-        xc = nonPositive ? xc : TOps.MinFast(xc, C(single ? 89.0 : 710.0));
+        // Clamp so that n stays in range; outside [lo, hi] the result is 0 or +inf anyway. x is the second operand: where
+        // it is NaN, maxps/minps (and the scalar a > b ? a : b) return it, so NaN flows through to the result.
+        TV xc = TOps.MaxFast(C(single ? -104.0 : -746.0), x);
+        xc = nonPositive ? xc : TOps.MinFast(C(single ? 89.0 : 710.0), xc);
 
         // t = x·log2(e) + 1.5·2^p rounds x·log2(e) to the nearest integer n, held in t's low mantissa bits.
         TV magic = C(single ? 12582912.0 : 6755399441055744.0);
@@ -91,10 +92,7 @@ internal static class VectorMath<TOps, TV, T>
         p = TOps.MultiplyAdd(p, r, C(1.0));
         p = TOps.MultiplyAdd(p, r, C(1.0));
 
-        TV result = TOps.ScaleByPowerOfTwo(p, n);
-
-        // NaN in, NaN out (the clamp above may have replaced it).
-        return TOps.Select(TOps.Equal(x, x), result, x);
+        return TOps.ScaleByPowerOfTwo(p, n);
     }
 
     /// <summary>
