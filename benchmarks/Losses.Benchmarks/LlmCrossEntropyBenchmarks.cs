@@ -60,13 +60,13 @@ public class LlmCrossEntropyBenchmarks
         Array.Clear(_combined);
         for (int s = 0; s < Slices; s++)
         {
-            CrossEntropySlices.Forward<float>(_x.AsSpan(s * width), _t, c, s * width, width, _partial, stride: c);
+            CrossEntropySlices.Forward<float>(_x.AsSpan(s * width), _t, _partial, c, s * width, width, stride: c);
             CrossEntropySlices.Combine(_partial, _combined);
         }
         float loss = CrossEntropySlices.Loss<float>(_combined, c);
         for (int s = 0; s < Slices; s++)
         {
-            CrossEntropySlices.Backward<float>(_x.AsSpan(s * width), _combined, c, s * width, width, _g.AsSpan(s * width), stride: c);
+            CrossEntropySlices.Backward<float>(_x.AsSpan(s * width), _combined, _g.AsSpan(s * width), c, s * width, width, stride: c);
         }
         return loss;
     }
@@ -77,15 +77,15 @@ public class LlmCrossEntropyBenchmarks
     [Benchmark(Description = "token log-prob+entropy, forward then gradient")]
     public float Token()
     {
-        TokenLogProbabilities.Forward<float>(_x, _t, Classes, _lp, _h);
-        TokenLogProbabilities.Backward<float>(_x, _t, Classes, _dlp, _dh, _g);
+        TokenLogProbabilities.Forward<float>(_x, _t, _lp, Classes, _h);
+        TokenLogProbabilities.Backward<float>(_x, _t, _dlp, _dh, _g, Classes);
         return _lp[0];
     }
 
     [Benchmark(Description = "token log-prob+entropy, gradient only")]
     public float TokenGradient()
     {
-        TokenLogProbabilities.Backward<float>(_x, _t, Classes, _dlp, _dh, _g);
+        TokenLogProbabilities.Backward<float>(_x, _t, _dlp, _dh, _g, Classes);
         return _g[0];
     }
 

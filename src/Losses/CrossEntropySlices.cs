@@ -7,10 +7,10 @@ namespace Losses;
 /// <summary>
 /// Cross-entropy over a vocabulary processed in slices of columns — chunks of one buffer, or shards held by different
 /// devices or processes (Megatron's vocabulary-parallel cross-entropy) — with z-loss and logit soft-capping. Each slice
-/// [offset, offset + width) gives one <see cref="VocabularyPartial"/> per row (<see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, Span{VocabularyPartial}, int, ReadOnlySpan{T}, int, double, int)"/>);
+/// [offset, offset + width) gives one <see cref="VocabularyPartial"/> per row (<see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{VocabularyPartial}, int, int, int, int, ReadOnlySpan{T}, int, double, int)"/>);
 /// the partials of all slices are combined (<see cref="Combine"/>, or any all-reduce using
 /// <see cref="VocabularyPartial.Combine(VocabularyPartial, VocabularyPartial)"/>); the loss follows from the combined partials
-/// (<see cref="Loss{T}"/>) and each slice writes its own part of the gradient (<see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, int, int, int, Span{T}, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>).
+/// (<see cref="Loss{T}"/>) and each slice writes its own part of the gradient (<see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, Span{T}, int, int, int, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>).
 /// </summary>
 /// <remarks>
 /// <para>Per row i with target t, capped logits x̃ = c·tanh(x/c) (or x when <c>softCap</c> = +∞), log Z = log Σ exp(x̃),
@@ -27,20 +27,30 @@ namespace Losses;
 /// deliberate difference is the only one. +∞ caps to c, as tanh.</para>
 /// <para>Accuracy: any slicing of a row (one slice, several, uneven, one column each, combined in any order) gives the
 /// one-shot loss and gradient within a few ulp (property-tested); partials are held and combined in double.</para>
+/// <para>Parameters follow the library's order (CONTRIBUTING.md, API rules): inputs, the required output
+/// (<c>partials</c>, or the gradient of <c>Backward</c>), then the slice's place in the vocabulary — <c>classCount</c>,
+/// <c>offset</c>, <c>width</c>, and <c>stride</c> (elements from one row's slice to the next, 0 for a contiguous
+/// [rows × width] shard) — then <c>reduction</c> and the options, and <c>maxDegreeOfParallelism</c> last. The tensor forms
+/// take the slice as a [rows × width] tensor (a dense shard, or a view of a wider tensor's columns): its shape gives
+/// width and stride, and <c>classCount</c> and <c>offset</c> say where it sits in the vocabulary.</para>
 /// <para>Cost per slice: a max pass and one pass with one exp per element (forward); one pass with one exp per element
 /// (backward). Soft-capping adds a tanh (one exp and a division) per element to each pass. No allocation.</para>
 /// </remarks>
 /// <example>
 /// <code>
-/// // Two slices of a [rows × 32000] buffer; a shard held elsewhere works the same, with its own stride.
+/// // Two slices of a [rows × 8] buffer; a shard held elsewhere works the same, with its own stride.
+/// const int rows = 2;
+/// float[] logits = [1f, 2f, 0f, -1f, 3f, 0.5f, 0f, 1f,   -2f, 0f, 4f, 1f, 0f, 0f, 2f, -1f];
+/// int[] targets = [4, 2];
+/// var gradient = new float[logits.Length];
 /// var left = new VocabularyPartial[rows];
 /// var right = new VocabularyPartial[rows];
-/// CrossEntropySlices.Forward&lt;float&gt;(logits, targets, classCount: 32000, offset: 0, width: 16000, left, stride: 32000);
-/// CrossEntropySlices.Forward&lt;float&gt;(logits.AsSpan(16000), targets, 32000, 16000, 16000, right, stride: 32000);
+/// CrossEntropySlices.Forward&lt;float&gt;(logits, targets, left, classCount: 8, offset: 0, width: 4, stride: 8);
+/// CrossEntropySlices.Forward&lt;float&gt;(logits.AsSpan(4), targets, right, 8, 4, 4, stride: 8);
 /// CrossEntropySlices.Combine(right, left);                       // left now covers every column
-/// float loss = CrossEntropySlices.Loss&lt;float&gt;(left, classCount: 32000, zLoss: 1e-4);
-/// CrossEntropySlices.Backward&lt;float&gt;(logits, left, 32000, 0, 16000, gradient, stride: 32000, zLoss: 1e-4);
-/// CrossEntropySlices.Backward&lt;float&gt;(logits.AsSpan(16000), left, 32000, 16000, 16000, gradient.AsSpan(16000), stride: 32000, zLoss: 1e-4);
+/// float loss = CrossEntropySlices.Loss&lt;float&gt;(left, classCount: 8, zLoss: 1e-4);   // = CrossEntropy.Forward(…, zLoss: 1e-4)
+/// CrossEntropySlices.Backward&lt;float&gt;(logits, left, gradient, 8, 0, 4, stride: 8, zLoss: 1e-4);
+/// CrossEntropySlices.Backward&lt;float&gt;(logits.AsSpan(4), left, gradient.AsSpan(4), 8, 4, 4, stride: 8, zLoss: 1e-4);
 /// </code>
 /// </example>
 /// <seealso cref="CrossEntropy"/>
@@ -48,16 +58,16 @@ namespace Losses;
 /// <seealso cref="SoftmaxNormalizer"/>
 [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
     Justification = "Overloads differ only in the element types of their required spans (T, Half, bfloat16 logits; int or long targets; Half or float gradient), with the same optional parameters in the same order, as PyTorch's dtypes.")]
-public static class CrossEntropySlices
+public static partial class CrossEntropySlices
 {
     /// <summary>The partials of one slice [offset, offset + width) of every row.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="logits">The slice of row 0 starts at index 0, row i's at i·stride; width logits each.</param>
     /// <param name="targets">One class index per row (in [0, classCount)) or <paramref name="ignoreIndex"/>.</param>
+    /// <param name="partials">At least rows long: receives each row's partial over the slice.</param>
     /// <param name="classCount">C, the whole vocabulary's size.</param>
     /// <param name="offset">The slice's first column, in [0, C).</param>
     /// <param name="width">The slice's number of columns, in [1, C − offset].</param>
-    /// <param name="partials">At least rows long: receives each row's partial over the slice.</param>
     /// <param name="stride">Elements from one row's slice to the next; 0 (default) means <paramref name="width"/> (a contiguous shard).</param>
     /// <param name="weight">Empty, or C class weights of the whole vocabulary (PyTorch's <c>weight</c>).</param>
     /// <param name="ignoreIndex">Rows with this target count for nothing (default −100).</param>
@@ -66,33 +76,33 @@ public static class CrossEntropySlices
     /// <exception cref="ArgumentOutOfRangeException">The slice is outside the vocabulary, a target is not a class nor the ignore
     /// index (the message gives its row), or softCap is not positive.</exception>
     /// <exception cref="ArgumentException">A span is too short; nothing is written.</exception>
-    public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int classCount, int offset, int width,
-        Span<VocabularyPartial> partials, int stride = 0, ReadOnlySpan<T> weight = default, int ignoreIndex = -100,
+    public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, Span<VocabularyPartial> partials,
+        int classCount, int offset, int width, int stride = 0, ReadOnlySpan<T> weight = default, int ignoreIndex = -100,
         double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        ForwardCore(logits, new TargetSpan(targets), classCount, offset, width, partials, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism);
+        ForwardCore(logits, new TargetSpan(targets), partials, classCount, offset, width, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism);
 
     /// <summary>The partials of one slice, with int64 targets (PyTorch's and TorchSharp's class-index type).</summary>
-    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, Span{VocabularyPartial}, int, ReadOnlySpan{T}, int, double, int)"/>
-    public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int classCount, int offset, int width,
-        Span<VocabularyPartial> partials, int stride = 0, ReadOnlySpan<T> weight = default, long ignoreIndex = -100,
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{VocabularyPartial}, int, int, int, int, ReadOnlySpan{T}, int, double, int)"/>
+    public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, Span<VocabularyPartial> partials,
+        int classCount, int offset, int width, int stride = 0, ReadOnlySpan<T> weight = default, long ignoreIndex = -100,
         double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        ForwardCore(logits, new TargetSpan(targets), classCount, offset, width, partials, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism);
+        ForwardCore(logits, new TargetSpan(targets), partials, classCount, offset, width, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism);
 
     /// <summary>The partials of one slice of Half logits (read as float; all arithmetic in float).</summary>
-    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, Span{VocabularyPartial}, int, ReadOnlySpan{T}, int, double, int)"/>
-    public static void Forward(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int classCount, int offset, int width,
-        Span<VocabularyPartial> partials, int stride = 0, ReadOnlySpan<float> weight = default, long ignoreIndex = -100,
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{VocabularyPartial}, int, int, int, int, ReadOnlySpan{T}, int, double, int)"/>
+    public static void Forward(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, Span<VocabularyPartial> partials,
+        int classCount, int offset, int width, int stride = 0, ReadOnlySpan<float> weight = default, long ignoreIndex = -100,
         double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
-        ForwardCore(logits, new TargetSpan(targets), classCount, offset, width, partials, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism);
+        ForwardCore(logits, new TargetSpan(targets), partials, classCount, offset, width, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism);
 
     /// <summary>The partials of one slice of bfloat16 logits (read as float; all arithmetic in float).</summary>
-    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, Span{VocabularyPartial}, int, ReadOnlySpan{T}, int, double, int)"/>
-    public static void Forward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int classCount, int offset, int width,
-        Span<VocabularyPartial> partials, int stride = 0, ReadOnlySpan<float> weight = default, long ignoreIndex = -100,
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{VocabularyPartial}, int, int, int, int, ReadOnlySpan{T}, int, double, int)"/>
+    public static void Forward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, Span<VocabularyPartial> partials,
+        int classCount, int offset, int width, int stride = 0, ReadOnlySpan<float> weight = default, long ignoreIndex = -100,
         double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
-        ForwardCore(logits, new TargetSpan(targets), classCount, offset, width, partials, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism);
+        ForwardCore(logits, new TargetSpan(targets), partials, classCount, offset, width, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism);
 
     /// <summary>accumulator[i] = Combine(accumulator[i], partials[i]) for every row: the partials of two sets of slices of the same rows.</summary>
     /// <param name="partials">The partials to add in.</param>
@@ -162,10 +172,10 @@ public static class CrossEntropySlices
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="logits">The slice, laid out as in Forward.</param>
     /// <param name="partials">One complete partial per row (from Combine or an all-reduce).</param>
+    /// <param name="gradient">Receives ∂loss/∂logits for the slice, with the same layout and stride as <paramref name="logits"/>; may be the logits themselves.</param>
     /// <param name="classCount">C.</param>
     /// <param name="offset">The slice's first column.</param>
     /// <param name="width">The slice's number of columns.</param>
-    /// <param name="gradient">Receives ∂loss/∂logits for the slice, with the same layout and stride as <paramref name="logits"/>; may be the logits themselves.</param>
     /// <param name="stride">Elements between rows; 0 means width.</param>
     /// <param name="reduction">As for <see cref="Loss{T}"/> (None: each row's own loss).</param>
     /// <param name="weight">The class weights given to Forward (empty for none).</param>
@@ -175,35 +185,35 @@ public static class CrossEntropySlices
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is the same for any value.</param>
     /// <exception cref="ArgumentException">Incomplete partials, a slice outside the vocabulary, or spans too short; nothing is written.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
-    public static void Backward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<VocabularyPartial> partials, int classCount, int offset, int width,
-        Span<T> gradient, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<T> weight = default,
+    public static void Backward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<VocabularyPartial> partials, Span<T> gradient,
+        int classCount, int offset, int width, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<T> weight = default,
         double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        BackwardCore<T, T, T>(logits, partials, classCount, offset, width, gradient, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
+        BackwardCore<T, T, T>(logits, partials, gradient, classCount, offset, width, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
 
     /// <summary>The gradient of one slice of Half logits, written as Half.</summary>
-    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, int, int, int, Span{T}, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>
-    public static void Backward(ReadOnlySpan<Half> logits, ReadOnlySpan<VocabularyPartial> partials, int classCount, int offset, int width,
-        Span<Half> gradient, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<float> weight = default,
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, Span{T}, int, int, int, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>
+    public static void Backward(ReadOnlySpan<Half> logits, ReadOnlySpan<VocabularyPartial> partials, Span<Half> gradient,
+        int classCount, int offset, int width, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<float> weight = default,
         double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
-        BackwardCore<float, Half, Half>(logits, partials, classCount, offset, width, gradient, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
+        BackwardCore<float, Half, Half>(logits, partials, gradient, classCount, offset, width, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
 
     /// <summary>The gradient of one slice of Half logits, written as float.</summary>
-    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, int, int, int, Span{T}, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>
-    public static void Backward(ReadOnlySpan<Half> logits, ReadOnlySpan<VocabularyPartial> partials, int classCount, int offset, int width,
-        Span<float> gradient, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<float> weight = default,
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, Span{T}, int, int, int, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>
+    public static void Backward(ReadOnlySpan<Half> logits, ReadOnlySpan<VocabularyPartial> partials, Span<float> gradient,
+        int classCount, int offset, int width, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<float> weight = default,
         double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
-        BackwardCore<float, Half, float>(logits, partials, classCount, offset, width, gradient, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
+        BackwardCore<float, Half, float>(logits, partials, gradient, classCount, offset, width, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
 
     /// <summary>The gradient of one slice of bfloat16 logits, written as float.</summary>
-    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, int, int, int, Span{T}, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>
-    public static void Backward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<VocabularyPartial> partials, int classCount, int offset, int width,
-        Span<float> gradient, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<float> weight = default,
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, Span{T}, int, int, int, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>
+    public static void Backward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<VocabularyPartial> partials, Span<float> gradient,
+        int classCount, int offset, int width, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<float> weight = default,
         double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
-        BackwardCore<float, BFloat16, float>(logits, partials, classCount, offset, width, gradient, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
+        BackwardCore<float, BFloat16, float>(logits, partials, gradient, classCount, offset, width, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
 
-    internal static unsafe void ForwardCore<T, TIn>(ReadOnlySpan<TIn> logits, TargetSpan targets, int classCount, int offset, int width,
-        Span<VocabularyPartial> partials, int stride, ReadOnlySpan<T> weight, long ignoreIndex, double softCap, int maxDegreeOfParallelism)
+    internal static unsafe void ForwardCore<T, TIn>(ReadOnlySpan<TIn> logits, TargetSpan targets, Span<VocabularyPartial> partials,
+        int classCount, int offset, int width, int stride, ReadOnlySpan<T> weight, long ignoreIndex, double softCap, int maxDegreeOfParallelism)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIn : unmanaged
     {
@@ -240,8 +250,8 @@ public static class CrossEntropySlices
         }
     }
 
-    internal static unsafe void BackwardCore<T, TIn, TOut>(ReadOnlySpan<TIn> logits, ReadOnlySpan<VocabularyPartial> partials, int classCount, int offset, int width,
-        Span<TOut> gradient, int stride, Reduction reduction, ReadOnlySpan<T> weight, double labelSmoothing, double zLoss, double softCap,
+    internal static unsafe void BackwardCore<T, TIn, TOut>(ReadOnlySpan<TIn> logits, ReadOnlySpan<VocabularyPartial> partials, Span<TOut> gradient,
+        int classCount, int offset, int width, int stride, Reduction reduction, ReadOnlySpan<T> weight, double labelSmoothing, double zLoss, double softCap,
         int maxDegreeOfParallelism)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIn : unmanaged

@@ -123,7 +123,12 @@ public static partial class Entropy
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="logBase"/> is invalid.</exception>
-    /// <example><code>Entropy.FromCounts([3.0, 1.0, 5.0, 5.0], h, classCount: 2); // [0.5623, ln 2]</code></example>
+    /// <example>
+    /// <code>
+    /// var h = new double[2];
+    /// Entropy.FromCounts([3.0, 1.0, 5.0, 5.0], h, classCount: 2); // [0.5623, ln 2]
+    /// </code>
+    /// </example>
     public static unsafe void FromCounts<T>(ReadOnlySpan<T> counts, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -171,7 +176,13 @@ public static partial class Entropy
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="logBase"/> is invalid.</exception>
-    /// <example><code>Entropy.FromLogits(logits, entropies, classCount: 32000); // one value per row</code></example>
+    /// <example>
+    /// <code>
+    /// float[] logits = [0f, 0f, 0f, 0f, 1e4f, 0f, 0f, float.NegativeInfinity]; // 2 rows × 4 classes
+    /// var entropies = new float[2];
+    /// Entropy.FromLogits(logits, entropies, classCount: 4); // [ln 4, 0]: one value per row
+    /// </code>
+    /// </example>
     public static unsafe void FromLogits<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -198,7 +209,13 @@ public static partial class Entropy
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
-    /// <example><code>Entropy.Perplexity(p, perplexities, classCount: 4);</code></example>
+    /// <example>
+    /// <code>
+    /// double[] p = [0.25, 0.25, 0.25, 0.25, 1, 0, 0, 0];
+    /// var perplexities = new double[2];
+    /// Entropy.Perplexity(p, perplexities, classCount: 4); // [4, 1]
+    /// </code>
+    /// </example>
     public static unsafe void Perplexity<T>(ReadOnlySpan<T> p, Span<T> destination, int classCount, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -224,7 +241,13 @@ public static partial class Entropy
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
-    /// <example><code>Entropy.PerplexityFromLogits(logits, perplexities, classCount: 32000);</code></example>
+    /// <example>
+    /// <code>
+    /// float[] logits = [0f, 0f, 0f, 5f, 5f, float.NegativeInfinity];
+    /// var perplexities = new float[2];
+    /// Entropy.PerplexityFromLogits(logits, perplexities, classCount: 3); // [3, 2]
+    /// </code>
+    /// </example>
     public static unsafe void PerplexityFromLogits<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -269,7 +292,14 @@ public static partial class Entropy
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="logBase"/> is invalid.</exception>
-    /// <example><code>Entropy.Cross(p, q, h, classCount: 10);</code></example>
+    /// <example>
+    /// <code>
+    /// double[] p = [1, 0, 0.5, 0.5];
+    /// double[] q = [0.5, 0.5, 0.5, 0.5];
+    /// var h = new double[2];
+    /// Entropy.Cross(p, q, h, classCount: 2, logBase: 2); // [1, 1] bit
+    /// </code>
+    /// </example>
     public static unsafe void Cross<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -315,7 +345,14 @@ public static partial class Entropy
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="logBase"/> is invalid.</exception>
-    /// <example><code>Entropy.CrossFromLogits(softLabels, logits, h, classCount: 1000);</code></example>
+    /// <example>
+    /// <code>
+    /// float[] softLabels = [0.9f, 0.1f, 0.5f, 0.5f];
+    /// float[] logits = [2f, 0f, 1e4f, 1e4f];
+    /// var h = new float[2];
+    /// Entropy.CrossFromLogits(softLabels, logits, h, classCount: 2); // [0.3269, ln 2]
+    /// </code>
+    /// </example>
     public static unsafe void CrossFromLogits<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logitsQ, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -348,7 +385,14 @@ public static partial class Entropy
     /// <param name="destination">At least as long as <paramref name="p"/>; may be <paramref name="p"/> or <paramref name="q"/> itself.</param>
     /// <returns>The sum of the written values.</returns>
     /// <exception cref="ArgumentException">Lengths differ, a bad element, or a short or partly overlapping destination.</exception>
-    /// <example><code>Entropy.BinaryCross(labels, predictions, perElement);</code></example>
+    /// <example>
+    /// <code>
+    /// double[] labels = [1, 0];
+    /// double[] predictions = [0.9, 0.2];
+    /// var perElement = new double[2];
+    /// double total = Entropy.BinaryCross(labels, predictions, perElement); // perElement = [−ln 0.9, −ln 0.8]
+    /// </code>
+    /// </example>
     public static T BinaryCross<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         BinaryCross(p, q, destination, logits: false, nameof(q), requireDestination: true);
@@ -374,7 +418,14 @@ public static partial class Entropy
     /// <param name="destination">At least as long as <paramref name="p"/>; may be either input itself.</param>
     /// <returns>The sum of the written values.</returns>
     /// <exception cref="ArgumentException">Lengths differ, a bad element, or a short or partly overlapping destination.</exception>
-    /// <example><code>Entropy.BinaryCrossFromLogits(labels, logits, perElement);</code></example>
+    /// <example>
+    /// <code>
+    /// float[] labels = [1f, 0f];
+    /// float[] logits = [1e4f, 0f];
+    /// var perElement = new float[2];
+    /// float total = Entropy.BinaryCrossFromLogits(labels, logits, perElement); // perElement = [0, ln 2]
+    /// </code>
+    /// </example>
     public static T BinaryCrossFromLogits<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logitsQ, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         BinaryCross(p, logitsQ, destination, logits: true, nameof(logitsQ), requireDestination: true);

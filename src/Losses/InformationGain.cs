@@ -114,6 +114,8 @@ public static class InformationGain
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
     /// <example>
     /// <code>
+    /// int[] labels = [0, 0, 1, 1, 1, 0];
+    /// int[] featureValues = [0, 1, 1, 2, 2, 0];
     /// Span&lt;double&gt; table = stackalloc double[3 * 2]; // 3 feature values × 2 classes
     /// InformationGain.CountContingency(labels, featureValues, ReadOnlySpan&lt;double&gt;.Empty, 2, table);
     /// double gain = InformationGain.FromContingency&lt;double&gt;(table, 2);
@@ -495,7 +497,11 @@ public static class InformationGain
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
     /// <example>
     /// <code>
-    /// var keys = new double[n]; var order = new int[n]; var classScratch = new double[4 * classCount];
+    /// double[] x = [64, 65, 68, 69, 70, 71];
+    /// int[] y = [1, 0, 1, 1, 1, 0];
+    /// const int classCount = 2;
+    /// int n = x.Length;
+    /// var keys = new double[n]; var order = new int[n]; var classScratch = new double[4 * classCount]; // reused across features
     /// var split = InformationGain.BestThreshold(x, y, ReadOnlySpan&lt;double&gt;.Empty, classCount, keys, order, classScratch);
     /// </code>
     /// </example>
@@ -577,6 +583,10 @@ public static class InformationGain
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
     /// <example>
     /// <code>
+    /// double[] x = [70, 64, 71, 65, 69, 68];
+    /// int[] y = [1, 1, 0, 0, 1, 1];
+    /// const int classCount = 2;
+    /// var classScratch = new double[4 * classCount];
     /// int[] order = [.. Enumerable.Range(0, x.Length)];
     /// Array.Sort(x.ToArray(), order);                     // once per feature
     /// var split = InformationGain.BestThresholdSorted(x, y, ReadOnlySpan&lt;double&gt;.Empty, order, classCount, classScratch);

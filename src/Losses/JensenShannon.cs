@@ -55,7 +55,14 @@ public static partial class JensenShannon
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="logBase"/> is invalid.</exception>
-    /// <example><code>JensenShannon.Divergence(p, q, perRow, classCount: 10, logBase: 2);</code></example>
+    /// <example>
+    /// <code>
+    /// double[] p = [1, 0, 0.5, 0.5];
+    /// double[] q = [0, 1, 0.5, 0.5];
+    /// var perRow = new double[2];
+    /// JensenShannon.Divergence(p, q, perRow, classCount: 2, logBase: 2); // [1, 0] bit
+    /// </code>
+    /// </example>
     public static unsafe void Divergence<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -98,7 +105,14 @@ public static partial class JensenShannon
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="logBase"/> is invalid.</exception>
-    /// <example><code>JensenShannon.Distance(p, q, perRow, classCount: 10);</code></example>
+    /// <example>
+    /// <code>
+    /// double[] p = [1, 0, 0.5, 0.5];
+    /// double[] q = [0, 1, 0.5, 0.5];
+    /// var perRow = new double[2];
+    /// JensenShannon.Distance(p, q, perRow, classCount: 2); // [√(ln 2), 0]
+    /// </code>
+    /// </example>
     public static unsafe void Distance<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

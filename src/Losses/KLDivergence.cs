@@ -63,7 +63,14 @@ public static partial class KLDivergence
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="logBase"/> is invalid.</exception>
-    /// <example><code>KLDivergence.Of(p, q, perRow, classCount: 10);</code></example>
+    /// <example>
+    /// <code>
+    /// double[] p = [0.5, 0.5, 1, 0];
+    /// double[] q = [0.9, 0.1, 0.5, 0.5];
+    /// var perRow = new double[2];
+    /// KLDivergence.Of(p, q, perRow, classCount: 2); // [0.5108, ln 2]
+    /// </code>
+    /// </example>
     public static unsafe void Of<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -108,7 +115,14 @@ public static partial class KLDivergence
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="logBase"/> is invalid.</exception>
-    /// <example><code>KLDivergence.FromCounts(histogramsP, histogramsQ, perRow, classCount: 256);</code></example>
+    /// <example>
+    /// <code>
+    /// double[] histogramsP = [5, 5, 2, 0];
+    /// double[] histogramsQ = [9, 1, 3, 3];
+    /// var perRow = new double[2];
+    /// KLDivergence.FromCounts(histogramsP, histogramsQ, perRow, classCount: 2); // [0.5108, ln 2]
+    /// </code>
+    /// </example>
     public static unsafe void FromCounts<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -154,7 +168,14 @@ public static partial class KLDivergence
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad element, shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
-    /// <example><code>KLDivergence.FromLogProbabilities(logP, logQ, perRow, classCount: 10, logTarget: true);</code></example>
+    /// <example>
+    /// <code>
+    /// double[] logP = [Math.Log(0.5), Math.Log(0.5)];
+    /// double[] logQ = [Math.Log(0.9), Math.Log(0.1)];
+    /// var perRow = new double[1];
+    /// KLDivergence.FromLogProbabilities(logP, logQ, perRow, classCount: 2, logTarget: true); // [0.5108]
+    /// </code>
+    /// </example>
     public static unsafe void FromLogProbabilities<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logQ, Span<T> destination, int classCount, bool logTarget = false, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -180,7 +201,13 @@ public static partial class KLDivergence
     /// <returns>The divergence in nats; +∞ if the student masks a class the teacher does not; NaN for a NaN or +∞ logit or a fully masked teacher row; 0 for empty rows.</returns>
     /// <exception cref="ArgumentException">Lengths differ.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="temperature"/> is not positive and finite, or 1/T is not a normal number of type <typeparamref name="T"/>.</exception>
-    /// <example><code>float d = KLDivergence.FromLogits(teacher, student, temperature: 2);</code></example>
+    /// <example>
+    /// <code>
+    /// float[] teacher = [2f, 0f, -1f];
+    /// float[] student = [1f, 1f, 0f];
+    /// float d = KLDivergence.FromLogits(teacher, student, temperature: 2); // KL(softmax(t/2) ‖ softmax(s/2))
+    /// </code>
+    /// </example>
     /// <seealso cref="Distillation{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, Span{T}, Reduction, double, bool, int)"/>
     public static unsafe T FromLogits<T>(ReadOnlySpan<T> teacherLogits, ReadOnlySpan<T> studentLogits, double temperature)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -200,7 +227,14 @@ public static partial class KLDivergence
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">A bad shape or destination.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> or <paramref name="temperature"/> is invalid.</exception>
-    /// <example><code>KLDivergence.FromLogits(teacher, student, perRow, classCount: 32000, temperature: 2);</code></example>
+    /// <example>
+    /// <code>
+    /// float[] teacher = [2f, 0f, -1f, 0f, 0f, 0f];
+    /// float[] student = [1f, 1f, 0f, 0f, 0f, 0f];
+    /// var perRow = new float[2];
+    /// KLDivergence.FromLogits(teacher, student, perRow, classCount: 3, temperature: 2); // second row: 0
+    /// </code>
+    /// </example>
     public static unsafe void FromLogits<T>(ReadOnlySpan<T> teacherLogits, ReadOnlySpan<T> studentLogits, Span<T> destination, int classCount, double temperature = 1, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -240,7 +274,10 @@ public static partial class KLDivergence
     /// (two exps per element).</remarks>
     /// <example>
     /// <code>
-    /// float loss = KLDivergence.Distillation(teacherLogits, studentLogits, classCount: 1000, studentGradient: gradient,
+    /// float[] teacherLogits = [2f, 0f, -1f, 0f, 0f, 3f];   // 2 rows × 3 classes
+    /// float[] studentLogits = [1f, 1f, 0f, 0f, 1f, 1f];
+    /// var gradient = new float[6];
+    /// float loss = KLDivergence.Distillation(teacherLogits, studentLogits, classCount: 3, studentGradient: gradient,
     ///     temperature: 4, scaleByTemperatureSquared: true);
     /// </code>
     /// </example>

@@ -34,6 +34,7 @@ public readonly record struct SoftmaxNormalizer<T>(T Max, T SumOfExp)
 /// <summary>Computes and combines <see cref="SoftmaxNormalizer{T}"/> values.</summary>
 /// <example>
 /// <code>
+/// float[] logits = [.. Enumerable.Range(0, 100_000).Select(i => MathF.Sin(i))];
 /// var left = SoftmaxNormalizer.Of&lt;float&gt;(logits[..50_000]);
 /// var right = SoftmaxNormalizer.Of&lt;float&gt;(logits[50_000..]);
 /// float lse = SoftmaxNormalizer.Combine(left, right).LogSumExp; // equals LogSumExp.Forward(logits) to a few ulp

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Losses.Kernels;
 
 namespace Losses;
@@ -22,11 +23,15 @@ namespace Losses;
 /// </remarks>
 /// <example>
 /// <code>
-/// var logProbs = new float[rows];
-/// var entropy = new float[rows];
-/// TokenLogProbabilities.Forward&lt;float&gt;(logits, sampled, classCount: 32000, logProbs, entropy);
+/// float[] logits = [2f, 0f, 1f, -1f,   0f, 3f, 0f, 0f];      // 2 rows × 4 classes
+/// int[] sampled = [0, 1];
+/// var logProbs = new float[2];
+/// var entropy = new float[2];
+/// TokenLogProbabilities.Forward&lt;float&gt;(logits, sampled, logProbs, classCount: 4, entropy);
 /// // ratio = exp(logProbs − oldLogProbs); dLoss/dLogProbs and dLoss/dEntropy from the PPO objective, then:
-/// TokenLogProbabilities.Backward&lt;float&gt;(logits, sampled, 32000, dLogProbs, dEntropy, gradient);
+/// float[] dLogProbs = [-0.5f, -0.5f], dEntropy = [-0.01f, -0.01f];
+/// var gradient = new float[logits.Length];
+/// TokenLogProbabilities.Backward&lt;float&gt;(logits, sampled, dLogProbs, dEntropy, gradient, 4);
 /// </code>
 /// </example>
 /// <seealso cref="CrossEntropySlices"/>
@@ -34,93 +39,100 @@ namespace Losses;
 /// <seealso cref="Entropy"/>
 [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
     Justification = "Overloads differ only in the element types of their required spans (T, Half, bfloat16 logits; int or long targets; Half or float gradient), with the same optional parameters in the same order.")]
-public static class TokenLogProbabilities
+public static partial class TokenLogProbabilities
 {
     /// <summary>log softmax(xᵢ)[tᵢ] per row, and optionally the entropy of softmax(xᵢ).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="logits">rows × classCount logits, row-major.</param>
     /// <param name="targets">One class index per row (the sampled token), or <paramref name="ignoreIndex"/>.</param>
-    /// <param name="classCount">C, positive.</param>
     /// <param name="logProbabilities">At least rows long: receives log p_t.</param>
+    /// <param name="classCount">C, positive.</param>
     /// <param name="entropy">Empty, or at least rows long: receives H.</param>
     /// <param name="ignoreIndex">Rows with this target get 0 (default −100).</param>
     /// <param name="softCap">c &gt; 0 of the soft-cap c·tanh(x/c); +∞ (default) for none.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentOutOfRangeException">A target is neither a class nor the ignore index (the message gives its row), or softCap ≤ 0 or NaN.</exception>
     /// <exception cref="ArgumentException">A span is too short; nothing is written.</exception>
-    public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int classCount, Span<T> logProbabilities,
-        Span<T> entropy = default, int ignoreIndex = -100, double softCap = double.PositiveInfinity)
+    public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, Span<T> logProbabilities, int classCount,
+        Span<T> entropy = default, int ignoreIndex = -100, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Run<T, T, T>(logits, new TargetSpan(targets), default, classCount, 0, classCount, logProbabilities, entropy, default, default, default, ignoreIndex, softCap);
+        Run<T, T, T>(logits, new TargetSpan(targets), default, classCount, 0, classCount, logProbabilities, entropy, default, default, default, ignoreIndex, softCap, maxDegreeOfParallelism);
 
     /// <summary>log softmax(xᵢ)[tᵢ] and entropies, with int64 targets.</summary>
-    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Span{T}, int, double)"/>
-    public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int classCount, Span<T> logProbabilities,
-        Span<T> entropy = default, long ignoreIndex = -100, double softCap = double.PositiveInfinity)
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, int, Span{T}, int, double, int)"/>
+    public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, Span<T> logProbabilities, int classCount,
+        Span<T> entropy = default, long ignoreIndex = -100, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Run<T, T, T>(logits, new TargetSpan(targets), default, classCount, 0, classCount, logProbabilities, entropy, default, default, default, ignoreIndex, softCap);
+        Run<T, T, T>(logits, new TargetSpan(targets), default, classCount, 0, classCount, logProbabilities, entropy, default, default, default, ignoreIndex, softCap, maxDegreeOfParallelism);
 
     /// <summary>log softmax and entropies of Half logits (read as float; arithmetic in float).</summary>
-    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Span{T}, int, double)"/>
-    public static void Forward(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int classCount, Span<float> logProbabilities,
-        Span<float> entropy = default, long ignoreIndex = -100, double softCap = double.PositiveInfinity) =>
-        Run<float, Half, float>(logits, new TargetSpan(targets), default, classCount, 0, classCount, logProbabilities, entropy, default, default, default, ignoreIndex, softCap);
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, int, Span{T}, int, double, int)"/>
+    public static void Forward(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, Span<float> logProbabilities, int classCount,
+        Span<float> entropy = default, long ignoreIndex = -100, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
+        Run<float, Half, float>(logits, new TargetSpan(targets), default, classCount, 0, classCount, logProbabilities, entropy, default, default, default, ignoreIndex, softCap, maxDegreeOfParallelism);
 
     /// <summary>log softmax and entropies of bfloat16 logits (read as float; arithmetic in float).</summary>
-    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Span{T}, int, double)"/>
-    public static void Forward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int classCount, Span<float> logProbabilities,
-        Span<float> entropy = default, long ignoreIndex = -100, double softCap = double.PositiveInfinity) =>
-        Run<float, BFloat16, float>(logits, new TargetSpan(targets), default, classCount, 0, classCount, logProbabilities, entropy, default, default, default, ignoreIndex, softCap);
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, int, Span{T}, int, double, int)"/>
+    public static void Forward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, Span<float> logProbabilities, int classCount,
+        Span<float> entropy = default, long ignoreIndex = -100, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
+        Run<float, BFloat16, float>(logits, new TargetSpan(targets), default, classCount, 0, classCount, logProbabilities, entropy, default, default, default, ignoreIndex, softCap, maxDegreeOfParallelism);
 
     /// <summary>The gradient with respect to the logits of α·log p_t + β·H summed over rows, for upstream gradients α and β per row.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="logits">rows × classCount logits.</param>
     /// <param name="targets">The targets given to Forward.</param>
-    /// <param name="classCount">C.</param>
     /// <param name="logProbabilityGradient">Empty (α = 0), or rows long: α = ∂L/∂log p_t per row.</param>
     /// <param name="entropyGradient">Empty (β = 0), or rows long: β = ∂L/∂H per row.</param>
     /// <param name="gradient">rows × classCount: receives ∂L/∂logits; may be the logits themselves.</param>
+    /// <param name="classCount">C.</param>
     /// <param name="ignoreIndex">Rows with this target get a zero gradient.</param>
     /// <param name="softCap">c as given to Forward.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentOutOfRangeException">A target is out of range, or softCap ≤ 0 or NaN.</exception>
     /// <exception cref="ArgumentException">A span is too short or overlaps; nothing is written.</exception>
-    public static void Backward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int classCount, ReadOnlySpan<T> logProbabilityGradient,
-        ReadOnlySpan<T> entropyGradient, Span<T> gradient, int ignoreIndex = -100, double softCap = double.PositiveInfinity)
+    public static void Backward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, ReadOnlySpan<T> logProbabilityGradient,
+        ReadOnlySpan<T> entropyGradient, Span<T> gradient, int classCount, int ignoreIndex = -100, double softCap = double.PositiveInfinity,
+        int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap);
+        Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap, maxDegreeOfParallelism);
 
     /// <summary>The gradient for upstream gradients, with int64 targets.</summary>
-    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double)"/>
-    public static void Backward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int classCount, ReadOnlySpan<T> logProbabilityGradient,
-        ReadOnlySpan<T> entropyGradient, Span<T> gradient, long ignoreIndex = -100, double softCap = double.PositiveInfinity)
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int, double, int)"/>
+    public static void Backward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, ReadOnlySpan<T> logProbabilityGradient,
+        ReadOnlySpan<T> entropyGradient, Span<T> gradient, int classCount, long ignoreIndex = -100, double softCap = double.PositiveInfinity,
+        int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap);
+        Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap, maxDegreeOfParallelism);
 
     /// <summary>The gradient for Half logits, written as Half.</summary>
-    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double)"/>
-    public static void Backward(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int classCount, ReadOnlySpan<float> logProbabilityGradient,
-        ReadOnlySpan<float> entropyGradient, Span<Half> gradient, long ignoreIndex = -100, double softCap = double.PositiveInfinity) =>
-        Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap);
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int, double, int)"/>
+    public static void Backward(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, ReadOnlySpan<float> logProbabilityGradient,
+        ReadOnlySpan<float> entropyGradient, Span<Half> gradient, int classCount, long ignoreIndex = -100, double softCap = double.PositiveInfinity,
+        int maxDegreeOfParallelism = 1) =>
+        Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap, maxDegreeOfParallelism);
 
     /// <summary>The gradient for Half logits, written as float.</summary>
-    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double)"/>
-    public static void Backward(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int classCount, ReadOnlySpan<float> logProbabilityGradient,
-        ReadOnlySpan<float> entropyGradient, Span<float> gradient, long ignoreIndex = -100, double softCap = double.PositiveInfinity) =>
-        Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap);
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int, double, int)"/>
+    public static void Backward(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, ReadOnlySpan<float> logProbabilityGradient,
+        ReadOnlySpan<float> entropyGradient, Span<float> gradient, int classCount, long ignoreIndex = -100, double softCap = double.PositiveInfinity,
+        int maxDegreeOfParallelism = 1) =>
+        Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap, maxDegreeOfParallelism);
 
     /// <summary>The gradient for bfloat16 logits, written as float.</summary>
-    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double)"/>
-    public static void Backward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int classCount, ReadOnlySpan<float> logProbabilityGradient,
-        ReadOnlySpan<float> entropyGradient, Span<float> gradient, long ignoreIndex = -100, double softCap = double.PositiveInfinity) =>
-        Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap);
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int, double, int)"/>
+    public static void Backward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, ReadOnlySpan<float> logProbabilityGradient,
+        ReadOnlySpan<float> entropyGradient, Span<float> gradient, int classCount, long ignoreIndex = -100, double softCap = double.PositiveInfinity,
+        int maxDegreeOfParallelism = 1) =>
+        Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap, maxDegreeOfParallelism);
 
     /// <summary>Log-probabilities and entropies from partials combined over the whole vocabulary (see <see cref="CrossEntropySlices"/>).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="partials">One complete partial per row.</param>
-    /// <param name="classCount">C.</param>
     /// <param name="logProbabilities">At least rows long.</param>
+    /// <param name="classCount">C.</param>
     /// <param name="entropy">Empty, or at least rows long.</param>
     /// <exception cref="ArgumentException">A partial does not cover exactly the C columns, or a span is too short.</exception>
-    public static void FromPartials<T>(ReadOnlySpan<VocabularyPartial> partials, int classCount, Span<T> logProbabilities, Span<T> entropy = default)
+    public static void FromPartials<T>(ReadOnlySpan<VocabularyPartial> partials, Span<T> logProbabilities, int classCount, Span<T> entropy = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
@@ -145,33 +157,36 @@ public static class TokenLogProbabilities
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="logits">The slice, rows <paramref name="stride"/> apart (as for <see cref="CrossEntropySlices"/>).</param>
     /// <param name="partials">One complete partial per row.</param>
-    /// <param name="classCount">C.</param>
-    /// <param name="offset">The slice's first column.</param>
-    /// <param name="width">The slice's number of columns.</param>
     /// <param name="logProbabilityGradient">Empty or rows long: α per row.</param>
     /// <param name="entropyGradient">Empty or rows long: β per row.</param>
     /// <param name="gradient">Receives the slice's gradient, laid out as the logits.</param>
+    /// <param name="classCount">C.</param>
+    /// <param name="offset">The slice's first column.</param>
+    /// <param name="width">The slice's number of columns.</param>
     /// <param name="stride">Elements between rows; 0 means width.</param>
     /// <param name="softCap">c as given to Forward.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">Incomplete partials, a slice outside the vocabulary, or spans too short; nothing is written.</exception>
     /// <exception cref="ArgumentOutOfRangeException">softCap ≤ 0 or NaN.</exception>
-    public static void BackwardSlice<T>(ReadOnlySpan<T> logits, ReadOnlySpan<VocabularyPartial> partials, int classCount, int offset, int width,
-        ReadOnlySpan<T> logProbabilityGradient, ReadOnlySpan<T> entropyGradient, Span<T> gradient, int stride = 0, double softCap = double.PositiveInfinity)
+    public static void BackwardSlice<T>(ReadOnlySpan<T> logits, ReadOnlySpan<VocabularyPartial> partials, ReadOnlySpan<T> logProbabilityGradient,
+        ReadOnlySpan<T> entropyGradient, Span<T> gradient, int classCount, int offset, int width, int stride = 0,
+        double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CrossEntropySlices.CheckComplete(partials, classCount);
-        Run(logits, default, partials, classCount, offset, width, default, default, logProbabilityGradient, entropyGradient, gradient, 0, softCap, stride);
+        Run(logits, default, partials, classCount, offset, width, default, default, logProbabilityGradient, entropyGradient, gradient, 0, softCap, maxDegreeOfParallelism, stride);
     }
 
     private static unsafe void Run<T, TIn, TOut>(ReadOnlySpan<TIn> logits, TargetSpan targets, ReadOnlySpan<VocabularyPartial> partials, int classCount,
         int offset, int width, Span<T> logProbabilities, Span<T> entropy, ReadOnlySpan<T> logProbabilityGradient, ReadOnlySpan<T> entropyGradient,
-        Span<TOut> gradient, long ignoreIndex, double softCap, int stride = 0)
+        Span<TOut> gradient, long ignoreIndex, double softCap, int maxDegreeOfParallelism, int stride = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIn : unmanaged
         where TOut : unmanaged
     {
         Guard.FloatOrDouble<T>();
         CrossEntropySlices.CheckOptions(0, 0, softCap);
+        RowDriver.CheckParallelism(maxDegreeOfParallelism);
         bool sliced = !partials.IsEmpty || targets.Length == 0;
         int rows = sliced ? partials.Length : targets.Length;
         if (!sliced)
@@ -203,6 +218,13 @@ public static class TokenLogProbabilities
                 Guard.DestinationLength(rows, entropy.Length, nameof(entropy));
             }
         }
+        // The overlap rule: only the gradient may be written over the logits (checked above); every other pair is apart.
+        var logitBytes = MemoryMarshal.AsBytes(logits);
+        var gradientBytes = MemoryMarshal.AsBytes((ReadOnlySpan<TOut>)gradient);
+        Guard.Apart(logitBytes, MemoryMarshal.AsBytes((ReadOnlySpan<T>)logProbabilities), nameof(logits), nameof(logProbabilities));
+        Guard.Apart(logitBytes, MemoryMarshal.AsBytes((ReadOnlySpan<T>)entropy), nameof(logits), nameof(entropy));
+        Guard.Apart(MemoryMarshal.AsBytes(logProbabilityGradient), gradientBytes, nameof(logProbabilityGradient), nameof(gradient));
+        Guard.Apart(MemoryMarshal.AsBytes(entropyGradient), gradientBytes, nameof(entropyGradient), nameof(gradient));
         fixed (TIn* x = logits)
         fixed (int* t32 = targets.Int32)
         fixed (long* t64 = targets.Int64)
@@ -231,7 +253,7 @@ public static class TokenLogProbabilities
                 LogProbabilityGradient = logProbabilityGradient.IsEmpty ? null : dlp,
                 EntropyGradient = entropyGradient.IsEmpty ? null : dh,
             };
-            RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, backward ? null : lp, 1);
+            RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, backward ? null : lp, maxDegreeOfParallelism);
         }
     }
 }

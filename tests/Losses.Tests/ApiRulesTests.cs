@@ -44,10 +44,6 @@ public class ApiRulesTests
     /// <summary>Types exempt from these rules, each with its reason. Keep it empty: every entry is a debt.</summary>
     private static readonly HashSet<string> Exempt =
     [
-        // Landed in the same wave as the rule set, before it: slices take (offset, width, stride) between classCount and
-        // the outputs, and have no tensor forms yet (a slice of a tensor's last dimension needs its own shape rule).
-        nameof(CrossEntropySlices), nameof(TokenLogProbabilities),
-
         // Streaming evaluation: constructor options (topK, metrics) and state records holding arrays, which print
         // System.Double[] — give them value equality and readable ToString like the balancers' snapshots.
         nameof(PerplexityAccumulator), nameof(PerplexityState), nameof(ModelComparison), nameof(ModelComparisonState),
@@ -125,24 +121,45 @@ public class ApiRulesTests
     [Fact]
     public void Batch_functions_share_one_parameter_order()
     {
-        // inputs, [destination], classCount, gradient, reduction, losses, options, maxDegreeOfParallelism
+        // inputs, [destination], classCount, gradient, reduction, losses, options, maxDegreeOfParallelism; a backward pass's
+        // required gradient is its destination (before classCount).
         var bad = new List<string>();
         foreach (var m in PublicMembers().Where(m => m.GetParameters().Any(p => p.Name == "reduction")))
         {
-            string[] names = [.. m.GetParameters().Select(p => p.Name!)];
+            var ps = m.GetParameters();
+            string[] names = [.. ps.Select(p => p.Name!)];
             int At(string name) => Array.IndexOf(names, name);
             int gradient = Math.Max(At("gradient"), At("studentGradient")), reduction = At("reduction"), losses = At("losses");
             int classCount = At("classCount");
-            bool ok = (classCount < 0 || gradient < 0 || classCount < gradient)
-                && (gradient < 0 || gradient + 1 == reduction)
+            bool required = gradient >= 0 && !ps[gradient].IsOptional;
+            bool ok = (classCount < 0 || gradient < 0 || (required ? gradient < classCount : classCount < gradient))
+                && (gradient < 0 || required || gradient + 1 == reduction)
                 && (losses < 0 || losses == reduction + 1)
-                && m.GetParameters().Skip(Math.Max(reduction, losses) + 1).All(p => p.IsOptional);
+                && ps.Skip(Math.Max(reduction, losses) + 1).All(p => p.IsOptional);
             if (!ok)
             {
                 bad.Add(Name(m));
             }
         }
         Assert.True(bad.Count == 0, "Order: inputs, classCount, gradient, reduction, losses, options, maxDegreeOfParallelism:\n" + string.Join("\n", bad));
+    }
+
+    /// <summary>A slice of the vocabulary is placed right after the class count: classCount, offset, width, stride (optional);
+    /// the tensor forms take the slice as a tensor, whose shape gives width and stride.</summary>
+    [Fact]
+    public void Slice_parameters_follow_the_class_count()
+    {
+        var bad = PublicMembers().Where(m => m.GetParameters().Any(p => p.Name is "offset" or "width" or "stride")).Where(m =>
+        {
+            var ps = m.GetParameters();
+            string[] names = [.. ps.Select(p => p.Name!)];
+            int classCount = Array.IndexOf(names, "classCount"), offset = Array.IndexOf(names, "offset");
+            int width = Array.IndexOf(names, "width"), stride = Array.IndexOf(names, "stride");
+            bool tensor = IsSpanOf(ps[0].ParameterType, typeof(ReadOnlyTensorSpan<>));
+            return !(classCount >= 0 && offset == classCount + 1
+                && (tensor ? width < 0 && stride < 0 : width == offset + 1 && stride == width + 1 && ps[stride].IsOptional));
+        }).Select(Name).ToList();
+        Assert.True(bad.Count == 0, "Slices: classCount, offset, width, stride = 0 (tensor forms: classCount, offset):\n" + string.Join("\n", bad));
     }
 
     /// <summary>Span batch functions: a classCount parameter and the rows first. Contingency tables and vocabulary
@@ -161,7 +178,10 @@ public class ApiRulesTests
         var missing = methods.Where(IsSpanBatchFunction).Where(m => !Pending(m.DeclaringType!))
             .Where(span =>
             {
-                string[] expected = [.. span.GetParameters().Select(p => p.Name!).Where(n => n != "classCount")];
+                // Tensors carry their shape: classCount goes, or for a slice of the vocabulary its width and stride
+                // (classCount and offset stay: they place the slice in a vocabulary the tensor does not hold).
+                string[] names = [.. span.GetParameters().Select(p => p.Name!)];
+                string[] expected = [.. names.Where(n => names.Contains("offset") ? n is not ("width" or "stride") : n != "classCount")];
                 return !methods.Any(t => t.DeclaringType == span.DeclaringType && t.Name == span.Name
                     && t.GetParameters() is [var first, ..] && IsSpanOf(first.ParameterType, typeof(ReadOnlyTensorSpan<>))
                     && t.GetParameters().Select(p => p.Name!).SequenceEqual(expected)

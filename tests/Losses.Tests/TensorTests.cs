@@ -262,4 +262,113 @@ public class TensorTests
         Assert.Equal(0, Allocations.Of(() => Entropy.FromLogits<float>(logits, distribution)));
         Assert.Equal(0, Allocations.Of(() => KLDivergence.Distillation<float>(logits, logits, gradient)));
     }
+
+    /// <summary>A slice of the vocabulary as a tensor: a view of columns [offset, offset + width) of the whole logits
+    /// tensor (rows 10 apart) or a dense shard give bitwise the span overload's partials, loss and gradient.</summary>
+    [Fact]
+    public void Vocabulary_slices_are_column_views_or_dense_shards()
+    {
+        const int classes = 10, width = 4;
+        float[] x = Random(Rows * classes, 20);
+        int[] targets = [0, 9, -100, 3, 4, 5];
+        long[] longTargets = [.. targets.Select(t => (long)t)];
+        var whole = Tensor.Create(x, [Rows, classes]);
+        var wholeGradient = Tensor.Create(new float[x.Length], [Rows, classes]);
+        ReadOnlyTensorSpan<float> Columns(int offset, int w) =>
+            whole.AsReadOnlyTensorSpan().Slice([NRange.All, new NRange(offset, offset + w)]);
+        TensorSpan<float> GradientColumns(int offset, int w) =>
+            wholeGradient.AsTensorSpan().Slice([NRange.All, new NRange(offset, offset + w)]);
+
+        // Span reference: two slices [0, 4) and [4, 10), rows 10 apart.
+        var expected = new VocabularyPartial[Rows];
+        var part = new VocabularyPartial[Rows];
+        CrossEntropySlices.Forward<float>(x, targets, expected, classes, 0, width, stride: classes, softCap: 5);
+        CrossEntropySlices.Forward<float>(x.AsSpan(width), targets, part, classes, width, classes - width, stride: classes, softCap: 5);
+        CrossEntropySlices.Combine(part, expected);
+        float[] expectedGradient = new float[x.Length];
+        CrossEntropySlices.Backward<float>(x, expected, expectedGradient, classes, 0, width, stride: classes, zLoss: 1e-3, softCap: 5);
+        CrossEntropySlices.Backward<float>(x.AsSpan(width), expected, expectedGradient.AsSpan(width), classes, width, classes - width,
+            stride: classes, zLoss: 1e-3, softCap: 5);
+
+        // Tensor views of the same columns, int and long targets.
+        var combined = new VocabularyPartial[Rows];
+        CrossEntropySlices.Forward<float>(Columns(0, width), Tensor.Create(targets, [Rows]), combined, classes, 0, softCap: 5);
+        CrossEntropySlices.Forward<float>(Columns(width, classes - width), Tensor.Create(longTargets, [Rows]), part, classes, width, softCap: 5);
+        CrossEntropySlices.Combine(part, combined);
+        Assert.Equal(expected, combined);
+        CrossEntropySlices.Backward<float>(Columns(0, width), combined, GradientColumns(0, width), classes, 0, zLoss: 1e-3, softCap: 5);
+        CrossEntropySlices.Backward<float>(Columns(width, classes - width), combined, GradientColumns(width, classes - width), classes, width,
+            zLoss: 1e-3, softCap: 5);
+        Assert.Equal(expectedGradient, wholeGradient.ToArray());
+
+        // A dense shard (a copy of the columns, as another process would hold it) gives the same partials.
+        float[] shard = [.. Enumerable.Range(0, Rows).SelectMany(r => x.Skip(r * classes + width).Take(classes - width))];
+        var fromShard = new VocabularyPartial[Rows];
+        CrossEntropySlices.Forward<float>(Tensor.Create(shard, [Rows, classes - width]), Tensor.Create(targets, [Rows]), fromShard, classes, width, softCap: 5);
+        Assert.Equal(part, fromShard);
+
+        // Token log-probabilities from the combined partials, and the slice gradient for upstream gradients.
+        float[] alpha = Random(Rows, 21), beta = Random(Rows, 22);
+        float[] expectedTokenGradient = new float[x.Length];
+        TokenLogProbabilities.BackwardSlice<float>(x, combined, alpha, beta, expectedTokenGradient, classes, 0, width, stride: classes, softCap: 5);
+        TokenLogProbabilities.BackwardSlice<float>(x.AsSpan(width), combined, alpha, beta, expectedTokenGradient.AsSpan(width), classes, width,
+            classes - width, stride: classes, softCap: 5);
+        wholeGradient.AsTensorSpan().Clear();
+        TokenLogProbabilities.BackwardSlice<float>(Columns(0, width), combined, Tensor.Create(alpha, [Rows]), Tensor.Create(beta, [Rows]),
+            GradientColumns(0, width), classes, 0, softCap: 5);
+        TokenLogProbabilities.BackwardSlice<float>(Columns(width, classes - width), combined, Tensor.Create(alpha, [Rows]), Tensor.Create(beta, [Rows]),
+            GradientColumns(width, classes - width), classes, width, softCap: 5);
+        Assert.Equal(expectedTokenGradient, wholeGradient.ToArray());
+    }
+
+    [Fact]
+    public void Vocabulary_slices_refuse_a_gradient_laid_out_otherwise_and_a_row_count_that_differs()
+    {
+        const int classes = 10;
+        var whole = Tensor.Create(Random(Rows * classes, 23), [Rows, classes]);
+        var partials = new VocabularyPartial[Rows];
+        CrossEntropySlices.Forward<float>(whole, Tensor.Create(new int[Rows], [Rows]), partials, classes, 0);
+        ReadOnlyTensorSpan<float> Left() => whole.AsReadOnlyTensorSpan().Slice([NRange.All, new NRange(0, 4)]);
+        var dense = Tensor.Create(new float[Rows * 4], [Rows, 4]);
+        var e = Assert.Throws<ArgumentException>(() => CrossEntropySlices.Backward<float>(Left(), partials, dense, classes, 0));
+        Assert.Equal("gradient", e.ParamName);
+        Assert.Contains("laid out as logits", e.Message, StringComparison.Ordinal);
+
+        var rows = Assert.Throws<ArgumentException>(() =>
+            CrossEntropySlices.Forward<float>(Left(), Tensor.Create(new int[Rows - 1], [Rows - 1]), partials, classes, 0));
+        Assert.Equal("logits", rows.ParamName);
+        Assert.Contains($"{Rows} rows, but the other arguments give {Rows - 1}", rows.Message, StringComparison.Ordinal);
+
+        float[] columnMajor = Random(Rows * classes, 24);
+        var columns = Assert.Throws<ArgumentException>(() => CrossEntropySlices.Forward<float>(
+            new ReadOnlyTensorSpan<float>(columnMajor, [Rows, classes], [1, Rows]), Tensor.Create(new int[Rows], [Rows]), partials, classes, 0));
+        Assert.Contains("contiguous", columns.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Token_log_probabilities_equal_the_span_overloads_for_batch_and_sequence()
+    {
+        float[] x = Random(Rows * Classes, 25), alpha = Random(Rows, 26), beta = Random(Rows, 27);
+        int[] targets = [0, 6, -100, 3, 3, 1];
+        float[] logProbabilities = new float[Rows], entropy = new float[Rows], gradient = new float[x.Length];
+        TokenLogProbabilities.Forward<float>(x, targets, logProbabilities, Classes, entropy, softCap: 2);
+        TokenLogProbabilities.Backward<float>(x, targets, alpha, beta, gradient, Classes, softCap: 2);
+
+        // [batch 2, sequence 3, vocabulary] logits and [2, 3] targets, int64 as TorchSharp gives them.
+        var logits = Tensor.Create(x, [2, 3, Classes]);
+        var t = Tensor.Create(targets.Select(v => (long)v).ToArray(), [2, 3]);
+        var lp = Tensor.Create(new float[Rows], [2, 3]);
+        var h = Tensor.Create(new float[Rows], [2, 3]);
+        TokenLogProbabilities.Forward<float>(logits, t, lp, h, softCap: 2);
+        Assert.Equal(logProbabilities, lp.ToArray());
+        Assert.Equal(entropy, h.ToArray());
+        var g = Tensor.Create(new float[x.Length], [2, 3, Classes]);
+        TokenLogProbabilities.Backward<float>(logits, t, Tensor.Create(alpha, [2, 3]), Tensor.Create(beta, [2, 3]), g, softCap: 2);
+        Assert.Equal(gradient, g.ToArray());
+        TokenLogProbabilities.Backward<float>(logits, Tensor.Create(targets, [2, 3]), Tensor.Create(alpha, [2, 3]), Tensor.Create(beta, [2, 3]), g, softCap: 2,
+            maxDegreeOfParallelism: 2);
+        Assert.Equal(gradient, g.ToArray());
+        Assert.Equal(0, Allocations.Of(() => TokenLogProbabilities.Forward<float>(logits, t, lp, h)));
+    }
 }
+

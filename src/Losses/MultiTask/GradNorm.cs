@@ -34,8 +34,10 @@ namespace Losses;
 /// <code>
 /// var gradNorm = new GradNorm&lt;float&gt;(taskCount: 2, alpha: 1.5, learningRate: 0.025);
 /// Span&lt;float&gt; w = stackalloc float[2];
+/// float loss0 = 0.9f, loss1 = 2.3f;          // this step's task losses
 /// float total = gradNorm.Combine([loss0, loss1], w);
 /// // back-propagate total; measure G[i] = ‖∇W (w[i]·loss_i)‖ on the last shared layer
+/// float g0 = 0.4f, g1 = 1.1f;
 /// gradNorm.Update([g0, g1], [loss0, loss1]);
 /// </code>
 /// </example>

@@ -20,6 +20,7 @@ namespace Losses;
 /// <code>
 /// ILossBalancer&lt;float&gt; balancer = new DynamicWeightAverage&lt;float&gt;(taskCount: 2, temperature: 2f);
 /// Span&lt;float&gt; weights = stackalloc float[2];
+/// float segmentationLoss = 0.7f, depthLoss = 0.2f;
 /// float total = balancer.Combine([segmentationLoss, depthLoss], weights);
 /// </code>
 /// </example>

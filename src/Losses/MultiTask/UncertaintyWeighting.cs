@@ -45,6 +45,7 @@ namespace Losses;
 /// <code>
 /// var balancer = new UncertaintyWeighting&lt;float&gt;([UncertaintyTerm.Regression, UncertaintyTerm.Default], learningRate: 0.01);
 /// Span&lt;float&gt; w = stackalloc float[2];
+/// float depthLoss = 0.2f, segmentationLoss = 0.7f;
 /// float total = balancer.Combine([depthLoss, segmentationLoss], w); // back-propagate total (or scale each ∇Lᵢ by w[i])
 /// // with s = 0: total = ½·depthLoss + segmentationLoss, w = [0.5, 1], then s takes one SGD step
 /// </code>
@@ -165,7 +166,7 @@ public sealed class UncertaintyWeighting<T> : ILossBalancer<T>
     /// var balancer = new UncertaintyWeighting&lt;double&gt;(2, learningRate: 0); // s updated by the caller's optimiser
     /// Span&lt;double&gt; w = stackalloc double[2], ds = stackalloc double[2];
     /// double total = balancer.Combine([4.0, 0.5], w, ds); // s = 0: total 4.5, w = [1, 1], ds = [−3, 0.5]
-    /// myAdam.Step(balancer.LogVariances, ds);
+    /// // then the caller's optimiser steps balancer.LogVariances along ds (e.g. Adam)
     /// </code>
     /// </example>
     public T Combine(ReadOnlySpan<T> losses, Span<T> weights, Span<T> logVarianceGradient) =>

@@ -51,7 +51,7 @@ public class CrossEntropySlicesProperties
         foreach (int s in order)
         {
             int offset = cuts[s], width = cuts[s + 1] - cuts[s];
-            CrossEntropySlices.Forward<T>(x.AsSpan(offset), b.Targets, c, offset, width, partial, stride: c, weight: w, softCap: softCap);
+            CrossEntropySlices.Forward<T>(x.AsSpan(offset), b.Targets, partial, c, offset, width, stride: c, weight: w, softCap: softCap);
             CrossEntropySlices.Combine(partial, combined);
         }
         var losses = new T[rows];
@@ -60,7 +60,7 @@ public class CrossEntropySlicesProperties
         for (int s = 0; s < cuts.Length - 1; s++)
         {
             int offset = cuts[s], width = cuts[s + 1] - cuts[s];
-            CrossEntropySlices.Backward<T>(x.AsSpan(offset), combined, c, offset, width, gradient.AsSpan(offset), stride: c,
+            CrossEntropySlices.Backward<T>(x.AsSpan(offset), combined, gradient.AsSpan(offset), c, offset, width, stride: c,
                 reduction: reduction, weight: w, labelSmoothing: b.Smoothing, zLoss: zLoss, softCap: softCap);
         }
         return (loss, gradient, losses);

@@ -17,11 +17,11 @@ public class CrossEntropySlicesTests
     {
         var (x, t) = Batch(2, 10);
         var partials = new VocabularyPartial[2];
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Forward<float>(x, t, 10, 8, 3, partials, stride: 10));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Forward<float>(x, t, partials, 10, 8, 3, stride: 10));
         Assert.Equal("width", e.ParamName);
-        Assert.Equal("offset", Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Forward<float>(x, t, 10, -1, 3, partials, stride: 10)).ParamName);
-        Assert.Equal("offset", Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Forward<float>(x, t, 10, 10, 1, partials, stride: 10)).ParamName);
-        Assert.Equal("logits", Assert.Throws<ArgumentException>(() => CrossEntropySlices.Forward<float>(x.AsSpan(5), t, 10, 0, 6, partials, stride: 10)).ParamName);
+        Assert.Equal("offset", Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Forward<float>(x, t, partials, 10, -1, 3, stride: 10)).ParamName);
+        Assert.Equal("offset", Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Forward<float>(x, t, partials, 10, 10, 1, stride: 10)).ParamName);
+        Assert.Equal("logits", Assert.Throws<ArgumentException>(() => CrossEntropySlices.Forward<float>(x.AsSpan(5), t, partials, 10, 0, 6, stride: 10)).ParamName);
         Assert.All(partials, p => Assert.Equal(default, p));
     }
 
@@ -30,10 +30,10 @@ public class CrossEntropySlicesTests
     {
         var (x, _) = Batch(3, 10);
         var partials = new VocabularyPartial[3];
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Forward<float>(x, [1, 10, 2], 10, 0, 10, partials));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Forward<float>(x, [1, 10, 2], partials, 10, 0, 10));
         Assert.Equal("targets", e.ParamName);
         Assert.Contains("targets[1] = 10", e.Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Forward<float>(x, [1L, -1L, 2L], 10, 0, 10, partials));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Forward<float>(x, [1L, -1L, 2L], partials, 10, 0, 10));
         Assert.All(partials, p => Assert.Equal(default, p));
     }
 
@@ -43,8 +43,8 @@ public class CrossEntropySlicesTests
         var (x, t) = Batch(3, 10);
         var a = new VocabularyPartial[3];
         var b = new VocabularyPartial[3];
-        CrossEntropySlices.Forward<float>(x, t, 10, 0, 5, a, stride: 10);
-        CrossEntropySlices.Forward<float>(x.AsSpan(5), [t[0], (t[1] + 1) % 10, t[2]], 10, 5, 5, b, stride: 10);
+        CrossEntropySlices.Forward<float>(x, t, a, 10, 0, 5, stride: 10);
+        CrossEntropySlices.Forward<float>(x.AsSpan(5), [t[0], (t[1] + 1) % 10, t[2]], b, 10, 5, 5, stride: 10);
         var before = a.ToArray();
         var e = Assert.Throws<ArgumentException>(() => CrossEntropySlices.Combine(b, a));
         Assert.Contains("partials[1]", e.Message);
@@ -53,9 +53,9 @@ public class CrossEntropySlicesTests
         Assert.Throws<ArgumentException>(() => VocabularyPartial.Combine(a[1], b[1]));
 
         // The same slice twice holds the target twice, or covers too many columns.
-        CrossEntropySlices.Forward<float>(x, t, 10, 0, 10, a);
+        CrossEntropySlices.Forward<float>(x, t, a, 10, 0, 10);
         Assert.Throws<ArgumentException>(() => CrossEntropySlices.Combine(a, a.ToArray()));
-        CrossEntropySlices.Forward<float>(x, t, 10, 0, 5, a, stride: 10);
+        CrossEntropySlices.Forward<float>(x, t, a, 10, 0, 5, stride: 10);
         Assert.Contains("partials[0] covers 5 of the 10", Assert.Throws<ArgumentException>(() => CrossEntropySlices.Loss<float>(a, 10)).Message);
     }
 
@@ -64,16 +64,16 @@ public class CrossEntropySlicesTests
     {
         var (x, t) = Batch(2, 10);
         var partials = new VocabularyPartial[2];
-        CrossEntropySlices.Forward<float>(x, t, 10, 0, 10, partials);
+        CrossEntropySlices.Forward<float>(x, t, partials, 10, 0, 10);
         foreach (double c in new[] { 0, -1, double.NaN })
         {
-            Assert.Equal("softCap", Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Forward<float>(x, t, 10, 0, 10, partials, softCap: c)).ParamName);
-            Assert.Equal("softCap", Assert.Throws<ArgumentOutOfRangeException>(() => TokenLogProbabilities.Forward<float>(x, t, 10, new float[2], softCap: c)).ParamName);
+            Assert.Equal("softCap", Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Forward<float>(x, t, partials, 10, 0, 10, softCap: c)).ParamName);
+            Assert.Equal("softCap", Assert.Throws<ArgumentOutOfRangeException>(() => TokenLogProbabilities.Forward<float>(x, t, new float[2], 10, softCap: c)).ParamName);
         }
         foreach (double lambda in new[] { -1e-4, double.NaN, double.PositiveInfinity })
         {
             Assert.Equal("zLoss", Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Loss<float>(partials, 10, zLoss: lambda)).ParamName);
-            Assert.Equal("zLoss", Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Backward<float>(x, partials, 10, 0, 10, new float[20], zLoss: lambda)).ParamName);
+            Assert.Equal("zLoss", Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Backward<float>(x, partials, new float[20], 10, 0, 10, zLoss: lambda)).ParamName);
         }
         Assert.Equal("labelSmoothing", Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Loss<float>(partials, 10, labelSmoothing: 1.5)).ParamName);
     }
@@ -83,9 +83,9 @@ public class CrossEntropySlicesTests
     {
         float[] x = [2f, float.NegativeInfinity, 0.5f, -1f];
         var partials = new VocabularyPartial[1];
-        CrossEntropySlices.Forward<float>(x, [0], 4, 0, 4, partials, softCap: 1);
+        CrossEntropySlices.Forward<float>(x, [0], partials, 4, 0, 4, softCap: 1);
         var g = new float[4];
-        CrossEntropySlices.Backward<float>(x, partials, 4, 0, 4, g, softCap: 1);
+        CrossEntropySlices.Backward<float>(x, partials, g, 4, 0, 4, softCap: 1);
         Assert.Equal(0f, g[1]);
         double expected = -Math.Tanh(2) + Math.Log(Math.Exp(Math.Tanh(2)) + Math.Exp(Math.Tanh(0.5)) + Math.Exp(Math.Tanh(-1)));
         Assert.Equal(expected, CrossEntropySlices.Loss<float>(partials, 4), 5);
@@ -102,23 +102,23 @@ public class CrossEntropySlicesTests
         double Loss(double[] v)
         {
             var p = new VocabularyPartial[rows];
-            CrossEntropySlices.Forward<double>(v, t, classes, 0, classes, p, weight: w, softCap: 3);
+            CrossEntropySlices.Forward<double>(v, t, p, classes, 0, classes, weight: w, softCap: 3);
             return CrossEntropySlices.Loss<double>(p, classes, labelSmoothing: 0.2, zLoss: 0.05);
         }
         var partials = new VocabularyPartial[rows];
-        CrossEntropySlices.Forward<double>(x, t, classes, 0, classes, partials, weight: w, softCap: 3);
+        CrossEntropySlices.Forward<double>(x, t, partials, classes, 0, classes, weight: w, softCap: 3);
         var g = new double[x.Length];
-        CrossEntropySlices.Backward<double>(x, partials, classes, 0, classes, g, weight: w, labelSmoothing: 0.2, zLoss: 0.05, softCap: 3);
+        CrossEntropySlices.Backward<double>(x, partials, g, classes, 0, classes, weight: w, labelSmoothing: 0.2, zLoss: 0.05, softCap: 3);
         double[] alpha = [0.7, 0, -1.3], beta = [0.4, 0, 2.0];
         double Token(double[] v)
         {
             var lp = new double[rows];
             var h = new double[rows];
-            TokenLogProbabilities.Forward<double>(v, t, classes, lp, h, softCap: 3);
+            TokenLogProbabilities.Forward<double>(v, t, lp, classes, h, softCap: 3);
             return Enumerable.Range(0, rows).Sum(r => (alpha[r] * lp[r]) + (beta[r] * h[r]));
         }
         var tg = new double[x.Length];
-        TokenLogProbabilities.Backward<double>(x, t, classes, alpha, beta, tg, softCap: 3);
+        TokenLogProbabilities.Backward<double>(x, t, alpha, beta, tg, classes, softCap: 3);
         for (int i = 0; i < x.Length; i++)
         {
             double[] plus = [.. x], minus = [.. x];
@@ -134,12 +134,12 @@ public class CrossEntropySlicesTests
     {
         var (x, t) = Batch(4, 300);
         var partials = new VocabularyPartial[4];
-        CrossEntropySlices.Forward<float>(x, t, 300, 0, 300, partials, softCap: 30);
+        CrossEntropySlices.Forward<float>(x, t, partials, 300, 0, 300, softCap: 30);
         var g = new float[x.Length];
-        CrossEntropySlices.Backward<float>(x, partials, 300, 0, 300, g, zLoss: 1e-4, softCap: 30);
-        CrossEntropySlices.Backward<float>(x, partials, 300, 0, 300, x, zLoss: 1e-4, softCap: 30);
+        CrossEntropySlices.Backward<float>(x, partials, g, 300, 0, 300, zLoss: 1e-4, softCap: 30);
+        CrossEntropySlices.Backward<float>(x, partials, x, 300, 0, 300, zLoss: 1e-4, softCap: 30);
         Assert.Equal(g, x);
-        Assert.Throws<ArgumentException>(() => CrossEntropySlices.Backward<float>(x, partials, 300, 0, 300, x.AsSpan(1, 1199), zLoss: 1e-4));
+        Assert.Throws<ArgumentException>(() => CrossEntropySlices.Backward<float>(x, partials, x.AsSpan(1, 1199), 300, 0, 300, zLoss: 1e-4));
     }
 
     [Fact]
@@ -154,12 +154,12 @@ public class CrossEntropySlicesTests
         long[] tl = [.. t.Select(v => (long)v)];
         long bytes = Allocations.Of(() =>
         {
-            CrossEntropySlices.Forward<float>(x, t, 1000, 0, 1000, partials, softCap: 30);
+            CrossEntropySlices.Forward<float>(x, t, partials, 1000, 0, 1000, softCap: 30);
             CrossEntropySlices.Loss<float>(partials, 1000, zLoss: 1e-4);
-            CrossEntropySlices.Backward<float>(x, partials, 1000, 0, 1000, g, zLoss: 1e-4, softCap: 30);
-            TokenLogProbabilities.Forward<float>(x, t, 1000, lp, h);
-            TokenLogProbabilities.Backward<float>(x, t, 1000, lp, h, g);
-            TokenLogProbabilities.Backward(xh, tl, 1000, lp, h, g);
+            CrossEntropySlices.Backward<float>(x, partials, g, 1000, 0, 1000, zLoss: 1e-4, softCap: 30);
+            TokenLogProbabilities.Forward<float>(x, t, lp, 1000, h);
+            TokenLogProbabilities.Backward<float>(x, t, lp, h, g, 1000);
+            TokenLogProbabilities.Backward(xh, tl, lp, h, g, 1000);
         });
         Assert.Equal(0, bytes);
     }

@@ -26,23 +26,23 @@ public class LlmReadmeExamples
         float fromHalf = CrossEntropy.Forward(halfLogits, targets64, 32000, grad);
         ReadOnlySpan<BFloat16> bf16 = MemoryMarshal.Cast<ushort, BFloat16>(rawBits);
         float fromBf16 = CrossEntropy.Forward(bf16, targets64, 32000, grad);
-        TokenLogProbabilities.Forward<float>(logits, sampled, 32000, logProbs, entropy);
-        TokenLogProbabilities.Backward<float>(logits, sampled, 32000, dLogProbs, dEntropy, grad);
+        TokenLogProbabilities.Forward<float>(logits, sampled, logProbs, 32000, entropy);
+        TokenLogProbabilities.Backward<float>(logits, sampled, dLogProbs, dEntropy, grad, 32000);
 
         var combined = new VocabularyPartial[rows];
         var partial = new VocabularyPartial[rows];
         for (int s = 0; s < 4; s++)
         {
-            CrossEntropySlices.Forward<float>(logits.AsSpan(s * 8000), targets, 32000, s * 8000, 8000, partial, stride: 32000);
+            CrossEntropySlices.Forward<float>(logits.AsSpan(s * 8000), targets, partial, 32000, s * 8000, 8000, stride: 32000);
             CrossEntropySlices.Combine(partial, combined);
         }
         float sliced = CrossEntropySlices.Loss<float>(combined, 32000, zLoss: 1e-4);
         for (int s = 0; s < 4; s++)
         {
-            CrossEntropySlices.Backward<float>(logits.AsSpan(s * 8000), combined, 32000, s * 8000, 8000, grad.AsSpan(s * 8000),
+            CrossEntropySlices.Backward<float>(logits.AsSpan(s * 8000), combined, grad.AsSpan(s * 8000), 32000, s * 8000, 8000,
                 stride: 32000, zLoss: 1e-4);
         }
-        TokenLogProbabilities.FromPartials<float>(combined, 32000, logProbs, entropy);
+        TokenLogProbabilities.FromPartials<float>(combined, logProbs, 32000, entropy);
 
         float oneShot = CrossEntropy.Forward<float>(logits, targets, 32000, zLoss: 1e-4);
         Assert.Equal(oneShot, sliced, 5);
@@ -66,7 +66,7 @@ public class LlmReadmeExamples
         for (int rank = 0; rank < worldSize; rank++)
         {
             var mine = new VocabularyPartial[rows];
-            CrossEntropySlices.Forward<float>(shards[rank], targets, classCount: vocab, offset: rank * width, width: width, mine);
+            CrossEntropySlices.Forward<float>(shards[rank], targets, mine, classCount: vocab, offset: rank * width, width: width);
             sent.AddRange(MemoryMarshal.AsBytes(mine.AsSpan()).ToArray());
         }
         byte[] gathered = [.. sent];
@@ -79,7 +79,7 @@ public class LlmReadmeExamples
             }
             losses[rank] = CrossEntropySlices.Loss<float>(combined, vocab);
             shardGradients[rank] = new float[rows * width];
-            CrossEntropySlices.Backward<float>(shards[rank], combined, vocab, rank * width, width, shardGradients[rank]);
+            CrossEntropySlices.Backward<float>(shards[rank], combined, shardGradients[rank], vocab, rank * width, width);
         }
         Assert.Equal(72, System.Runtime.CompilerServices.Unsafe.SizeOf<VocabularyPartial>());
         var expectedGradient = new float[full.Length];

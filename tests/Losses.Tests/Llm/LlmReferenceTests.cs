@@ -148,15 +148,15 @@ public class LlmReferenceTests
     {
         if (typeof(TIn) == typeof(Half))
         {
-            CrossEntropySlices.Forward(MemoryMarshal.Cast<TIn, Half>(x), targets, classes, offset, width, partials, classes, MemoryMarshal.Cast<T, float>(weight), softCap: softCap);
+            CrossEntropySlices.Forward(MemoryMarshal.Cast<TIn, Half>(x), targets, partials, classes, offset, width, classes, MemoryMarshal.Cast<T, float>(weight), softCap: softCap);
         }
         else if (typeof(TIn) == typeof(BFloat16))
         {
-            CrossEntropySlices.Forward(MemoryMarshal.Cast<TIn, BFloat16>(x), targets, classes, offset, width, partials, classes, MemoryMarshal.Cast<T, float>(weight), softCap: softCap);
+            CrossEntropySlices.Forward(MemoryMarshal.Cast<TIn, BFloat16>(x), targets, partials, classes, offset, width, classes, MemoryMarshal.Cast<T, float>(weight), softCap: softCap);
         }
         else
         {
-            CrossEntropySlices.Forward<T>(MemoryMarshal.Cast<TIn, T>(x), targets, classes, offset, width, partials, classes, weight, softCap: softCap);
+            CrossEntropySlices.Forward<T>(MemoryMarshal.Cast<TIn, T>(x), targets, partials, classes, offset, width, classes, weight, softCap: softCap);
         }
     }
 
@@ -167,17 +167,17 @@ public class LlmReferenceTests
     {
         if (typeof(TIn) == typeof(Half))
         {
-            CrossEntropySlices.Backward(MemoryMarshal.Cast<TIn, Half>(x), partials, classes, offset, width, MemoryMarshal.Cast<T, float>(gradient), classes, reduction,
+            CrossEntropySlices.Backward(MemoryMarshal.Cast<TIn, Half>(x), partials, MemoryMarshal.Cast<T, float>(gradient), classes, offset, width, classes, reduction,
                 MemoryMarshal.Cast<T, float>(weight), smoothing, zLoss, softCap);
         }
         else if (typeof(TIn) == typeof(BFloat16))
         {
-            CrossEntropySlices.Backward(MemoryMarshal.Cast<TIn, BFloat16>(x), partials, classes, offset, width, MemoryMarshal.Cast<T, float>(gradient), classes, reduction,
+            CrossEntropySlices.Backward(MemoryMarshal.Cast<TIn, BFloat16>(x), partials, MemoryMarshal.Cast<T, float>(gradient), classes, offset, width, classes, reduction,
                 MemoryMarshal.Cast<T, float>(weight), smoothing, zLoss, softCap);
         }
         else
         {
-            CrossEntropySlices.Backward<T>(MemoryMarshal.Cast<TIn, T>(x), partials, classes, offset, width, gradient, classes, reduction, weight, smoothing, zLoss, softCap);
+            CrossEntropySlices.Backward<T>(MemoryMarshal.Cast<TIn, T>(x), partials, gradient, classes, offset, width, classes, reduction, weight, smoothing, zLoss, softCap);
         }
     }
 
@@ -211,26 +211,26 @@ public class LlmReferenceTests
 
         var logProbabilities = new T[rows];
         var entropy = new T[rows];
-        TokenLogProbabilities.Forward<T>(x, targets, classes, logProbabilities, entropy, softCap: softCap);
+        TokenLogProbabilities.Forward<T>(x, targets, logProbabilities, classes, entropy, softCap: softCap);
         Approx.Equal<T>(c.Values<T>("logProbabilities"), logProbabilities, relative, absolute, name + " log-probabilities");
         Approx.Equal<T>(c.Values<T>("entropy"), entropy, relative, absolute, name + " entropy");
         var gradient = new T[x.Length];
-        TokenLogProbabilities.Backward<T>(x, targets, classes, c.Values<T>("alpha"), c.Values<T>("beta"), gradient, softCap: softCap);
+        TokenLogProbabilities.Backward<T>(x, targets, c.Values<T>("alpha"), c.Values<T>("beta"), gradient, classes, softCap: softCap);
         Approx.Equal<T>(c.Values<T>("gradient"), gradient, relative * 10, absolute, name + " gradient");
 
         // The same through two slices and the partials.
         int half = classes / 2;
         var left = new VocabularyPartial[rows];
         var right = new VocabularyPartial[rows];
-        CrossEntropySlices.Forward<T>(x, targets, classes, 0, half, left, stride: classes, softCap: softCap);
-        CrossEntropySlices.Forward<T>(x.AsSpan(half), targets, classes, half, classes - half, right, stride: classes, softCap: softCap);
+        CrossEntropySlices.Forward<T>(x, targets, left, classes, 0, half, stride: classes, softCap: softCap);
+        CrossEntropySlices.Forward<T>(x.AsSpan(half), targets, right, classes, half, classes - half, stride: classes, softCap: softCap);
         CrossEntropySlices.Combine(left, right);
-        TokenLogProbabilities.FromPartials<T>(right, classes, logProbabilities, entropy);
+        TokenLogProbabilities.FromPartials<T>(right, logProbabilities, classes, entropy);
         Approx.Equal<T>(c.Values<T>("logProbabilities"), logProbabilities, relative, absolute, name + " sliced log-probabilities");
         Approx.Equal<T>(c.Values<T>("entropy"), entropy, relative, absolute, name + " sliced entropy");
         Array.Clear(gradient);
-        TokenLogProbabilities.BackwardSlice<T>(x, right, classes, 0, half, c.Values<T>("alpha"), c.Values<T>("beta"), gradient, classes, softCap);
-        TokenLogProbabilities.BackwardSlice<T>(x.AsSpan(half), right, classes, half, classes - half, c.Values<T>("alpha"), c.Values<T>("beta"), gradient.AsSpan(half), classes, softCap);
+        TokenLogProbabilities.BackwardSlice<T>(x, right, c.Values<T>("alpha"), c.Values<T>("beta"), gradient, classes, 0, half, classes, softCap);
+        TokenLogProbabilities.BackwardSlice<T>(x.AsSpan(half), right, c.Values<T>("alpha"), c.Values<T>("beta"), gradient.AsSpan(half), classes, half, classes - half, classes, softCap);
         Approx.Equal<T>(c.Values<T>("gradient"), gradient, relative * 10, absolute, name + " sliced gradient");
     }
 
@@ -249,10 +249,10 @@ public class LlmReferenceTests
         if (c.Text("storage") == "float16")
         {
             Half[] x = [.. bits.Select(BitConverter.UInt16BitsToHalf)];
-            TokenLogProbabilities.Forward(x, targets, classes, logProbabilities, entropy, softCap: softCap);
-            TokenLogProbabilities.Backward(x, targets, classes, alpha, beta, gradient, softCap: softCap);
+            TokenLogProbabilities.Forward(x, targets, logProbabilities, classes, entropy, softCap: softCap);
+            TokenLogProbabilities.Backward(x, targets, alpha, beta, gradient, classes, softCap: softCap);
             var halfGradient = new Half[x.Length];
-            TokenLogProbabilities.Backward(x, targets, classes, alpha, beta, halfGradient, softCap: softCap);
+            TokenLogProbabilities.Backward(x, targets, alpha, beta, halfGradient, classes, softCap: softCap);
             for (int i = 0; i < x.Length; i++)
             {
                 // Written as Half: the float gradient rounded to nearest even.
@@ -262,8 +262,8 @@ public class LlmReferenceTests
         else
         {
             BFloat16[] x = [.. bits.Select(BFloat16.FromBits)];
-            TokenLogProbabilities.Forward(x, targets, classes, logProbabilities, entropy, softCap: softCap);
-            TokenLogProbabilities.Backward(x, targets, classes, alpha, beta, gradient, softCap: softCap);
+            TokenLogProbabilities.Forward(x, targets, logProbabilities, classes, entropy, softCap: softCap);
+            TokenLogProbabilities.Backward(x, targets, alpha, beta, gradient, classes, softCap: softCap);
         }
         Approx.Equal<float>(c.Floats("logProbabilities"), logProbabilities, relative, absolute, name + " log-probabilities");
         Approx.Equal<float>(c.Floats("entropy"), entropy, relative, absolute, name + " entropy");

@@ -78,6 +78,16 @@ public static class BatchedFunctions
             }),
             new("CrossEntropy.Forward", [In("logits", SpanKind.Logits), In("weight", SpanKind.Weights, Classes), Out("gradient"), Out("losses", rows)], (s, t) =>
                 CrossEntropy.Forward<float>(s[0].Span, targets, Classes, s[2].Span, Reduction.None, s[3].Span, s[1].Span, labelSmoothing: 0.1f, maxDegreeOfParallelism: t)),
+            new("TokenLogProbabilities.Forward", [In("logits", SpanKind.Logits), Out("logProbabilities", rows), Out("entropy", rows)], (s, t) =>
+            {
+                TokenLogProbabilities.Forward<float>(s[0].Span, targets, s[1].Span, Classes, s[2].Span, softCap: 5, maxDegreeOfParallelism: t);
+                return 0;
+            }),
+            new("TokenLogProbabilities.Backward", [In("logits", SpanKind.Logits), In("logProbabilityGradient", SpanKind.Gradient, rows), In("entropyGradient", SpanKind.Gradient, rows), Out("gradient")], (s, t) =>
+            {
+                TokenLogProbabilities.Backward<float>(s[0].Span, targets, s[1].Span, s[2].Span, s[3].Span, Classes, softCap: 5, maxDegreeOfParallelism: t);
+                return 0;
+            }),
             new("CrossEntropy.ForwardWithProbabilities", [In("logits", SpanKind.Logits), In("probabilities", SpanKind.Probabilities), In("weight", SpanKind.Weights, Classes), Out("gradient"), Out("losses", rows)], (s, t) =>
                 CrossEntropy.ForwardWithProbabilities<float>(s[0].Span, s[1].Span, Classes, s[3].Span, Reduction.None, s[4].Span, s[2].Span, 0.1f, t)),
             new("NllLoss.Forward", [In("logProbabilities", SpanKind.LogProbabilities), In("weight", SpanKind.Weights, Classes), Out("gradient"), Out("losses", rows)], (s, t) =>

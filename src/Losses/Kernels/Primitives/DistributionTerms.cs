@@ -47,8 +47,11 @@ internal static class DistributionTerms<TOps, TV, T>
         public TV Invoke(TV p, TV q) => Weighted(p, VectorMath<TOps, TV, T>.Log(q));
     }
 
-    /// <summary>p (log p − log q) with p = (a · sP₁) · sP₂, q = (b · sQ₁) · sQ₂ (SciPy's rel_entr).</summary>
-    public readonly struct RelativeEntropy((T First, T Second) scaleP, (T First, T Second) scaleQ) : IBinaryOp<TV>
+    /// <summary>
+    /// A pair of count rows as probabilities: p = (a · sP₁) · sP₂, q = (b · sQ₁) · sQ₂, with the two-factor scales of
+    /// <see cref="InverseSums{TOps, TV, T}"/> (one rounding when the sums are normal, exact power-of-two steps otherwise).
+    /// </summary>
+    public readonly struct Normalized((T First, T Second) scaleP, (T First, T Second) scaleQ)
     {
         private readonly TV _p1 = TOps.Create(scaleP.First);
         private readonly TV _p2 = TOps.Create(scaleP.Second);
@@ -56,10 +59,18 @@ internal static class DistributionTerms<TOps, TV, T>
         private readonly TV _q2 = TOps.Create(scaleQ.Second);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public (TV P, TV Q) Of(TV a, TV b) => (TOps.Multiply(TOps.Multiply(a, _p1), _p2), TOps.Multiply(TOps.Multiply(b, _q1), _q2));
+    }
+
+    /// <summary>p (log p − log q) with p = (a · sP₁) · sP₂, q = (b · sQ₁) · sQ₂ (SciPy's rel_entr).</summary>
+    public readonly struct RelativeEntropy((T First, T Second) scaleP, (T First, T Second) scaleQ) : IBinaryOp<TV>
+    {
+        private readonly Normalized _normalized = new(scaleP, scaleQ);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV Invoke(TV a, TV b)
         {
-            TV p = TOps.Multiply(TOps.Multiply(a, _p1), _p2);
-            TV q = TOps.Multiply(TOps.Multiply(b, _q1), _q2);
+            var (p, q) = _normalized.Of(a, b);
             return Weighted(p, TOps.Subtract(VectorMath<TOps, TV, T>.Log(p), VectorMath<TOps, TV, T>.Log(q)));
         }
     }
@@ -84,16 +95,12 @@ internal static class DistributionTerms<TOps, TV, T>
     /// </summary>
     public readonly struct JensenShannon((T First, T Second) scaleP, (T First, T Second) scaleQ) : IBinaryOp<TV>
     {
-        private readonly TV _p1 = TOps.Create(scaleP.First);
-        private readonly TV _p2 = TOps.Create(scaleP.Second);
-        private readonly TV _q1 = TOps.Create(scaleQ.First);
-        private readonly TV _q2 = TOps.Create(scaleQ.Second);
+        private readonly Normalized _normalized = new(scaleP, scaleQ);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV Invoke(TV a, TV b)
         {
-            TV p = TOps.Multiply(TOps.Multiply(a, _p1), _p2);
-            TV q = TOps.Multiply(TOps.Multiply(b, _q1), _q2);
+            var (p, q) = _normalized.Of(a, b);
             TV logM = TOps.Subtract(VectorMath<TOps, TV, T>.Log(TOps.Add(p, q)), TOps.Create(T.CreateTruncating(0.6931471805599453)));
             TV fromP = Weighted(p, TOps.Subtract(VectorMath<TOps, TV, T>.Log(p), logM));
             TV fromQ = Weighted(q, TOps.Subtract(VectorMath<TOps, TV, T>.Log(q), logM));
