@@ -228,14 +228,17 @@ internal static class Rows<TOps, TV, T>
         }
         nuint count = (nuint)TOps.Count;
         nuint n = (nuint)length;
-        TV max = SeedMax(in x, n);
 
-        // The per-lane sum is LaneSum's (a block of NormalizerBlockSteps vectors, flushed with TwoSum into high + low), kept in
-        // locals rather than in a LaneSum: a struct of three Vector512 is not promoted to registers, and its block then
-        // makes a store-to-load round trip per vector on the loop's critical path.
+        // The per-lane sum is LaneSum's (a block of NormalizerBlockSteps vectors, flushed with TwoSum into high + low),
+        // kept in locals rather than in a LaneSum: a struct of three Vector512 is not promoted to registers, and its
+        // block then makes a store-to-load round trip per vector on the loop's critical path. The first SeedLength
+        // elements (all of a shorter row) cannot raise the seeded maximum and are summed without the rise test.
+        (TV max, TV high, TV low) = SeededSum(in x, n);
+        if (n <= SeedLength)
+        {
+            return Combine(max, high, low);
+        }
         TV block = default;
-        TV high = default;
-        TV low = default;
         int steps = 0;
 
         // For the same reason the rare rescale goes through the loop's one exp rather than a call (no vector register
@@ -243,7 +246,7 @@ internal static class Rows<TOps, TV, T>
         // m to m' = x, each lane needs one exp: the rescale factor exp(m − x) where x rises, its term exp(x − m)
         // where it does not, both exp(−|x − m|). The rising lanes' own term exp(x − m') is 1 (NaN for x = +∞).
         TV one = TOps.Create(T.One);
-        nuint i = 0;
+        nuint i = SeedLength;
         while (true)
         {
             TV v;
@@ -264,10 +267,7 @@ internal static class Rows<TOps, TV, T>
                 break;
             }
             TV d = TOps.Subtract(v, max);
-
-            // The seed is the lanes' maximum over the first SeedLength elements (all of a shorter row): none of them
-            // can raise it, so the vector compare is skipped there.
-            bool rises = i > SeedLength && TOps.AnyGreaterThan(v, max);
+            bool rises = TOps.AnyGreaterThan(v, max);
             TV e = VectorMath<TOps, TV, T>.ExpNonPositive(rises ? TOps.Subtract(default, TOps.Abs(d)) : d);
             if (rises)
             {
@@ -293,6 +293,54 @@ internal static class Rows<TOps, TV, T>
         }
         high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
         return Combine(max, high, low);
+    }
+
+    /// <summary>
+    /// The seed maximum M of each lane (<see cref="SeedMax"/>) and Σ exp(x − M) over the first SeedLength elements, or
+    /// all of a shorter row (its last vector masked to the lanes not yet seen), as an unevaluated sum (high, low). Out
+    /// of line and returning the maximum too, so that nothing the normalizer's loop keeps in registers is live across
+    /// a call. The tail goes through the loop body once more, so the exp is inlined once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static (TV Max, TV High, TV Low) SeededSum(ref readonly T x, nuint n)
+    {
+        nuint count = (nuint)TOps.Count;
+        TV max = SeedMax(in x, n);
+        nuint end = Math.Min(n, SeedLength);
+        nuint tailEnd = n <= SeedLength ? n : 0;
+        TV block = default;
+        TV high = default;
+        TV low = default;
+        int steps = 0;
+        nuint i = 0;
+        while (true)
+        {
+            TV v;
+            if (i + count <= end)
+            {
+                v = TOps.Load(in x, i);
+                i += count;
+            }
+            else if (i < tailEnd)
+            {
+                nuint start = tailEnd - count;
+                v = TOps.Select(TailMask(i, start), TOps.Load(in x, start), TOps.Create(T.NegativeInfinity));
+                i = tailEnd;
+            }
+            else
+            {
+                break;
+            }
+            block = TOps.Add(block, VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Subtract(v, max)));
+            if (++steps == NormalizerBlockSteps)
+            {
+                high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+                block = default;
+                steps = 0;
+            }
+        }
+        high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+        return (max, high, low);
     }
 
     /// <summary>
