@@ -4,16 +4,9 @@ using System.Runtime.CompilerServices;
 
 namespace Losses;
 
-// Tensor inputs: thin adapters that view dense tensors as the spans of the overloads in CrossEntropy.cs.
-// Priority −1: arrays convert to tensors too, and a positional call such as Entropy.Of<float>(p, d, classCount, 2) must
-// bind to the span overload (classCount, logBase) rather than to this one (logBase, maxDegreeOfParallelism).
 public static partial class CrossEntropy
 {
-    /// <summary>Tensor form of <see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T},
-    /// ReadOnlySpan{T}, int, double, double, double, int)"/>: <paramref name="logits"/> holds [rows × classes] (rank 1 is one row; the
-    /// leading dimensions of a higher rank are all rows, as [batch, sequence, vocabulary]), dense and row-major; the class
-    /// count is its last dimension. Every other tensor is dense with the same number of elements it has in the span form;
-    /// <c>Tensor&lt;T&gt;</c> converts implicitly (arrays bind to the span overload).</summary>
+    /// <summary>Tensor form of <see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, double, double, double, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, double, double, double, int)"/>
     [OverloadResolutionPriority(-1)]
     public static T Forward<T>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<int> targets,
@@ -25,11 +18,7 @@ public static partial class CrossEntropy
             classCount, TensorRows.Write(gradient, nameof(gradient)), reduction,
             TensorRows.Write(losses, nameof(losses)), weight, ignoreIndex, labelSmoothing, zLoss: zLoss, softCap: softCap, maxDegreeOfParallelism: maxDegreeOfParallelism);
 
-    /// <summary>Tensor form of <see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, int, Span{T}, Reduction, Span{T},
-    /// ReadOnlySpan{T}, long, double, double, double, int)"/>: <paramref name="logits"/> holds [rows × classes] (rank 1 is one row; the
-    /// leading dimensions of a higher rank are all rows, as [batch, sequence, vocabulary]), dense and row-major; the class
-    /// count is its last dimension. Every other tensor is dense with the same number of elements it has in the span form;
-    /// <c>Tensor&lt;T&gt;</c> converts implicitly (arrays bind to the span overload).</summary>
+    /// <summary>Tensor form of <see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, long, double, double, double, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, long, double, double, double, int)"/>
     [OverloadResolutionPriority(-1)]
     public static T Forward<T>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<long> targets,
@@ -41,11 +30,7 @@ public static partial class CrossEntropy
             classCount, TensorRows.Write(gradient, nameof(gradient)), reduction,
             TensorRows.Write(losses, nameof(losses)), weight, ignoreIndex, labelSmoothing, zLoss: zLoss, softCap: softCap, maxDegreeOfParallelism: maxDegreeOfParallelism);
 
-    /// <summary>Tensor form of <see cref="ForwardWithProbabilities{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, Span{T},
-    /// Reduction, Span{T}, ReadOnlySpan{T}, double, int)"/>: <paramref name="logits"/> holds [rows × classes] (rank 1 is
-    /// one row; the leading dimensions of a higher rank are all rows, as [batch, sequence, vocabulary]), dense and
-    /// row-major; the class count is its last dimension. Every other tensor is dense with the same number of elements it
-    /// has in the span form; <c>Tensor&lt;T&gt;</c> converts implicitly (arrays bind to the span overload).</summary>
+    /// <summary>Tensor form of <see cref="ForwardWithProbabilities{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, double, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="ForwardWithProbabilities{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, double, int)"/>
     [OverloadResolutionPriority(-1)]
     public static T ForwardWithProbabilities<T>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<T> probabilities,

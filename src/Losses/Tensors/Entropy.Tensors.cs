@@ -4,16 +4,9 @@ using System.Runtime.CompilerServices;
 
 namespace Losses;
 
-// Tensor inputs: thin adapters that view dense tensors as the spans of the overloads in Entropy.cs.
-// Priority −1: arrays convert to tensors too, and a positional call such as Entropy.Of<float>(p, d, classCount, 2) must
-// bind to the span overload (classCount, logBase) rather than to this one (logBase, maxDegreeOfParallelism).
 public static partial class Entropy
 {
-    /// <summary>Tensor form of <see cref="Of{T}(ReadOnlySpan{T}, Span{T}, int, double, int)"/>: <paramref name="p"/> holds
-    /// [rows × classes] (rank 1 is one row; the leading dimensions of a higher rank are all rows, as [batch, sequence,
-    /// vocabulary]), dense and row-major; the class count is its last dimension. Every other tensor is dense with the same
-    /// number of elements it has in the span form; <c>Tensor&lt;T&gt;</c> converts implicitly (arrays bind to the span
-    /// overload).</summary>
+    /// <summary>Tensor form of <see cref="Of{T}(ReadOnlySpan{T}, Span{T}, int, double, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="Of{T}(ReadOnlySpan{T}, Span{T}, int, double, int)"/>
     [OverloadResolutionPriority(-1)]
     public static void Of<T>(in ReadOnlyTensorSpan<T> p, in TensorSpan<T> destination, double logBase = Math.E,
@@ -22,11 +15,7 @@ public static partial class Entropy
         Of(TensorRows.Read(p, nameof(p), out int classCount), TensorRows.Write(destination, nameof(destination)),
             classCount, logBase, maxDegreeOfParallelism);
 
-    /// <summary>Tensor form of <see cref="FromCounts{T}(ReadOnlySpan{T}, Span{T}, int, double, int)"/>: <paramref
-    /// name="counts"/> holds [rows × classes] (rank 1 is one row; the leading dimensions of a higher rank are all rows, as
-    /// [batch, sequence, vocabulary]), dense and row-major; the class count is its last dimension. Every other tensor is
-    /// dense with the same number of elements it has in the span form; <c>Tensor&lt;T&gt;</c> converts implicitly (arrays
-    /// bind to the span overload).</summary>
+    /// <summary>Tensor form of <see cref="FromCounts{T}(ReadOnlySpan{T}, Span{T}, int, double, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="FromCounts{T}(ReadOnlySpan{T}, Span{T}, int, double, int)"/>
     [OverloadResolutionPriority(-1)]
     public static void FromCounts<T>(in ReadOnlyTensorSpan<T> counts, in TensorSpan<T> destination,
@@ -35,11 +24,7 @@ public static partial class Entropy
         FromCounts(TensorRows.Read(counts, nameof(counts), out int classCount),
             TensorRows.Write(destination, nameof(destination)), classCount, logBase, maxDegreeOfParallelism);
 
-    /// <summary>Tensor form of <see cref="FromLogits{T}(ReadOnlySpan{T}, Span{T}, int, double, int)"/>: <paramref
-    /// name="logits"/> holds [rows × classes] (rank 1 is one row; the leading dimensions of a higher rank are all rows, as
-    /// [batch, sequence, vocabulary]), dense and row-major; the class count is its last dimension. Every other tensor is
-    /// dense with the same number of elements it has in the span form; <c>Tensor&lt;T&gt;</c> converts implicitly (arrays
-    /// bind to the span overload).</summary>
+    /// <summary>Tensor form of <see cref="FromLogits{T}(ReadOnlySpan{T}, Span{T}, int, double, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="FromLogits{T}(ReadOnlySpan{T}, Span{T}, int, double, int)"/>
     [OverloadResolutionPriority(-1)]
     public static void FromLogits<T>(in ReadOnlyTensorSpan<T> logits, in TensorSpan<T> destination,
@@ -48,11 +33,7 @@ public static partial class Entropy
         FromLogits(TensorRows.Read(logits, nameof(logits), out int classCount),
             TensorRows.Write(destination, nameof(destination)), classCount, logBase, maxDegreeOfParallelism);
 
-    /// <summary>Tensor form of <see cref="Perplexity{T}(ReadOnlySpan{T}, Span{T}, int, int)"/>: <paramref name="p"/> holds
-    /// [rows × classes] (rank 1 is one row; the leading dimensions of a higher rank are all rows, as [batch, sequence,
-    /// vocabulary]), dense and row-major; the class count is its last dimension. Every other tensor is dense with the same
-    /// number of elements it has in the span form; <c>Tensor&lt;T&gt;</c> converts implicitly (arrays bind to the span
-    /// overload).</summary>
+    /// <summary>Tensor form of <see cref="Perplexity{T}(ReadOnlySpan{T}, Span{T}, int, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="Perplexity{T}(ReadOnlySpan{T}, Span{T}, int, int)"/>
     [OverloadResolutionPriority(-1)]
     public static void Perplexity<T>(in ReadOnlyTensorSpan<T> p, in TensorSpan<T> destination,
@@ -61,11 +42,7 @@ public static partial class Entropy
         Perplexity(TensorRows.Read(p, nameof(p), out int classCount),
             TensorRows.Write(destination, nameof(destination)), classCount, maxDegreeOfParallelism);
 
-    /// <summary>Tensor form of <see cref="PerplexityFromLogits{T}(ReadOnlySpan{T}, Span{T}, int, int)"/>: <paramref
-    /// name="logits"/> holds [rows × classes] (rank 1 is one row; the leading dimensions of a higher rank are all rows, as
-    /// [batch, sequence, vocabulary]), dense and row-major; the class count is its last dimension. Every other tensor is
-    /// dense with the same number of elements it has in the span form; <c>Tensor&lt;T&gt;</c> converts implicitly (arrays
-    /// bind to the span overload).</summary>
+    /// <summary>Tensor form of <see cref="PerplexityFromLogits{T}(ReadOnlySpan{T}, Span{T}, int, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="PerplexityFromLogits{T}(ReadOnlySpan{T}, Span{T}, int, int)"/>
     [OverloadResolutionPriority(-1)]
     public static void PerplexityFromLogits<T>(in ReadOnlyTensorSpan<T> logits, in TensorSpan<T> destination,
@@ -74,11 +51,7 @@ public static partial class Entropy
         PerplexityFromLogits(TensorRows.Read(logits, nameof(logits), out int classCount),
             TensorRows.Write(destination, nameof(destination)), classCount, maxDegreeOfParallelism);
 
-    /// <summary>Tensor form of <see cref="Cross{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, int)"/>:
-    /// <paramref name="p"/> holds [rows × classes] (rank 1 is one row; the leading dimensions of a higher rank are all
-    /// rows, as [batch, sequence, vocabulary]), dense and row-major; the class count is its last dimension. Every other
-    /// tensor is dense with the same number of elements it has in the span form; <c>Tensor&lt;T&gt;</c> converts implicitly
-    /// (arrays bind to the span overload).</summary>
+    /// <summary>Tensor form of <see cref="Cross{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="Cross{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, int)"/>
     [OverloadResolutionPriority(-1)]
     public static void Cross<T>(in ReadOnlyTensorSpan<T> p, in ReadOnlyTensorSpan<T> q, in TensorSpan<T> destination,
@@ -87,11 +60,7 @@ public static partial class Entropy
         Cross(TensorRows.Read(p, nameof(p), out int classCount), TensorRows.Read(q, nameof(q)),
             TensorRows.Write(destination, nameof(destination)), classCount, logBase, maxDegreeOfParallelism);
 
-    /// <summary>Tensor form of <see cref="CrossFromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double,
-    /// int)"/>: <paramref name="p"/> holds [rows × classes] (rank 1 is one row; the leading dimensions of a higher rank are
-    /// all rows, as [batch, sequence, vocabulary]), dense and row-major; the class count is its last dimension. Every other
-    /// tensor is dense with the same number of elements it has in the span form; <c>Tensor&lt;T&gt;</c> converts implicitly
-    /// (arrays bind to the span overload).</summary>
+    /// <summary>Tensor form of <see cref="CrossFromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="CrossFromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, int)"/>
     [OverloadResolutionPriority(-1)]
     public static void CrossFromLogits<T>(in ReadOnlyTensorSpan<T> p, in ReadOnlyTensorSpan<T> logitsQ,

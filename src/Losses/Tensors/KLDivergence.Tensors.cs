@@ -4,16 +4,9 @@ using System.Runtime.CompilerServices;
 
 namespace Losses;
 
-// Tensor inputs: thin adapters that view dense tensors as the spans of the overloads in KLDivergence.cs.
-// Priority −1: arrays convert to tensors too, and a positional call such as Entropy.Of<float>(p, d, classCount, 2) must
-// bind to the span overload (classCount, logBase) rather than to this one (logBase, maxDegreeOfParallelism).
 public static partial class KLDivergence
 {
-    /// <summary>Tensor form of <see cref="Distillation{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, Span{T}, Reduction,
-    /// double, bool, int)"/>: <paramref name="teacherLogits"/> holds [rows × classes] (rank 1 is one row; the leading
-    /// dimensions of a higher rank are all rows, as [batch, sequence, vocabulary]), dense and row-major; the class count is
-    /// its last dimension. Every other tensor is dense with the same number of elements it has in the span form;
-    /// <c>Tensor&lt;T&gt;</c> converts implicitly (arrays bind to the span overload).</summary>
+    /// <summary>Tensor form of <see cref="Distillation{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, Span{T}, Reduction, double, bool, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="Distillation{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, Span{T}, Reduction, double, bool, int)"/>
     [OverloadResolutionPriority(-1)]
     public static T Distillation<T>(in ReadOnlyTensorSpan<T> teacherLogits, in ReadOnlyTensorSpan<T> studentLogits,
@@ -25,11 +18,7 @@ public static partial class KLDivergence
             TensorRows.Write(studentGradient, nameof(studentGradient)), reduction, temperature,
             scaleByTemperatureSquared, maxDegreeOfParallelism);
 
-    /// <summary>Tensor form of <see cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, int)"/>:
-    /// <paramref name="teacherLogits"/> holds [rows × classes] (rank 1 is one row; the leading dimensions of a higher rank
-    /// are all rows, as [batch, sequence, vocabulary]), dense and row-major; the class count is its last dimension. Every
-    /// other tensor is dense with the same number of elements it has in the span form; <c>Tensor&lt;T&gt;</c> converts
-    /// implicitly (arrays bind to the span overload).</summary>
+    /// <summary>Tensor form of <see cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, int)"/>
     [OverloadResolutionPriority(-1)]
     public static void FromLogits<T>(in ReadOnlyTensorSpan<T> teacherLogits, in ReadOnlyTensorSpan<T> studentLogits,
@@ -39,11 +28,7 @@ public static partial class KLDivergence
             TensorRows.Read(studentLogits, nameof(studentLogits)), TensorRows.Write(destination, nameof(destination)),
             classCount, temperature, maxDegreeOfParallelism);
 
-    /// <summary>Tensor form of <see cref="Of{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, int)"/>: <paramref
-    /// name="p"/> holds [rows × classes] (rank 1 is one row; the leading dimensions of a higher rank are all rows, as
-    /// [batch, sequence, vocabulary]), dense and row-major; the class count is its last dimension. Every other tensor is
-    /// dense with the same number of elements it has in the span form; <c>Tensor&lt;T&gt;</c> converts implicitly (arrays
-    /// bind to the span overload).</summary>
+    /// <summary>Tensor form of <see cref="Of{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="Of{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, int)"/>
     [OverloadResolutionPriority(-1)]
     public static void Of<T>(in ReadOnlyTensorSpan<T> p, in ReadOnlyTensorSpan<T> q, in TensorSpan<T> destination,
@@ -52,11 +37,7 @@ public static partial class KLDivergence
         Of(TensorRows.Read(p, nameof(p), out int classCount), TensorRows.Read(q, nameof(q)),
             TensorRows.Write(destination, nameof(destination)), classCount, logBase, maxDegreeOfParallelism);
 
-    /// <summary>Tensor form of <see cref="FromCounts{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, int)"/>:
-    /// <paramref name="p"/> holds [rows × classes] (rank 1 is one row; the leading dimensions of a higher rank are all
-    /// rows, as [batch, sequence, vocabulary]), dense and row-major; the class count is its last dimension. Every other
-    /// tensor is dense with the same number of elements it has in the span form; <c>Tensor&lt;T&gt;</c> converts implicitly
-    /// (arrays bind to the span overload).</summary>
+    /// <summary>Tensor form of <see cref="FromCounts{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="FromCounts{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, int)"/>
     [OverloadResolutionPriority(-1)]
     public static void FromCounts<T>(in ReadOnlyTensorSpan<T> p, in ReadOnlyTensorSpan<T> q,
@@ -65,11 +46,7 @@ public static partial class KLDivergence
         FromCounts(TensorRows.Read(p, nameof(p), out int classCount), TensorRows.Read(q, nameof(q)),
             TensorRows.Write(destination, nameof(destination)), classCount, logBase, maxDegreeOfParallelism);
 
-    /// <summary>Tensor form of <see cref="FromLogProbabilities{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, bool,
-    /// int)"/>: <paramref name="p"/> holds [rows × classes] (rank 1 is one row; the leading dimensions of a higher rank are
-    /// all rows, as [batch, sequence, vocabulary]), dense and row-major; the class count is its last dimension. Every other
-    /// tensor is dense with the same number of elements it has in the span form; <c>Tensor&lt;T&gt;</c> converts implicitly
-    /// (arrays bind to the span overload).</summary>
+    /// <summary>Tensor form of <see cref="FromLogProbabilities{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, bool, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="FromLogProbabilities{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, bool, int)"/>
     [OverloadResolutionPriority(-1)]
     public static void FromLogProbabilities<T>(in ReadOnlyTensorSpan<T> p, in ReadOnlyTensorSpan<T> logQ,

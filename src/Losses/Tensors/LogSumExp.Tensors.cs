@@ -4,16 +4,9 @@ using System.Runtime.CompilerServices;
 
 namespace Losses;
 
-// Tensor inputs: thin adapters that view dense tensors as the spans of the overloads in LogSumExp.cs.
-// Priority −1: arrays convert to tensors too, and a positional call such as Entropy.Of<float>(p, d, classCount, 2) must
-// bind to the span overload (classCount, logBase) rather than to this one (logBase, maxDegreeOfParallelism).
 public static partial class LogSumExp
 {
-    /// <summary>Tensor form of <see cref="Forward{T}(ReadOnlySpan{T}, Span{T}, int, int)"/>: <paramref name="logits"/>
-    /// holds [rows × classes] (rank 1 is one row; the leading dimensions of a higher rank are all rows, as [batch,
-    /// sequence, vocabulary]), dense and row-major; the class count is its last dimension. Every other tensor is dense with
-    /// the same number of elements it has in the span form; <c>Tensor&lt;T&gt;</c> converts implicitly (arrays bind to the
-    /// span overload).</summary>
+    /// <summary>Tensor form of <see cref="Forward{T}(ReadOnlySpan{T}, Span{T}, int, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, Span{T}, int, int)"/>
     [OverloadResolutionPriority(-1)]
     public static void Forward<T>(in ReadOnlyTensorSpan<T> logits, in TensorSpan<T> destination,
@@ -22,11 +15,7 @@ public static partial class LogSumExp
         Forward(TensorRows.Read(logits, nameof(logits), out int classCount),
             TensorRows.Write(destination, nameof(destination)), classCount, maxDegreeOfParallelism);
 
-    /// <summary>Tensor form of <see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int,
-    /// int)"/>: <paramref name="logits"/> holds [rows × classes] (rank 1 is one row; the leading dimensions of a higher
-    /// rank are all rows, as [batch, sequence, vocabulary]), dense and row-major; the class count is its last dimension.
-    /// Every other tensor is dense with the same number of elements it has in the span form; <c>Tensor&lt;T&gt;</c>
-    /// converts implicitly (arrays bind to the span overload).</summary>
+    /// <summary>Tensor form of <see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int)"/>
     [OverloadResolutionPriority(-1)]
     public static void Backward<T>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<T> output,

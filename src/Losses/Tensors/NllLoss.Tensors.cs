@@ -4,16 +4,9 @@ using System.Runtime.CompilerServices;
 
 namespace Losses;
 
-// Tensor inputs: thin adapters that view dense tensors as the spans of the overloads in NllLoss.cs.
-// Priority −1: arrays convert to tensors too, and a positional call such as Entropy.Of<float>(p, d, classCount, 2) must
-// bind to the span overload (classCount, logBase) rather than to this one (logBase, maxDegreeOfParallelism).
 public static partial class NllLoss
 {
-    /// <summary>Tensor form of <see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T},
-    /// ReadOnlySpan{T}, int, int)"/>: <paramref name="logProbabilities"/> holds [rows × classes] (rank 1 is one row; the
-    /// leading dimensions of a higher rank are all rows, as [batch, sequence, vocabulary]), dense and row-major; the class
-    /// count is its last dimension. Every other tensor is dense with the same number of elements it has in the span form;
-    /// <c>Tensor&lt;T&gt;</c> converts implicitly (arrays bind to the span overload).</summary>
+    /// <summary>Tensor form of <see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, int)"/>
     [OverloadResolutionPriority(-1)]
     public static T Forward<T>(in ReadOnlyTensorSpan<T> logProbabilities, in ReadOnlyTensorSpan<int> targets,
@@ -24,11 +17,7 @@ public static partial class NllLoss
             TensorRows.Read(targets, nameof(targets)), classCount, TensorRows.Write(gradient, nameof(gradient)),
             reduction, TensorRows.Write(losses, nameof(losses)), weight, ignoreIndex, maxDegreeOfParallelism);
 
-    /// <summary>Tensor form of <see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, int, Span{T}, Reduction, Span{T},
-    /// ReadOnlySpan{T}, long, int)"/>: <paramref name="logProbabilities"/> holds [rows × classes] (rank 1 is one row; the
-    /// leading dimensions of a higher rank are all rows, as [batch, sequence, vocabulary]), dense and row-major; the class
-    /// count is its last dimension. Every other tensor is dense with the same number of elements it has in the span form;
-    /// <c>Tensor&lt;T&gt;</c> converts implicitly (arrays bind to the span overload).</summary>
+    /// <summary>Tensor form of <see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, long, int)"/>.<include file="TensorForms.xml" path="doc/rows/para"/></summary>
     /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, long, int)"/>
     [OverloadResolutionPriority(-1)]
     public static T Forward<T>(in ReadOnlyTensorSpan<T> logProbabilities, in ReadOnlyTensorSpan<long> targets,

@@ -4,14 +4,9 @@ using System.Runtime.CompilerServices;
 
 namespace Losses;
 
-// Tensor inputs: thin adapters that view dense tensors as the spans of the overloads in SmoothL1Loss.cs.
-// Priority −1: arrays convert to tensors too, and a positional call such as Entropy.Of<float>(p, d, classCount, 2) must
-// bind to the span overload (classCount, logBase) rather than to this one (logBase, maxDegreeOfParallelism).
 public static partial class SmoothL1Loss
 {
-    /// <summary>Tensor form of <see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Reduction, Span{T}, double,
-    /// int)"/>: the tensors are dense (any shape; elements are taken in row-major order) and <c>Tensor&lt;T&gt;</c>
-    /// converts implicitly (arrays bind to the span overload).</summary>
+    /// <summary>Tensor form of <see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Reduction, Span{T}, double, int)"/>.<include file="TensorForms.xml" path="doc/elementwise/para"/></summary>
     /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Reduction, Span{T}, double, int)"/>
     [OverloadResolutionPriority(-1)]
     public static T Forward<T>(in ReadOnlyTensorSpan<T> input, in ReadOnlyTensorSpan<T> targets,

@@ -8,6 +8,13 @@ namespace Losses;
 /// dense (row-major, gap-free) tensors are viewed; a strided tensor is refused with its lengths and strides, because every
 /// kernel streams whole rows from one contiguous block and a copy would be an allocation the caller did not ask for.
 /// </summary>
+/// <remarks>
+/// The tensor overloads (<c>src/Losses/Tensors/&lt;Concept&gt;.Tensors.cs</c>) are thin adapters: this class's views, then
+/// the span overload. Their summaries include one shared shape rule (<c>TensorForms.xml</c>). Each has
+/// <c>[OverloadResolutionPriority(-1)]</c>: arrays convert to tensors too, and a positional call such as
+/// <c>Entropy.Of&lt;float&gt;(p, d, classCount, 2)</c> must bind to the span overload (classCount, logBase) rather than to
+/// the tensor one (logBase, maxDegreeOfParallelism).
+/// </remarks>
 internal static class TensorRows
 {
     /// <summary>The elements of <paramref name="tensor"/> as one span, and its last dimension as the class count
