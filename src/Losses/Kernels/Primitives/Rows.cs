@@ -94,8 +94,9 @@ internal static class Rows<TOps, TV, T>
     }
 
     /// <summary>
-    /// destination[i] = op(source[i]) and returns Σ op(source[i]) (without drift), in one pass. The last vector is
-    /// loaded first and summed masked, so destination may be the source itself.
+    /// destination[i] = op(source[i]) and returns Σ op(source[i]) (without drift), in one pass, for values in [0, 1]
+    /// (softmax numerators), which are summed in float in blocks of <see cref="UnitBlockSteps"/> vectors. The last vector
+    /// is loaded first and summed masked, so destination may be the source itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static T MapSum<TOp>(ref readonly T source, ref T destination, int length, TOp op)
@@ -105,22 +106,32 @@ internal static class Rows<TOps, TV, T>
         nuint n = (nuint)length;
         nuint last = n - count;
         TV lastValue = TOps.Load(in source, last);
-        var sum = new LaneSum<TOps, TV, T>();
+        TV block = default;
+        TV high = default;
+        TV low = default;
+        int steps = 0;
         nuint i = 0;
         for (; i + count <= n; i += count)
         {
             TV value = op.Invoke(TOps.Load(in source, i));
             TOps.Store(value, ref destination, i);
-            sum.Add(value);
+            block = TOps.Add(block, value);
+            if (++steps == UnitBlockSteps)
+            {
+                high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+                block = default;
+                steps = 0;
+            }
         }
         if (i < n)
         {
             TV value = op.Invoke(lastValue);
             TOps.Store(value, ref destination, last);
             TV keep = TailMask(i, last);
-            sum.Add(TOps.Select(keep, value, default));
+            block = TOps.Add(block, TOps.Select(keep, value, default));
         }
-        return sum.Total();
+        high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+        return TOps.Sum(high) + TOps.Sum(low);
     }
 
     /// <summary>max xᵢ; NaN if any xᵢ is NaN; −∞ for a row of −∞.</summary>
@@ -148,7 +159,7 @@ internal static class Rows<TOps, TV, T>
     }
 
     /// <summary>
-    /// Per lane, the maximum of <paramref name="start"/> and the full vectors of x[0..end), in two chains so that the
+    /// Per lane, the maximum of <paramref name="start"/> and the full vectors of x[0..end), in four chains so that the
     /// loop runs at the speed of its loads rather than of the latency of one chain of maxima.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -157,17 +168,21 @@ internal static class Rows<TOps, TV, T>
         nuint count = (nuint)TOps.Count;
         TV a = start;
         TV b = start;
+        TV c = start;
+        TV d = start;
         nuint i = 0;
-        for (; i + (2 * count) <= end; i += 2 * count)
+        for (; i + (4 * count) <= end; i += 4 * count)
         {
             a = TOps.MaxFast(a, TOps.Load(in x, i));
             b = TOps.MaxFast(b, TOps.Load(in x, i + count));
+            c = TOps.MaxFast(c, TOps.Load(in x, i + (2 * count)));
+            d = TOps.MaxFast(d, TOps.Load(in x, i + (3 * count)));
         }
-        if (i + count <= end)
+        for (; i + count <= end; i += count)
         {
             a = TOps.MaxFast(a, TOps.Load(in x, i));
         }
-        return TOps.MaxFast(a, b);
+        return TOps.MaxFast(TOps.MaxFast(a, b), TOps.MaxFast(c, d));
     }
 
     /// <summary>Σ op(aᵢ, bᵢ), without drift: any elementwise term turned into a sum (the last vector masked).</summary>
@@ -229,7 +244,7 @@ internal static class Rows<TOps, TV, T>
         nuint count = (nuint)TOps.Count;
         nuint n = (nuint)length;
 
-        // The per-lane sum is LaneSum's (a block of NormalizerBlockSteps vectors, flushed with TwoSum into high + low),
+        // The per-lane sum is LaneSum's (a block of UnitBlockSteps vectors, flushed with TwoSum into high + low),
         // kept in locals rather than in a LaneSum: a struct of three Vector512 is not promoted to registers, and its
         // block then makes a store-to-load round trip per vector on the loop's critical path. The first SeedLength
         // elements (all of a shorter row) cannot raise the seeded maximum and are summed without the rise test.
@@ -284,7 +299,7 @@ internal static class Rows<TOps, TV, T>
             {
                 block = TOps.Add(block, e);
             }
-            if (++steps == NormalizerBlockSteps)
+            if (++steps == UnitBlockSteps)
             {
                 high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
                 block = default;
@@ -332,7 +347,7 @@ internal static class Rows<TOps, TV, T>
                 break;
             }
             block = TOps.Add(block, VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Subtract(v, max)));
-            if (++steps == NormalizerBlockSteps)
+            if (++steps == UnitBlockSteps)
             {
                 high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
                 block = default;
@@ -392,11 +407,11 @@ internal static class Rows<TOps, TV, T>
     private const int SeedLength = 2048;
 
     /// <summary>
-    /// Vectors summed in float between two flushes of the normalizer's sum: more than LaneSum's, since every term is in
-    /// [0, 1] (a block's rounding error stays below 32 ulp of the block, a few ulp in practice, and a flush costs 17
+    /// Vectors summed in float between two flushes of a sum of terms in [0, 1] (the normalizer's, softmax numerators):
+    /// more than LaneSum's, since every term is in [0, 1] (a block's rounding error stays below 32 ulp of the block, a few ulp in practice, and a flush costs 17
     /// operations).
     /// </summary>
-    private const int NormalizerBlockSteps = 32;
+    private const int UnitBlockSteps = 32;
 
     /// <summary>exp for the rare paths, kept out of line so the hot loop's exp is the only inlined copy.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
