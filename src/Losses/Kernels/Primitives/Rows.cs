@@ -262,25 +262,8 @@ internal static class Rows<TOps, TV, T>
         // where it does not, both exp(−|x − m|). The rising lanes' own term exp(x − m') is 1 (NaN for x = +∞).
         TV one = TOps.Create(T.One);
         nuint i = SeedLength;
-        while (true)
+        while (NextOrTail(in x, ref i, n, n, out TV v))
         {
-            TV v;
-            if (i + count <= n)
-            {
-                v = TOps.Load(in x, i);
-                i += count;
-            }
-            else if (i < n)
-            {
-                nuint start = n - count;
-                TV keep = TailMask(i, start);
-                v = TOps.Select(keep, TOps.Load(in x, start), TOps.Create(T.NegativeInfinity));
-                i = n;
-            }
-            else
-            {
-                break;
-            }
             TV d = TOps.Subtract(v, max);
             bool rises = TOps.AnyGreaterThan(v, max);
             TV e = VectorMath<TOps, TV, T>.ExpNonPositive(rises ? TOps.Subtract(default, TOps.Abs(d)) : d);
@@ -311,6 +294,32 @@ internal static class Rows<TOps, TV, T>
     }
 
     /// <summary>
+    /// The head of the normalizer's loops: the next full vector of x[i..end) or, once, the last vector of x[0..tailEnd)
+    /// with the lanes already seen set to −∞ (so the tail goes through the loop body and its exp is inlined once);
+    /// false when both are done.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool NextOrTail(ref readonly T x, ref nuint i, nuint end, nuint tailEnd, out TV v)
+    {
+        nuint count = (nuint)TOps.Count;
+        if (i + count <= end)
+        {
+            v = TOps.Load(in x, i);
+            i += count;
+            return true;
+        }
+        if (i < tailEnd)
+        {
+            nuint start = tailEnd - count;
+            v = TOps.Select(TailMask(i, start), TOps.Load(in x, start), TOps.Create(T.NegativeInfinity));
+            i = tailEnd;
+            return true;
+        }
+        v = default;
+        return false;
+    }
+
+    /// <summary>
     /// The seed maximum M of each lane (<see cref="SeedMax"/>) and Σ exp(x − M) over the first SeedLength elements, or
     /// all of a shorter row (its last vector masked to the lanes not yet seen), as an unevaluated sum (high, low). Out
     /// of line and returning the maximum too, so that nothing the normalizer's loop keeps in registers is live across
@@ -328,24 +337,8 @@ internal static class Rows<TOps, TV, T>
         TV low = default;
         int steps = 0;
         nuint i = 0;
-        while (true)
+        while (NextOrTail(in x, ref i, end, tailEnd, out TV v))
         {
-            TV v;
-            if (i + count <= end)
-            {
-                v = TOps.Load(in x, i);
-                i += count;
-            }
-            else if (i < tailEnd)
-            {
-                nuint start = tailEnd - count;
-                v = TOps.Select(TailMask(i, start), TOps.Load(in x, start), TOps.Create(T.NegativeInfinity));
-                i = tailEnd;
-            }
-            else
-            {
-                break;
-            }
             block = TOps.Add(block, VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Subtract(v, max)));
             if (++steps == UnitBlockSteps)
             {
