@@ -33,8 +33,8 @@ public class EvaluationBenchmarks
         _q = [.. _p.Select(v => v + (float)(random.NextDouble() - 0.5))];
         _t = [.. Enumerable.Range(0, rows).Select(_ => random.Next(Classes))];
         _perplexity = new PerplexityAccumulator(Classes);
-        _crossEntropy = new PerplexityAccumulator(Classes, metrics: PerplexityMetrics.None);
-        _accuracy = new PerplexityAccumulator(Classes, metrics: PerplexityMetrics.TopKAccuracy);
+        _crossEntropy = new PerplexityAccumulator(Classes) { Metrics = PerplexityMetrics.None };
+        _accuracy = new PerplexityAccumulator(Classes) { Metrics = PerplexityMetrics.TopKAccuracy };
         _comparison = new ModelComparison(Classes);
     }
 

@@ -5,7 +5,9 @@ namespace Losses.Benchmarks;
 /// <summary>
 /// The fused LM head (float) forward + backward (loss, ∂H, ∂W, ∂b) against its three matrix products alone, run over the
 /// same chunks of tokens with the same buffer (logits = H·Wᵀ, ∂H = G·W, ∂W += Gᵀ·H), and on two threads. Targets: fused
-/// ≤ 1.3× the products; two threads ≥ 1.7× faster than one. Shapes: tokens × hidden × vocabulary.
+/// ≤ 1.3× the products; two threads ≥ 1.7× faster than one. Shapes: tokens × hidden × vocabulary. Also the per-token
+/// log-probability variant (LinearTokenLogProbabilities): its forward (one product) and its backward, which writes the
+/// log-probabilities and entropies too (three products, as the loss).
 /// </summary>
 [MemoryDiagnoser]
 public class LinearCrossEntropyBenchmarks
@@ -18,6 +20,10 @@ public class LinearCrossEntropyBenchmarks
     private float[] _weightGradient = [];
     private float[] _biasGradient = [];
     private float[] _buffer = [];
+    private float[] _logProbabilities = [];
+    private float[] _entropy = [];
+    private float[] _logProbabilityGradient = [];
+    private float[] _entropyGradient = [];
 
     [Params("512x256x32000", "2048x512x32000")]
     public string Shape { get; set; } = "512x256x32000";
@@ -43,6 +49,10 @@ public class LinearCrossEntropyBenchmarks
         _hiddenGradient = new float[_hidden.Length];
         _weightGradient = new float[_weight.Length];
         _biasGradient = new float[Vocabulary];
+        _logProbabilities = new float[Tokens];
+        _entropy = new float[Tokens];
+        _logProbabilityGradient = [.. Enumerable.Range(0, Tokens).Select(_ => (float)(random.NextDouble() - 0.5))];
+        _entropyGradient = [.. Enumerable.Repeat(-0.01f, Tokens)];
 
         // The chunking LinearCrossEntropy uses with its default buffer.
         ChunkRows = Math.Min(Tokens, LinearCrossEntropy.DefaultMaxBufferElements / (Vocabulary + 1)) & ~15;
@@ -73,4 +83,18 @@ public class LinearCrossEntropyBenchmarks
     public float FusedTwoThreads() =>
         LinearCrossEntropy.Forward<float>(_hidden, _weight, _targets, Hidden, Vocabulary, _bias, _hiddenGradient, _weightGradient, _biasGradient,
             maxDegreeOfParallelism: 2);
+
+    [Benchmark(Description = "LinearTokenLogProbabilities fwd")]
+    public void TokenForward() =>
+        LinearTokenLogProbabilities.Forward<float>(_hidden, _weight, _targets, _logProbabilities, Hidden, Vocabulary, _entropy, _bias);
+
+    [Benchmark(Description = "LinearTokenLogProbabilities bwd (with log p, H)")]
+    public void TokenBackward() =>
+        LinearTokenLogProbabilities.Backward<float>(_hidden, _weight, _targets, _logProbabilityGradient, _entropyGradient, Hidden, Vocabulary,
+            _bias, _hiddenGradient, _weightGradient, _biasGradient, _logProbabilities, _entropy);
+
+    [Benchmark(Description = "LinearTokenLogProbabilities bwd, 2 threads")]
+    public void TokenBackwardTwoThreads() =>
+        LinearTokenLogProbabilities.Backward<float>(_hidden, _weight, _targets, _logProbabilityGradient, _entropyGradient, Hidden, Vocabulary,
+            _bias, _hiddenGradient, _weightGradient, _biasGradient, _logProbabilities, _entropy, maxDegreeOfParallelism: 2);
 }

@@ -4,7 +4,10 @@
 // FMA peak measured before each repetition. Not part of the solution; run with
 //   DOTNET_TieredCompilation=0 dotnet run -c Release --project benchmarks/MatMulCpuTime -- 256,512,1024,512x32000x256
 //   DOTNET_TieredCompilation=0 dotnet run -c Release --project benchmarks/MatMulCpuTime -- lm 512x256x32000 2048x512x32000
-// Shapes are m x n x k (GEMM) or tokens x hidden x vocabulary (lm). The 2-thread figure of "lm" is wall-clock.
+// Shapes are m x n x k (GEMM) or tokens x hidden x vocabulary (lm). The 2-thread figures of "lm" are wall-clock (best of
+// LM_REPETITIONS, default 4), with the process CPU time of the 2-thread call and the wall-clock scaling of independent FMA
+// chains on 2 threads in the same run (what the machine gives a second thread at that moment). "lm" also times
+// LinearTokenLogProbabilities (Forward, and Backward with its log-probabilities and entropies) against the loss.
 using System.Diagnostics;
 using System.Runtime.Intrinsics;
 if (args.Length > 0 && args[0] == "lm") { LmHead.Run(args.Skip(1).ToArray()); return; }
@@ -61,12 +64,30 @@ static class Peak
         }
         return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11)[0];
     }
+    /// <summary>Wall time of the same chains on <paramref name="threads"/> threads at once (each runs the whole count).</summary>
+    public static double Wall(int threads)
+    {
+        var sw = Stopwatch.StartNew();
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => Chains(2_000_000));
+        return sw.Elapsed.TotalSeconds;
+    }
     public static double Measure()
     {
         long iters = 1_000_000; double best = double.MaxValue;
         for (int rep = 0; rep < 2; rep++) { var sw = CpuClock.StartNew(); Chains(iters); best = Math.Min(best, sw.Elapsed.TotalSeconds); }
         return iters * 12 * 32 / best / 1e9;
     }
+}
+
+/// <summary>CPU time of the whole process (all threads): clock_gettime(CLOCK_PROCESS_CPUTIME_ID).</summary>
+sealed class ProcessClock
+{
+    [System.Runtime.InteropServices.DllImport("libc")] static extern int clock_gettime(int id, out TimeSpec ts);
+    struct TimeSpec { public long Seconds; public long Nanoseconds; }
+    static double Now() { clock_gettime(2, out var ts); return ts.Seconds + ts.Nanoseconds * 1e-9; }
+    readonly double _start = Now();
+    public static ProcessClock StartNew() => new();
+    public TimeSpan Elapsed => TimeSpan.FromSeconds(Now() - _start);
 }
 
 sealed class CpuClock
@@ -81,6 +102,8 @@ sealed class CpuClock
 
 static class LmHead
 {
+    static int Repetitions => int.TryParse(Environment.GetEnvironmentVariable("LM_REPETITIONS"), out int n) ? n : 4;
+
     public static void Run(string[] shapes)
     {
         foreach (var shape in shapes)
@@ -95,35 +118,54 @@ static class LmHead
             float[] dh = new float[h.Length], dw = new float[w.Length], db = new float[vocab];
             int chunk = Math.Min(tokens, Losses.LinearCrossEntropy.DefaultMaxBufferElements / (vocab + 1)) & ~15;
             float[] buffer = new float[chunk * vocab];
-            void Products()
+            void Products(int threads = 1)
             {
                 for (int start = 0; start < tokens; start += chunk)
                 {
                     int rows = Math.Min(chunk, tokens - start);
                     var x = h.AsSpan(start * hidden, rows * hidden);
                     var g = buffer.AsSpan(0, rows * vocab);
-                    Losses.MatrixMultiply.MultiplyTransposedB<float>(x, w, g, rows, vocab, hidden);
-                    Losses.MatrixMultiply.Multiply<float>(g, w, dh.AsSpan(start * hidden, rows * hidden), rows, hidden, vocab);
-                    Losses.MatrixMultiply.MultiplyTransposedA<float>(g, x, dw, vocab, hidden, rows, accumulate: start > 0);
+                    Losses.MatrixMultiply.MultiplyTransposedB<float>(x, w, g, rows, vocab, hidden, maxDegreeOfParallelism: threads);
+                    Losses.MatrixMultiply.Multiply<float>(g, w, dh.AsSpan(start * hidden, rows * hidden), rows, hidden, vocab, maxDegreeOfParallelism: threads);
+                    Losses.MatrixMultiply.MultiplyTransposedA<float>(g, x, dw, vocab, hidden, rows, accumulate: start > 0, maxDegreeOfParallelism: threads);
                 }
             }
             void Fused(int threads) => Losses.LinearCrossEntropy.Forward<float>(h, w, t, hidden, vocab, b, dh, dw, db, maxDegreeOfParallelism: threads);
+            float[] lp = new float[tokens], entropy = new float[tokens], alpha = new float[tokens], beta = new float[tokens];
+            for (int i = 0; i < tokens; i++) { alpha[i] = (float)(r.NextDouble() - 0.5); beta[i] = -0.01f; }
+            void TokenForward() => Losses.LinearTokenLogProbabilities.Forward<float>(h, w, t, lp, hidden, vocab, entropy, b);
+            void TokenBackward(int threads) => Losses.LinearTokenLogProbabilities.Backward<float>(h, w, t, alpha, beta, hidden, vocab, b, dh, dw, db, lp, entropy,
+                maxDegreeOfParallelism: threads);
             // first call: allocation
             long before = GC.GetTotalAllocatedBytes(true);
             long ws0 = Environment.WorkingSet;
             Fused(1);
             long allocated = GC.GetTotalAllocatedBytes(true) - before;
             Console.WriteLine($"{shape}: first fused call allocated {allocated / 1e6:F1} MB (buffer {chunk * (vocab + 1) * 4 / 1e6:F1} MB, materialised logits+gradient {2.0 * tokens * vocab * 4 / 1e6:F1} MB), working set +{(Environment.WorkingSet - ws0) / 1e6:F1} MB");
-            double bestP = double.MaxValue, bestF = double.MaxValue, bestF2 = double.MaxValue, wallF1 = double.MaxValue, wallF2 = double.MaxValue;
-            for (int rep = 0; rep < 4; rep++)
+            TokenForward(); TokenBackward(1); TokenBackward(2); Fused(2);
+            double bestP = double.MaxValue, bestF = double.MaxValue, bestTf = double.MaxValue, bestTb = double.MaxValue;
+            double wallF1 = double.MaxValue, wallF2 = double.MaxValue, wallT1 = double.MaxValue, wallT2 = double.MaxValue, cpuF2 = double.MaxValue;
+            double peak1 = double.MaxValue, peak2 = double.MaxValue, wallP1 = double.MaxValue, wallP2 = double.MaxValue;
+            for (int rep = 0; rep < Repetitions; rep++)
             {
                 var c = CpuClock.StartNew(); Products(); bestP = Math.Min(bestP, c.Elapsed.TotalSeconds);
-                var sw = System.Diagnostics.Stopwatch.StartNew();
+                c = CpuClock.StartNew(); TokenForward(); bestTf = Math.Min(bestTf, c.Elapsed.TotalSeconds);
+                c = CpuClock.StartNew(); TokenBackward(1); bestTb = Math.Min(bestTb, c.Elapsed.TotalSeconds);
+                var sw = Stopwatch.StartNew();
                 c = CpuClock.StartNew(); Fused(1); bestF = Math.Min(bestF, c.Elapsed.TotalSeconds); wallF1 = Math.Min(wallF1, sw.Elapsed.TotalSeconds);
-                sw.Restart(); Fused(2); wallF2 = Math.Min(wallF2, sw.Elapsed.TotalSeconds);
+                var process = ProcessClock.StartNew();
+                sw.Restart(); Fused(2); wallF2 = Math.Min(wallF2, sw.Elapsed.TotalSeconds); cpuF2 = Math.Min(cpuF2, process.Elapsed.TotalSeconds);
+                sw.Restart(); TokenBackward(1); wallT1 = Math.Min(wallT1, sw.Elapsed.TotalSeconds);
+                sw.Restart(); TokenBackward(2); wallT2 = Math.Min(wallT2, sw.Elapsed.TotalSeconds);
+                sw.Restart(); Products(1); wallP1 = Math.Min(wallP1, sw.Elapsed.TotalSeconds);
+                sw.Restart(); Products(2); wallP2 = Math.Min(wallP2, sw.Elapsed.TotalSeconds);
+                peak1 = Math.Min(peak1, Peak.Wall(1)); peak2 = Math.Min(peak2, Peak.Wall(2));
             }
             double flops = 6.0 * tokens * hidden * vocab;
-            Console.WriteLine($"{shape}: products {bestP * 1e3:F0} ms CPU ({flops / bestP / 1e9:F0} GFLOP/s), fused {bestF * 1e3:F0} ms CPU, ratio {bestF / bestP:F2}; wall 1 thread {wallF1 * 1e3:F0} ms, 2 threads {wallF2 * 1e3:F0} ms, speed-up {wallF1 / wallF2:F2}");
+            Console.WriteLine($"{shape}: products {bestP * 1e3:F0} ms CPU ({flops / bestP / 1e9:F0} GFLOP/s), fused {bestF * 1e3:F0} ms CPU, ratio {bestF / bestP:F2}");
+            Console.WriteLine($"{shape}: token log-probs forward {bestTf * 1e3:F0} ms CPU ({bestTf / bestF:F2}× the loss fwd+bwd), backward (fwd+bwd in one call) {bestTb * 1e3:F0} ms CPU ({bestTb / bestF:F2}× the loss fwd+bwd, {bestTb / bestP:F2}× the products)");
+            Console.WriteLine($"{shape}: wall, best of {Repetitions}: loss 1 thread {wallF1 * 1e3:F0} ms, 2 threads {wallF2 * 1e3:F0} ms (process CPU {cpuF2 * 1e3:F0} ms = {cpuF2 / bestF:F2}× one thread's), speed-up {wallF1 / wallF2:F2}; token backward 1 thread {wallT1 * 1e3:F0} ms, 2 threads {wallT2 * 1e3:F0} ms, speed-up {wallT1 / wallT2:F2}; the three products alone {wallP1 * 1e3:F0} / {wallP2 * 1e3:F0} ms, speed-up {wallP1 / wallP2:F2}; FMA chains on 2 threads vs 1 (the machine's share now): {2 * peak1 / peak2:F2}×");
+            Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
         }
     }
 }

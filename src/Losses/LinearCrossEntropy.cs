@@ -31,8 +31,11 @@ namespace Losses;
 /// gives a Mean of NaN and zero gradients). When the Mean divisor is 0 but some tokens count (every counted target has class
 /// weight 0), the loss is NaN and the gradients are left as those of the Sum. Zero tokens: Mean is NaN, Sum 0, gradients 0.</para>
 /// <para>Memory: the buffer (chunk rows × (classCount + 1) elements: the logits and the per-token losses) is kept for the
-/// next call (one per element type) and the matrix product's packing buffers (about 2.2 MB per thread for float) likewise;
-/// nothing else is allocated on one thread. With <c>maxDegreeOfParallelism</c> ≠ 1 the task machinery is allocated.</para>
+/// next call (one per element type, shared with <see cref="LinearTokenLogProbabilities"/>; a call made while another holds
+/// it allocates its own) and the matrix product's packing buffers (about 2.2 MB per thread for float) likewise; nothing
+/// else is allocated on one thread. With <c>maxDegreeOfParallelism</c> ≠ 1 the task machinery is allocated.</para>
+/// <para>Threads: the logits product splits the vocabulary, the cross-entropy the tokens; the two backward products run
+/// side by side, each on half the threads, so that neither packs its operands twice.</para>
 /// <para>Cost: the three matrix products (6·tokens·classCount·hiddenSize flops with all gradients, 2·… for the loss only),
 /// plus about three passes over each chunk's logits.</para>
 /// </remarks>
@@ -83,23 +86,16 @@ public static partial class LinearCrossEntropy
     ///     hiddenGradient: dh, linearWeightGradient: dw);
     /// </code>
     /// </example>
-    public static unsafe T Forward<T>(ReadOnlySpan<T> hidden, ReadOnlySpan<T> linearWeight, ReadOnlySpan<int> targets, int hiddenSize, int classCount,
+    public static T Forward<T>(ReadOnlySpan<T> hidden, ReadOnlySpan<T> linearWeight, ReadOnlySpan<int> targets, int hiddenSize, int classCount,
         ReadOnlySpan<T> linearBias = default, Span<T> hiddenGradient = default, Span<T> linearWeightGradient = default,
         Span<T> linearBiasGradient = default, Reduction reduction = Reduction.Mean, Span<T> losses = default,
         ReadOnlySpan<T> weight = default, int ignoreIndex = -100, double labelSmoothing = 0, double zLoss = 0,
         double softCap = double.PositiveInfinity, int maxBufferElements = DefaultMaxBufferElements, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classCount);
         int tokens = targets.Length;
-        MatrixMultiply.Size(hidden.Length, tokens, hiddenSize, nameof(hidden), "targets.Length × hiddenSize");
-        MatrixMultiply.Size(linearWeight.Length, classCount, hiddenSize, nameof(linearWeight), "classCount × hiddenSize");
-        OptionalSize(linearBias.Length, 1, classCount, nameof(linearBias), "classCount");
-        OptionalSize(hiddenGradient.Length, tokens, hiddenSize, nameof(hiddenGradient), "targets.Length × hiddenSize");
-        OptionalSize(linearWeightGradient.Length, classCount, hiddenSize, nameof(linearWeightGradient), "classCount × hiddenSize");
-        OptionalSize(linearBiasGradient.Length, 1, classCount, nameof(linearBiasGradient), "classCount");
+        var spans = LinearHead<T>.CheckShapes(hidden, linearWeight, linearBias, hiddenGradient, linearWeightGradient, linearBiasGradient,
+            tokens, hiddenSize, classCount);
         if (reduction is not (Reduction.None or Reduction.Mean or Reduction.Sum))
         {
             throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "Cross-entropy supports Reduction.None, Mean and Sum.");
@@ -112,7 +108,8 @@ public static partial class LinearCrossEntropy
         {
             losses = default;
         }
-        CheckOverlaps(hidden, linearWeight, linearBias, hiddenGradient, linearWeightGradient, linearBiasGradient, losses);
+        spans.Destination(losses, nameof(losses));
+        spans.CheckApart();
         CrossEntropy.CheckWeight(weight, classCount);
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
         {
@@ -145,7 +142,6 @@ public static partial class LinearCrossEntropy
         {
             chunkRows &= ~15;
         }
-        bool backward = !hiddenGradient.IsEmpty || !linearWeightGradient.IsEmpty || !linearBiasGradient.IsEmpty;
         if (tokens == 0)
         {
             linearWeightGradient.Clear();
@@ -153,130 +149,54 @@ public static partial class LinearCrossEntropy
             return reduction == Reduction.Mean ? T.NaN : T.Zero;
         }
 
-        T[] buffer = Buffers<T>.Take(chunkRows * (classCount + 1));
-        var total = new CompensatedSum();
-        try
+        var stage = new CrossEntropyRows<T>
         {
-            fixed (T* h = hidden)
-            fixed (T* w = linearWeight)
-            fixed (T* b = linearBias)
-            fixed (T* dh = hiddenGradient)
-            fixed (T* dw = linearWeightGradient)
-            fixed (T* g = buffer)
-            {
-                for (int start = 0; start < tokens; start += chunkRows)
-                {
-                    int rows = Math.Min(chunkRows, tokens - start);
-                    var logits = new Span<T>(g, rows * classCount);
-                    T* hChunk = h + ((nint)start * hiddenSize);
-                    if (b != null)
-                    {
-                        for (int row = 0; row < rows; row++)
-                        {
-                            linearBias.CopyTo(logits.Slice(row * classCount, classCount));
-                        }
-                    }
-                    Gemm<T>.Multiply(new MatrixView<T>(hChunk, hiddenSize, 1), new MatrixView<T>(w, 1, hiddenSize), g, classCount,
-                        rows, classCount, hiddenSize, accumulate: b != null, maxDegreeOfParallelism);
-
-                    Span<T> rowLosses = reduction == Reduction.None
-                        ? losses.Slice(start, rows)
-                        : new Span<T>(g + ((nint)chunkRows * classCount), rows);
-                    CrossEntropy.Forward<T>(logits, targets.Slice(start, rows), classCount, backward ? logits : default, Reduction.None,
-                        rowLosses, weight, ignoreIndex, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
-                    foreach (T loss in rowLosses)
-                    {
-                        total.Add(double.CreateTruncating(loss));
-                    }
-                    if (!backward)
-                    {
-                        continue;
-                    }
-
-                    // G is [rows × classCount]: ∂H_chunk = G·W, ∂W (+)= Gᵀ·H_chunk (one chain over all tokens), ∂b (+)= Σ_rows G.
-                    if (dh != null)
-                    {
-                        Gemm<T>.Multiply(new MatrixView<T>(g, classCount, 1), new MatrixView<T>(w, hiddenSize, 1), dh + ((nint)start * hiddenSize),
-                            hiddenSize, rows, hiddenSize, classCount, accumulate: false, maxDegreeOfParallelism);
-                    }
-                    if (dw != null)
-                    {
-                        Gemm<T>.Multiply(new MatrixView<T>(g, 1, classCount), new MatrixView<T>(hChunk, hiddenSize, 1), dw, hiddenSize,
-                            classCount, hiddenSize, rows, accumulate: start > 0, maxDegreeOfParallelism);
-                    }
-                    if (!linearBiasGradient.IsEmpty)
-                    {
-                        ColumnSums<T>.AddRows(logits, classCount, linearBiasGradient, accumulate: start > 0);
-                    }
-                }
-            }
-        }
-        finally
-        {
-            Buffers<T>.Return(buffer);
-        }
+            Targets = targets,
+            ClassCount = classCount,
+            Losses = losses,
+            Weight = weight,
+            IgnoreIndex = ignoreIndex,
+            LabelSmoothing = labelSmoothing,
+            ZLoss = zLoss,
+            SoftCap = softCap,
+        };
+        LinearHead<T>.Run(ref stage, hidden, linearWeight, linearBias, hiddenGradient, linearWeightGradient, linearBiasGradient,
+            tokens, hiddenSize, classCount, chunkRows, scratchPerRow: 1, maxDegreeOfParallelism);
 
         if (reduction == Reduction.Mean && divisor != 0)
         {
             T scale = T.CreateTruncating(1.0 / divisor);
-            ColumnSums<T>.Scale(hiddenGradient, scale);
-            ColumnSums<T>.Scale(linearWeightGradient, scale);
-            ColumnSums<T>.Scale(linearBiasGradient, scale);
+            ColumnSums<T>.Scale(hiddenGradient, scale, maxDegreeOfParallelism);
+            ColumnSums<T>.Scale(linearWeightGradient, scale, maxDegreeOfParallelism);
+            ColumnSums<T>.Scale(linearBiasGradient, scale, maxDegreeOfParallelism);
         }
-        return T.CreateTruncating(reduction != Reduction.Mean ? total.Value : divisor == 0 ? double.NaN : total.Value / divisor);
+        double total = stage.Total.Value;
+        return T.CreateTruncating(reduction != Reduction.Mean ? total : divisor == 0 ? double.NaN : total / divisor);
     }
 
-    private static void OptionalSize(int length, int rows, int columns, string name, string shape)
+    /// <summary>The cross-entropy of a chunk: per-token losses (summed in token order) and their gradient in place.</summary>
+    private ref struct CrossEntropyRows<T> : IChunkRows<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (length != 0)
+        public ReadOnlySpan<int> Targets;
+        public int ClassCount;
+        public Span<T> Losses;
+        public ReadOnlySpan<T> Weight;
+        public int IgnoreIndex;
+        public double LabelSmoothing;
+        public double ZLoss;
+        public double SoftCap;
+        public CompensatedSum Total;
+
+        public void Run(Span<T> logits, Span<T> scratch, int start, int rows, bool backward, int maxDegreeOfParallelism)
         {
-            MatrixMultiply.Size(length, rows, columns, name, shape);
+            Span<T> rowLosses = Losses.IsEmpty ? scratch : Losses.Slice(start, rows);
+            CrossEntropy.Forward<T>(logits, Targets.Slice(start, rows), ClassCount, backward ? logits : default, Reduction.None,
+                rowLosses, Weight, IgnoreIndex, LabelSmoothing, ZLoss, SoftCap, maxDegreeOfParallelism);
+            foreach (T loss in rowLosses)
+            {
+                Total.Add(double.CreateTruncating(loss));
+            }
         }
-    }
-
-    private static void CheckOverlaps<T>(ReadOnlySpan<T> hidden, ReadOnlySpan<T> linearWeight, ReadOnlySpan<T> linearBias,
-        ReadOnlySpan<T> hiddenGradient, ReadOnlySpan<T> linearWeightGradient, ReadOnlySpan<T> linearBiasGradient, ReadOnlySpan<T> losses)
-    {
-        // Every destination apart from every input and from the other destinations.
-        Apart(hidden, hiddenGradient, nameof(hidden), nameof(hiddenGradient));
-        Apart(linearWeight, hiddenGradient, nameof(linearWeight), nameof(hiddenGradient));
-        Apart(linearBias, hiddenGradient, nameof(linearBias), nameof(hiddenGradient));
-        Apart(hidden, linearWeightGradient, nameof(hidden), nameof(linearWeightGradient));
-        Apart(linearWeight, linearWeightGradient, nameof(linearWeight), nameof(linearWeightGradient));
-        Apart(linearBias, linearWeightGradient, nameof(linearBias), nameof(linearWeightGradient));
-        Apart(hiddenGradient, linearWeightGradient, nameof(hiddenGradient), nameof(linearWeightGradient));
-        Apart(hidden, linearBiasGradient, nameof(hidden), nameof(linearBiasGradient));
-        Apart(linearWeight, linearBiasGradient, nameof(linearWeight), nameof(linearBiasGradient));
-        Apart(linearBias, linearBiasGradient, nameof(linearBias), nameof(linearBiasGradient));
-        Apart(hiddenGradient, linearBiasGradient, nameof(hiddenGradient), nameof(linearBiasGradient));
-        Apart(linearWeightGradient, linearBiasGradient, nameof(linearWeightGradient), nameof(linearBiasGradient));
-        Apart(hidden, losses, nameof(hidden), nameof(losses));
-        Apart(linearWeight, losses, nameof(linearWeight), nameof(losses));
-        Apart(linearBias, losses, nameof(linearBias), nameof(losses));
-        Apart(hiddenGradient, losses, nameof(hiddenGradient), nameof(losses));
-        Apart(linearWeightGradient, losses, nameof(linearWeightGradient), nameof(losses));
-        Apart(linearBiasGradient, losses, nameof(linearBiasGradient), nameof(losses));
-    }
-
-    private static void Apart<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> destination, string inputName, string destinationName)
-    {
-        if (!input.IsEmpty && !destination.IsEmpty)
-        {
-            MatrixMultiply.NoOverlap(input, destination, inputName, destinationName);
-        }
-    }
-
-    /// <summary>One buffer per element type, reused by the next call (taken exclusively, so concurrent calls never share it).</summary>
-    private static class Buffers<T>
-    {
-        private static T[]? s_buffer;
-
-        public static T[] Take(int length)
-        {
-            T[]? buffer = Interlocked.Exchange(ref s_buffer, null);
-            return buffer is not null && buffer.Length >= length ? buffer : GC.AllocateUninitializedArray<T>(length);
-        }
-
-        public static void Return(T[] buffer) => Volatile.Write(ref s_buffer, buffer);
     }
 }

@@ -176,4 +176,48 @@ public class ReadmeExamples
         Assert.Equal(0f, dBias[3]);
         Assert.All(dHidden, v => Assert.True(float.IsFinite(v)));
     }
+
+    [Fact]
+    public void Fused_lm_head_token_log_probabilities()
+    {
+        float[] hidden = [0.5f, -1f, 2f, 1f, 0f, -0.5f];
+        float[] weight = [0.1f, 0.2f, 0.3f, -0.2f, 0.1f, 0f, 0.3f, -0.1f, 0.2f, 0f, 0f, 1f];
+        float[] bias = [0f, 0.1f, 0f, float.NegativeInfinity];
+        var dHidden = new float[hidden.Length];
+        var dWeight = new float[weight.Length];
+        var dBias = new float[bias.Length];
+
+        // Continuing the snippet above: a PPO step on the output layer. Log-probabilities of the sampled tokens and entropies:
+        int[] sampled = [2, 0];
+        float[] oldLogProbs = [-1.2f, -0.9f], advantages = [0.5f, -1f];
+        var logProbs = new float[2];
+        var entropy = new float[2];
+        LinearTokenLogProbabilities.Forward<float>(hidden, weight, sampled, logProbs, hiddenSize: 3, classCount: 4, entropy, linearBias: bias);
+
+        // Upstream gradients of the clipped objective −min(r·A, clip(r, 0.8, 1.2)·A) − 0.01·H, averaged over the tokens:
+        var dLogProbs = new float[2];
+        var dEntropy = new float[2];
+        for (int i = 0; i < 2; i++)
+        {
+            float ratio = MathF.Exp(logProbs[i] - oldLogProbs[i]);
+            bool clipped = advantages[i] >= 0 ? ratio > 1.2f : ratio < 0.8f;
+            dLogProbs[i] = clipped ? 0f : -advantages[i] * ratio / 2;
+            dEntropy[i] = -0.01f / 2;
+        }
+        LinearTokenLogProbabilities.Backward<float>(hidden, weight, sampled, dLogProbs, dEntropy, 3, 4, linearBias: bias,
+            hiddenGradient: dHidden, linearWeightGradient: dWeight, linearBiasGradient: dBias);
+
+        var logits = new float[8];
+        for (int i = 0; i < logits.Length; i++)
+        {
+            logits[i] = bias[i % 4];
+        }
+        MatrixMultiply.MultiplyTransposedB<float>(hidden, weight, logits, m: 2, n: 4, k: 3, accumulate: true);
+        var expected = new float[2];
+        TokenLogProbabilities.Forward<float>(logits, sampled, expected, 4);
+        Assert.Equal(expected, logProbs);
+        Assert.All(entropy, h => Assert.InRange(h, 0f, MathF.Log(3) + 1e-6f));
+        Assert.Equal(0f, dBias[3]);
+        Assert.All(dHidden.Concat(dWeight).Concat(dBias), v => Assert.True(float.IsFinite(v)));
+    }
 }

@@ -52,11 +52,28 @@ internal static class Operations
             w => () => BinaryCrossEntropy.ForwardWithLogits<float>(w.Logits, w.BinaryTargets, posWeight: w.PosWeight)),
         new("bce-logits-posweight-grad", "BinaryCrossEntropy.ForwardWithLogits with posWeight + gradient",
             w => () => BinaryCrossEntropy.ForwardWithLogits<float>(w.Logits, w.BinaryTargets, w.Gradient, posWeight: w.PosWeight)),
+
+        // Streaming evaluation: one batch into an accumulator (created outside the timing).
+        new("eval-perplexity", "PerplexityAccumulator.Add (all metrics: cross-entropy, top-1/top-5, entropy)", w => EvaluationAdd(w, PerplexityMetrics.All)),
+        new("eval-perplexity-ce", "PerplexityAccumulator.Add (PerplexityMetrics.None: cross-entropy only)", w => EvaluationAdd(w, PerplexityMetrics.None)),
+        new("eval-compare", "ModelComparison.Add (reference = logits, compared = student)", EvaluationCompare),
     ];
 
     public static Operation Find(string name) =>
         All.FirstOrDefault(o => o.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
         ?? throw new ArgumentException($"Unknown operation '{name}'. Known: {string.Join(", ", All.Select(o => o.Name))}.", nameof(name));
+
+    private static Action EvaluationAdd(Workload w, PerplexityMetrics metrics)
+    {
+        var accumulator = new PerplexityAccumulator(w.Classes) { Metrics = metrics };
+        return () => accumulator.Add<float>(w.Logits, w.Targets);
+    }
+
+    private static Action EvaluationCompare(Workload w)
+    {
+        var comparison = new ModelComparison(w.Classes);
+        return () => comparison.Add<float>(w.Logits, w.Student, w.Targets);
+    }
 
     private static void TensorPrimitivesSoftmax(Workload w)
     {

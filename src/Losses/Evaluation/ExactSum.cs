@@ -45,21 +45,23 @@ internal sealed class ExactSum
             exponent--;
         }
         // value = ±mantissa · 2^(exponent − 1074): the mantissa's lowest bit sits at bit `exponent` of the fixed point.
-        UInt128 shifted = (UInt128)mantissa << (exponent & 31);
-        int limb = exponent >> 5;
-        long d0 = (long)((ulong)shifted & 0xFFFF_FFFF);
-        long d1 = (long)((ulong)(shifted >> 32) & 0xFFFF_FFFF);
-        long d2 = (long)(ulong)(shifted >> 64);
+        // The 53-bit mantissa shifted by s < 32 spans 85 bits: low 64 bits, and the high part m >> (64 − s) written as
+        // (m >> 1) >> (63 − s) so that s = 0 gives 0 (a 64-bit shift count wraps). Plain 64-bit shifts: UInt128's are calls.
+        int shift = exponent & 31;
+        ulong low = mantissa << shift;
+        long d0 = (long)(low & 0xFFFF_FFFF);
+        long d1 = (long)(low >> 32);
+        long d2 = (long)((mantissa >> 1) >> (63 - shift));
         if (bits < 0)
         {
             d0 = -d0;
             d1 = -d1;
             d2 = -d2;
         }
-        long[] limbs = _limbs;
-        limbs[limb] += d0;
-        limbs[limb + 1] += d1;
-        limbs[limb + 2] += d2;
+        Span<long> limbs = _limbs.AsSpan(exponent >> 5, 3);
+        limbs[0] += d0;
+        limbs[1] += d1;
+        limbs[2] += d2;
         if (++_pending == FlushEvery)
         {
             Normalize();

@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Text.Json;
 using Losses.Kernels;
@@ -26,6 +25,7 @@ namespace Losses;
 /// <para><b>NaN</b>: a token with a NaN or +∞ logit in either model is left out and counted in
 /// <see cref="ModelComparisonResult.NonFiniteCount"/>. <b>Bad input</b> throws before anything is accumulated, as
 /// <see cref="PerplexityAccumulator"/>.</para>
+/// <para>Not thread-safe: use one comparison per thread (or <c>maxDegreeOfParallelism</c> within a batch) and <see cref="Merge"/> them.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -36,8 +36,6 @@ namespace Losses;
 /// </example>
 /// <seealso cref="PerplexityAccumulator"/>
 /// <seealso cref="KLDivergence"/>
-[SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
-    Justification = "The int and long overloads of Add differ only in the targets' element type (int and PyTorch's int64); both share the one optional parameter, so a call never binds ambiguously.")]
 public sealed class ModelComparison : ITokenSink
 {
     /// <summary>The default number of per-token divergences kept exactly (8 MB).</summary>
@@ -45,6 +43,7 @@ public sealed class ModelComparison : ITokenSink
 
     private static readonly double[] Fractions = [0.999, 0.99, 0.95, 0.90, 0.5, 0.10, 0.05, 0.01, 0.001];
 
+    private readonly TokenCounts _counts;
     private readonly ExactSum _loss = new();
     private readonly ExactSum _lossSquare = new();
     private readonly ExactSum _referenceLoss = new();
@@ -57,9 +56,6 @@ public sealed class ModelComparison : ITokenSink
     private readonly ExactSum _probabilityDifferenceFourth = new();
     private QuantileSketch _divergences;
     private double _maxProbabilityDifference;
-    private long _tokens;
-    private long _ignored;
-    private long _nonFinite;
     private long _sameTop;
 
     /// <summary>An empty comparison.</summary>
@@ -69,25 +65,23 @@ public sealed class ModelComparison : ITokenSink
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive or <paramref name="percentileCapacity"/> is negative.</exception>
     public ModelComparison(int classCount, int ignoreIndex = -100, int percentileCapacity = DefaultPercentileCapacity)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classCount);
+        _counts = new TokenCounts(classCount, ignoreIndex);
         ArgumentOutOfRangeException.ThrowIfNegative(percentileCapacity);
-        ClassCount = classCount;
-        IgnoreIndex = ignoreIndex;
         PercentileCapacity = percentileCapacity;
         _divergences = new QuantileSketch(percentileCapacity);
     }
 
     /// <summary>The vocabulary size C.</summary>
-    public int ClassCount { get; }
+    public int ClassCount => _counts.ClassCount;
 
     /// <summary>The target value whose rows are skipped.</summary>
-    public int IgnoreIndex { get; }
+    public int IgnoreIndex => _counts.IgnoreIndex;
 
     /// <summary>How many per-token divergences are kept exactly.</summary>
     public int PercentileCapacity { get; }
 
     /// <summary>The number of tokens counted so far.</summary>
-    public long TokenCount => _tokens;
+    public long TokenCount => _counts.Tokens;
 
     /// <summary>Adds a batch scored by both models, with int targets.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -100,7 +94,7 @@ public sealed class ModelComparison : ITokenSink
     /// <example><code>compare.Add&lt;float&gt;(floatModelLogits, halfModelLogits, targets);</code></example>
     public void Add<T>(ReadOnlySpan<T> referenceLogits, ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        AddBatch(referenceLogits, logits, targets, maxDegreeOfParallelism);
+        _counts.Add<T, T, int>(referenceLogits, logits, true, targets, this, PerplexityMetrics.All, maxDegreeOfParallelism, nameof(referenceLogits));
 
     /// <summary>Adds a batch scored by both models, with long (int64) targets.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -113,17 +107,29 @@ public sealed class ModelComparison : ITokenSink
     /// <example><code>compare.Add&lt;float&gt;(floatModelLogits, halfModelLogits, tokenIds);</code></example>
     public void Add<T>(ReadOnlySpan<T> referenceLogits, ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        AddBatch(referenceLogits, logits, targets, maxDegreeOfParallelism);
+        _counts.Add<T, T, long>(referenceLogits, logits, true, targets, this, PerplexityMetrics.All, maxDegreeOfParallelism, nameof(referenceLogits));
 
-    private void AddBatch<T, TIndex>(ReadOnlySpan<T> referenceLogits, ReadOnlySpan<T> logits, ReadOnlySpan<TIndex> targets, int maxDegreeOfParallelism)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        where TIndex : unmanaged, IBinaryInteger<TIndex>
-    {
-        RowDriver.CheckParallelism(maxDegreeOfParallelism);
-        TokenBatches.Validate(referenceLogits, targets, ClassCount, IgnoreIndex);
-        _ignored += TokenBatches.Validate(logits, targets, ClassCount, IgnoreIndex);
-        TokenBatches.Run(referenceLogits, logits, true, targets, ClassCount, IgnoreIndex, this, maxDegreeOfParallelism: maxDegreeOfParallelism);
-    }
+    /// <summary>Adds a batch scored by both models as Half logits, with long targets: widened to float exactly (arithmetic in float), so the state is bitwise that of the float logits.</summary>
+    /// <param name="referenceLogits">rows × C logits of the reference model P.</param>
+    /// <param name="logits">rows × C logits of the compared model Q, for the same tokens.</param>
+    /// <param name="targets">One target per row, or the ignore index.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores; the state is bitwise the same for any thread count.</param>
+    /// <exception cref="ArgumentException">A length is not targets × C.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, C) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
+    /// <example><code>compare.Add(halfReferenceLogits, halfLogits, tokenIds);</code></example>
+    public void Add(ReadOnlySpan<Half> referenceLogits, ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1) =>
+        _counts.Add<float, Half, long>(referenceLogits, logits, true, targets, this, PerplexityMetrics.All, maxDegreeOfParallelism, nameof(referenceLogits));
+
+    /// <summary>Adds a batch scored by both models as bfloat16 logits, with long targets: widened to float exactly (arithmetic in float), so the state is bitwise that of the float logits.</summary>
+    /// <param name="referenceLogits">rows × C logits of the reference model P.</param>
+    /// <param name="logits">rows × C logits of the compared model Q, for the same tokens.</param>
+    /// <param name="targets">One target per row, or the ignore index.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores; the state is bitwise the same for any thread count.</param>
+    /// <exception cref="ArgumentException">A length is not targets × C.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, C) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
+    /// <example><code>compare.Add(bfloat16ReferenceLogits, bfloat16Logits, tokenIds);</code></example>
+    public void Add(ReadOnlySpan<BFloat16> referenceLogits, ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1) =>
+        _counts.Add<float, BFloat16, long>(referenceLogits, logits, true, targets, this, PerplexityMetrics.All, maxDegreeOfParallelism, nameof(referenceLogits));
 
     void ITokenSink.Add(in TokenFigures figures) => throw new InvalidOperationException();
 
@@ -134,10 +140,10 @@ public sealed class ModelComparison : ITokenSink
         double divergence = figures.Divergence;
         if (double.IsNaN(loss) || double.IsNaN(reference) || double.IsNaN(divergence))
         {
-            _nonFinite++;
+            _counts.NonFinite++;
             return;
         }
-        _tokens++;
+        _counts.Tokens++;
         _loss.Add(loss);
         _lossSquare.Add(loss * loss);
         _referenceLoss.Add(reference);
@@ -165,14 +171,7 @@ public sealed class ModelComparison : ITokenSink
     public void Merge(ModelComparison other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        if (other.ClassCount != ClassCount)
-        {
-            throw new ArgumentException($"other has a vocabulary of {other.ClassCount} classes; this comparison has {ClassCount}.", nameof(other));
-        }
-        if (other.IgnoreIndex != IgnoreIndex)
-        {
-            throw new ArgumentException($"other ignores {other.IgnoreIndex}; this comparison ignores {IgnoreIndex}.", nameof(other));
-        }
+        _counts.CheckSameConfiguration(other._counts, "comparison");
         if (other.PercentileCapacity != PercentileCapacity)
         {
             throw new ArgumentException($"other keeps {other.PercentileCapacity} exact divergences; this comparison keeps {PercentileCapacity}.", nameof(other));
@@ -181,9 +180,7 @@ public sealed class ModelComparison : ITokenSink
         {
             other = FromState(ToState());
         }
-        _tokens += other._tokens;
-        _ignored += other._ignored;
-        _nonFinite += other._nonFinite;
+        _counts.Merge(other._counts);
         _sameTop += other._sameTop;
         _maxProbabilityDifference = Math.Max(_maxProbabilityDifference, other._maxProbabilityDifference);
         foreach (var (mine, theirs) in Sums().Zip(other.Sums()))
@@ -204,7 +201,7 @@ public sealed class ModelComparison : ITokenSink
     /// <example><code>double meanKl = compare.ToResult().MeanDivergence;</code></example>
     public ModelComparisonResult ToResult()
     {
-        double n = _tokens;
+        double n = _counts.Tokens;
         var (logPpl, logPplError) = TokenBatches.MeanAndError(_loss.Value, _lossSquare.Value, n);
         var (logPplReference, logPplReferenceError) = TokenBatches.MeanAndError(_referenceLoss.Value, _referenceLossSquare.Value, n);
         // llama.cpp: the covariance of the two mean log-perplexities, 0 below 10 tokens.
@@ -221,16 +218,12 @@ public sealed class ModelComparison : ITokenSink
         var (meanSquare, meanSquareError) = TokenBatches.MeanAndError(_probabilityDifferenceSquare.Value, _probabilityDifferenceFourth.Value, n);
         double rms = Math.Sqrt(meanSquare);
         double sameTop = _sameTop / n;
-        var percentiles = new Percentile[Fractions.Length];
-        for (int i = 0; i < Fractions.Length; i++)
-        {
-            percentiles[i] = new Percentile(Fractions[i], _divergences.Percentile(Fractions[i]));
-        }
+        Percentile[] percentiles = [.. Fractions.Select(f => new Percentile(f, _divergences.Percentile(f)))];
         return new ModelComparisonResult
         {
-            TokenCount = _tokens,
-            IgnoredCount = _ignored,
-            NonFiniteCount = _nonFinite,
+            TokenCount = _counts.Tokens,
+            IgnoredCount = _counts.Ignored,
+            NonFiniteCount = _counts.NonFinite,
             Perplexity = ppl,
             PerplexityError = pplError,
             ReferencePerplexity = pplReference,
@@ -270,9 +263,9 @@ public sealed class ModelComparison : ITokenSink
             ClassCount = ClassCount,
             IgnoreIndex = IgnoreIndex,
             PercentileCapacity = PercentileCapacity,
-            TokenCount = _tokens,
-            IgnoredCount = _ignored,
-            NonFiniteCount = _nonFinite,
+            TokenCount = _counts.Tokens,
+            IgnoredCount = _counts.Ignored,
+            NonFiniteCount = _counts.NonFinite,
             SameTopCount = _sameTop,
             MaxProbabilityDifference = _maxProbabilityDifference,
             Sums = [.. sums.Select(s => s.ToString())],
@@ -292,12 +285,10 @@ public sealed class ModelComparison : ITokenSink
         ArgumentNullException.ThrowIfNull(state);
         var comparison = new ModelComparison(state.ClassCount, state.IgnoreIndex, state.PercentileCapacity)
         {
-            _tokens = state.TokenCount,
-            _ignored = state.IgnoredCount,
-            _nonFinite = state.NonFiniteCount,
             _sameTop = state.SameTopCount,
             _maxProbabilityDifference = state.MaxProbabilityDifference,
         };
+        comparison._counts.Restore(state.TokenCount, state.IgnoredCount, state.NonFiniteCount);
         var sums = comparison.Sums();
         if (state.Sums.Count != sums.Length)
         {
@@ -323,5 +314,5 @@ public sealed class ModelComparison : ITokenSink
     /// <exception cref="JsonException">The text is not a state.</exception>
     /// <example><code>total.Merge(ModelComparison.FromJson(File.ReadAllText("shard3.json")));</code></example>
     public static ModelComparison FromJson(string json) =>
-        FromState(JsonSerializer.Deserialize(json, EvaluationJson.Default.ModelComparisonState) ?? throw new JsonException("The JSON holds no state."));
+        FromState(TokenCounts.ReadJson(json, EvaluationJson.Default.ModelComparisonState));
 }

@@ -1,8 +1,13 @@
+using System.Globalization;
+using System.Text;
+
 namespace Losses;
 
 /// <summary>
 /// The state of a <see cref="ModelComparison"/> as plain data: configuration, integer counts, the exact sums as text (see
-/// <see cref="PerplexityState"/>), and the per-token divergences — sorted, while exact — or the histogram buckets.
+/// <see cref="PerplexityState"/>), and the per-token divergences — sorted, while exact — or the histogram buckets. Two
+/// states of equal contents are equal (lists compared element by element), and <see cref="object.ToString"/> prints the
+/// numbers (the first few of a long list, and its length).
 /// </summary>
 public sealed record ModelComparisonState
 {
@@ -39,4 +44,28 @@ public sealed record ModelComparisonState
     /// <summary>Histogram buckets "key:count" in key order (beyond the capacity), the key being the bits of the value's
     /// magnitude shifted right by 45 (negated minus one for negative values); empty while exact.</summary>
     public IReadOnlyList<string> DivergenceBuckets { get; init; } = [];
+
+    /// <summary>True when <paramref name="other"/> holds the same configuration, counts, sums and divergences.</summary>
+    /// <param name="other">The state to compare with.</param>
+    /// <returns>Whether every property is equal (lists element by element).</returns>
+    public bool Equals(ModelComparisonState? other) =>
+        other is not null && ClassCount == other.ClassCount && IgnoreIndex == other.IgnoreIndex && PercentileCapacity == other.PercentileCapacity
+        && TokenCount == other.TokenCount && IgnoredCount == other.IgnoredCount && NonFiniteCount == other.NonFiniteCount
+        && SameTopCount == other.SameTopCount && MaxProbabilityDifference.Equals(other.MaxProbabilityDifference)
+        && StateLists.Equal(Sums, other.Sums) && StateLists.Equal(Divergences, other.Divergences) && StateLists.Equal(DivergenceBuckets, other.DivergenceBuckets);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(
+        HashCode.Combine(ClassCount, IgnoreIndex, PercentileCapacity, TokenCount, IgnoredCount, NonFiniteCount, SameTopCount, MaxProbabilityDifference),
+        HashCode.Combine(StateLists.Hash(Sums), StateLists.Hash(Divergences), StateLists.Hash(DivergenceBuckets)));
+
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append(CultureInfo.InvariantCulture,
+            $"ClassCount = {ClassCount}, IgnoreIndex = {IgnoreIndex}, PercentileCapacity = {PercentileCapacity}, TokenCount = {TokenCount}, IgnoredCount = {IgnoredCount}, NonFiniteCount = {NonFiniteCount}, SameTopCount = {SameTopCount}, MaxProbabilityDifference = {MaxProbabilityDifference:R}, ");
+        StateLists.Append(builder, nameof(Sums), Sums).Append(", ");
+        StateLists.Append(builder, nameof(Divergences), Divergences).Append(", ");
+        StateLists.Append(builder, nameof(DivergenceBuckets), DivergenceBuckets);
+        return true;
+    }
 }

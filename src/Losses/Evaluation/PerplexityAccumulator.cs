@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Text.Json;
 using Losses.Kernels;
@@ -37,7 +36,7 @@ namespace Losses;
 /// </remarks>
 /// <example>
 /// <code>
-/// var eval = new PerplexityAccumulator(classCount: 32000);
+/// var eval = new PerplexityAccumulator(classCount: 32000) { TopK = [1, 5, 10] };
 /// foreach (var (logits, targets) in batches)   // float[] rows × 32000, int[] or long[] rows
 ///     eval.Add&lt;float&gt;(logits, targets);
 /// PerplexityResult r = eval.ToResult();
@@ -46,39 +45,28 @@ namespace Losses;
 /// </example>
 /// <seealso cref="ModelComparison"/>
 /// <seealso cref="CrossEntropy"/>
-[SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
-    Justification = "The int and long overloads of Add differ only in the targets' element type (int and PyTorch's int64); both share the one optional parameter, so a call never binds ambiguously.")]
 public sealed class PerplexityAccumulator : ITokenSink
 {
+    private readonly TokenCounts _counts;
     private readonly double[]? _weight;
     private readonly int[] _topK;
     private readonly long[] _correct;
+    private readonly PerplexityMetrics _metrics = PerplexityMetrics.All;
     private readonly ExactSum _lossSum = new();
     private readonly ExactSum _lossSquareSum = new();
     private readonly ExactSum _weightSum = new();
     private readonly ExactSum _entropySum = new();
-    private long _tokens;
-    private long _ignored;
-    private long _nonFinite;
 
-    /// <summary>An empty accumulator.</summary>
+    /// <summary>An empty accumulator; <see cref="TopK"/> and <see cref="Metrics"/> are set in an initializer: <c>new PerplexityAccumulator(c) { TopK = [1, 10] }</c>.</summary>
     /// <param name="classCount">The vocabulary size C: every batch has C logits per row.</param>
     /// <param name="weight">Empty, or C class weights (PyTorch's <c>weight</c>): the cross-entropy is Σ w[t]·ℓ / Σ w[t].</param>
     /// <param name="ignoreIndex">Rows with this target are skipped (PyTorch's default −100).</param>
-    /// <param name="topK">The k of the top-k accuracies to count, each in [1, C], increasing; default {1, 5} (those ≤ C).</param>
-    /// <param name="metrics">What to compute beyond cross-entropy and perplexity (default all); <see cref="PerplexityMetrics.None"/> costs
-    /// about one <see cref="CrossEntropy"/> forward pass, the entropy about one <see cref="Entropy.FromLogits{T}(ReadOnlySpan{T})"/>.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive, or a k is outside [1, C].</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
     /// <exception cref="ArgumentException"><paramref name="weight"/> has a length other than 0 or C, or a weight is negative or not finite
-    /// (the index is named), or <paramref name="topK"/> is not increasing.</exception>
-    public PerplexityAccumulator(int classCount, ReadOnlySpan<double> weight = default, int ignoreIndex = -100, ReadOnlySpan<int> topK = default,
-        PerplexityMetrics metrics = PerplexityMetrics.All)
+    /// (the index is named).</exception>
+    public PerplexityAccumulator(int classCount, ReadOnlySpan<double> weight = default, int ignoreIndex = -100)
     {
-        if ((metrics & ~PerplexityMetrics.All) != 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(metrics), metrics, "Unknown metrics.");
-        }
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classCount);
+        _counts = new TokenCounts(classCount, ignoreIndex);
         if (!weight.IsEmpty && weight.Length != classCount)
         {
             throw new ArgumentException($"weight has {weight.Length} elements; it must be empty or have one per class ({classCount}).", nameof(weight));
@@ -90,37 +78,70 @@ public sealed class PerplexityAccumulator : ITokenSink
                 throw new ArgumentException($"weight[{i}] = {weight[i]} is not a finite non-negative weight.", nameof(weight));
             }
         }
-        int[] ks = topK.IsEmpty ? (classCount >= 5 ? [1, 5] : [1]) : topK.ToArray();
-        for (int i = 0; i < ks.Length; i++)
-        {
-            if (ks[i] < 1 || ks[i] > classCount)
-            {
-                throw new ArgumentOutOfRangeException(nameof(topK), ks[i], $"topK[{i}] = {ks[i]} is not in [1, {classCount}].");
-            }
-            if (i > 0 && ks[i] <= ks[i - 1])
-            {
-                throw new ArgumentException($"topK[{i}] = {ks[i]} does not increase on topK[{i - 1}] = {ks[i - 1]}.", nameof(topK));
-            }
-        }
-        ClassCount = classCount;
-        IgnoreIndex = ignoreIndex;
-        Metrics = metrics;
         _weight = weight.IsEmpty ? null : weight.ToArray();
-        _topK = ks;
-        _correct = new long[ks.Length];
+        _topK = classCount >= 5 ? [1, 5] : [1];
+        _correct = new long[_topK.Length];
     }
 
     /// <summary>The vocabulary size C.</summary>
-    public int ClassCount { get; }
+    public int ClassCount => _counts.ClassCount;
 
     /// <summary>The target value whose rows are skipped.</summary>
-    public int IgnoreIndex { get; }
+    public int IgnoreIndex => _counts.IgnoreIndex;
 
-    /// <summary>What is computed beyond cross-entropy and perplexity.</summary>
-    public PerplexityMetrics Metrics { get; }
+    /// <summary>
+    /// The k of the counted top-k accuracies (torchmetrics' <c>top_k</c>), each in [1, C], increasing; default {1, 5} (those ≤ C).
+    /// Set only in an object initializer.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A k is outside [1, C] (index and value named).</exception>
+    /// <exception cref="ArgumentException">The list is empty or does not increase.</exception>
+    public IReadOnlyList<int> TopK
+    {
+        get => _topK.AsReadOnly();
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Count == 0)
+            {
+                throw new ArgumentException("TopK needs at least one k.", nameof(TopK));
+            }
+            for (int i = 0; i < value.Count; i++)
+            {
+                if (value[i] < 1 || value[i] > ClassCount)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(TopK), value[i], $"TopK[{i}] = {value[i]} is not in [1, {ClassCount}].");
+                }
+                if (i > 0 && value[i] <= value[i - 1])
+                {
+                    throw new ArgumentException($"TopK[{i}] = {value[i]} does not increase on TopK[{i - 1}] = {value[i - 1]}.", nameof(TopK));
+                }
+            }
+            _topK = [.. value];
+            _correct = new long[_topK.Length];
+        }
+    }
+
+    /// <summary>
+    /// What is computed beyond cross-entropy and perplexity (default all); <see cref="PerplexityMetrics.None"/> costs about one
+    /// <see cref="CrossEntropy"/> forward pass, the others about one <see cref="Entropy.FromLogits{T}(ReadOnlySpan{T})"/>. Set only
+    /// in an object initializer.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An unknown flag.</exception>
+    public PerplexityMetrics Metrics
+    {
+        get => _metrics;
+        init
+        {
+            if ((value & ~PerplexityMetrics.All) != 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(Metrics), value, "Unknown metrics.");
+            }
+            _metrics = value;
+        }
+    }
 
     /// <summary>The number of tokens counted so far (not ignored, finite).</summary>
-    public long TokenCount => _tokens;
+    public long TokenCount => _counts.Tokens;
 
     /// <summary>Adds a batch with int targets (class indices, or the ignore index).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -132,7 +153,7 @@ public sealed class PerplexityAccumulator : ITokenSink
     /// <example><code>eval.Add&lt;float&gt;(logits, targets);</code></example>
     public void Add<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        AddBatch(logits, targets, maxDegreeOfParallelism);
+        _counts.Add<T, T, int>(logits, default, false, targets, this, Metrics, maxDegreeOfParallelism);
 
     /// <summary>Adds a batch with long targets (PyTorch's and TorchSharp's int64 class indices).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -144,25 +165,36 @@ public sealed class PerplexityAccumulator : ITokenSink
     /// <example><code>eval.Add&lt;float&gt;(logits, tokenIds);   // long[] from a tokenizer</code></example>
     public void Add<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        AddBatch(logits, targets, maxDegreeOfParallelism);
+        _counts.Add<T, T, long>(logits, default, false, targets, this, Metrics, maxDegreeOfParallelism);
 
-    private void AddBatch<T, TIndex>(ReadOnlySpan<T> logits, ReadOnlySpan<TIndex> targets, int maxDegreeOfParallelism)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        where TIndex : unmanaged, IBinaryInteger<TIndex>
-    {
-        RowDriver.CheckParallelism(maxDegreeOfParallelism);
-        _ignored += TokenBatches.Validate(logits, targets, ClassCount, IgnoreIndex);
-        TokenBatches.Run(logits, default, false, targets, ClassCount, IgnoreIndex, this, Metrics, maxDegreeOfParallelism);
-    }
+    /// <summary>Adds a batch of Half logits with long targets: the logits are widened to float exactly (arithmetic in float), so the state is bitwise that of <see cref="Add{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, int)"/> on the widened values.</summary>
+    /// <param name="logits">rows × <see cref="ClassCount"/> logits, row-major (rows = targets.Length).</param>
+    /// <param name="targets">One target per row.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores; the state is bitwise the same for any thread count.</param>
+    /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not targets × ClassCount.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, ClassCount) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
+    /// <example><code>eval.Add(halfLogits, tokenIds);</code></example>
+    public void Add(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1) =>
+        _counts.Add<float, Half, long>(logits, default, false, targets, this, Metrics, maxDegreeOfParallelism);
+
+    /// <summary>Adds a batch of bfloat16 logits with long targets: widened to float exactly (arithmetic in float), so the state is bitwise that of the float logits.</summary>
+    /// <param name="logits">rows × <see cref="ClassCount"/> logits, row-major (rows = targets.Length).</param>
+    /// <param name="targets">One target per row.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores; the state is bitwise the same for any thread count.</param>
+    /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not targets × ClassCount.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, ClassCount) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
+    /// <example><code>eval.Add(bfloat16Logits, tokenIds);</code></example>
+    public void Add(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1) =>
+        _counts.Add<float, BFloat16, long>(logits, default, false, targets, this, Metrics, maxDegreeOfParallelism);
 
     void ITokenSink.Add(in TokenFigures figures)
     {
         if (double.IsNaN(figures.Loss) || double.IsNaN(figures.Entropy))
         {
-            _nonFinite++;
+            _counts.NonFinite++;
             return;
         }
-        _tokens++;
+        _counts.Tokens++;
         double w = _weight is null ? 1 : _weight[figures.Target];
         double loss = w * figures.Loss;
         _lossSum.Add(loss);
@@ -190,14 +222,7 @@ public sealed class PerplexityAccumulator : ITokenSink
     public void Merge(PerplexityAccumulator other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        if (other.ClassCount != ClassCount)
-        {
-            throw new ArgumentException($"other has a vocabulary of {other.ClassCount} classes; this accumulator has {ClassCount}.", nameof(other));
-        }
-        if (other.IgnoreIndex != IgnoreIndex)
-        {
-            throw new ArgumentException($"other ignores {other.IgnoreIndex}; this accumulator ignores {IgnoreIndex}.", nameof(other));
-        }
+        _counts.CheckSameConfiguration(other._counts, "accumulator");
         if (!TokenBatches.SameWeights(_weight, other._weight))
         {
             throw new ArgumentException("other has different class weights.", nameof(other));
@@ -214,9 +239,7 @@ public sealed class PerplexityAccumulator : ITokenSink
         {
             other = FromState(ToState());
         }
-        _tokens += other._tokens;
-        _ignored += other._ignored;
-        _nonFinite += other._nonFinite;
+        _counts.Merge(other._counts);
         for (int i = 0; i < _correct.Length; i++)
         {
             _correct[i] += other._correct[i];
@@ -232,26 +255,22 @@ public sealed class PerplexityAccumulator : ITokenSink
     /// <example><code>double ppl = eval.ToResult().Perplexity;</code></example>
     public PerplexityResult ToResult()
     {
-        double n = _tokens;
+        double n = _counts.Tokens;
         double weightSum = _weight is null ? n : _weightSum.Value;
         double lossSum = _lossSum.Value;
         // The standard error of the weighted mean loss, llama.cpp's formula with weights (w = 1 gives llama.cpp's).
         var (mean, error) = TokenBatches.MeanAndError(lossSum / weightSum * n, _lossSquareSum.Value / weightSum * n, n);
-        if (_tokens == 0)
+        if (_counts.Tokens == 0)
         {
             mean = error = double.NaN;
         }
-        var accuracies = new TopKAccuracy[_topK.Length];
         bool accuracy = (Metrics & PerplexityMetrics.TopKAccuracy) != 0;
-        for (int i = 0; i < _topK.Length; i++)
-        {
-            accuracies[i] = new TopKAccuracy(_topK[i], accuracy ? _correct[i] / n : double.NaN);
-        }
+        TopKAccuracy[] accuracies = [.. _topK.Select((k, i) => new TopKAccuracy(k, accuracy ? _correct[i] / n : double.NaN))];
         return new PerplexityResult
         {
-            TokenCount = _tokens,
-            IgnoredCount = _ignored,
-            NonFiniteCount = _nonFinite,
+            TokenCount = _counts.Tokens,
+            IgnoredCount = _counts.Ignored,
+            NonFiniteCount = _counts.NonFinite,
             WeightSum = weightSum,
             LossSum = lossSum,
             CrossEntropy = mean,
@@ -274,9 +293,9 @@ public sealed class PerplexityAccumulator : ITokenSink
         Weight = _weight is null ? [] : [.. _weight],
         TopK = [.. _topK],
         Metrics = Metrics,
-        TokenCount = _tokens,
-        IgnoredCount = _ignored,
-        NonFiniteCount = _nonFinite,
+        TokenCount = _counts.Tokens,
+        IgnoredCount = _counts.Ignored,
+        NonFiniteCount = _counts.NonFinite,
         CorrectCount = [.. _correct],
         LossSum = _lossSum.ToString(),
         LossSquareSum = _lossSquareSum.ToString(),
@@ -294,14 +313,12 @@ public sealed class PerplexityAccumulator : ITokenSink
     {
         ArgumentNullException.ThrowIfNull(state);
         double[]? weight = TokenBatches.Weights(state.Weight, state.ClassCount);
-        var accumulator = new PerplexityAccumulator(state.ClassCount, weight, state.IgnoreIndex, [.. state.TopK], state.Metrics);
+        var accumulator = new PerplexityAccumulator(state.ClassCount, weight, state.IgnoreIndex) { TopK = state.TopK, Metrics = state.Metrics };
         if (state.CorrectCount.Count != state.TopK.Count)
         {
             throw new ArgumentException($"state has {state.CorrectCount.Count} correct counts for {state.TopK.Count} values of k.", nameof(state));
         }
-        accumulator._tokens = state.TokenCount;
-        accumulator._ignored = state.IgnoredCount;
-        accumulator._nonFinite = state.NonFiniteCount;
+        accumulator._counts.Restore(state.TokenCount, state.IgnoredCount, state.NonFiniteCount);
         for (int i = 0; i < accumulator._correct.Length; i++)
         {
             accumulator._correct[i] = state.CorrectCount[i];
@@ -324,5 +341,5 @@ public sealed class PerplexityAccumulator : ITokenSink
     /// <exception cref="JsonException">The text is not a state.</exception>
     /// <example><code>total.Merge(PerplexityAccumulator.FromJson(File.ReadAllText("shard3.json")));</code></example>
     public static PerplexityAccumulator FromJson(string json) =>
-        FromState(JsonSerializer.Deserialize(json, EvaluationJson.Default.PerplexityState) ?? throw new JsonException("The JSON holds no state."));
+        FromState(TokenCounts.ReadJson(json, EvaluationJson.Default.PerplexityState));
 }

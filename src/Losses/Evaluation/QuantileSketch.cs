@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace Losses;
 
@@ -16,7 +17,7 @@ internal sealed class QuantileSketch
     public const int MantissaBits = 7;
 
     private List<double>? _values = [];
-    private SortedDictionary<long, long>? _buckets;
+    private Dictionary<long, long>? _buckets;
 
     public QuantileSketch(int capacity)
     {
@@ -110,10 +111,20 @@ internal sealed class QuantileSketch
 
     private void AddToBucket(double value, long count) => AddCount(KeyOf(value), count);
 
-    private void AddCount(long key, long count)
+    // A hash map (one lookup per value); the buckets are sorted by key only when read.
+    private void AddCount(long key, long count) => CollectionsMarshal.GetValueRefOrAddDefault(_buckets!, key, out _) += count;
+
+    private KeyValuePair<long, long>[]? _sortedBuckets;
+    private long _sortedCount = -1;
+
+    private KeyValuePair<long, long>[] SortedBuckets()
     {
-        _buckets!.TryGetValue(key, out long existing);
-        _buckets[key] = existing + count;
+        if (_sortedBuckets is null || _sortedCount != Count)
+        {
+            _sortedBuckets = [.. _buckets!.OrderBy(b => b.Key)];
+            _sortedCount = Count;
+        }
+        return _sortedBuckets;
     }
 
     /// <summary>
@@ -148,7 +159,7 @@ internal sealed class QuantileSketch
             return _sorted[(int)index];
         }
         long seen = 0;
-        foreach (var (key, count) in _buckets!)
+        foreach (var (key, count) in SortedBuckets())
         {
             seen += count;
             if (index < seen)
@@ -168,7 +179,7 @@ internal sealed class QuantileSketch
             Array.Sort(sorted);
             return (sorted, null);
         }
-        return (null, [.. _buckets!.Select(b => string.Create(CultureInfo.InvariantCulture, $"{b.Key}:{b.Value}"))]);
+        return (null, [.. SortedBuckets().Select(b => string.Create(CultureInfo.InvariantCulture, $"{b.Key}:{b.Value}"))]);
     }
 
     public static QuantileSketch FromData(int capacity, double[]? values, string[]? buckets)

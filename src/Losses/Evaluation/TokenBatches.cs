@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Losses.Kernels;
@@ -19,14 +20,13 @@ internal static class TokenBatches
 {
     /// <summary>
     /// Checks a batch against an accumulator's vocabulary and returns its number of ignored rows; throws before anything
-    /// is accumulated.
+    /// is accumulated. <typeparamref name="TIn"/> is float, double, Half or BFloat16 (the public overloads say which).
     /// </summary>
-    public static long Validate<T, TIndex>(ReadOnlySpan<T> logits, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex,
+    public static long Validate<TIn, TIndex>(ReadOnlySpan<TIn> logits, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex,
         [CallerArgumentExpression(nameof(logits))] string logitsName = "")
-        where T : unmanaged, IFloatingPointIeee754<T>
+        where TIn : unmanaged
         where TIndex : unmanaged, IBinaryInteger<TIndex>
     {
-        Guard.FloatOrDouble<T>();
         if (logits.Length != (long)targets.Length * classCount)
         {
             throw new ArgumentException(
@@ -106,6 +106,59 @@ internal static class TokenBatches
                 ArrayPool<PairFigures>.Shared.Return(figures);
             }
         }
+    }
+
+    /// <summary>Rows of 16-bit logits are widened to float this many elements at a time (1 MB per model, pooled).</summary>
+    private const int WidenedElements = 1 << 18;
+
+    /// <summary>
+    /// <see cref="Run{T, TIndex}"/> for Half or bfloat16 logits: blocks of whole rows are widened to float (exactly) into a
+    /// pooled buffer and run on the float path, so a batch gives the bits of its widened float values whatever its split.
+    /// </summary>
+    public static void RunWidened<TIn, TIndex>(ReadOnlySpan<TIn> logits, ReadOnlySpan<TIn> other, bool pair, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex,
+        ITokenSink sink, PerplexityMetrics metrics = PerplexityMetrics.All, int maxDegreeOfParallelism = 1)
+        where TIn : unmanaged
+        where TIndex : unmanaged, IBinaryInteger<TIndex>
+    {
+        int rows = targets.Length;
+        if (rows == 0)
+        {
+            return;
+        }
+        int rowsPerBlock = Math.Min(rows, Math.Max(1, WidenedElements / classCount));
+        float[] first = ArrayPool<float>.Shared.Rent(rowsPerBlock * classCount);
+        float[] second = pair ? ArrayPool<float>.Shared.Rent(rowsPerBlock * classCount) : [];
+        for (int start = 0; start < rows; start += rowsPerBlock)
+        {
+            int count = Math.Min(rowsPerBlock, rows - start);
+            int length = count * classCount;
+            Widen(logits.Slice(start * classCount, length), first.AsSpan(0, length));
+            if (pair)
+            {
+                Widen(other.Slice(start * classCount, length), second.AsSpan(0, length));
+            }
+            Run<float, TIndex>(first.AsSpan(0, length), pair ? second.AsSpan(0, length) : default, pair, targets.Slice(start, count), classCount, ignoreIndex, sink, metrics,
+                maxDegreeOfParallelism);
+        }
+        ArrayPool<float>.Shared.Return(first);
+        if (pair)
+        {
+            ArrayPool<float>.Shared.Return(second);
+        }
+    }
+
+    /// <summary>Half or bfloat16 to float, exactly (TensorPrimitives; bfloat16 is the upper half of a float's bits).</summary>
+    private static void Widen<TIn>(ReadOnlySpan<TIn> source, Span<float> destination)
+        where TIn : unmanaged
+    {
+        if (typeof(TIn) == typeof(Half))
+        {
+            TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<TIn, Half>(source), destination);
+            return;
+        }
+        Span<uint> bits = MemoryMarshal.Cast<float, uint>(destination);
+        TensorPrimitives.ConvertTruncating<ushort, uint>(MemoryMarshal.Cast<TIn, ushort>(source), bits);
+        TensorPrimitives.ShiftLeft(bits, 16, bits);
     }
 
     /// <summary>

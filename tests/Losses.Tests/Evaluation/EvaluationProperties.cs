@@ -54,7 +54,7 @@ public class EvaluationProperties
     {
         var (p, _, t, w) = Corpus(s);
         int shards = s.MergeOrder.Length;
-        var parts = Enumerable.Range(0, shards).Select(_ => new PerplexityAccumulator(s.Classes, w, topK: [1])).ToArray();
+        var parts = Enumerable.Range(0, shards).Select(_ => new PerplexityAccumulator(s.Classes, w) { TopK = [1] }).ToArray();
         if (whole)
         {
             Add(parts[0], p, t, 0, s.Rows, s);

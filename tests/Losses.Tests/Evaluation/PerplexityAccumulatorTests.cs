@@ -75,7 +75,7 @@ public class PerplexityAccumulatorTests
         int[] targets = EvaluationReference.Targets(c);
         double[] weight = c.Doubles("weight");
         int[] topK = [.. c.GetProperty("topK").EnumerateArray().Select(e => e.GetInt32())];
-        var eval = new PerplexityAccumulator(classCount, weight, topK: topK);
+        var eval = new PerplexityAccumulator(classCount, weight) { TopK = topK };
         // Uneven batches, int and long targets alternating.
         int row = 0;
         for (int size = 1; row < targets.Length; size += 3)
@@ -147,7 +147,7 @@ public class PerplexityAccumulatorTests
         Assert.Contains("ignores", Assert.Throws<ArgumentException>(() => eval.Merge(new PerplexityAccumulator(4, [1, 2, 3, 4], ignoreIndex: 0))).Message, StringComparison.Ordinal);
         Assert.Contains("weights", Assert.Throws<ArgumentException>(() => eval.Merge(new PerplexityAccumulator(4, [1, 2, 3, 5]))).Message, StringComparison.Ordinal);
         Assert.Contains("weights", Assert.Throws<ArgumentException>(() => eval.Merge(new PerplexityAccumulator(4))).Message, StringComparison.Ordinal);
-        Assert.Contains("top-k", Assert.Throws<ArgumentException>(() => eval.Merge(new PerplexityAccumulator(4, [1, 2, 3, 4], topK: [1, 2]))).Message, StringComparison.Ordinal);
+        Assert.Contains("top-k", Assert.Throws<ArgumentException>(() => eval.Merge(new PerplexityAccumulator(4, [1, 2, 3, 4]) { TopK = [1, 2] })).Message, StringComparison.Ordinal);
         Assert.Equal(before, eval.ToJson());
     }
 
@@ -157,20 +157,20 @@ public class PerplexityAccumulatorTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new PerplexityAccumulator(0));
         Assert.Equal("weight", Assert.Throws<ArgumentException>(() => new PerplexityAccumulator(3, [1, 2])).ParamName);
         Assert.Contains("weight[1]", Assert.Throws<ArgumentException>(() => new PerplexityAccumulator(2, [1, double.NaN])).Message, StringComparison.Ordinal);
-        Assert.Equal("topK", Assert.Throws<ArgumentOutOfRangeException>(() => new PerplexityAccumulator(3, topK: [1, 4])).ParamName);
-        Assert.Equal("topK", Assert.Throws<ArgumentException>(() => new PerplexityAccumulator(3, topK: [2, 1])).ParamName);
+        Assert.Equal("TopK", Assert.Throws<ArgumentOutOfRangeException>(() => new PerplexityAccumulator(3) { TopK = [1, 4] }).ParamName);
+        Assert.Equal("TopK", Assert.Throws<ArgumentException>(() => new PerplexityAccumulator(3) { TopK = [2, 1] }).ParamName);
     }
 
     [Fact]
     public void TiesRankAsAStableSort()
     {
         // Target 2 ties with class 0 (earlier) and class 3 (later): rank 1, so wrong at k = 1 and right at k = 2.
-        var eval = new PerplexityAccumulator(4, topK: [1, 2]);
+        var eval = new PerplexityAccumulator(4) { TopK = [1, 2] };
         eval.Add<float>([5, 1, 5, 5], [2]);
         var r = eval.ToResult();
         Assert.Equal(0, r.TopKAccuracies[0].Accuracy);
         Assert.Equal(1, r.TopKAccuracies[1].Accuracy);
-        eval = new PerplexityAccumulator(4, topK: [1]);
+        eval = new PerplexityAccumulator(4) { TopK = [1] };
         eval.Add<float>([5, 1, 5, 5], [0]);
         Assert.Equal(1, eval.ToResult().Accuracy);
     }
@@ -178,7 +178,7 @@ public class PerplexityAccumulatorTests
     [Fact]
     public void LeanMetricsReportOnlyWhatTheyCompute()
     {
-        var eval = new PerplexityAccumulator(3, metrics: PerplexityMetrics.None);
+        var eval = new PerplexityAccumulator(3) { Metrics = PerplexityMetrics.None };
         eval.Add<float>([1, 2, 3], [2]);
         var r = eval.ToResult();
         Approx.Equal(CrossEntropy.Forward<float>([1, 2, 3], [2], 3), r.CrossEntropy, 1e-6);

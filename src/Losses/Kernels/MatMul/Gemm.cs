@@ -134,13 +134,15 @@ internal static unsafe class Gemm<T>
             RunParallel(problem, threads);
         }
 
-        // Threads own disjoint ranges of whole NR-column strips (or, for narrow C, of 6-row strips), so no element of C is
-        // touched by two threads and the partition cannot change any bits.
+        // Threads own disjoint ranges of whole NR-column strips or of whole 6-row strips, so no element of C is touched by
+        // two threads and the partition cannot change any bits. Each thread packs all of op(A) when C is split by columns
+        // and all of op(B) when it is split by rows: splitting the dimension with more strips keeps that repeated packing to
+        // the smaller operand (in the LM head's ∂W = Gᵀ·H, splitting the 256 columns would pack the whole gradient twice).
         private static void RunParallel(Problem problem, int threads)
         {
             int columnStrips = (problem.N + Nr - 1) / Nr;
             int rowStrips = (problem.M + Mr - 1) / Mr;
-            bool byColumns = columnStrips >= 4 * threads || columnStrips >= rowStrips;
+            bool byColumns = columnStrips >= rowStrips;
             int strips = byColumns ? columnStrips : rowStrips;
             int parts = Math.Min(threads, strips);
             Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
