@@ -17,19 +17,20 @@ internal static class PerfSmoke
     /// <summary>
     /// The kernels, their baseline and the ratio they are expected to reach (measured 2026-12-02 on main after the row driver, 019cd80, rounded up by about a third, and above the slower of the two
     /// figures dynamic PGO gives entropy, distillation and short-row BCE in different processes;
-    /// see benchmarks/README.md). A non-null KnownSlow entry is measured and printed but cannot fail the check.
+    /// see benchmarks/README.md); softmax, log-sum-exp and the cross-entropy forward (with and without gradient) at 128x1000
+    /// re-measured after performance pass 2 (2026-12-02, 0.73-0.99x, 3 launches) and rounded up the same way. A non-null KnownSlow entry is measured and printed but cannot fail the check.
     /// </summary>
     private static readonly (string Kernel, string Baseline, string Shape, double Expected, string? KnownSlow)[] Kernels =
     [
-        ("softmax", "exp", "128x1000", 1.8, null),
+        ("softmax", "exp", "128x1000", 1.3, null),
         ("logsoftmax", "exp", "128x1000", 2.0, null),
         ("softmax-backward", "exp", "128x1000", 0.8, null),
         ("logsoftmax-backward", "exp", "128x1000", 1.3, null),
-        ("logsumexp", "exp", "128x1000", 1.6, null),
+        ("logsumexp", "exp", "128x1000", 1.0, null),
         ("entropy", "exp", "128x1000", 2.0, null),
         ("distillation", "exp", "128x1000", 2.6, null),
-        ("ce-forward", "exp", "128x1000", 1.6, null),
-        ("ce-forward-grad", "exp", "128x1000", 1.8, null),
+        ("ce-forward", "exp", "128x1000", 1.0, null),
+        ("ce-forward-grad", "exp", "128x1000", 1.3, null),
         ("ce-soft-grad", "exp", "128x1000", 3.5, null),
         ("bce-logits-grad", "exp", "128x1000", 5.5, null),
         ("softmax", "exp", "4096x10", 3.5, null),

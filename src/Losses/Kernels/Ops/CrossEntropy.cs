@@ -57,7 +57,7 @@ internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
         // per element, in place too. A row without a finite maximum takes the general path, which gives its NaN or ∞.
         if (Gradient != null && LabelSmoothing == T.Zero)
         {
-            T max = Rows<TOps, TV, T>.Max(in x, c);
+            T max = Rows<TOps, TV, T>.ShiftMax(in x, c);
             if (T.IsFinite(max))
             {
                 ref T g = ref Batch<T>.Row(Gradient, row, c);

@@ -24,13 +24,13 @@ internal static class ElementOps<TOps, TV, T>
         public TV Invoke(TV x) => TOps.Multiply(VectorMath<TOps, TV, T>.Exp(TOps.Subtract(x, _shift)), _scale);
     }
 
-    /// <summary>exp(x − shift): unnormalised softmax numerators.</summary>
+    /// <summary>exp(x − shift) with shift ≥ every x (the row's maximum): unnormalised softmax numerators.</summary>
     public readonly struct ExpShift(T shift) : IUnaryOp<TV>
     {
         private readonly TV _shift = TOps.Create(shift);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public TV Invoke(TV x) => VectorMath<TOps, TV, T>.Exp(TOps.Subtract(x, _shift));
+        public TV Invoke(TV x) => VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Subtract(x, _shift));
     }
 
     /// <summary>x · scale.</summary>

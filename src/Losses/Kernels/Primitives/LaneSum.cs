@@ -15,7 +15,8 @@ internal struct LaneSum<TOps, TV, T>
     where TV : struct
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private const int BlockSteps = 8;
+    /// <summary>Vectors added into the block between two flushes.</summary>
+    public const int BlockSteps = 8;
     private TV _block;
     private TV _high;
     private TV _low;
@@ -53,21 +54,31 @@ internal struct LaneSum<TOps, TV, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Flush()
     {
+        _high = FlushInto(_high, ref _low, _block);
+        _block = default;
+        _steps = 0;
+    }
+
+    /// <summary>
+    /// Adds <paramref name="block"/> into the running total (<paramref name="high"/>, <paramref name="low"/>) and
+    /// returns the new high part; for loops that keep the three vectors in locals (registers).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV FlushInto(TV high, ref TV low, TV block)
+    {
         // TwoSum: s + e = high + block exactly.
-        TV s = TOps.Add(_high, _block);
-        TV b = TOps.Subtract(s, _high);
-        TV e = TOps.Add(TOps.Subtract(_high, TOps.Subtract(s, b)), TOps.Subtract(_block, b));
+        TV s = TOps.Add(high, block);
+        TV b = TOps.Subtract(s, high);
+        TV e = TOps.Add(TOps.Subtract(high, TOps.Subtract(s, b)), TOps.Subtract(block, b));
 
         // Renormalise so that low stays below half an ulp of high and never accumulates error of its own. Where s is
         // infinite the error terms are ∞ − ∞ = NaN: keep s and a zero low part there, so that sums with an infinite
         // term are infinite, not NaN.
-        TV t = TOps.Add(_low, e);
+        TV t = TOps.Add(low, e);
         TV finite = TOps.LessThan(TOps.Abs(s), TOps.Create(T.PositiveInfinity));
-        TV high = TOps.Add(s, t);
-        _low = TOps.Select(finite, TOps.Subtract(t, TOps.Subtract(high, s)), default);
-        _high = TOps.Select(finite, high, s);
-        _block = default;
-        _steps = 0;
+        TV sum = TOps.Add(s, t);
+        low = TOps.Select(finite, TOps.Subtract(t, TOps.Subtract(sum, s)), default);
+        return TOps.Select(finite, sum, s);
     }
 
     /// <summary>Lane <paramref name="lane"/> of the sum, in double.</summary>

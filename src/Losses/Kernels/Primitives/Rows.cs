@@ -94,8 +94,9 @@ internal static class Rows<TOps, TV, T>
     }
 
     /// <summary>
-    /// destination[i] = op(source[i]) and returns Σ op(source[i]) (without drift), in one pass. The last vector is
-    /// loaded first and summed masked, so destination may be the source itself.
+    /// destination[i] = op(source[i]) and returns Σ op(source[i]) (without drift), in one pass, for values in [0, 1]
+    /// (softmax numerators), which are summed in float in blocks of <see cref="UnitBlockSteps"/> vectors. The last vector
+    /// is loaded first and summed masked, so destination may be the source itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static T MapSum<TOp>(ref readonly T source, ref T destination, int length, TOp op)
@@ -105,22 +106,32 @@ internal static class Rows<TOps, TV, T>
         nuint n = (nuint)length;
         nuint last = n - count;
         TV lastValue = TOps.Load(in source, last);
-        var sum = new LaneSum<TOps, TV, T>();
+        TV block = default;
+        TV high = default;
+        TV low = default;
+        int steps = 0;
         nuint i = 0;
         for (; i + count <= n; i += count)
         {
             TV value = op.Invoke(TOps.Load(in source, i));
             TOps.Store(value, ref destination, i);
-            sum.Add(value);
+            block = TOps.Add(block, value);
+            if (++steps == UnitBlockSteps)
+            {
+                high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+                block = default;
+                steps = 0;
+            }
         }
         if (i < n)
         {
             TV value = op.Invoke(lastValue);
             TOps.Store(value, ref destination, last);
             TV keep = TailMask(i, last);
-            sum.Add(TOps.Select(keep, value, default));
+            block = TOps.Add(block, TOps.Select(keep, value, default));
         }
-        return sum.Total();
+        high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+        return TOps.Sum(high) + TOps.Sum(low);
     }
 
     /// <summary>max xᵢ; NaN if any xᵢ is NaN; −∞ for a row of −∞.</summary>
@@ -130,6 +141,48 @@ internal static class Rows<TOps, TV, T>
         var reducer = new MaxReducer(TOps.Create(T.NegativeInfinity));
         Reduce(in x, in x, length, ref reducer);
         return reducer.Result();
+    }
+
+    /// <summary>
+    /// max xᵢ for a row without NaN; for a row with a NaN some value of the row (which lane a NaN wins is left to the
+    /// hardware). For shifts x − max whose NaN shows up anyway (softmax and cross-entropy: exp(NaN − max) makes the sum
+    /// NaN), two operations per vector cheaper than <see cref="Max"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static T ShiftMax(ref readonly T x, int length)
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint n = (nuint)length;
+
+        // The last vector overlaps the full ones; a maximum may count an element twice.
+        return TOps.MaxAcross(LaneMax(in x, n, TOps.Load(in x, n - count)));
+    }
+
+    /// <summary>
+    /// Per lane, the maximum of <paramref name="start"/> and the full vectors of x[0..end), in four chains so that the
+    /// loop runs at the speed of its loads rather than of the latency of one chain of maxima.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV LaneMax(ref readonly T x, nuint end, TV start)
+    {
+        nuint count = (nuint)TOps.Count;
+        TV a = start;
+        TV b = start;
+        TV c = start;
+        TV d = start;
+        nuint i = 0;
+        for (; i + (4 * count) <= end; i += 4 * count)
+        {
+            a = TOps.MaxFast(a, TOps.Load(in x, i));
+            b = TOps.MaxFast(b, TOps.Load(in x, i + count));
+            c = TOps.MaxFast(c, TOps.Load(in x, i + (2 * count)));
+            d = TOps.MaxFast(d, TOps.Load(in x, i + (3 * count)));
+        }
+        for (; i + count <= end; i += count)
+        {
+            a = TOps.MaxFast(a, TOps.Load(in x, i));
+        }
+        return TOps.MaxFast(TOps.MaxFast(a, b), TOps.MaxFast(c, d));
     }
 
     /// <summary>Σ op(aᵢ, bᵢ), without drift: any elementwise term turned into a sum (the last vector masked).</summary>
@@ -176,8 +229,9 @@ internal static class Rows<TOps, TV, T>
     /// <summary>
     /// The online normalizer of a row: its maximum M and Σ exp(xᵢ − M), in one pass. Per lane it keeps the running
     /// maximum m and Σ exp(x − m), rescaling the sum only when some lane's maximum rises (O(log n) times per lane for
-    /// random data), so the cost is one exp per element. The maximum starts at the most negative finite value rather than
-    /// −∞ so that masked (−∞) entries give exp(−∞) = 0, never exp(−∞ + ∞) = NaN. The last, overlapping vector goes
+    /// random data, and never within the first SeedLength elements, which seed it), so the cost is one exp per element. The
+    /// maximum is floored at the most negative finite value rather than −∞ so that masked (−∞) entries give exp(−∞) = 0,
+    /// never exp(−∞ + ∞) = NaN. The last, overlapping vector goes
     /// through the same loop body with its already-seen lanes set to −∞, so the exp is inlined once.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -189,38 +243,112 @@ internal static class Rows<TOps, TV, T>
         }
         nuint count = (nuint)TOps.Count;
         nuint n = (nuint)length;
-        TV max = SeedMax(in x, n);
-        var sum = new LaneSum<TOps, TV, T>();
-        nuint i = 0;
 
-        while (true)
+        // The per-lane sum is LaneSum's (a block of UnitBlockSteps vectors, flushed with TwoSum into high + low),
+        // kept in locals rather than in a LaneSum: a struct of three Vector512 is not promoted to registers, and its
+        // block then makes a store-to-load round trip per vector on the loop's critical path. The first SeedLength
+        // elements (all of a shorter row) cannot raise the seeded maximum and are summed without the rise test.
+        (TV max, TV high, TV low) = SeededSum(in x, n);
+        if (n <= SeedLength)
         {
-            TV v;
-            if (i + count <= n)
+            return Combine(max, high, low);
+        }
+        TV block = default;
+        int steps = 0;
+
+        // For the same reason the rare rescale goes through the loop's one exp rather than a call (no vector register
+        // survives a call, so anything live across one is kept in memory). In a vector that raises some lanes' maximum
+        // m to m' = x, each lane needs one exp: the rescale factor exp(m − x) where x rises, its term exp(x − m)
+        // where it does not, both exp(−|x − m|). The rising lanes' own term exp(x − m') is 1 (NaN for x = +∞).
+        TV one = TOps.Create(T.One);
+        nuint i = SeedLength;
+        while (NextOrTail(in x, ref i, n, n, out TV v))
+        {
+            TV d = TOps.Subtract(v, max);
+            bool rises = TOps.AnyGreaterThan(v, max);
+            TV e = VectorMath<TOps, TV, T>.ExpNonPositive(rises ? TOps.Subtract(default, TOps.Abs(d)) : d);
+            if (rises)
             {
-                v = TOps.Load(in x, i);
-                i += count;
-            }
-            else if (i < n)
-            {
-                nuint start = n - count;
-                TV keep = TailMask(i, start);
-                v = TOps.Select(keep, TOps.Load(in x, start), TOps.Create(T.NegativeInfinity));
-                i = n;
+                TV newMax = TOps.MaxFast(max, v);
+                TV up = TOps.LessThan(max, v);
+                TV factor = TOps.Select(up, e, one);
+                TV term = TOps.Select(up, TOps.Add(one, TOps.Subtract(v, newMax)), e);
+                block = TOps.Add(TOps.Multiply(block, factor), term);
+                high = TOps.Multiply(high, factor);
+                low = TOps.Multiply(low, factor);
+                max = newMax;
             }
             else
             {
-                break;
+                block = TOps.Add(block, e);
             }
-            if (TOps.AnyGreaterThan(v, max))
+            if (++steps == UnitBlockSteps)
             {
-                TV newMax = TOps.MaxFast(max, v);
-                sum.Scale(ExpOutOfLine(TOps.Subtract(max, newMax)));
-                max = newMax;
+                high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+                block = default;
+                steps = 0;
             }
-            sum.Add(VectorMath<TOps, TV, T>.Exp(TOps.Subtract(v, max)));
         }
-        return Combine(max, sum);
+        high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+        return Combine(max, high, low);
+    }
+
+    /// <summary>
+    /// The head of the normalizer's loops: the next full vector of x[i..end) or, once, the last vector of x[0..tailEnd)
+    /// with the lanes already seen set to −∞ (so the tail goes through the loop body and its exp is inlined once);
+    /// false when both are done.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool NextOrTail(ref readonly T x, ref nuint i, nuint end, nuint tailEnd, out TV v)
+    {
+        nuint count = (nuint)TOps.Count;
+        if (i + count <= end)
+        {
+            v = TOps.Load(in x, i);
+            i += count;
+            return true;
+        }
+        if (i < tailEnd)
+        {
+            nuint start = tailEnd - count;
+            v = TOps.Select(TailMask(i, start), TOps.Load(in x, start), TOps.Create(T.NegativeInfinity));
+            i = tailEnd;
+            return true;
+        }
+        v = default;
+        return false;
+    }
+
+    /// <summary>
+    /// The seed maximum M of each lane (<see cref="SeedMax"/>) and Σ exp(x − M) over the first SeedLength elements, or
+    /// all of a shorter row (its last vector masked to the lanes not yet seen), as an unevaluated sum (high, low). Out
+    /// of line and returning the maximum too, so that nothing the normalizer's loop keeps in registers is live across
+    /// a call. The tail goes through the loop body once more, so the exp is inlined once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static (TV Max, TV High, TV Low) SeededSum(ref readonly T x, nuint n)
+    {
+        nuint count = (nuint)TOps.Count;
+        TV max = SeedMax(in x, n);
+        nuint end = Math.Min(n, SeedLength);
+        nuint tailEnd = n <= SeedLength ? n : 0;
+        TV block = default;
+        TV high = default;
+        TV low = default;
+        int steps = 0;
+        nuint i = 0;
+        while (NextOrTail(in x, ref i, end, tailEnd, out TV v))
+        {
+            block = TOps.Add(block, VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Subtract(v, max)));
+            if (++steps == UnitBlockSteps)
+            {
+                high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+                block = default;
+                steps = 0;
+            }
+        }
+        high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+        return (max, high, low);
     }
 
     /// <summary>
@@ -265,34 +393,35 @@ internal static class Rows<TOps, TV, T>
     private static TV SeedMax(ref readonly T x, nuint n)
     {
         nuint count = (nuint)TOps.Count;
-        nuint end = Math.Min(n, SeedLength);
         TV seed = TOps.MaxFast(TOps.Load(in x, n <= SeedLength ? n - count : 0), TOps.Create(FloatLimits<T>.MinValue));
-        for (nuint j = 0; j + count <= end; j += count)
-        {
-            seed = TOps.MaxFast(seed, TOps.Load(in x, j));
-        }
-        return seed;
+        return LaneMax(in x, Math.Min(n, SeedLength), seed);
     }
 
     private const int SeedLength = 2048;
+
+    /// <summary>
+    /// Vectors summed in float between two flushes of a sum of terms in [0, 1] (the normalizer's, softmax numerators):
+    /// more than LaneSum's, since every term is in [0, 1] (a block's rounding error stays below 32 ulp of the block, a few ulp in practice, and a flush costs 17
+    /// operations).
+    /// </summary>
+    private const int UnitBlockSteps = 32;
 
     /// <summary>exp for the rare paths, kept out of line so the hot loop's exp is the only inlined copy.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static TV ExpOutOfLine(TV x) => VectorMath<TOps, TV, T>.Exp(x);
 
-    /// <summary>Combines per-lane (max, sum) into the row's normalizer; a row with no entry above −∞ gives (−∞, 0).</summary>
+    /// <summary>Combines per-lane (max, high + low) into the row's normalizer; a row with no entry above −∞ gives (−∞, 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static SoftmaxNormalizer<T> Combine(TV laneMax, LaneSum<TOps, TV, T> laneSum)
+    private static SoftmaxNormalizer<T> Combine(TV laneMax, TV high, TV low)
     {
-        // A NaN in the row makes the sum NaN, so it does not matter whether the maximum saw it.
+        // A NaN in the row makes the sum NaN, so it does not matter whether the maximum saw it. exp(m − M) is 0 for
+        // lanes that saw only −∞ (m = MinValue) and 1 for the lane holding M.
         T max = TOps.MaxAcross(laneMax);
-        if (max == FloatLimits<T>.MinValue && laneSum.Total() == T.Zero)
-        {
-            return new SoftmaxNormalizer<T>(T.NegativeInfinity, T.Zero);
-        }
-        // exp(m − M) is 0 for lanes that saw only −∞ (m = MinValue) and 1 for the lane holding M.
-        T sum = laneSum.ScaledTotal(ExpOutOfLine(TOps.Subtract(laneMax, TOps.Create(max))));
-        return new SoftmaxNormalizer<T>(max, sum);
+        TV factor = ExpOutOfLine(TOps.Subtract(laneMax, TOps.Create(max)));
+        T sum = TOps.Sum(TOps.Multiply(high, factor)) + TOps.Sum(TOps.Multiply(low, factor));
+        return sum == T.Zero && max == FloatLimits<T>.MinValue
+            ? new SoftmaxNormalizer<T>(T.NegativeInfinity, T.Zero)
+            : new SoftmaxNormalizer<T>(max, sum);
     }
 
     private struct SumReducer : IReducer<TV>
