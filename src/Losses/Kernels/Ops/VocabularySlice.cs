@@ -497,11 +497,14 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         // the gradient pass only rescales them (one exp per element, as the fused one-shot row) — unless that pass must
         // read the logits (cap, entropy) and the gradient is written over them.
         long target = Targets32 != null ? Targets32[row] : Targets64[row];
-        bool entropyTerm = Mode == SliceMode.Token && (Gradient != null ? EntropyGradient != null && EntropyGradient[row] != T.Zero : Entropy != null);
+        // The entropy's moment is summed when the entropy is written or its gradient term is on; only the gradient term
+        // makes the gradient pass read the logits.
+        bool entropyGradientTerm = Mode == SliceMode.Token && Gradient != null && EntropyGradient != null && EntropyGradient[row] != T.Zero;
+        bool entropyNeeded = entropyGradientTerm || (Mode == SliceMode.Token && Entropy != null);
         bool store = Gradient != null && Mode != SliceMode.Statistics && typeof(TOut) == typeof(T) && target != IgnoreIndex
-            && (!(TCap.IsActive || entropyTerm) || (void*)Gradient != (void*)Logits);
+            && (!(TCap.IsActive || entropyGradientTerm) || (void*)Gradient != (void*)Logits);
         VocabularyPartial partial = Partial<TOps, TV, TCap, TWeights>(in x, row, target, cap, weights,
-            moment: Mode == SliceMode.Statistics || entropyTerm, shifted: Mode == SliceMode.Statistics || Uniform != 0, store,
+            moment: Mode == SliceMode.Statistics || entropyNeeded, shifted: Mode == SliceMode.Statistics || Uniform != 0, store,
             twoPass: Gradient != null && Mode != SliceMode.Statistics);
         switch (Mode)
         {
