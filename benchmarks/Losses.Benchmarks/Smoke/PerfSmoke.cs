@@ -18,7 +18,9 @@ internal static class PerfSmoke
     /// The kernels, their baseline and the ratio they are expected to reach (measured 2026-12-02 on main after the row driver, 019cd80, rounded up by about a third, and above the slower of the two
     /// figures dynamic PGO gives entropy, distillation and short-row BCE in different processes;
     /// see benchmarks/README.md); softmax, log-sum-exp and the cross-entropy forward (with and without gradient) at 128x1000
-    /// re-measured after performance pass 2 (2026-12-02, 0.73-0.99x, 3 launches) and rounded up the same way. A non-null KnownSlow entry is measured and printed but cannot fail the check.
+    /// re-measured after performance pass 2 (2026-12-02, 0.73-0.99x, 3 launches) and rounded up the same way. Distillation, the 4096x10
+    /// cross-entropy forward and BCE with logits (with and without posWeight, now the same vector path) set from the quiet
+    /// after table of 2026-12-02 (main cb2a138: 3.9x, 2.3x, 4.5x, 4.6x) rounded up the same way. A non-null KnownSlow entry is measured and printed but cannot fail the check.
     /// </summary>
     private static readonly (string Kernel, string Baseline, string Shape, double Expected, string? KnownSlow)[] Kernels =
     [
@@ -28,15 +30,15 @@ internal static class PerfSmoke
         ("logsoftmax-backward", "exp", "128x1000", 1.3, null),
         ("logsumexp", "exp", "128x1000", 1.0, null),
         ("entropy", "exp", "128x1000", 2.0, null),
-        ("distillation", "exp", "128x1000", 2.6, null),
+        ("distillation", "exp", "128x1000", 5.0, null),
         ("ce-forward", "exp", "128x1000", 1.0, null),
         ("ce-forward-grad", "exp", "128x1000", 1.3, null),
         ("ce-soft-grad", "exp", "128x1000", 3.5, null),
         ("bce-logits-grad", "exp", "128x1000", 5.5, null),
         ("softmax", "exp", "4096x10", 3.5, null),
-        ("ce-forward", "exp", "4096x10", 1.8, null),
-        ("bce-logits", "exp", "4096x10", 2.5, null),
-        ("bce-logits-posweight", "exp", "4096x10", 2.0, "posWeight rows shorter than a vector take a scalar path (~20x Exp); the numerics helper is vectorising it"),
+        ("ce-forward", "exp", "4096x10", 3.0, null),
+        ("bce-logits", "exp", "4096x10", 6.0, null),
+        ("bce-logits-posweight", "exp", "4096x10", 6.0, null),
     ];
 
     public static int Run(string[] args)
