@@ -212,6 +212,13 @@ public static partial class CrossEntropySlices
         double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
         BackwardCore<float, BFloat16, float>(logits, partials, gradient, classCount, offset, width, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
 
+    /// <summary>The gradient of one slice of bfloat16 logits, written as bfloat16 (rounded to nearest even).</summary>
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, Span{T}, int, int, int, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>
+    public static void Backward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<VocabularyPartial> partials, Span<BFloat16> gradient,
+        int classCount, int offset, int width, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<float> weight = default,
+        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
+        BackwardCore<float, BFloat16, BFloat16>(logits, partials, gradient, classCount, offset, width, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
+
     internal static unsafe void ForwardCore<T, TIn>(ReadOnlySpan<TIn> logits, TargetSpan targets, Span<VocabularyPartial> partials,
         int classCount, int offset, int width, int stride, ReadOnlySpan<T> weight, long ignoreIndex, double softCap, int maxDegreeOfParallelism)
         where T : unmanaged, IFloatingPointIeee754<T>

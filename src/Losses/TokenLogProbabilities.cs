@@ -125,6 +125,13 @@ public static partial class TokenLogProbabilities
         int maxDegreeOfParallelism = 1) =>
         Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap, maxDegreeOfParallelism);
 
+    /// <summary>The gradient for bfloat16 logits, written as bfloat16 (rounded to nearest even).</summary>
+    /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int, double, int)"/>
+    public static void Backward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, ReadOnlySpan<float> logProbabilityGradient,
+        ReadOnlySpan<float> entropyGradient, Span<BFloat16> gradient, int classCount, long ignoreIndex = -100, double softCap = double.PositiveInfinity,
+        int maxDegreeOfParallelism = 1) =>
+        Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap, maxDegreeOfParallelism);
+
     /// <summary>Log-probabilities and entropies from partials combined over the whole vocabulary (see <see cref="CrossEntropySlices"/>).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="partials">One complete partial per row.</param>

@@ -35,7 +35,7 @@ internal static class Elements<TOps, TV, T>
         return typeof(TIn) == typeof(Half) ? FromHalfBits(bits) : TOps.ShiftLeftBits(bits, 16);
     }
 
-    /// <summary>Stores TOps.Count values at <paramref name="destination"/>[index] as <typeparamref name="TOut"/> (T or Half).</summary>
+    /// <summary>Stores TOps.Count values at <paramref name="destination"/>[index] as <typeparamref name="TOut"/> (T, Half or bfloat16).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store<TOut>(TV value, ref TOut destination, nuint index)
         where TOut : unmanaged
@@ -45,7 +45,30 @@ internal static class Elements<TOps, TV, T>
             TOps.Store(value, ref Unsafe.As<TOut, T>(ref destination), index);
             return;
         }
-        Narrow(ToHalfBits(value), ref Unsafe.As<TOut, ushort>(ref destination), index);
+        Narrow(typeof(TOut) == typeof(Half) ? ToHalfBits(value) : ToBFloat16Bits(value), ref Unsafe.As<TOut, ushort>(ref destination), index);
+    }
+
+    /// <summary>
+    /// float to bfloat16 bit patterns in the low 16 bits of each lane, rounded to nearest even, as
+    /// <c>(BFloat16)value</c>: adding and subtracting 2^(e+16) for the binade 2^e leaves the value on bfloat16's grid of
+    /// that binade (2^(e−7); the smallest normal's grid below it, which is bfloat16's subnormal grid). Magnitudes from
+    /// 2¹⁰⁰ on are rounded 2³² lower (exact scaling) so that 2^(e+16) stays finite; values past bfloat16's largest
+    /// finite give ∞. A NaN keeps its sign and payload's top bits and is made quiet.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV ToBFloat16Bits(TV value)
+    {
+        TV magnitude = TOps.Abs(value);
+        TV large = TOps.GreaterThanOrEqual(magnitude, TOps.Create(T.CreateTruncating(1.2676506002282294E+30 /* 2¹⁰⁰ */)));
+        TV scaled = TOps.Multiply(magnitude, TOps.Select(large, TOps.Create(T.CreateTruncating(2.3283064365386963E-10 /* 2⁻³² */)), TOps.Create(T.One)));
+        TV binade = TOps.MaxFast(TOps.And(scaled, TOps.FromBits(0x7F800000)), TOps.Create(T.CreateTruncating(1.1754943508222875E-38 /* 2⁻¹²⁶ */)));
+        TV magic = TOps.Multiply(binade, TOps.Create(T.CreateTruncating(65536.0)));
+        TV rounded = TOps.Subtract(TOps.Add(scaled, magic), magic);
+        rounded = TOps.Multiply(rounded, TOps.Select(large, TOps.Create(T.CreateTruncating(4294967296.0 /* 2³² */)), TOps.Create(T.One)));
+        TV infinity = TOps.Create(T.PositiveInfinity);
+        rounded = TOps.Select(TOps.Equal(magnitude, infinity), infinity, rounded);
+        TV bits = TOps.Or(TOps.ShiftRightBits(rounded, 16), TOps.ShiftRightBits(TOps.And(value, TOps.FromBits(unchecked((int)0x80000000))), 16));
+        return TOps.Select(VectorMath<TOps, TV, T>.IsNaN(value), TOps.Or(TOps.ShiftRightBits(value, 16), TOps.FromBits(0x40)), bits);
     }
 
     /// <summary>One element of <typeparamref name="TIn"/> as T.</summary>

@@ -239,4 +239,86 @@ public class CrossEntropySlicesTests
         }
         Assert.Equal(destination, scalar);
     }
+
+    [Fact]
+    public void Float_narrows_to_bfloat16_to_nearest_even_as_the_cast_at_every_width()
+    {
+        // Every bfloat16 value, and around it the float patterns that decide the rounding: just above, just below the
+        // tie, the tie, just past it, the top of the interval (subnormals, the largest finite, ±∞ and NaNs included).
+        var random = new Random(5);
+        var values = new List<float>();
+        foreach (uint high in Enumerable.Range(0, 65536).Select(i => (uint)i))
+        {
+            foreach (uint low in (uint[])[0, 1, 0x7FFF, 0x8000, 0x8001, 0xFFFF, (uint)random.Next(65536)])
+            {
+                values.Add(BitConverter.UInt32BitsToSingle((high << 16) | low));
+            }
+        }
+        values.AddRange(Enumerable.Range(0, 7).Select(_ => 0f)); // a whole number of Vector512s
+        float[] source = [.. values.Take(values.Count / 16 * 16)];
+        BFloat16[] expected = [.. source.Select(v => (BFloat16)v)];
+        AssertBFloat16(expected, NarrowWith<V512<float>, System.Runtime.Intrinsics.Vector512<float>>(source), "Vector512");
+        AssertBFloat16(expected, NarrowWith<V256<float>, System.Runtime.Intrinsics.Vector256<float>>(source), "Vector256");
+        AssertBFloat16(expected, NarrowWith<V128<float>, System.Runtime.Intrinsics.Vector128<float>>(source), "Vector128");
+        AssertBFloat16(expected, NarrowWith<Scalar<float>, float>(source), "scalar");
+    }
+
+    [Fact]
+    public void Bfloat16_gradients_are_the_float_gradients_rounded()
+    {
+        var (x, t) = Batch(6, 1000, seed: 9);
+        BFloat16[] xb = [.. x.Select(v => (BFloat16)v)];
+        long[] tl = [.. t.Select(v => (long)v)];
+        var partials = new VocabularyPartial[6];
+        CrossEntropySlices.Forward(xb, tl, partials, 1000, 0, 1000, softCap: 30);
+        var expected = new float[x.Length];
+        var actual = new BFloat16[x.Length];
+        CrossEntropySlices.Backward(xb, partials, expected, 1000, 0, 1000, zLoss: 1e-4, softCap: 30);
+        CrossEntropySlices.Backward(xb, partials, actual, 1000, 0, 1000, zLoss: 1e-4, softCap: 30);
+        AssertRounded(expected, actual, "slice gradient");
+
+        float[] alpha = [1, -0.5f, 0, 2, 0.25f, -1];
+        float[] beta = [0.1f, 0, -0.2f, 0.3f, 0, 1];
+        TokenLogProbabilities.Backward(xb, tl, alpha, beta, expected, 1000);
+        TokenLogProbabilities.Backward(xb, tl, alpha, beta, actual, 1000);
+        AssertRounded(expected, actual, "token gradient");
+    }
+
+    /// <summary>Each bfloat16 element is the float gradient rounded, except at the target, where the Half/bfloat16 paths add
+    /// the target's term to the already rounded value (a second rounding): within one bfloat16 ulp there.</summary>
+    private static void AssertRounded(float[] expected, BFloat16[] actual, string what)
+    {
+        int roundedTwice = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            BFloat16 once = (BFloat16)expected[i];
+            if (once.Equals(actual[i]))
+            {
+                continue;
+            }
+            roundedTwice++;
+            Assert.True(Math.Abs((float)actual[i] - expected[i]) <= Math.Abs(expected[i]) / 128, $"{what} [{i}]: {actual[i]} vs {expected[i]:R}");
+        }
+        Assert.True(roundedTwice <= 6, $"{what}: {roundedTwice} elements differ from the rounded float gradient");
+    }
+
+    private static BFloat16[] NarrowWith<TOps, TV>(float[] source)
+        where TOps : ISimd<TV, float>
+        where TV : struct
+    {
+        var destination = new BFloat16[source.Length];
+        for (int i = 0; i + TOps.Count <= source.Length; i += TOps.Count)
+        {
+            Elements<TOps, TV, float>.Store(TOps.Load(in source[0], (nuint)i), ref destination[0], (nuint)i);
+        }
+        return destination;
+    }
+
+    private static void AssertBFloat16(BFloat16[] expected, BFloat16[] actual, string width)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(expected[i].Equals(actual[i]), $"{width}: (BFloat16) of 0x{i:X}th value: 0x{actual[i].Bits:X4}, expected 0x{expected[i].Bits:X4}");
+        }
+    }
 }
