@@ -260,12 +260,12 @@ public static partial class CrossEntropy
         if (!gradient.IsEmpty)
         {
             Guard.DestinationLength(logits.Length, gradient.Length, nameof(gradient));
-            CrossEntropySlices.CheckInPlace(logits, gradient);
+            Guard.InPlaceOrApartAcrossTypes<TIn, float>(logits, gradient, nameof(logits), nameof(gradient));
         }
         if (reduction == Reduction.None)
         {
             Guard.DestinationLength(rows, losses.Length, nameof(losses));
-            CrossEntropySlices.CheckInPlace(logits, losses);
+            Guard.ApartAcrossTypes<TIn, float>(logits, losses, nameof(logits), nameof(losses));
         }
         CheckWeight(weight, classCount);
         CrossEntropySlices.CheckOptions(labelSmoothing, zLoss, softCap);

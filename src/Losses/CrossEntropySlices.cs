@@ -271,7 +271,7 @@ public static partial class CrossEntropySlices
         int rows = partials.Length;
         stride = CheckSlice(logits.Length, rows, classCount, offset, width, stride, nameof(logits));
         CheckSlice(gradient.Length, rows, classCount, offset, width, stride, nameof(gradient));
-        CheckInPlace(logits, gradient);
+        Guard.InPlaceOrApartAcrossTypes<TIn, TOut>(logits, gradient, nameof(logits), nameof(gradient));
         CrossEntropy.CheckWeight(weight, classCount);
         var (divisor, counted) = CheckComplete(partials, classCount);
         fixed (TIn* x = logits)
@@ -342,19 +342,6 @@ public static partial class CrossEntropySlices
             throw new ArgumentException($"{name} is too short: it has {length} elements and {rows} rows of a {width}-column slice {stride} apart need {needed}.", name);
         }
         return stride;
-    }
-
-    /// <summary>A gradient may be written over its logits (same memory, same type) or apart from them.</summary>
-    internal static void CheckInPlace<TIn, TOut>(ReadOnlySpan<TIn> logits, Span<TOut> gradient)
-        where TIn : unmanaged
-        where TOut : unmanaged
-    {
-        var source = System.Runtime.InteropServices.MemoryMarshal.AsBytes(logits);
-        var destination = System.Runtime.InteropServices.MemoryMarshal.AsBytes((ReadOnlySpan<TOut>)gradient);
-        if (source.Overlaps(destination, out int offset) && (offset != 0 || typeof(TIn) != typeof(TOut)))
-        {
-            throw new ArgumentException("gradient overlaps logits; it must be the same memory (in place, same type) or not overlap at all.", nameof(gradient));
-        }
     }
 
     /// <summary>Checks every partial covers exactly the C columns; returns PyTorch's divisor D = Σ w_t and the counted rows N.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using Losses.Kernels;
@@ -67,6 +68,26 @@ internal static class Guard
             throw new ArgumentException($"{outputName} overlaps {inputName}; they must not share memory.", outputName);
         }
     }
+
+    /// <summary>
+    /// The overlap rule where input and output element types may differ (16-bit logits, float or 16-bit gradients): in
+    /// place only when the output starts where the input starts and holds the same element type; any other shared byte throws.
+    /// </summary>
+    public static void InPlaceOrApartAcrossTypes<TIn, TOut>(ReadOnlySpan<TIn> input, ReadOnlySpan<TOut> output, string inputName, string outputName)
+        where TIn : unmanaged
+        where TOut : unmanaged
+    {
+        if (MemoryMarshal.AsBytes(input).Overlaps(MemoryMarshal.AsBytes(output), out int offset) && (offset != 0 || typeof(TIn) != typeof(TOut)))
+        {
+            throw new ArgumentException($"{outputName} overlaps {inputName}; it must be exactly {inputName}'s memory with the same element type (in place) or not overlap it at all.", outputName);
+        }
+    }
+
+    /// <summary>The overlap rule for an output that may never share memory with an input of another element type.</summary>
+    public static void ApartAcrossTypes<TIn, TOut>(ReadOnlySpan<TIn> input, ReadOnlySpan<TOut> output, string inputName, string outputName)
+        where TIn : unmanaged
+        where TOut : unmanaged =>
+        Apart(MemoryMarshal.AsBytes(input), MemoryMarshal.AsBytes(output), inputName, outputName);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowNotSupported(Type type) =>

@@ -207,7 +207,7 @@ public static partial class TokenLogProbabilities
         if (backward)
         {
             CrossEntropySlices.CheckSlice(gradient.Length, rows, classCount, offset, width, stride, nameof(gradient));
-            CrossEntropySlices.CheckInPlace(logits, gradient);
+            Guard.InPlaceOrApartAcrossTypes<TIn, TOut>(logits, gradient, nameof(logits), nameof(gradient));
             if (!logProbabilityGradient.IsEmpty)
             {
                 Guard.SameLength(rows, logProbabilityGradient.Length, nameof(logProbabilityGradient), "the number of rows");

@@ -321,4 +321,26 @@ public class CrossEntropySlicesTests
             Assert.True(expected[i].Equals(actual[i]), $"{width}: (BFloat16) of 0x{i:X}th value: 0x{actual[i].Bits:X4}, expected 0x{expected[i].Bits:X4}");
         }
     }
+
+    [Fact]
+    public void Outputs_over_16_bit_logits_follow_the_overlap_rule_and_name_the_output()
+    {
+        // One buffer seen as 2 rows × 4 Half logits (its first 4 floats) and as float outputs.
+        var buffer = new float[16];
+        Span<Half> logits = System.Runtime.InteropServices.MemoryMarshal.Cast<float, Half>(buffer.AsSpan(0, 4));
+        logits.Fill((Half)1f);
+        long[] targets = [0, 1];
+        var losses = Assert.Throws<ArgumentException>(() =>
+            CrossEntropy.Forward((ReadOnlySpan<Half>)System.Runtime.InteropServices.MemoryMarshal.Cast<float, Half>(buffer.AsSpan(0, 4)), targets, 4,
+                reduction: Reduction.None, losses: buffer.AsSpan(0, 2)));
+        Assert.Equal("losses", losses.ParamName);
+        var gradient = Assert.Throws<ArgumentException>(() =>
+            CrossEntropy.Forward((ReadOnlySpan<Half>)System.Runtime.InteropServices.MemoryMarshal.Cast<float, Half>(buffer.AsSpan(0, 4)), targets, 4,
+                gradient: buffer.AsSpan(0, 8)));
+        Assert.Equal("gradient", gradient.ParamName);
+        var destination = Assert.Throws<ArgumentException>(() =>
+            Softmax.Forward((ReadOnlySpan<Half>)System.Runtime.InteropServices.MemoryMarshal.Cast<float, Half>(buffer.AsSpan(0, 4)), buffer.AsSpan(2, 8), 4));
+        Assert.Equal("destination", destination.ParamName);
+        Assert.All(buffer.AsSpan(4).ToArray(), v => Assert.Equal(0f, v)); // nothing written
+    }
 }

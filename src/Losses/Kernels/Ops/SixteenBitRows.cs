@@ -49,10 +49,7 @@ internal readonly unsafe struct SixteenBitRowsOp<TIn> : IRowOp<float>
         int rows = Guard.Rows(logits.Length, classCount, nameof(logits));
         RowDriver.CheckParallelism(maxDegreeOfParallelism);
         Guard.DestinationLength(softmax ? logits.Length : rows, destination.Length, nameof(destination));
-        if (System.Runtime.InteropServices.MemoryMarshal.AsBytes(logits).Overlaps(System.Runtime.InteropServices.MemoryMarshal.AsBytes((ReadOnlySpan<float>)destination)))
-        {
-            throw new ArgumentException("destination overlaps logits: 16-bit logits and float outputs must not share memory.", nameof(destination));
-        }
+        Guard.ApartAcrossTypes<TIn, float>(logits, destination, nameof(logits), nameof(destination));
         fixed (TIn* x = logits)
         fixed (float* y = destination)
         {
