@@ -67,6 +67,7 @@ internal static class Operations
         new("eval-perplexity", "PerplexityAccumulator.Add (all metrics: cross-entropy, top-1/top-5, entropy)", w => EvaluationAdd(w, PerplexityMetrics.All)),
         new("eval-perplexity-ce", "PerplexityAccumulator.Add (PerplexityMetrics.None: cross-entropy only)", w => EvaluationAdd(w, PerplexityMetrics.None)),
         new("eval-compare", "ModelComparison.Add (reference = logits, compared = student)", EvaluationCompare),
+        new("eval-compare-half", "ModelComparison.Add (float reference = logits, Half compared = student, long targets)", EvaluationCompareHalf),
     ];
 
     public static Operation Find(string name) =>
@@ -83,6 +84,14 @@ internal static class Operations
     {
         var comparison = new ModelComparison(w.Classes);
         return () => comparison.Add<float>(w.Logits, w.Student, w.Targets);
+    }
+
+    private static Action EvaluationCompareHalf(Workload w)
+    {
+        var comparison = new ModelComparison(w.Classes);
+        Half[] student = [.. w.Student.Select(v => (Half)v)];
+        long[] targets = [.. w.Targets.Select(t => (long)t)];
+        return () => comparison.Add(w.Logits, student, targets);
     }
 
     private static void TensorPrimitivesSoftmax(Workload w)

@@ -105,7 +105,7 @@ public sealed class ModelComparison : ITokenSink
     /// </example>
     public void Add<T>(ReadOnlySpan<T> referenceLogits, ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        _counts.Add<T, T, int>(referenceLogits, logits, true, targets, this, PerplexityMetrics.All, maxDegreeOfParallelism, nameof(referenceLogits));
+        _counts.AddPair<T, T, T, int>(referenceLogits, logits, targets, this, maxDegreeOfParallelism, nameof(referenceLogits));
 
     /// <summary>Adds a batch scored by both models, with long (int64) targets.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -126,7 +126,7 @@ public sealed class ModelComparison : ITokenSink
     /// </example>
     public void Add<T>(ReadOnlySpan<T> referenceLogits, ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        _counts.Add<T, T, long>(referenceLogits, logits, true, targets, this, PerplexityMetrics.All, maxDegreeOfParallelism, nameof(referenceLogits));
+        _counts.AddPair<T, T, T, long>(referenceLogits, logits, targets, this, maxDegreeOfParallelism, nameof(referenceLogits));
 
     /// <summary>Adds a batch scored by both models as Half logits, with long targets: widened to float exactly (arithmetic in float), so the state is bitwise that of the float logits.</summary>
     /// <param name="referenceLogits">rows × C logits of the reference model P.</param>
@@ -145,7 +145,7 @@ public sealed class ModelComparison : ITokenSink
     /// </code>
     /// </example>
     public void Add(ReadOnlySpan<Half> referenceLogits, ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1) =>
-        _counts.Add<float, Half, long>(referenceLogits, logits, true, targets, this, PerplexityMetrics.All, maxDegreeOfParallelism, nameof(referenceLogits));
+        _counts.AddPair<float, Half, Half, long>(referenceLogits, logits, targets, this, maxDegreeOfParallelism, nameof(referenceLogits));
 
     /// <summary>Adds a batch scored by both models as bfloat16 logits, with long targets: widened to float exactly (arithmetic in float), so the state is bitwise that of the float logits.</summary>
     /// <param name="referenceLogits">rows × C logits of the reference model P.</param>
@@ -164,7 +164,53 @@ public sealed class ModelComparison : ITokenSink
     /// </code>
     /// </example>
     public void Add(ReadOnlySpan<BFloat16> referenceLogits, ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1) =>
-        _counts.Add<float, BFloat16, long>(referenceLogits, logits, true, targets, this, PerplexityMetrics.All, maxDegreeOfParallelism, nameof(referenceLogits));
+        _counts.AddPair<float, BFloat16, BFloat16, long>(referenceLogits, logits, targets, this, maxDegreeOfParallelism, nameof(referenceLogits));
+
+    /// <summary>
+    /// Adds a batch scored by a float reference model and a Half model (a quantised or half-precision model against its
+    /// original), with long targets: the Half logits are widened to float exactly in the loads (no copy; arithmetic in
+    /// float), so the state is bitwise that of the float overload on the widened values.
+    /// </summary>
+    /// <param name="referenceLogits">rows × C float logits of the reference model P.</param>
+    /// <param name="logits">rows × C Half logits of the compared model Q, for the same tokens.</param>
+    /// <param name="targets">One target per row, or the ignore index.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores; the state is bitwise the same for any thread count.</param>
+    /// <exception cref="ArgumentException">A length is not targets × C.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, C) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
+    /// <example>
+    /// <code>
+    /// var compare = new ModelComparison(classCount: 4);
+    /// float[] originalLogits = [2f, 0f, 0f, 0f];
+    /// Half[] halfLogits = [(Half)2f, (Half)0.5f, (Half)0f, (Half)0f];
+    /// long[] tokenIds = [0];
+    /// compare.Add(originalLogits, halfLogits, tokenIds);
+    /// </code>
+    /// </example>
+    public void Add(ReadOnlySpan<float> referenceLogits, ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1) =>
+        _counts.AddPair<float, float, Half, long>(referenceLogits, logits, targets, this, maxDegreeOfParallelism, nameof(referenceLogits));
+
+    /// <summary>
+    /// Adds a batch scored by a float reference model and a bfloat16 model, with long targets: the bfloat16 logits are
+    /// widened to float exactly in the loads (no copy; arithmetic in float), so the state is bitwise that of the float
+    /// overload on the widened values.
+    /// </summary>
+    /// <param name="referenceLogits">rows × C float logits of the reference model P.</param>
+    /// <param name="logits">rows × C bfloat16 logits of the compared model Q, for the same tokens.</param>
+    /// <param name="targets">One target per row, or the ignore index.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores; the state is bitwise the same for any thread count.</param>
+    /// <exception cref="ArgumentException">A length is not targets × C.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, C) and not the ignore index (row and value named), or maxDegreeOfParallelism is 0 or below −1.</exception>
+    /// <example>
+    /// <code>
+    /// var compare = new ModelComparison(classCount: 4);
+    /// float[] originalLogits = [2f, 0f, 0f, 0f];
+    /// BFloat16[] bfloat16Logits = [(BFloat16)2f, (BFloat16)0.5f, (BFloat16)0f, (BFloat16)0f];
+    /// long[] tokenIds = [0];
+    /// compare.Add(originalLogits, bfloat16Logits, tokenIds);
+    /// </code>
+    /// </example>
+    public void Add(ReadOnlySpan<float> referenceLogits, ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1) =>
+        _counts.AddPair<float, float, BFloat16, long>(referenceLogits, logits, targets, this, maxDegreeOfParallelism, nameof(referenceLogits));
 
     void ITokenSink.Add(in TokenFigures figures) => throw new InvalidOperationException();
 

@@ -89,23 +89,47 @@ internal static class TokenBatches
             }
             else
             {
-                PairFigures[] figures = ArrayPool<PairFigures>.Shared.Rent(rows);
-                fixed (PairFigures* f = figures)
-                {
-                    // logits holds the reference model P (the first argument of ModelComparison.Add), other the model Q.
-                    var op = new PairFiguresOp<T> { ReferenceLogits = x, Logits = q, Targets = indices, ClassCount = classCount, Figures = f };
-                    RowDriver.Run<T, PairFiguresOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
-                }
-                for (int row = 0; row < rows; row++)
-                {
-                    if (figures[row].Counted)
-                    {
-                        sink.Add(in figures[row]);
-                    }
-                }
-                ArrayPool<PairFigures>.Shared.Return(figures);
+                // logits holds the reference model P (the first argument of ModelComparison.Add), other the model Q.
+                RunPair<T, T, T, TIndex>(logits, other, targets, classCount, ignoreIndex, sink, maxDegreeOfParallelism);
             }
         }
+    }
+
+    /// <summary>
+    /// Runs the two-model row op over a validated batch and hands each counted token's figures to <paramref name="sink"/>
+    /// in row order. <typeparamref name="TP"/> and <typeparamref name="TQ"/> are T, or Half/bfloat16 with T = float (read
+    /// widened in the op's loads, so no widened copy is made).
+    /// </summary>
+    public static unsafe void RunPair<T, TP, TQ, TIndex>(ReadOnlySpan<TP> reference, ReadOnlySpan<TQ> logits, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex,
+        ITokenSink sink, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TP : unmanaged
+        where TQ : unmanaged
+        where TIndex : unmanaged, IBinaryInteger<TIndex>
+    {
+        int rows = targets.Length;
+        if (rows == 0)
+        {
+            return;
+        }
+        PairFigures[] figures = ArrayPool<PairFigures>.Shared.Rent(rows);
+        fixed (TP* p = reference)
+        fixed (TQ* q = logits)
+        fixed (TIndex* t = targets)
+        fixed (PairFigures* f = figures)
+        {
+            var indices = new TokenTargets { Targets = t, Long = sizeof(TIndex) == sizeof(long), IgnoreIndex = ignoreIndex };
+            var op = new PairFiguresOp<T, TP, TQ> { ReferenceLogits = p, Logits = q, Targets = indices, ClassCount = classCount, Figures = f };
+            RowDriver.Run<T, PairFiguresOp<T, TP, TQ>>(in op, rows, classCount, null, maxDegreeOfParallelism);
+        }
+        for (int row = 0; row < rows; row++)
+        {
+            if (figures[row].Counted)
+            {
+                sink.Add(in figures[row]);
+            }
+        }
+        ArrayPool<PairFigures>.Shared.Return(figures);
     }
 
     /// <summary>Rows of 16-bit logits are widened to float this many elements at a time (1 MB per model, pooled).</summary>

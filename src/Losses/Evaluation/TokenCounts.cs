@@ -61,6 +61,27 @@ internal sealed class TokenCounts
         }
     }
 
+    /// <summary>
+    /// Checks a batch of two models' logits (the reference's named <paramref name="referenceName"/>, the other's "logits"),
+    /// then runs the two-model op and hands each counted token to <paramref name="sink"/>; nothing changes when a check
+    /// fails. <typeparamref name="T"/> is the arithmetic type; <typeparamref name="TP"/> and <typeparamref name="TQ"/> are
+    /// T, or Half/bfloat16 with T = float (widened exactly in the loads).
+    /// </summary>
+    public void AddPair<T, TP, TQ, TIndex>(ReadOnlySpan<TP> reference, ReadOnlySpan<TQ> logits, ReadOnlySpan<TIndex> targets, ITokenSink sink,
+        int maxDegreeOfParallelism, string referenceName)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TP : unmanaged
+        where TQ : unmanaged
+        where TIndex : unmanaged, IBinaryInteger<TIndex>
+    {
+        Guard.FloatOrDouble<T>();
+        RowDriver.CheckParallelism(maxDegreeOfParallelism);
+        long ignored = TokenBatches.Validate(reference, targets, ClassCount, IgnoreIndex, referenceName);
+        TokenBatches.Validate(logits, targets, ClassCount, IgnoreIndex, "logits");
+        Ignored += ignored;
+        TokenBatches.RunPair<T, TP, TQ, TIndex>(reference, logits, targets, ClassCount, IgnoreIndex, sink, maxDegreeOfParallelism);
+    }
+
     private static ReadOnlySpan<TTo> Cast<TFrom, TTo>(ReadOnlySpan<TFrom> span)
         where TFrom : unmanaged
         where TTo : unmanaged =>

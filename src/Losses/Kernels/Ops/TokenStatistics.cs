@@ -176,16 +176,19 @@ internal readonly unsafe struct TokenFiguresOp<T> : IRowOp<T>
 }
 
 /// <summary>
-/// The figures of each token under two models (<see cref="ModelComparison"/>), written to <see cref="Figures"/>: both maxima in
-/// one pass, then the KL reducer of <see cref="KLDivergence.FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/> (both sums of exp
-/// and the divergence, two exps per element); the argmax indices from a vectorised search of the maxima's bit patterns.
-/// The row value is the divergence.
+/// The figures of each token under two models (<see cref="ModelComparison"/>), written to <see cref="Figures"/>: one pass over
+/// both rows (<see cref="Rows{TOps, TV, T}.PairStatistics{TA, TB}"/>: both maxima, both sums of exp, the divergence's weighted
+/// sum and both argmaxes; two exps per element pair), combined in double. The reference logits are read as
+/// <typeparamref name="TP"/>, the compared model's as <typeparamref name="TQ"/>: T, or Half/bfloat16 with T = float, widened
+/// exactly in the loads, so a 16-bit row gives the bits of its widened float row. The row value is the divergence.
 /// </summary>
-internal readonly unsafe struct PairFiguresOp<T> : IRowOp<T>
+internal readonly unsafe struct PairFiguresOp<T, TP, TQ> : IRowOp<T>
     where T : unmanaged, IFloatingPointIeee754<T>
+    where TP : unmanaged
+    where TQ : unmanaged
 {
-    public T* ReferenceLogits { get; init; }
-    public T* Logits { get; init; }
+    public TP* ReferenceLogits { get; init; }
+    public TQ* Logits { get; init; }
     public TokenTargets Targets { get; init; }
     public int ClassCount { get; init; }
     public PairFigures* Figures { get; init; }
@@ -200,39 +203,29 @@ internal readonly unsafe struct PairFiguresOp<T> : IRowOp<T>
             Figures[row] = default;
             return T.Zero;
         }
-        Figures[row] = Pair<TOps, TV>(in Batch<T>.Row(ReferenceLogits, row, ClassCount), in Batch<T>.Row(Logits, row, ClassCount), ClassCount, (int)t);
+        Figures[row] = Pair<TOps, TV>(in Batch<TP>.Row(ReferenceLogits, row, ClassCount), in Batch<TQ>.Row(Logits, row, ClassCount), ClassCount, (int)t);
         return T.CreateTruncating(Figures[row].Divergence);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static PairFigures Pair<TOps, TV>(ref readonly T p, ref readonly T q, int c, int t)
+    private static PairFigures Pair<TOps, TV>(ref readonly TP p, ref readonly TQ q, int c, int t)
         where TOps : ISimd<TV, T>
         where TV : struct
     {
-        var (maxP, maxQ) = MaxOf<TOps, TV, T>.Two(in p, in q, c);
-        var reducer = new DistributionTerms<TOps, TV, T>.RelativeEntropyOfLogits(T.One, maxP, maxQ);
-        Rows<TOps, TV, T>.Reduce(in p, in q, c, ref reducer);
-        var (sumP, sumQ, divergence) = reducer.Result();
+        var s = Rows<TOps, TV, T>.PairStatistics(in p, in q, c);
+        double maxP = double.CreateTruncating(s.MaxA);
+        double maxQ = double.CreateTruncating(s.MaxB);
+        double sumP = double.CreateTruncating(s.SumA);
+        double sumQ = double.CreateTruncating(s.SumB);
+        double logSumP = Math.Log(sumP);
+        double logSumQ = Math.Log(sumQ);
         return new PairFigures
         {
-            ReferenceLoss = (double.CreateTruncating(maxP) - double.CreateTruncating(Unsafe.Add(ref Unsafe.AsRef(in p), t))) + Math.Log(sumP),
-            Loss = (double.CreateTruncating(maxQ) - double.CreateTruncating(Unsafe.Add(ref Unsafe.AsRef(in q), t))) + Math.Log(sumQ),
-            Divergence = divergence,
-            SameTop = IndexOf(in p, c, maxP) == IndexOf(in q, c, maxQ),
+            ReferenceLoss = (maxP - double.CreateTruncating(Elements<TOps, TV, T>.LoadOne(in p, (nuint)t))) + logSumP,
+            Loss = (maxQ - double.CreateTruncating(Elements<TOps, TV, T>.LoadOne(in q, (nuint)t))) + logSumQ,
+            Divergence = (double.CreateTruncating(s.Weighted) / sumP) - ((maxP - maxQ) - double.CreateTruncating(s.Shift)) - logSumP + logSumQ,
+            SameTop = s.ArgmaxA == s.ArgmaxB,
             Counted = true,
         };
-    }
-
-    /// <summary>The first index of <paramref name="value"/> (a row maximum), by a vectorised search of its bits; a maximum of ±0 is searched by value.</summary>
-    private static int IndexOf(ref readonly T x, int c, T value)
-    {
-        var row = MemoryMarshal.CreateReadOnlySpan(in x, c);
-        if (T.IsZero(value))
-        {
-            return row.IndexOf(T.Zero);
-        }
-        return typeof(T) == typeof(float)
-            ? MemoryMarshal.Cast<T, int>(row).IndexOf(BitConverter.SingleToInt32Bits(float.CreateTruncating(value)))
-            : MemoryMarshal.Cast<T, long>(row).IndexOf(BitConverter.DoubleToInt64Bits(double.CreateTruncating(value)));
     }
 }

@@ -446,6 +446,229 @@ internal static class Rows<TOps, TV, T>
         public void StepTail(TV a, TV b, TV keep) => Sum.Add(TOps.Select(keep, TOps.Multiply(a, b), default));
     }
 
+    /// <summary>
+    /// The statistics of two rows a and b (elements stored as T, Half or bfloat16, widened exactly in the loads) in one
+    /// pass over both, two exps per element pair: per row its maximum M, Σ e^(x − M) and the first index of M (as
+    /// torch.argmax), and W = Σ e^(a − M_a)·((a − b) − δ) with the shift δ = max a − max b over the seed (0 if not finite),
+    /// so that KL(softmax a ‖ softmax b) = W/S_a − ((M_a − M_b) − δ) − log S_a + log S_b. δ makes the differences small when
+    /// the models differ by about a constant, so KL near 0 keeps its digits.
+    /// </summary>
+    /// <remarks>
+    /// As the online normalizer (<see cref="Normalizer"/>): a seed pass takes the per-lane maxima of the first SeedLength
+    /// elements of both rows (all of a shorter row, which then never rescales); the main pass keeps per lane the running
+    /// maxima and the three sums (blocks flushed with TwoSum into high + low, in locals so that they stay in registers)
+    /// and, in a vector where some lane of either row rises, rescales by exp(m − m') through the same two inlined exps
+    /// (exp(−|x − m|)) and records the index of the rising lanes. (a − b) − δ is floored at the most negative finite value,
+    /// so that a −∞ logit of a (e = 0) contributes 0, never 0·(−∞) = NaN; a +∞ or NaN logit makes its row's sum NaN.
+    /// The argmax of a row whose maximum lies in the seed is its first occurrence there (a vectorised search of its bits);
+    /// otherwise the smallest index recorded by the lanes holding it.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static PairStatistics<T> PairStatistics<TA, TB>(ref readonly TA a, ref readonly TB b, int length)
+        where TA : unmanaged
+        where TB : unmanaged
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint n = (nuint)length;
+        nuint seedEnd = Math.Min(n, SeedLength);
+        (TV maxA, TV maxB) = PairSeedMax(in a, in b, n);
+        T seedA = TOps.MaxAcross(maxA);
+        T seedB = TOps.MaxAcross(maxB);
+        T shift = seedA - seedB;
+        shift = T.IsFinite(shift) ? shift : T.Zero;
+        TV shiftV = TOps.Create(shift);
+        TV floor = TOps.Create(FloatLimits<T>.MinValue);
+        TV one = TOps.Create(T.One);
+        TV none = TOps.Create(T.NegativeInfinity);
+        TV blockA = default, highA = default, lowA = default;
+        TV blockB = default, highB = default, lowB = default;
+        TV blockW = default, highW = default, lowW = default;
+        TV indexA = TOps.Create(T.PositiveInfinity);
+        TV indexB = indexA;
+        int steps = 0;
+        nuint i = 0;
+        while (true)
+        {
+            TV va;
+            TV vb;
+            nuint at;
+            if (i + count <= n)
+            {
+                at = i;
+                va = Elements<TOps, TV, T>.Load(in a, i);
+                vb = Elements<TOps, TV, T>.Load(in b, i);
+                i += count;
+            }
+            else if (i < n)
+            {
+                // The last, overlapping vector: lanes already seen become −∞ (no rise, e = 0, a W term of 0).
+                at = n - count;
+                TV keep = TailMask(i, at);
+                va = TOps.Select(keep, Elements<TOps, TV, T>.Load(in a, at), none);
+                vb = TOps.Select(keep, Elements<TOps, TV, T>.Load(in b, at), none);
+                i = n;
+            }
+            else
+            {
+                break;
+            }
+            TV dA = TOps.Subtract(va, maxA);
+            TV dB = TOps.Subtract(vb, maxB);
+            TV difference = TOps.MaxFast(TOps.Subtract(TOps.Subtract(va, vb), shiftV), floor);
+            bool rises = TOps.AnyGreaterThan(va, maxA) | TOps.AnyGreaterThan(vb, maxB);
+            TV eA = VectorMath<TOps, TV, T>.ExpNonPositive(rises ? TOps.Subtract(default, TOps.Abs(dA)) : dA);
+            TV eB = VectorMath<TOps, TV, T>.ExpNonPositive(rises ? TOps.Subtract(default, TOps.Abs(dB)) : dB);
+            if (rises)
+            {
+                // Rising lanes: eX is the rescale factor exp(m − x) and their own term exp(x − m') is 1 (NaN for x = +∞).
+                TV upA = TOps.LessThan(maxA, va);
+                TV upB = TOps.LessThan(maxB, vb);
+                TV position = TOps.Add(TOps.Indices, TOps.Create(T.CreateTruncating(at)));
+                indexA = TOps.Select(upA, position, indexA);
+                indexB = TOps.Select(upB, position, indexB);
+                TV newA = TOps.MaxFast(maxA, va);
+                TV newB = TOps.MaxFast(maxB, vb);
+                TV factorA = TOps.Select(upA, eA, one);
+                TV factorB = TOps.Select(upB, eB, one);
+                TV termA = TOps.Select(upA, TOps.Add(one, TOps.Subtract(va, newA)), eA);
+                TV termB = TOps.Select(upB, TOps.Add(one, TOps.Subtract(vb, newB)), eB);
+                blockA = TOps.MultiplyAdd(blockA, factorA, termA);
+                highA = TOps.Multiply(highA, factorA);
+                lowA = TOps.Multiply(lowA, factorA);
+                blockW = TOps.MultiplyAdd(termA, difference, TOps.Multiply(blockW, factorA));
+                highW = TOps.Multiply(highW, factorA);
+                lowW = TOps.Multiply(lowW, factorA);
+                blockB = TOps.MultiplyAdd(blockB, factorB, termB);
+                highB = TOps.Multiply(highB, factorB);
+                lowB = TOps.Multiply(lowB, factorB);
+                maxA = newA;
+                maxB = newB;
+            }
+            else
+            {
+                blockA = TOps.Add(blockA, eA);
+                blockB = TOps.Add(blockB, eB);
+                blockW = TOps.MultiplyAdd(eA, difference, blockW);
+            }
+            if ((++steps & (PairWeightedSteps - 1)) == 0)
+            {
+                highW = LaneSum<TOps, TV, T>.FlushInto(highW, ref lowW, blockW);
+                blockW = default;
+                if (steps == UnitBlockSteps)
+                {
+                    highA = LaneSum<TOps, TV, T>.FlushInto(highA, ref lowA, blockA);
+                    highB = LaneSum<TOps, TV, T>.FlushInto(highB, ref lowB, blockB);
+                    blockA = default;
+                    blockB = default;
+                    steps = 0;
+                }
+            }
+        }
+        highA = LaneSum<TOps, TV, T>.FlushInto(highA, ref lowA, blockA);
+        highB = LaneSum<TOps, TV, T>.FlushInto(highB, ref lowB, blockB);
+        highW = LaneSum<TOps, TV, T>.FlushInto(highW, ref lowW, blockW);
+        T rowA = TOps.MaxAcross(maxA);
+        T rowB = TOps.MaxAcross(maxB);
+        TV factorRowA = ExpOutOfLine(TOps.Subtract(maxA, TOps.Create(rowA)));
+        TV factorRowB = ExpOutOfLine(TOps.Subtract(maxB, TOps.Create(rowB)));
+        return new PairStatistics<T>
+        {
+            MaxA = rowA,
+            MaxB = rowB,
+            SumA = TOps.Sum(TOps.Multiply(highA, factorRowA)) + TOps.Sum(TOps.Multiply(lowA, factorRowA)),
+            SumB = TOps.Sum(TOps.Multiply(highB, factorRowB)) + TOps.Sum(TOps.Multiply(lowB, factorRowB)),
+            Weighted = TOps.Sum(TOps.Multiply(highW, factorRowA)) + TOps.Sum(TOps.Multiply(lowW, factorRowA)),
+            Shift = shift,
+            ArgmaxA = PairArgmax(in a, length, (int)seedEnd, rowA, seedA, maxA, indexA),
+            ArgmaxB = PairArgmax(in b, length, (int)seedEnd, rowB, seedB, maxB, indexB),
+        };
+    }
+
+    /// <summary>Vectors of the pair pass's W summed in T between two flushes (its terms are not bounded by 1).</summary>
+    private const int PairWeightedSteps = 16;
+
+    /// <summary>The per-lane maxima of both rows over the seed (all of a row of at most SeedLength), floored at MinValue, in two chains per row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (TV A, TV B) PairSeedMax<TA, TB>(ref readonly TA a, ref readonly TB b, nuint n)
+        where TA : unmanaged
+        where TB : unmanaged
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint end = Math.Min(n, SeedLength);
+        nuint last = n <= SeedLength ? n - count : 0;
+        TV floor = TOps.Create(FloatLimits<T>.MinValue);
+        TV a0 = TOps.MaxFast(Elements<TOps, TV, T>.Load(in a, last), floor);
+        TV b0 = TOps.MaxFast(Elements<TOps, TV, T>.Load(in b, last), floor);
+        TV a1 = a0;
+        TV b1 = b0;
+        nuint i = 0;
+        for (; i + (2 * count) <= end; i += 2 * count)
+        {
+            a0 = TOps.MaxFast(a0, Elements<TOps, TV, T>.Load(in a, i));
+            b0 = TOps.MaxFast(b0, Elements<TOps, TV, T>.Load(in b, i));
+            a1 = TOps.MaxFast(a1, Elements<TOps, TV, T>.Load(in a, i + count));
+            b1 = TOps.MaxFast(b1, Elements<TOps, TV, T>.Load(in b, i + count));
+        }
+        if (i + count <= end)
+        {
+            a0 = TOps.MaxFast(a0, Elements<TOps, TV, T>.Load(in a, i));
+            b0 = TOps.MaxFast(b0, Elements<TOps, TV, T>.Load(in b, i));
+        }
+        return (TOps.MaxFast(a0, a1), TOps.MaxFast(b0, b1));
+    }
+
+    /// <summary>
+    /// The first index of the row maximum <paramref name="max"/>: searched in the seed when the seed holds it, else the
+    /// smallest index recorded by a lane whose maximum it is (indices in T are exact below 2^24 for float; longer float
+    /// rows are searched whole).
+    /// </summary>
+    private static int PairArgmax<TIn>(ref readonly TIn x, int length, int seedEnd, T max, T seedMax, TV laneMax, TV laneIndex)
+        where TIn : unmanaged
+    {
+        bool exactIndices = typeof(T) != typeof(float) || length <= (1 << 24);
+        if (max == seedMax || !exactIndices)
+        {
+            return FirstIndexOf(in x, max == seedMax ? seedEnd : length, max);
+        }
+        T first = T.PositiveInfinity;
+        for (int lane = 0; lane < TOps.Count; lane++)
+        {
+            if (TOps.GetElement(laneMax, lane) == max)
+            {
+                first = T.Min(first, TOps.GetElement(laneIndex, lane));
+            }
+        }
+        return T.IsFinite(first) ? int.CreateTruncating(first) : -1;
+    }
+
+    /// <summary>The first index of <paramref name="value"/> in x[0..length) by a vectorised search of its bit pattern in the stored format (±0 by either zero); −1 if absent (NaN).</summary>
+    private static int FirstIndexOf<TIn>(ref readonly TIn x, int length, T value)
+        where TIn : unmanaged
+    {
+        ref TIn start = ref Unsafe.AsRef(in x);
+        bool zero = T.IsZero(value);
+        if (typeof(TIn) == typeof(float) || typeof(TIn) == typeof(double))
+        {
+            if (typeof(TIn) == typeof(float))
+            {
+                var bits = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<TIn, int>(ref start), length);
+                return zero ? bits.IndexOfAny(0, int.MinValue) : bits.IndexOf(BitConverter.SingleToInt32Bits(float.CreateTruncating(value)));
+            }
+            var wide = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<TIn, long>(ref start), length);
+            return zero ? wide.IndexOfAny(0L, long.MinValue) : wide.IndexOf(BitConverter.DoubleToInt64Bits(double.CreateTruncating(value)));
+        }
+        var half = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<TIn, ushort>(ref start), length);
+        if (zero)
+        {
+            return half.IndexOfAny((ushort)0, (ushort)0x8000);
+        }
+        float single = float.CreateTruncating(value);
+        ushort pattern = typeof(TIn) == typeof(Half)
+            ? BitConverter.HalfToUInt16Bits((Half)single)
+            : (ushort)(BitConverter.SingleToUInt32Bits(single) >> 16);
+        return half.IndexOf(pattern);
+    }
+
     private struct MaxReducer(TV initial) : IReducer<TV>
     {
         private TV _max = initial;
@@ -476,4 +699,33 @@ internal static class Rows<TOps, TV, T>
             return max;
         }
     }
+}
+
+/// <summary>The statistics of two rows from <see cref="Rows{TOps, TV, T}.PairStatistics{TA, TB}"/>.</summary>
+internal struct PairStatistics<T>
+    where T : unmanaged
+{
+    /// <summary>max a (at least the most negative finite value; NaN or +∞ may show in the sums instead).</summary>
+    public T MaxA;
+
+    /// <summary>max b.</summary>
+    public T MaxB;
+
+    /// <summary>Σ e^(a − MaxA).</summary>
+    public T SumA;
+
+    /// <summary>Σ e^(b − MaxB).</summary>
+    public T SumB;
+
+    /// <summary>W = Σ e^(a − MaxA)·((a − b) − Shift).</summary>
+    public T Weighted;
+
+    /// <summary>The shift δ of W.</summary>
+    public T Shift;
+
+    /// <summary>The first index of MaxA in a (−1 if none, for a row with NaN).</summary>
+    public int ArgmaxA;
+
+    /// <summary>The first index of MaxB in b.</summary>
+    public int ArgmaxB;
 }
