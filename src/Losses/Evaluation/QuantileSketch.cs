@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 
 namespace Losses;
 
@@ -17,7 +16,7 @@ internal sealed class QuantileSketch
     public const int MantissaBits = 7;
 
     private List<double>? _values = [];
-    private Dictionary<long, long>? _buckets;
+    private BucketCounts? _buckets;
 
     public QuantileSketch(int capacity)
     {
@@ -71,7 +70,7 @@ internal sealed class QuantileSketch
         }
         else
         {
-            foreach (var (key, count) in other._buckets!)
+            foreach (var (key, count) in other._buckets!.InKeyOrder())
             {
                 AddCount(key, count);
             }
@@ -84,7 +83,7 @@ internal sealed class QuantileSketch
         {
             return;
         }
-        _buckets = [];
+        _buckets = new BucketCounts();
         foreach (double v in _values)
         {
             AddToBucket(v, 1);
@@ -111,8 +110,7 @@ internal sealed class QuantileSketch
 
     private void AddToBucket(double value, long count) => AddCount(KeyOf(value), count);
 
-    // A hash map (one lookup per value); the buckets are sorted by key only when read.
-    private void AddCount(long key, long count) => CollectionsMarshal.GetValueRefOrAddDefault(_buckets!, key, out _) += count;
+    private void AddCount(long key, long count) => _buckets!.Add(key, count);
 
     private KeyValuePair<long, long>[]? _sortedBuckets;
     private long _sortedCount = -1;
@@ -121,7 +119,7 @@ internal sealed class QuantileSketch
     {
         if (_sortedBuckets is null || _sortedCount != Count)
         {
-            _sortedBuckets = [.. _buckets!.OrderBy(b => b.Key)];
+            _sortedBuckets = [.. _buckets!.InKeyOrder()];
             _sortedCount = Count;
         }
         return _sortedBuckets;
@@ -196,7 +194,7 @@ internal sealed class QuantileSketch
             return sketch;
         }
         sketch._values = null;
-        sketch._buckets = [];
+        sketch._buckets = new BucketCounts();
         foreach (string bucket in buckets ?? [])
         {
             int colon = bucket.IndexOf(':', StringComparison.Ordinal);
@@ -206,9 +204,53 @@ internal sealed class QuantileSketch
             }
             long key = long.Parse(bucket.AsSpan(0, colon), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
             long count = long.Parse(bucket.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture);
+            if (!BucketCounts.IsKey(key))
+            {
+                throw new FormatException($"Bucket '{bucket}' has a key outside the range of the histogram's keys.");
+            }
             sketch.AddCount(key, count);
             sketch.Count += count;
         }
         return sketch;
+    }
+}
+
+/// <summary>
+/// The histogram's counts by key, in pages of 2^MantissaBits buckets (one page per sign and double exponent, allocated
+/// when first used): an addition is two array lookups (a hash map measured about 100 ns per token in the comparison's
+/// streaming loop), and reading in key order is a walk over the pages.
+/// </summary>
+internal sealed class BucketCounts
+{
+    private const int PageBits = QuantileSketch.MantissaBits;
+    private const long Offset = 1L << (11 + PageBits); // keys are in [−2^18, 2^18): sign, 11 exponent bits, the mantissa bits
+    private readonly long[]?[] _pages = new long[]?[(int)(2 * Offset) >> PageBits];
+
+    /// <summary>Whether <paramref name="key"/> is the key of some double.</summary>
+    public static bool IsKey(long key) => key >= -Offset && key < Offset;
+
+    public void Add(long key, long count)
+    {
+        long index = key + Offset;
+        (_pages[(int)(index >> PageBits)] ??= new long[1 << PageBits])[(int)(index & ((1 << PageBits) - 1))] += count;
+    }
+
+    /// <summary>The buckets with a non-zero count, by increasing key.</summary>
+    public IEnumerable<KeyValuePair<long, long>> InKeyOrder()
+    {
+        for (int page = 0; page < _pages.Length; page++)
+        {
+            if (_pages[page] is not { } counts)
+            {
+                continue;
+            }
+            for (int slot = 0; slot < counts.Length; slot++)
+            {
+                if (counts[slot] != 0)
+                {
+                    yield return new KeyValuePair<long, long>(((long)page << PageBits) + slot - Offset, counts[slot]);
+                }
+            }
+        }
     }
 }

@@ -456,12 +456,12 @@ internal static class Rows<TOps, TV, T>
     /// <remarks>
     /// As the online normalizer (<see cref="Normalizer"/>): a seed pass takes the per-lane maxima of the first SeedLength
     /// elements of both rows (all of a shorter row, which then never rescales); the main pass keeps per lane the running
-    /// maxima and the three sums (blocks flushed with TwoSum into high + low, in locals so that they stay in registers)
-    /// and, in a vector where some lane of either row rises, rescales by exp(m − m') through the same two inlined exps
-    /// (exp(−|x − m|)) and records the index of the rising lanes. (a − b) − δ is floored at the most negative finite value,
+    /// maxima and the three sums (blocks flushed with TwoSum into high + low, in locals so that they stay in registers);
+    /// its two exps take −|x − m|, which is x − m where no lane rises and the rescale factor exp(m − x) where one does, so
+    /// the rare rescale needs no exp of its own and the common path no branch. (a − b) − δ is floored at the most negative finite value,
     /// so that a −∞ logit of a (e = 0) contributes 0, never 0·(−∞) = NaN; a +∞ or NaN logit makes its row's sum NaN.
-    /// The argmax of a row whose maximum lies in the seed is its first occurrence there (a vectorised search of its bits);
-    /// otherwise the smallest index recorded by the lanes holding it.
+    /// The argmaxes are found after the pass by a vectorised search of the maxima's bits (only in the seed when the seed
+    /// holds the maximum): cheaper than tracking indices in the loop, whose registers it needs for the sums.
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static PairStatistics<T> PairStatistics<TA, TB>(ref readonly TA a, ref readonly TB b, int length)
@@ -478,13 +478,9 @@ internal static class Rows<TOps, TV, T>
         shift = T.IsFinite(shift) ? shift : T.Zero;
         TV shiftV = TOps.Create(shift);
         TV floor = TOps.Create(FloatLimits<T>.MinValue);
-        TV one = TOps.Create(T.One);
-        TV none = TOps.Create(T.NegativeInfinity);
         TV blockA = default, highA = default, lowA = default;
         TV blockB = default, highB = default, lowB = default;
         TV blockW = default, highW = default, lowW = default;
-        TV indexA = TOps.Create(T.PositiveInfinity);
-        TV indexB = indexA;
         int steps = 0;
         nuint i = 0;
         while (true)
@@ -504,28 +500,28 @@ internal static class Rows<TOps, TV, T>
                 // The last, overlapping vector: lanes already seen become −∞ (no rise, e = 0, a W term of 0).
                 at = n - count;
                 TV keep = TailMask(i, at);
-                va = TOps.Select(keep, Elements<TOps, TV, T>.Load(in a, at), none);
-                vb = TOps.Select(keep, Elements<TOps, TV, T>.Load(in b, at), none);
+                va = TOps.Select(keep, Elements<TOps, TV, T>.Load(in a, at), TOps.Create(T.NegativeInfinity));
+                vb = TOps.Select(keep, Elements<TOps, TV, T>.Load(in b, at), TOps.Create(T.NegativeInfinity));
                 i = n;
             }
             else
             {
                 break;
             }
-            TV dA = TOps.Subtract(va, maxA);
-            TV dB = TOps.Subtract(vb, maxB);
             TV difference = TOps.MaxFast(TOps.Subtract(TOps.Subtract(va, vb), shiftV), floor);
-            bool rises = TOps.AnyGreaterThan(va, maxA) | TOps.AnyGreaterThan(vb, maxB);
-            TV eA = VectorMath<TOps, TV, T>.ExpNonPositive(rises ? TOps.Subtract(default, TOps.Abs(dA)) : dA);
-            TV eB = VectorMath<TOps, TV, T>.ExpNonPositive(rises ? TOps.Subtract(default, TOps.Abs(dB)) : dB);
-            if (rises)
+
+            // exp(−|x − m|): exp(x − m) in lanes that do not rise (x ≤ m), the rescale factor exp(m − x) in those that do,
+            // with no branch (−|d| is d with its sign bit set).
+            TV eA = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Or(TOps.Subtract(va, maxA), TOps.Create(T.NegativeZero)));
+            TV eB = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Or(TOps.Subtract(vb, maxB), TOps.Create(T.NegativeZero)));
+
+            // Nothing in the seed can rise above the seeded maxima: the test starts after it (never, in a row that fits).
+            if (at >= seedEnd && (TOps.AnyGreaterThan(va, maxA) || TOps.AnyGreaterThan(vb, maxB)))
             {
-                // Rising lanes: eX is the rescale factor exp(m − x) and their own term exp(x − m') is 1 (NaN for x = +∞).
+                // Rising lanes: eX is the rescale factor and their own term exp(x − m') is 1 (NaN for x = +∞).
+                TV one = TOps.Create(T.One);
                 TV upA = TOps.LessThan(maxA, va);
                 TV upB = TOps.LessThan(maxB, vb);
-                TV position = TOps.Add(TOps.Indices, TOps.Create(T.CreateTruncating(at)));
-                indexA = TOps.Select(upA, position, indexA);
-                indexB = TOps.Select(upB, position, indexB);
                 TV newA = TOps.MaxFast(maxA, va);
                 TV newB = TOps.MaxFast(maxB, vb);
                 TV factorA = TOps.Select(upA, eA, one);
@@ -579,8 +575,9 @@ internal static class Rows<TOps, TV, T>
             SumB = TOps.Sum(TOps.Multiply(highB, factorRowB)) + TOps.Sum(TOps.Multiply(lowB, factorRowB)),
             Weighted = TOps.Sum(TOps.Multiply(highW, factorRowA)) + TOps.Sum(TOps.Multiply(lowW, factorRowA)),
             Shift = shift,
-            ArgmaxA = PairArgmax(in a, length, (int)seedEnd, rowA, seedA, maxA, indexA),
-            ArgmaxB = PairArgmax(in b, length, (int)seedEnd, rowB, seedB, maxB, indexB),
+            // The first index of a row maximum: in the seed when the seed holds it, else anywhere after it.
+            ArgmaxA = FirstIndexOf(in a, rowA == seedA ? (int)seedEnd : length, rowA),
+            ArgmaxB = FirstIndexOf(in b, rowB == seedB ? (int)seedEnd : length, rowB),
         };
     }
 
@@ -617,31 +614,7 @@ internal static class Rows<TOps, TV, T>
         return (TOps.MaxFast(a0, a1), TOps.MaxFast(b0, b1));
     }
 
-    /// <summary>
-    /// The first index of the row maximum <paramref name="max"/>: searched in the seed when the seed holds it, else the
-    /// smallest index recorded by a lane whose maximum it is (indices in T are exact below 2^24 for float; longer float
-    /// rows are searched whole).
-    /// </summary>
-    private static int PairArgmax<TIn>(ref readonly TIn x, int length, int seedEnd, T max, T seedMax, TV laneMax, TV laneIndex)
-        where TIn : unmanaged
-    {
-        bool exactIndices = typeof(T) != typeof(float) || length <= (1 << 24);
-        if (max == seedMax || !exactIndices)
-        {
-            return FirstIndexOf(in x, max == seedMax ? seedEnd : length, max);
-        }
-        T first = T.PositiveInfinity;
-        for (int lane = 0; lane < TOps.Count; lane++)
-        {
-            if (TOps.GetElement(laneMax, lane) == max)
-            {
-                first = T.Min(first, TOps.GetElement(laneIndex, lane));
-            }
-        }
-        return T.IsFinite(first) ? int.CreateTruncating(first) : -1;
-    }
-
-    /// <summary>The first index of <paramref name="value"/> in x[0..length) by a vectorised search of its bit pattern in the stored format (±0 by either zero); −1 if absent (NaN).</summary>
+    /// <summary>The first index of <paramref name="value"/> in x[0..length) by a vectorised search of its bit pattern in the stored format (±0 by either zero); −1 if absent (a NaN maximum).</summary>
     private static int FirstIndexOf<TIn>(ref readonly TIn x, int length, T value)
         where TIn : unmanaged
     {
