@@ -65,6 +65,64 @@ public class SixteenBitEvaluationTests
         Assert.Equal(single.ToState(), sixteen.ToState());
     }
 
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void FloatReferenceAgainstSixteenBitModelIsTheFloatPathOnWidenedValues(string format)
+    {
+        var (p, q, t) = Data();
+        q[5] = float.NegativeInfinity; // a masked class of the compared model
+        var mixed = new ModelComparison(Classes);
+        if (format == "Half")
+        {
+            mixed.Add(p, ToHalf(q), t, maxDegreeOfParallelism: 2);
+        }
+        else
+        {
+            mixed.Add(p, ToBFloat16(q), t, maxDegreeOfParallelism: 2);
+        }
+        var single = new ModelComparison(Classes);
+        single.Add<float>(p, Widened(q, format), t);
+        Assert.Equal(single.ToJson(), mixed.ToJson());
+        Assert.Equal(single.ToState(), mixed.ToState());
+    }
+
+    [Theory]
+    [InlineData("Half", 3000)]
+    [InlineData("BFloat16", 3000)]
+    [InlineData("Half", 5)]
+    [InlineData("BFloat16", 5)]
+    public void MixedPrecisionRowsOfAnyLengthAreTheFloatPath(string format, int classes)
+    {
+        // Rows longer than the one-pass kernel's seed (rescaling lanes) and shorter than a vector (scalar path).
+        var random = new Random(classes);
+        float[] p = [.. Enumerable.Range(0, 7 * classes).Select(i => (float)((random.NextDouble() * 10) + (i % classes * 0.002)))];
+        float[] q = [.. p.Select(v => v + (float)(random.NextDouble() - 0.5))];
+        long[] t = [.. Enumerable.Range(0, 7).Select(i => (long)random.Next(classes))];
+        var mixed = new ModelComparison(classes);
+        if (format == "Half")
+        {
+            mixed.Add(p, ToHalf(q), t);
+        }
+        else
+        {
+            mixed.Add(p, ToBFloat16(q), t);
+        }
+        var single = new ModelComparison(classes);
+        single.Add<float>(p, Widened(q, format), t);
+        Assert.Equal(single.ToJson(), mixed.ToJson());
+    }
+
+    [Fact]
+    public void BadMixedPrecisionBatchesNameTheArgumentAndChangeNothing()
+    {
+        var compare = new ModelComparison(4);
+        Assert.Equal("referenceLogits", Assert.Throws<ArgumentException>(() => compare.Add(new float[4], new Half[8], new long[2])).ParamName);
+        Assert.Equal("logits", Assert.Throws<ArgumentException>(() => compare.Add(new float[8], new BFloat16[4], new long[2])).ParamName);
+        Assert.Contains("targets[1] = 4", Assert.Throws<ArgumentOutOfRangeException>(() => compare.Add(new float[8], new Half[8], [0, 4])).Message, StringComparison.Ordinal);
+        Assert.Equal(0, compare.TokenCount);
+        Assert.Equal(0, compare.ToResult().IgnoredCount);
+    }
+
     [Fact]
     public void BadSixteenBitBatchesChangeNothing()
     {
