@@ -14,9 +14,15 @@ namespace Losses;
 /// covariance of the two models' per-token losses).
 /// </summary>
 /// <remarks>
-/// <para><b>Per token</b>: one pass for both row maxima and one fused pass (two exps per element) for both sums of exp and the
-/// divergence (the kernel of <see cref="KLDivergence.FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>), combined in double;
-/// the argmax indices (first index of the maximum, as torch.argmax) by a vectorised search.</para>
+/// <para><b>Per token</b>: one online pass over both rows (two exps per element pair, each element read once after a cheap
+/// max pass over the first 2048 classes) for both maxima, both sums of exp and the divergence's weighted sum
+/// W = Σ e^(p − M_p)·((p − q) − δ), with δ the difference of the two maxima (so KL = W/S_p − … keeps its digits when the
+/// models differ by about a constant, and is 0 for identical models), combined in double; the argmax indices (first index
+/// of the maximum, as torch.argmax) by a vectorised search. <b>Accuracy</b> (float): per-token KL and losses within about
+/// 2e-6 absolute of float64 (tested against PyTorch, and against float64 on rows of 5000 classes with masked classes,
+/// ramps and ties). <b>Mixed precision</b>: Half or bfloat16 logits (a quantised model against a float original, or both
+/// 16-bit) are widened exactly in the kernel's loads, so the state is bitwise that of the float overload on the widened
+/// values.</para>
 /// <para><b>Exact merge</b>: all sums are exact and rounded once when read; the per-token divergences are kept exactly
 /// while there are at most <see cref="PercentileCapacity"/> of them (percentiles are then exact), beyond that in a
 /// log-linear histogram whose percentiles are within 2⁻⁸ ≈ 0.39 % relative (<see cref="ModelComparisonResult.PercentileRelativeError"/>).
@@ -128,7 +134,7 @@ public sealed class ModelComparison : ITokenSink
         where T : unmanaged, IFloatingPointIeee754<T> =>
         _counts.AddPair<T, T, T, long>(referenceLogits, logits, targets, this, maxDegreeOfParallelism, nameof(referenceLogits));
 
-    /// <summary>Adds a batch scored by both models as Half logits, with long targets: widened to float exactly (arithmetic in float), so the state is bitwise that of the float logits.</summary>
+    /// <summary>Adds a batch scored by both models as Half logits, with long targets: widened to float exactly in the loads (no copy; arithmetic in float), so the state is bitwise that of the float logits.</summary>
     /// <param name="referenceLogits">rows × C logits of the reference model P.</param>
     /// <param name="logits">rows × C logits of the compared model Q, for the same tokens.</param>
     /// <param name="targets">One target per row, or the ignore index.</param>
@@ -147,7 +153,7 @@ public sealed class ModelComparison : ITokenSink
     public void Add(ReadOnlySpan<Half> referenceLogits, ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1) =>
         _counts.AddPair<float, Half, Half, long>(referenceLogits, logits, targets, this, maxDegreeOfParallelism, nameof(referenceLogits));
 
-    /// <summary>Adds a batch scored by both models as bfloat16 logits, with long targets: widened to float exactly (arithmetic in float), so the state is bitwise that of the float logits.</summary>
+    /// <summary>Adds a batch scored by both models as bfloat16 logits, with long targets: widened to float exactly in the loads (no copy; arithmetic in float), so the state is bitwise that of the float logits.</summary>
     /// <param name="referenceLogits">rows × C logits of the reference model P.</param>
     /// <param name="logits">rows × C logits of the compared model Q, for the same tokens.</param>
     /// <param name="targets">One target per row, or the ignore index.</param>

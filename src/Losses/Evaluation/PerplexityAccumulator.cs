@@ -161,7 +161,7 @@ public sealed class PerplexityAccumulator : ITokenSink
     /// </example>
     public void Add<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        _counts.Add<T, T, int>(logits, default, false, targets, this, Metrics, maxDegreeOfParallelism);
+        _counts.Add<T, T, int>(logits, targets, this, Metrics, maxDegreeOfParallelism);
 
     /// <summary>Adds a batch with long targets (PyTorch's and TorchSharp's int64 class indices).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -180,7 +180,7 @@ public sealed class PerplexityAccumulator : ITokenSink
     /// </example>
     public void Add<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        _counts.Add<T, T, long>(logits, default, false, targets, this, Metrics, maxDegreeOfParallelism);
+        _counts.Add<T, T, long>(logits, targets, this, Metrics, maxDegreeOfParallelism);
 
     /// <summary>Adds a batch of Half logits with long targets: the logits are widened to float exactly (arithmetic in float), so the state is bitwise that of <see cref="Add{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, int)"/> on the widened values.</summary>
     /// <param name="logits">rows × <see cref="ClassCount"/> logits, row-major (rows = targets.Length).</param>
@@ -197,7 +197,7 @@ public sealed class PerplexityAccumulator : ITokenSink
     /// </code>
     /// </example>
     public void Add(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1) =>
-        _counts.Add<float, Half, long>(logits, default, false, targets, this, Metrics, maxDegreeOfParallelism);
+        _counts.Add<float, Half, long>(logits, targets, this, Metrics, maxDegreeOfParallelism);
 
     /// <summary>Adds a batch of bfloat16 logits with long targets: widened to float exactly (arithmetic in float), so the state is bitwise that of the float logits.</summary>
     /// <param name="logits">rows × <see cref="ClassCount"/> logits, row-major (rows = targets.Length).</param>
@@ -214,7 +214,7 @@ public sealed class PerplexityAccumulator : ITokenSink
     /// </code>
     /// </example>
     public void Add(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1) =>
-        _counts.Add<float, BFloat16, long>(logits, default, false, targets, this, Metrics, maxDegreeOfParallelism);
+        _counts.Add<float, BFloat16, long>(logits, targets, this, Metrics, maxDegreeOfParallelism);
 
     void ITokenSink.Add(in TokenFigures figures)
     {

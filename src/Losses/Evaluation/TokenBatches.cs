@@ -55,7 +55,7 @@ internal static class TokenBatches
     /// <paramref name="maxDegreeOfParallelism"/> threads) and hands each counted token's figures to <paramref name="sink"/> in row
     /// order. The figures of a row depend on that row alone, so the thread count never changes them.
     /// </summary>
-    public static unsafe void Run<T, TIndex>(ReadOnlySpan<T> logits, ReadOnlySpan<T> other, bool pair, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex, ITokenSink sink,
+    public static unsafe void Run<T, TIndex>(ReadOnlySpan<T> logits, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex, ITokenSink sink,
         PerplexityMetrics metrics = PerplexityMetrics.All, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIndex : unmanaged, IBinaryInteger<TIndex>
@@ -65,34 +65,23 @@ internal static class TokenBatches
         {
             return;
         }
+        TokenFigures[] figures = ArrayPool<TokenFigures>.Shared.Rent(rows);
         fixed (T* x = logits)
-        fixed (T* q = other)
         fixed (TIndex* t = targets)
+        fixed (TokenFigures* f = figures)
         {
             var indices = new TokenTargets { Targets = t, Long = sizeof(TIndex) == sizeof(long), IgnoreIndex = ignoreIndex };
-            if (!pair)
+            var op = new TokenFiguresOp<T> { Logits = x, Targets = indices, ClassCount = classCount, LossOnly = metrics == PerplexityMetrics.None, Figures = f };
+            RowDriver.Run<T, TokenFiguresOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
+        }
+        for (int row = 0; row < rows; row++)
+        {
+            if (figures[row].Target >= 0)
             {
-                TokenFigures[] figures = ArrayPool<TokenFigures>.Shared.Rent(rows);
-                fixed (TokenFigures* f = figures)
-                {
-                    var op = new TokenFiguresOp<T> { Logits = x, Targets = indices, ClassCount = classCount, LossOnly = metrics == PerplexityMetrics.None, Figures = f };
-                    RowDriver.Run<T, TokenFiguresOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
-                }
-                for (int row = 0; row < rows; row++)
-                {
-                    if (figures[row].Target >= 0)
-                    {
-                        sink.Add(in figures[row]);
-                    }
-                }
-                ArrayPool<TokenFigures>.Shared.Return(figures);
-            }
-            else
-            {
-                // logits holds the reference model P (the first argument of ModelComparison.Add), other the model Q.
-                RunPair<T, T, T, TIndex>(logits, other, targets, classCount, ignoreIndex, sink, maxDegreeOfParallelism);
+                sink.Add(in figures[row]);
             }
         }
+        ArrayPool<TokenFigures>.Shared.Return(figures);
     }
 
     /// <summary>
@@ -132,15 +121,15 @@ internal static class TokenBatches
         ArrayPool<PairFigures>.Shared.Return(figures);
     }
 
-    /// <summary>Rows of 16-bit logits are widened to float this many elements at a time (1 MB per model, pooled).</summary>
+    /// <summary>Rows of 16-bit logits of one model are widened to float this many elements at a time (1 MB, pooled).</summary>
     private const int WidenedElements = 1 << 18;
 
     /// <summary>
     /// <see cref="Run{T, TIndex}"/> for Half or bfloat16 logits: blocks of whole rows are widened to float (exactly) into a
     /// pooled buffer and run on the float path, so a batch gives the bits of its widened float values whatever its split.
     /// </summary>
-    public static void RunWidened<TIn, TIndex>(ReadOnlySpan<TIn> logits, ReadOnlySpan<TIn> other, bool pair, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex,
-        ITokenSink sink, PerplexityMetrics metrics = PerplexityMetrics.All, int maxDegreeOfParallelism = 1)
+    public static void RunWidened<TIn, TIndex>(ReadOnlySpan<TIn> logits, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex, ITokenSink sink,
+        PerplexityMetrics metrics = PerplexityMetrics.All, int maxDegreeOfParallelism = 1)
         where TIn : unmanaged
         where TIndex : unmanaged, IBinaryInteger<TIndex>
     {
@@ -150,25 +139,15 @@ internal static class TokenBatches
             return;
         }
         int rowsPerBlock = Math.Min(rows, Math.Max(1, WidenedElements / classCount));
-        float[] first = ArrayPool<float>.Shared.Rent(rowsPerBlock * classCount);
-        float[] second = pair ? ArrayPool<float>.Shared.Rent(rowsPerBlock * classCount) : [];
+        float[] widened = ArrayPool<float>.Shared.Rent(rowsPerBlock * classCount);
         for (int start = 0; start < rows; start += rowsPerBlock)
         {
             int count = Math.Min(rowsPerBlock, rows - start);
             int length = count * classCount;
-            Widen(logits.Slice(start * classCount, length), first.AsSpan(0, length));
-            if (pair)
-            {
-                Widen(other.Slice(start * classCount, length), second.AsSpan(0, length));
-            }
-            Run<float, TIndex>(first.AsSpan(0, length), pair ? second.AsSpan(0, length) : default, pair, targets.Slice(start, count), classCount, ignoreIndex, sink, metrics,
-                maxDegreeOfParallelism);
+            Widen(logits.Slice(start * classCount, length), widened.AsSpan(0, length));
+            Run<float, TIndex>(widened.AsSpan(0, length), targets.Slice(start, count), classCount, ignoreIndex, sink, metrics, maxDegreeOfParallelism);
         }
-        ArrayPool<float>.Shared.Return(first);
-        if (pair)
-        {
-            ArrayPool<float>.Shared.Return(second);
-        }
+        ArrayPool<float>.Shared.Return(widened);
     }
 
     /// <summary>Half or bfloat16 to float, exactly (TensorPrimitives; bfloat16 is the upper half of a float's bits).</summary>

@@ -10,7 +10,7 @@ namespace Losses;
 /// <summary>
 /// What <see cref="PerplexityAccumulator"/> and <see cref="ModelComparison"/> share: the vocabulary and ignore index, the
 /// counts of counted, ignored and non-finite tokens, the checks and the kernel call of a batch (float, double, Half or
-/// bfloat16 logits; int or long targets), the merge of the counts and its configuration checks, and the JSON plumbing.
+/// bfloat16 logits, a float reference with a 16-bit compared model; int or long targets), the merge of the counts and its configuration checks, and the JSON plumbing.
 /// </summary>
 internal sealed class TokenCounts
 {
@@ -33,31 +33,26 @@ internal sealed class TokenCounts
     public long NonFinite { get; set; }
 
     /// <summary>
-    /// Checks a batch of one model's logits (<paramref name="other"/> empty) or of two (<paramref name="pair"/>), then runs
-    /// the evaluation op and hands each counted token to <paramref name="sink"/>; nothing changes when a check fails.
-    /// <typeparamref name="T"/> is the arithmetic type; <typeparamref name="TIn"/> is T, or Half/bfloat16 with T = float.
+    /// Checks a batch of one model's logits, then runs the evaluation op and hands each counted token to
+    /// <paramref name="sink"/>; nothing changes when a check fails. <typeparamref name="T"/> is the arithmetic type;
+    /// <typeparamref name="TIn"/> is T, or Half/bfloat16 with T = float.
     /// </summary>
-    public void Add<T, TIn, TIndex>(ReadOnlySpan<TIn> logits, ReadOnlySpan<TIn> other, bool pair, ReadOnlySpan<TIndex> targets, ITokenSink sink,
-        PerplexityMetrics metrics, int maxDegreeOfParallelism, string logitsName = "logits")
+    public void Add<T, TIn, TIndex>(ReadOnlySpan<TIn> logits, ReadOnlySpan<TIndex> targets, ITokenSink sink, PerplexityMetrics metrics, int maxDegreeOfParallelism)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIn : unmanaged
         where TIndex : unmanaged, IBinaryInteger<TIndex>
     {
         Guard.FloatOrDouble<T>();
         RowDriver.CheckParallelism(maxDegreeOfParallelism);
-        long ignored = TokenBatches.Validate(logits, targets, ClassCount, IgnoreIndex, logitsName);
-        if (pair)
-        {
-            TokenBatches.Validate(other, targets, ClassCount, IgnoreIndex, "logits");
-        }
+        long ignored = TokenBatches.Validate(logits, targets, ClassCount, IgnoreIndex, "logits");
         Ignored += ignored;
         if (typeof(TIn) == typeof(T))
         {
-            TokenBatches.Run<T, TIndex>(Cast<TIn, T>(logits), Cast<TIn, T>(other), pair, targets, ClassCount, IgnoreIndex, sink, metrics, maxDegreeOfParallelism);
+            TokenBatches.Run<T, TIndex>(Cast<TIn, T>(logits), targets, ClassCount, IgnoreIndex, sink, metrics, maxDegreeOfParallelism);
         }
         else
         {
-            TokenBatches.RunWidened(logits, other, pair, targets, ClassCount, IgnoreIndex, sink, metrics, maxDegreeOfParallelism);
+            TokenBatches.RunWidened(logits, targets, ClassCount, IgnoreIndex, sink, metrics, maxDegreeOfParallelism);
         }
     }
 

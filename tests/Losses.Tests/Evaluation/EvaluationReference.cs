@@ -31,7 +31,14 @@ internal static class EvaluationReference
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var recorder = new Recorder();
-        TokenBatches.Run<T, int>(logits, other, other is not null, targets, classCount, -100, recorder, metrics);
+        if (other is null)
+        {
+            TokenBatches.Run<T, int>(logits, targets, classCount, -100, recorder, metrics);
+        }
+        else
+        {
+            TokenBatches.RunPair<T, T, T, int>(logits, other, targets, classCount, -100, recorder);
+        }
         return recorder;
     }
 }
