@@ -20,7 +20,9 @@ namespace Losses;
 /// models differ by about a constant, and is 0 for identical models), combined in double; the argmax indices (first index
 /// of the maximum, as torch.argmax) by a vectorised search. <b>Accuracy</b> (float): per-token KL and losses within about
 /// 2e-6 absolute of float64 (tested against PyTorch, and against float64 on rows of 5000 classes with masked classes,
-/// ramps and ties). <b>Mixed precision</b>: Half or bfloat16 logits (a quantised model against a float original, or both
+/// ramps and ties); each rise of a lane's running maximum after the first 2048 classes rescales its sums with one
+/// rounding, so a row whose logits rise at nearly every class (a sorted row) can lose up to k·2⁻²⁴ relative for k rises
+/// per lane (random logits rise O(log C) times). <b>Mixed precision</b>: Half or bfloat16 logits (a quantised model against a float original, or both
 /// 16-bit) are widened exactly in the kernel's loads, so the state is bitwise that of the float overload on the widened
 /// values.</para>
 /// <para><b>Exact merge</b>: all sums are exact and rounded once when read; the per-token divergences are kept exactly

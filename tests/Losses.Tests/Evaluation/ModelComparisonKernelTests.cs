@@ -72,9 +72,12 @@ public class ModelComparisonKernelTests
         for (int row = 0; row < t.Length; row++)
         {
             var (kl, referenceLoss, loss, argmaxP, argmaxQ) = Float64(p.AsSpan(row * Classes, Classes), q.AsSpan(row * Classes, Classes), t[row]);
-            Approx.Equal(kl, recorded[row].Divergence, 1e-5, 2e-6, $"kl[{row}]");
-            Approx.Equal(referenceLoss, recorded[row].ReferenceLoss, 1e-6, 2e-6, $"referenceLoss[{row}]");
-            Approx.Equal(loss, recorded[row].Loss, 1e-6, 2e-6, $"loss[{row}]");
+            // Rows 0 and 5 are ramps: every element raises its lane's maximum, and each rescale rounds the lane's sums
+            // (one lane on the scalar path: k rises add up to k·2⁻²⁴ relative; 3000 here).
+            Approx.Equal(kl, recorded[row].Divergence, row is 0 or 5 ? 1e-4 : 1e-5, 2e-6, $"kl[{row}]");
+            double lossTolerance = row is 0 or 5 ? 1e-5 : 1e-6;
+            Approx.Equal(referenceLoss, recorded[row].ReferenceLoss, lossTolerance, 2e-6, $"referenceLoss[{row}]");
+            Approx.Equal(loss, recorded[row].Loss, lossTolerance, 2e-6, $"loss[{row}]");
             Assert.Equal(argmaxP == argmaxQ, recorded[row].SameTop);
         }
         Assert.Equal(0, recorded[6].Divergence);

@@ -454,8 +454,8 @@ internal static class Rows<TOps, TV, T>
     /// the models differ by about a constant, so KL near 0 keeps its digits.
     /// </summary>
     /// <remarks>
-    /// As the online normalizer (<see cref="Normalizer"/>): a seed pass takes the per-lane maxima of the first SeedLength
-    /// elements of both rows (all of a shorter row, which then never rescales); the main pass keeps per lane the running
+    /// As the online normalizer (<see cref="Normalizer"/>): a seed pass takes the maxima of the first SeedLength elements
+    /// of both rows (all of a shorter row, which then never rescales), from which every lane starts; the main pass keeps per lane the running
     /// maxima and the three sums (blocks flushed with TwoSum into high + low, in locals so that they stay in registers);
     /// its two exps take −|x − m|, which is x − m where no lane rises and the rescale factor exp(m − x) where one does, so
     /// the rare rescale needs no exp of its own and the common path no branch. (a − b) − δ is floored at the most negative finite value,
@@ -472,9 +472,13 @@ internal static class Rows<TOps, TV, T>
         nuint count = (nuint)TOps.Count;
         nuint n = (nuint)length;
         nuint seedEnd = Math.Min(n, SeedLength);
-        (TV maxA, TV maxB) = PairSeedMax(in a, in b, n);
-        T seedA = TOps.MaxAcross(maxA);
-        T seedB = TOps.MaxAcross(maxB);
+        // Every lane starts from the seed's maximum (not its own): a row that fits then needs no rescale of lanes at the end,
+        // and a longer one rises less often.
+        (TV seedLanesA, TV seedLanesB) = PairSeedMax(in a, in b, n);
+        T seedA = TOps.MaxAcross(seedLanesA);
+        T seedB = TOps.MaxAcross(seedLanesB);
+        TV maxA = TOps.Create(seedA);
+        TV maxB = TOps.Create(seedB);
         T shift = seedA - seedB;
         shift = T.IsFinite(shift) ? shift : T.Zero;
         TV shiftV = TOps.Create(shift);
@@ -574,15 +578,24 @@ internal static class Rows<TOps, TV, T>
         highW = LaneSum<TOps, TV, T>.FlushInto(highW, ref lowW, blockW);
         T rowA = TOps.MaxAcross(maxA);
         T rowB = TOps.MaxAcross(maxB);
-        TV factorRowA = ExpOutOfLine(TOps.Subtract(maxA, TOps.Create(rowA)));
-        TV factorRowB = ExpOutOfLine(TOps.Subtract(maxB, TOps.Create(rowB)));
+        if (rowA != seedA)
+        {
+            // Some lane rose: the others are rescaled to the row maximum (exp(m − M) = 1 for the lanes holding it).
+            TV factor = ExpOutOfLine(TOps.Subtract(maxA, TOps.Create(rowA)));
+            (highA, lowA, highW, lowW) = (TOps.Multiply(highA, factor), TOps.Multiply(lowA, factor), TOps.Multiply(highW, factor), TOps.Multiply(lowW, factor));
+        }
+        if (rowB != seedB)
+        {
+            TV factor = ExpOutOfLine(TOps.Subtract(maxB, TOps.Create(rowB)));
+            (highB, lowB) = (TOps.Multiply(highB, factor), TOps.Multiply(lowB, factor));
+        }
         return new PairStatistics<T>
         {
             MaxA = rowA,
             MaxB = rowB,
-            SumA = TOps.Sum(TOps.Multiply(highA, factorRowA)) + TOps.Sum(TOps.Multiply(lowA, factorRowA)),
-            SumB = TOps.Sum(TOps.Multiply(highB, factorRowB)) + TOps.Sum(TOps.Multiply(lowB, factorRowB)),
-            Weighted = TOps.Sum(TOps.Multiply(highW, factorRowA)) + TOps.Sum(TOps.Multiply(lowW, factorRowA)),
+            SumA = TOps.Sum(highA) + TOps.Sum(lowA),
+            SumB = TOps.Sum(highB) + TOps.Sum(lowB),
+            Weighted = TOps.Sum(highW) + TOps.Sum(lowW),
             Shift = shift,
             ArgmaxA = PairArgmax(in a, length, (int)seedEnd, rowA, seedA, maxA, risen.A),
             ArgmaxB = PairArgmax(in b, length, (int)seedEnd, rowB, seedB, maxB, risen.B),
