@@ -67,6 +67,11 @@ internal static class Operations
         new("eval-perplexity", "PerplexityAccumulator.Add (all metrics: cross-entropy, top-1/top-5, entropy)", w => EvaluationAdd(w, PerplexityMetrics.All)),
         new("eval-perplexity-ce", "PerplexityAccumulator.Add (PerplexityMetrics.None: cross-entropy only)", w => EvaluationAdd(w, PerplexityMetrics.None)),
         new("eval-compare", "ModelComparison.Add (reference = logits, compared = student)", EvaluationCompare),
+
+        // Best threshold of one double feature over rows × classes samples (issue 16: shape 1000x1000, against sort-keys).
+        new("sort-keys", "copy the keys and Array.Sort them (the floor of a comparison-sort threshold search)", w => ThresholdState.Of(w).SortKeys),
+        new("threshold", "InformationGain.BestThreshold, 2 classes, scratch overload", w => ThresholdState.Of(w).Unweighted),
+        new("threshold-weighted", "InformationGain.BestThreshold with sample weights, 2 classes, scratch overload", w => ThresholdState.Of(w).Weighted),
     ];
 
     public static Operation Find(string name) =>
