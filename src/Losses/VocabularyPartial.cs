@@ -25,8 +25,9 @@ namespace Losses;
 public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
 {
     internal VocabularyPartial(double max, double sumOfExp, double expMoment, double shiftedSum, double weightSum,
-        double targetLogit, double targetWeight, long target, int columns, bool targetFound, bool ignored)
+        double targetLogit, double targetWeight, long target, int columns, bool targetFound, bool ignored, bool expsStored = false)
     {
+        ExpsStored = expsStored;
         Max = max;
         SumOfExp = sumOfExp;
         ExpMoment = expMoment;
@@ -72,6 +73,13 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
 
     /// <summary>True when the target was the ignore index: the row counts for nothing.</summary>
     public bool Ignored { get; }
+
+    /// <summary>
+    /// Set by the forward passes that stored this slice's exps exp(x̃ − <see cref="Max"/>) into a gradient buffer (in the
+    /// struct's padding: the size stays 72 bytes); the backward passes that only rescale those exps require it, so that
+    /// partials of a forward that stored nothing are refused. Not part of equality.
+    /// </summary>
+    internal bool ExpsStored { get; }
 
     /// <summary>log Σ exp(x̃) over the covered columns: M + log S.</summary>
     public double LogSumExp => Max + Math.Log(SumOfExp);
@@ -126,7 +134,8 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
         }
         double max = Math.Max(left.Max, right.Max);
         double leftShift = left.Max - max, rightShift = right.Max - max;
-        double leftRatio = Math.Exp(leftShift), rightRatio = Math.Exp(rightShift);
+        // One of the shifts is 0 (exp(0) = 1 exactly): one exp per combination, not two, with the same bits.
+        double leftRatio = leftShift == 0 ? 1 : Math.Exp(leftShift), rightRatio = rightShift == 0 ? 1 : Math.Exp(rightShift);
         double sum = (left.SumOfExp * leftRatio) + (right.SumOfExp * rightRatio);
         double moment = (leftRatio * (left.ExpMoment + (leftShift * left.SumOfExp))) + (rightRatio * (right.ExpMoment + (rightShift * right.SumOfExp)));
         double shifted = left.ShiftedSum - (leftShift * left.WeightSum) + right.ShiftedSum - (rightShift * right.WeightSum);

@@ -444,6 +444,19 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
     /// <summary>The slice's gradient (rows <see cref="Stride"/> apart), or null.</summary>
     public TOut* Gradient { get; init; }
 
+    /// <summary>
+    /// A forward that stores the exps exp(x̃ − slice max) into <see cref="Gradient"/> (of T) and writes each row's partial,
+    /// marked as stored, to <see cref="Partials"/> (Statistics, Token); no gradient is computed.
+    /// </summary>
+    public bool StoreExps { get; init; }
+
+    /// <summary>
+    /// Backward from stored exps: each row's partial over this slice as the storing forward wrote it (its max is the
+    /// exps' shift); <see cref="Gradient"/> holds the exps and is rescaled by exp(m_slice − M) with M, S from
+    /// <see cref="Partials"/>. Null otherwise.
+    /// </summary>
+    public VocabularyPartial* SlicePartials { get; init; }
+
     /// <summary>Cross-entropy: 1 − ε.</summary>
     public double Keep { get; init; }
 
@@ -485,12 +498,22 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         where TWeights : struct, IColumnWeights<TV>
     {
         ref TIn x = ref Unsafe.AsRef<TIn>(Logits + (row * Stride));
-        if (Mode != SliceMode.Statistics && Partials != null)
+        if (Mode != SliceMode.Statistics && Partials != null && !StoreExps)
         {
             VocabularyPartial given = Partials[row];
+            if (SlicePartials == null)
+            {
+                return Mode == SliceMode.CrossEntropy
+                    ? CrossEntropyRow<TOps, TV, TCap, TWeights>(in x, row, in given, cap, weights, stored: false)
+                    : TokenRow<TOps, TV, TCap>(in x, row, in given, cap, stored: false);
+            }
+
+            // The stored exps are relative to the slice's max m: exp(x̃ − M) = exp(x̃ − m)·exp(m − M), one exp per row.
+            double sliceMax = SlicePartials[row].Max;
+            double ratio = sliceMax == given.Max ? 1 : Math.Exp(sliceMax - given.Max);
             return Mode == SliceMode.CrossEntropy
-                ? CrossEntropyRow<TOps, TV, TCap, TWeights>(in x, row, in given, cap, weights, stored: false)
-                : TokenRow<TOps, TV, TCap>(in x, row, in given, cap, stored: false);
+                ? CrossEntropyRow<TOps, TV, TCap, TWeights>(in x, row, in given, cap, weights, stored: true, ratio)
+                : TokenRow<TOps, TV, TCap>(in x, row, in given, cap, stored: true, ratio);
         }
 
         // The row's partial is computed here. With a gradient of T the exps go into it during the statistics pass and
@@ -501,11 +524,18 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         // makes the gradient pass read the logits.
         bool entropyGradientTerm = Mode == SliceMode.Token && Gradient != null && EntropyGradient != null && EntropyGradient[row] != T.Zero;
         bool entropyNeeded = entropyGradientTerm || (Mode == SliceMode.Token && Entropy != null);
-        bool store = Gradient != null && Mode != SliceMode.Statistics && typeof(TOut) == typeof(T) && target != IgnoreIndex
-            && (!(TCap.IsActive || entropyGradientTerm) || (void*)Gradient != (void*)Logits);
+        // A storing forward (StoreExps) is refused in place with a cap at the API, and its partials must serve any later
+        // backward: the moment is always summed.
+        bool store = Gradient != null && typeof(TOut) == typeof(T) && target != IgnoreIndex
+            && (StoreExps || !(TCap.IsActive || entropyGradientTerm) || (void*)Gradient != (void*)Logits);
         VocabularyPartial partial = Partial<TOps, TV, TCap, TWeights>(in x, row, target, cap, weights,
-            moment: Mode == SliceMode.Statistics || entropyNeeded, shifted: Mode == SliceMode.Statistics || Uniform != 0, store,
-            twoPass: Gradient != null && Mode != SliceMode.Statistics);
+            moment: Mode == SliceMode.Statistics || entropyNeeded || StoreExps, shifted: Mode == SliceMode.Statistics || Uniform != 0, store,
+            twoPass: Gradient != null);
+        if (StoreExps && Mode == SliceMode.Token)
+        {
+            Partials[row] = partial;
+            return TokenRow<TOps, TV, TCap>(in x, row, in partial, cap, stored: false);
+        }
         switch (Mode)
         {
             case SliceMode.Statistics:
@@ -540,7 +570,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
             ? shifted ? Sums<TOps, TV, TCap, TWeights, On, On>(in x, ref e, cap, weights, store, twoPass) : Sums<TOps, TV, TCap, TWeights, On, Off>(in x, ref e, cap, weights, store, twoPass)
             : shifted ? Sums<TOps, TV, TCap, TWeights, Off, On>(in x, ref e, cap, weights, store, twoPass) : Sums<TOps, TV, TCap, TWeights, Off, Off>(in x, ref e, cap, weights, store, twoPass);
         return new VocabularyPartial(double.CreateTruncating(stats.Shift), double.CreateTruncating(stats.SumOfExp), double.CreateTruncating(stats.Moment),
-            double.CreateTruncating(stats.Shifted), SliceWeightSum, targetLogit, targetWeight, target, Width, found, false);
+            double.CreateTruncating(stats.Shifted), SliceWeightSum, targetLogit, targetWeight, target, Width, found, false, store);
     }
 
     /// <summary>
@@ -568,7 +598,8 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
     /// <summary>The capped value of one logit (the vector formula on one lane, so that it equals the row pass's).</summary>
     private T CapOne(T x) => T.IsFinite(SoftCap) ? new TanhCap<Scalar<T>, T, T>(SoftCap).Apply(x) : x;
 
-    private T CrossEntropyRow<TOps, TV, TCap, TWeights>(ref readonly TIn x, int row, in VocabularyPartial p, TCap cap, TWeights weights, bool stored)
+    private T CrossEntropyRow<TOps, TV, TCap, TWeights>(ref readonly TIn x, int row, in VocabularyPartial p, TCap cap, TWeights weights, bool stored,
+        double ratio = 1)
         where TOps : ISimd<TV, T>
         where TV : struct
         where TCap : struct, ISoftCap<TV>
@@ -592,7 +623,8 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
 
         // The z-loss's gradient 2λ·log Z·softmax is one more share of the softmax scale.
         double s = a + (b * p.WeightSum) + (ZCoefficient != 0 ? 2 * ZCoefficient * (p.Max + logSum) * GradientScale : 0);
-        T shift = T.CreateTruncating(p.Max), scale = T.CreateTruncating(s / p.SumOfExp), offset = T.CreateTruncating(b);
+        // ratio = exp(m_slice − M) for exps stored relative to the slice's max (1 otherwise: the same bits as s/S).
+        T shift = T.CreateTruncating(p.Max), scale = T.CreateTruncating(s * ratio / p.SumOfExp), offset = T.CreateTruncating(b);
         if (stored)
         {
             VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, TWeights, Off>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, weights,
@@ -607,7 +639,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         return T.CreateTruncating(loss);
     }
 
-    private T TokenRow<TOps, TV, TCap>(ref readonly TIn x, int row, in VocabularyPartial p, TCap cap, bool stored)
+    private T TokenRow<TOps, TV, TCap>(ref readonly TIn x, int row, in VocabularyPartial p, TCap cap, bool stored, double ratio = 1)
         where TOps : ISimd<TV, T>
         where TV : struct
         where TCap : struct, ISoftCap<TV>
@@ -617,7 +649,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         {
             Entropy[row] = T.CreateTruncating(entropy);
         }
-        if (Gradient == null)
+        if (Gradient == null || StoreExps)
         {
             return T.CreateTruncating(logProbability);
         }
@@ -634,8 +666,8 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         // ∂(α·log p_t + β·H)/∂x̃_j = α·[j = t] − p_j·(α + β·H + β·log p_j). Without β the entropy (and its moment) is not
         // needed: β·H is then 0 for any finite H.
         T shift = T.CreateTruncating(p.Max);
-        T scale = T.CreateTruncating(-(alpha + (beta != 0 ? beta * entropy : 0)) / p.SumOfExp);
-        T entropyScale = T.CreateTruncating(-beta / p.SumOfExp);
+        T scale = T.CreateTruncating(-(alpha + (beta != 0 ? beta * entropy : 0)) * ratio / p.SumOfExp);
+        T entropyScale = T.CreateTruncating(-beta * ratio / p.SumOfExp);
         T lse = T.CreateTruncating(logSum);
         switch (beta != 0, stored)
         {
