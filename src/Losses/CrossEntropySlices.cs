@@ -125,6 +125,11 @@ public static partial class CrossEntropySlices
     /// <param name="stride">Elements from one row's slice to the next; 0 (default) means <paramref name="width"/> (a contiguous shard).</param>
     /// <param name="weight">Empty, or C class weights of the whole vocabulary (PyTorch's <c>weight</c>).</param>
     /// <param name="ignoreIndex">Rows with this target count for nothing (default −100).</param>
+    /// <param name="labelSmoothing">ε in [0, 1] as later given to <see cref="Loss{T}"/>: only whether it is 0 matters here — the
+    /// smoothing sum <see cref="VocabularyPartial.ShiftedSum"/> is summed only when it is not (the loss refuses partials
+    /// without it when ε ≠ 0; the gradient does not need it).</param>
+    /// <param name="entropy">True to also sum the entropy's moment <see cref="VocabularyPartial.ExpMoment"/> (for
+    /// <see cref="TokenLogProbabilities"/>' entropies and entropy gradients from these partials, which refuse partials without it).</param>
     /// <param name="softCap">c &gt; 0 of the soft-cap c·tanh(x/c); +∞ (default) for none.</param>
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is the same for any value.</param>
     /// <remarks>
@@ -135,8 +140,8 @@ public static partial class CrossEntropySlices
     /// re-checked (that would cost a pass) — a gradient buffer overwritten in between gives a wrong gradient.</para>
     /// <para>The partials equal those of the plain forward within a few ulp (the max is taken in a first pass here, online
     /// there), and the loss and the gradient equal the plain forward/backward's within a few ulp; a −∞ logit stores 0, a NaN
-    /// makes its row NaN. The partials carry every sum (the entropy's moment included), so that
-    /// <see cref="TokenLogProbabilities"/>' slice backward can use them as well.</para>
+    /// makes its row NaN. Sums not asked for read 0 and are marked as left out (combining keeps the mark), so
+    /// that a later use that needs them throws instead of using a 0.</para>
     /// <para>Cost: a max pass and one pass with one exp per element that also writes the exps; the backward is then one
     /// pass without exp. No allocation.</para>
     /// </remarks>
@@ -145,20 +150,20 @@ public static partial class CrossEntropySlices
     /// <exception cref="ArgumentException">A span is too short, or the gradient partially overlaps the logits (or overlaps them
     /// at all with a soft-cap); nothing is written.</exception>
     public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, Span<VocabularyPartial> partials, Span<T> gradient,
-        int classCount, int offset, int width, int stride = 0, ReadOnlySpan<T> weight = default, int ignoreIndex = -100,
-        double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
+        int classCount, int offset, int width, int stride = 0, ReadOnlySpan<T> weight = default, int ignoreIndex = -100, double labelSmoothing = 0,
+        bool entropy = false, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         ForwardCore(logits, new TargetSpan(targets), partials, classCount, offset, width, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism,
-            gradient, storing: true);
+            gradient, storing: true, labelSmoothing, entropy);
 
     /// <summary>The partials of one slice, storing its exps into the gradient, with int64 targets.</summary>
-    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{VocabularyPartial}, Span{T}, int, int, int, int, ReadOnlySpan{T}, int, double, int)"/>
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{VocabularyPartial}, Span{T}, int, int, int, int, ReadOnlySpan{T}, int, double, bool, double, int)"/>
     public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, Span<VocabularyPartial> partials, Span<T> gradient,
-        int classCount, int offset, int width, int stride = 0, ReadOnlySpan<T> weight = default, long ignoreIndex = -100,
-        double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
+        int classCount, int offset, int width, int stride = 0, ReadOnlySpan<T> weight = default, long ignoreIndex = -100, double labelSmoothing = 0,
+        bool entropy = false, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         ForwardCore(logits, new TargetSpan(targets), partials, classCount, offset, width, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism,
-            gradient, storing: true);
+            gradient, storing: true, labelSmoothing, entropy);
 
     /// <summary>accumulator[i] = Combine(accumulator[i], partials[i]) for every row: the partials of two sets of slices of the same rows.</summary>
     /// <param name="partials">The partials to add in.</param>
@@ -205,7 +210,7 @@ public static partial class CrossEntropySlices
         Guard.FloatOrDouble<T>();
         Reductions.Check(reduction);
         CheckOptions(labelSmoothing, zLoss, double.PositiveInfinity);
-        var (divisor, counted) = CheckComplete(partials, classCount);
+        var (divisor, counted) = CheckComplete(partials, classCount, shiftedSum: labelSmoothing != 0);
         if (reduction == Reduction.None)
         {
             Guard.DestinationLength(partials.Length, losses.Length, nameof(losses));
@@ -277,7 +282,7 @@ public static partial class CrossEntropySlices
 
     /// <summary>
     /// The gradient of one slice from the exps its storing forward left in <paramref name="gradient"/>
-    /// (<see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{VocabularyPartial}, Span{T}, int, int, int, int, ReadOnlySpan{T}, int, double, int)"/>): each row is rescaled in one pass without exp,
+    /// (<see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{VocabularyPartial}, Span{T}, int, int, int, int, ReadOnlySpan{T}, int, double, bool, double, int)"/>): each row is rescaled in one pass without exp,
     /// g = cap′(x)·(e·exp(m − M)·s/S − b·w − a·[j = t]) with the terms of the plain backward.
     /// </summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -318,7 +323,7 @@ public static partial class CrossEntropySlices
 
     internal static unsafe void ForwardCore<T, TIn>(ReadOnlySpan<TIn> logits, TargetSpan targets, Span<VocabularyPartial> partials,
         int classCount, int offset, int width, int stride, ReadOnlySpan<T> weight, long ignoreIndex, double softCap, int maxDegreeOfParallelism,
-        Span<T> gradient = default, bool storing = false)
+        Span<T> gradient = default, bool storing = false, double labelSmoothing = 0, bool entropy = true)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIn : unmanaged
     {
@@ -328,7 +333,7 @@ public static partial class CrossEntropySlices
         stride = CheckSlice(logits.Length, rows, classCount, offset, width, stride, nameof(logits));
         Guard.DestinationLength(rows, partials.Length, nameof(partials));
         CrossEntropy.CheckWeight(weight, classCount);
-        CheckOptions(0, 0, softCap);
+        CheckOptions(labelSmoothing, 0, softCap);
         targets.Check(classCount, ignoreIndex, "targets");
         if (storing)
         {
@@ -357,6 +362,8 @@ public static partial class CrossEntropySlices
                 Partials = p,
                 Gradient = storing ? g : null,
                 StoreExps = storing,
+                WithoutMoment = storing && !entropy,
+                WithoutShiftedSum = storing && labelSmoothing == 0,
             };
             RowDriver.Run<T, VocabularySliceOp<T, TIn, T>>(in op, rows, width, null, maxDegreeOfParallelism);
         }
@@ -502,7 +509,8 @@ public static partial class CrossEntropySlices
     }
 
     /// <summary>Checks every partial covers exactly the C columns; returns PyTorch's divisor D = Σ w_t and the counted rows N.</summary>
-    internal static (double Divisor, int Counted) CheckComplete(ReadOnlySpan<VocabularyPartial> partials, int classCount)
+    internal static (double Divisor, int Counted) CheckComplete(ReadOnlySpan<VocabularyPartial> partials, int classCount,
+        bool shiftedSum = false, bool moment = false)
     {
         if (classCount <= 0)
         {
@@ -519,6 +527,12 @@ public static partial class CrossEntropySlices
             }
             if (!p.Ignored)
             {
+                if ((shiftedSum && p.WithoutShiftedSum) || (moment && p.WithoutMoment))
+                {
+                    throw new ArgumentException(shiftedSum && p.WithoutShiftedSum
+                        ? $"partials[{row}] lacks the label-smoothing sum: pass labelSmoothing to the storing Forward as well."
+                        : $"partials[{row}] lacks the entropy's moment: pass entropy: true to the storing Forward.", nameof(partials));
+                }
                 counted++;
                 divisor += p.TargetWeight;
             }

@@ -174,7 +174,7 @@ public static partial class TokenLogProbabilities
         ReadOnlySpan<T> entropyGradient, Span<T> gradient, int classCount, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        CrossEntropySlices.CheckComplete(partials, classCount);
+        CrossEntropySlices.CheckComplete(partials, classCount, moment: !entropyGradient.IsEmpty);
         Run(logits, default, partials, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, 0, softCap,
             maxDegreeOfParallelism, classCount, slicePartials: partials, stored: true);
     }
@@ -218,7 +218,7 @@ public static partial class TokenLogProbabilities
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
-        CrossEntropySlices.CheckComplete(partials, classCount);
+        CrossEntropySlices.CheckComplete(partials, classCount, moment: !entropy.IsEmpty);
         Guard.DestinationLength(partials.Length, logProbabilities.Length, nameof(logProbabilities));
         if (!entropy.IsEmpty)
         {
@@ -255,13 +255,13 @@ public static partial class TokenLogProbabilities
         double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        CrossEntropySlices.CheckComplete(partials, classCount);
+        CrossEntropySlices.CheckComplete(partials, classCount, moment: !entropyGradient.IsEmpty);
         Run(logits, default, partials, classCount, offset, width, default, default, logProbabilityGradient, entropyGradient, gradient, 0, softCap, maxDegreeOfParallelism, stride);
     }
 
     /// <summary>
     /// The gradient of one slice from the exps its storing forward
-    /// (<see cref="CrossEntropySlices.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{VocabularyPartial}, Span{T}, int, int, int, int, ReadOnlySpan{T}, int, double, int)"/>)
+    /// (<see cref="CrossEntropySlices.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{VocabularyPartial}, Span{T}, int, int, int, int, ReadOnlySpan{T}, int, double, bool, double, int)"/>)
     /// left in <paramref name="gradient"/>, given the combined partials: one pass without exp (the exps are rescaled by
     /// exp(m − M)/S per row).
     /// </summary>
@@ -289,7 +289,7 @@ public static partial class TokenLogProbabilities
         double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        CrossEntropySlices.CheckComplete(partials, classCount);
+        CrossEntropySlices.CheckComplete(partials, classCount, moment: !entropyGradient.IsEmpty);
         Run(logits, default, partials, classCount, offset, width, default, default, logProbabilityGradient, entropyGradient, gradient, 0, softCap,
             maxDegreeOfParallelism, stride, slicePartials, stored: true);
     }

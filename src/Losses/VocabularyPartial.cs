@@ -25,9 +25,9 @@ namespace Losses;
 public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
 {
     internal VocabularyPartial(double max, double sumOfExp, double expMoment, double shiftedSum, double weightSum,
-        double targetLogit, double targetWeight, long target, int columns, bool targetFound, bool ignored, bool expsStored = false)
+        double targetLogit, double targetWeight, long target, int columns, bool targetFound, bool ignored, PartialMarks marks = PartialMarks.None)
     {
-        ExpsStored = expsStored;
+        Marks = marks;
         Max = max;
         SumOfExp = sumOfExp;
         ExpMoment = expMoment;
@@ -75,11 +75,30 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
     public bool Ignored { get; }
 
     /// <summary>
-    /// Set by the forward passes that stored this slice's exps exp(x̃ − <see cref="Max"/>) into a gradient buffer (in the
-    /// struct's padding: the size stays 72 bytes); the backward passes that only rescale those exps require it, so that
-    /// partials of a forward that stored nothing are refused. Not part of equality.
+    /// What a storing forward did and left out (in the struct's padding: the size stays 72 bytes). Not part of equality.
     /// </summary>
-    internal bool ExpsStored { get; }
+    internal PartialMarks Marks { get; }
+
+    /// <summary>
+    /// Set by the forward passes that stored this slice's exps exp(x̃ − <see cref="Max"/>) into a gradient buffer; the
+    /// backward passes that only rescale those exps require it, so that partials of a forward that stored nothing are refused.
+    /// </summary>
+    internal bool ExpsStored => (Marks & PartialMarks.ExpsStored) != 0;
+
+    /// <summary>The entropy's moment <see cref="ExpMoment"/> was not summed (it reads 0): entropies need it.</summary>
+    internal bool WithoutMoment => (Marks & PartialMarks.WithoutMoment) != 0;
+
+    /// <summary>The smoothing sum <see cref="ShiftedSum"/> was not summed (it reads 0): a loss with label smoothing needs it.</summary>
+    internal bool WithoutShiftedSum => (Marks & PartialMarks.WithoutShiftedSum) != 0;
+
+    [Flags]
+    internal enum PartialMarks : byte
+    {
+        None = 0,
+        ExpsStored = 1,
+        WithoutMoment = 2,
+        WithoutShiftedSum = 4,
+    }
 
     /// <summary>log Σ exp(x̃) over the covered columns: M + log S.</summary>
     public double LogSumExp => Max + Math.Log(SumOfExp);
@@ -140,8 +159,10 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
         double moment = (leftRatio * (left.ExpMoment + (leftShift * left.SumOfExp))) + (rightRatio * (right.ExpMoment + (rightShift * right.SumOfExp)));
         double shifted = left.ShiftedSum - (leftShift * left.WeightSum) + right.ShiftedSum - (rightShift * right.WeightSum);
         VocabularyPartial withTarget = left.TargetFound ? left : right;
+        // A sum left out of either side is left out of the union; the union's exps are stored nowhere.
         result = new VocabularyPartial(max, sum, moment, shifted, left.WeightSum + right.WeightSum, withTarget.TargetLogit,
-            withTarget.TargetWeight, left.Target, columns, left.TargetFound || right.TargetFound, false);
+            withTarget.TargetWeight, left.Target, columns, left.TargetFound || right.TargetFound, false,
+            (left.Marks | right.Marks) & ~PartialMarks.ExpsStored);
         return CombineError.None;
     }
 
