@@ -175,7 +175,7 @@ public static partial class CrossEntropySlices
         Guard.SameLength(accumulator.Length, partials.Length, nameof(partials), nameof(accumulator));
         for (int row = 0; row < partials.Length; row++)
         {
-            var error = VocabularyPartial.TryCombine(in accumulator[row], in partials[row], out _);
+            var error = VocabularyPartial.CheckCombine(in accumulator[row], in partials[row]);
             if (error != VocabularyPartial.CombineError.None)
             {
                 throw new ArgumentException(error == VocabularyPartial.CombineError.Target

@@ -124,6 +124,13 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
         Overlap,
     }
 
+    /// <summary>Whether two partials can be combined (what <see cref="TryCombine"/> would return), without combining them.</summary>
+    internal static CombineError CheckCombine(in VocabularyPartial left, in VocabularyPartial right) =>
+        left.Columns == 0 || right.Columns == 0 ? CombineError.None
+        : left.Target != right.Target || left.Ignored != right.Ignored ? CombineError.Target
+        : left.TargetFound && right.TargetFound ? CombineError.Overlap
+        : CombineError.None;
+
     internal static CombineError TryCombine(in VocabularyPartial left, in VocabularyPartial right, out VocabularyPartial result)
     {
         result = default;
@@ -137,13 +144,10 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
             result = left;
             return CombineError.None;
         }
-        if (left.Target != right.Target || left.Ignored != right.Ignored)
+        var error = CheckCombine(in left, in right);
+        if (error != CombineError.None)
         {
-            return CombineError.Target;
-        }
-        if (left.TargetFound && right.TargetFound)
-        {
-            return CombineError.Overlap;
+            return error;
         }
         int columns = left.Columns + right.Columns;
         if (left.Ignored)

@@ -645,7 +645,8 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
             new Span<TOut>(Unsafe.AsPointer(ref g), Width).Clear();
             return T.Zero;
         }
-        double logSum = Math.Log(p.SumOfExp);
+        // log S only for the z-loss (the cross-entropy's gradient pass does not read it): one log per row and slice fewer.
+        double logSum = ZCoefficient != 0 ? Math.Log(p.SumOfExp) : 0;
         double a = Keep * p.TargetWeight * GradientScale;
         double b = Uniform * GradientScale;
 
