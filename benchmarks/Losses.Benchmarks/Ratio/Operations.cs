@@ -55,6 +55,7 @@ internal static class Operations
 
         // LLM-scale cross-entropy (issue 12): compare with ce-forward-grad (or ce-long-grad for the 16-bit logits).
         new("ce-slices-4", "CrossEntropySlices in 4 slices, storing form: forward storing the exps, combine, loss, backward rescaling them", w => LlmState.Of(w).Sliced),
+        new("ce-slices-4-forward", "CrossEntropySlices in 4 slices, storing form: the forwards, combines and loss only (no backward)", w => LlmState.Of(w).SlicedForward),
         new("ce-slices-4-plain", "CrossEntropySlices in 4 slices, plain form: forward, combine, loss, backward recomputing the exps", w => LlmState.Of(w).SlicedPlain),
         new("ce-zloss-grad", "CrossEntropy.Forward + gradient, zLoss 1e-4", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient, zLoss: 1e-4)),
         new("ce-softcap-grad", "CrossEntropy.Forward + gradient, softCap 30", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient, softCap: 30)),
@@ -211,6 +212,19 @@ internal sealed class LlmState
             int last = s == Slices - 1 ? c - (s * width) : width;
             CrossEntropySlices.Backward<float>(_w.Logits.AsSpan(s * width), _slicePartials[s], _combined, _w.Gradient.AsSpan(s * width), c, s * width, last, stride: c);
         }
+    }
+
+    public void SlicedForward()
+    {
+        int c = _w.Classes, width = c / Slices;
+        Array.Clear(_combined);
+        for (int s = 0; s < Slices; s++)
+        {
+            int last = s == Slices - 1 ? c - (s * width) : width;
+            CrossEntropySlices.Forward<float>(_w.Logits.AsSpan(s * width), _w.Targets, _slicePartials[s], _w.Gradient.AsSpan(s * width), c, s * width, last, stride: c);
+            CrossEntropySlices.Combine(_slicePartials[s], _combined);
+        }
+        CrossEntropySlices.Loss<float>(_combined, c);
     }
 
     public void SlicedPlain()
