@@ -199,14 +199,7 @@ internal sealed class LlmState
     public void Sliced()
     {
         int c = _w.Classes, width = c / Slices;
-        Array.Clear(_combined);
-        for (int s = 0; s < Slices; s++)
-        {
-            int last = s == Slices - 1 ? c - (s * width) : width;
-            CrossEntropySlices.Forward<float>(_w.Logits.AsSpan(s * width), _w.Targets, _slicePartials[s], _w.Gradient.AsSpan(s * width), c, s * width, last, stride: c);
-            CrossEntropySlices.Combine(_slicePartials[s], _combined);
-        }
-        CrossEntropySlices.Loss<float>(_combined, c);
+        SlicedForward();
         for (int s = 0; s < Slices; s++)
         {
             int last = s == Slices - 1 ? c - (s * width) : width;

@@ -127,10 +127,12 @@ internal static class VocabularySliceRow<TOps, TV, T>
     }
 
     /// <summary>
-    /// The statistics of x[0..n) after the cap, relative to <paramref name="shift"/>: Σe always, the moment and the
-    /// smoothing sum only when <typeparamref name="TMoment"/> and <typeparamref name="TShifted"/> are on (zero otherwise,
-    /// at no cost); with <typeparamref name="TStore"/> the exps e = exp(x̃ − shift) are also stored into
-    /// <paramref name="e"/>. The last vector is loaded first, so <paramref name="e"/> may be x itself.
+    /// The statistics of x[0..n) after the cap, relative to <paramref name="shift"/> (the row's max, so that every exp's
+    /// argument is ≤ 0): Σe always, the moment and the smoothing sum only when <typeparamref name="TMoment"/> and
+    /// <typeparamref name="TShifted"/> are on (zero otherwise, at no cost); with <typeparamref name="TStore"/> the exps
+    /// e = exp(x̃ − shift) are also stored into <paramref name="e"/>. Σe has the same bits whichever other sums are on, so
+    /// that asking for an entropy never changes a loss or a log-probability. The last vector is loaded first, so
+    /// <paramref name="e"/> may be x itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static SliceStatistics<T> Statistics<TIn, TCap, TWeights, TMoment, TShifted, TStore>(ref readonly TIn x, ref T e, int n, TCap cap,
@@ -155,7 +157,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
         for (; i + count <= length; i += count)
         {
             TV d = TOps.Subtract(cap.Apply(Elements<TOps, TV, T>.Load(in x, i)), shiftV);
-            TV exp = VectorMath<TOps, TV, T>.Exp(d);
+            TV exp = VectorMath<TOps, TV, T>.ExpNonPositive(d);
             if (TStore.IsOn)
             {
                 TOps.Store(exp, ref e, i);
@@ -175,7 +177,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
         {
             TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(i - start)));
             TV d = TOps.Subtract(cap.Apply(last), shiftV);
-            TV exp = VectorMath<TOps, TV, T>.Exp(d);
+            TV exp = VectorMath<TOps, TV, T>.ExpNonPositive(d);
             if (TStore.IsOn)
             {
                 TOps.Store(exp, ref e, start);
@@ -256,7 +258,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
                 // would clobber every vector register and push the sums to memory.
                 TV raised = TOps.MaxFast(max, v);
                 TV delta = TOps.MaxFast(TOps.Subtract(max, raised), floor);
-                TV ratio = VectorMath<TOps, TV, T>.Exp(delta);
+                TV ratio = VectorMath<TOps, TV, T>.ExpNonPositive(delta);
                 if (TMoment.IsOn)
                 {
                     TV before = sum.Current;
@@ -271,7 +273,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
                 max = raised;
             }
             TV d = TOps.Subtract(v, max);
-            TV e = VectorMath<TOps, TV, T>.Exp(d);
+            TV e = VectorMath<TOps, TV, T>.ExpNonPositive(d);
             sum.Add(e);
             if (TMoment.IsOn)
             {
@@ -389,7 +391,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
         public TV At(TV raw, nuint index)
         {
             TV d = TOps.Subtract(_cap.Apply(raw, out TV derivative), _shift);
-            return Term(VectorMath<TOps, TV, T>.Exp(d), d, derivative, index);
+            return Term(VectorMath<TOps, TV, T>.ExpNonPositive(d), d, derivative, index);
         }
 
         /// <summary>The gradient from a stored exp (raw logits are read only for the cap or the entropy).</summary>
