@@ -304,7 +304,10 @@ public static partial class CrossEntropySlices
     /// <remarks>
     /// <para>Equals the plain <see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, Span{T}, int, int, int, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>
     /// within a few ulp (the exps are rounded to T once, then scaled). Rows with the ignore index get a zero gradient. A
-    /// masked (−∞) logit has a stored exp of 0 and gets the plain backward's value. If the gradient slice no longer holds the
+    /// masked (−∞) logit has a stored exp of 0 and gets the plain backward's value. Logits of ±1e4 are fine: the exps are
+    /// relative to the slice's max (in (0, 1]) and exp(m − M) ≤ 1; a slice far below the row's max (m − M below about
+    /// −87 in float) gets a ratio of 0 or a subnormal, as exp(x̃ − M) would be in the plain backward. No rows: nothing
+    /// is written. If the gradient slice no longer holds the
     /// exps of the storing forward, the result is wrong: that is not detected (it would cost a pass); partials that do not fit
     /// are.</para>
     /// <para>Cost: per row one exp (in double) and one pass reading and writing the gradient (and reading the logits with
