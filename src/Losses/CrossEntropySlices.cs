@@ -147,6 +147,25 @@ public static partial class CrossEntropySlices
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">The slice is outside the vocabulary, a target is not a class nor the ignore
     /// index (the message gives its row), or softCap is not positive.</exception>
+    /// <example>
+    /// <code>
+    /// // Two slices of a [rows × 8] buffer, storing form: each slice's exps wait in its columns of the gradient.
+    /// const int rows = 2;
+    /// float[] logits = [1f, 2f, 0f, -1f, 3f, 0.5f, 0f, 1f,   -2f, 0f, 4f, 1f, 0f, 0f, 2f, -1f];
+    /// int[] targets = [4, 2];
+    /// var gradient = new float[logits.Length];
+    /// var left = new VocabularyPartial[rows];
+    /// var right = new VocabularyPartial[rows];
+    /// var all = new VocabularyPartial[rows];
+    /// CrossEntropySlices.Forward&lt;float&gt;(logits, targets, left, gradient, classCount: 8, offset: 0, width: 4, stride: 8);
+    /// CrossEntropySlices.Forward&lt;float&gt;(logits.AsSpan(4), targets, right, gradient.AsSpan(4), 8, 4, 4, stride: 8);
+    /// CrossEntropySlices.Combine(left, all);
+    /// CrossEntropySlices.Combine(right, all);
+    /// float loss = CrossEntropySlices.Loss&lt;float&gt;(all, classCount: 8, zLoss: 1e-4);
+    /// CrossEntropySlices.Backward&lt;float&gt;(logits, left, all, gradient, 8, 0, 4, stride: 8, zLoss: 1e-4);   // each slice with its own partials
+    /// CrossEntropySlices.Backward&lt;float&gt;(logits.AsSpan(4), right, all, gradient.AsSpan(4), 8, 4, 4, stride: 8, zLoss: 1e-4);
+    /// </code>
+    /// </example>
     /// <exception cref="ArgumentException">A span is too short, or the gradient partially overlaps the logits (or overlaps them
     /// at all with a soft-cap); nothing is written.</exception>
     public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, Span<VocabularyPartial> partials, Span<T> gradient,

@@ -133,8 +133,21 @@ public static partial class TokenLogProbabilities
     /// <para>Cost: a max pass and one pass with one exp per element that writes the exps; the backward is one pass without
     /// exp. No allocation.</para>
     /// </remarks>
+    /// <example>
+    /// <code>
+    /// float[] logits = [2f, 0f, 1f, -1f,   0f, 3f, 0f, 0f];      // 2 rows × 4 classes
+    /// int[] sampled = [0, 1];
+    /// var logProbs = new float[2];
+    /// var entropy = new float[2];
+    /// var partials = new VocabularyPartial[2];
+    /// var gradient = new float[logits.Length];                  // holds the exps until the backward
+    /// TokenLogProbabilities.Forward&lt;float&gt;(logits, sampled, logProbs, partials, gradient, classCount: 4, entropy);
+    /// float[] dLogProbs = [-0.5f, -0.5f], dEntropy = [-0.01f, -0.01f];
+    /// TokenLogProbabilities.Backward&lt;float&gt;(logits, partials, dLogProbs, dEntropy, gradient, 4);   // rescales them
+    /// </code>
+    /// </example>
     /// <exception cref="ArgumentOutOfRangeException">A target is neither a class nor the ignore index (the message gives its row), or softCap ≤ 0 or NaN.</exception>
-    /// <exception cref="ArgumentException">A span is too short, or the gradient partially overlaps the logits (at all with a soft-cap); nothing is written.</exception>
+    /// <exception cref="ArgumentException">A span is too short, or the gradient partially overlaps the logits (at all with a soft-cap), or overlaps another output; nothing is written.</exception>
     public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, Span<T> logProbabilities, Span<VocabularyPartial> partials,
         Span<T> gradient, int classCount, Span<T> entropy = default, int ignoreIndex = -100, double softCap = double.PositiveInfinity,
         int maxDegreeOfParallelism = 1)
@@ -354,6 +367,12 @@ public static partial class TokenLogProbabilities
         var gradientBytes = MemoryMarshal.AsBytes((ReadOnlySpan<TOut>)gradient);
         Guard.Apart(logitBytes, MemoryMarshal.AsBytes((ReadOnlySpan<T>)logProbabilities), nameof(logits), nameof(logProbabilities));
         Guard.Apart(logitBytes, MemoryMarshal.AsBytes((ReadOnlySpan<T>)entropy), nameof(logits), nameof(entropy));
+        if (storing)
+        {
+            // The storing forward's outputs never overlap each other.
+            Guard.Apart(gradientBytes, MemoryMarshal.AsBytes((ReadOnlySpan<T>)logProbabilities), nameof(gradient), nameof(logProbabilities));
+            Guard.Apart(gradientBytes, MemoryMarshal.AsBytes((ReadOnlySpan<T>)entropy), nameof(gradient), nameof(entropy));
+        }
         Guard.Apart(MemoryMarshal.AsBytes(logProbabilityGradient), gradientBytes, nameof(logProbabilityGradient), nameof(gradient));
         Guard.Apart(MemoryMarshal.AsBytes(entropyGradient), gradientBytes, nameof(entropyGradient), nameof(gradient));
         fixed (TIn* x = logits)
