@@ -1,3 +1,4 @@
+using Losses.Kernels;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
@@ -81,9 +82,8 @@ public static partial class TokenLogProbabilities
         Span<VocabularyPartial> partials, in TensorSpan<T> gradient, in TensorSpan<T> entropy = default, int ignoreIndex = -100,
         double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Forward(TensorRows.Read(logits, nameof(logits), out int classCount), TensorRows.Read(targets, nameof(targets)),
-            TensorRows.Write(logProbabilities, nameof(logProbabilities)), partials, TensorRows.Write(gradient, nameof(gradient)), classCount,
-            TensorRows.Write(entropy, nameof(entropy)), ignoreIndex, softCap, maxDegreeOfParallelism);
+        StoringForward(logits, new TargetSpan(TensorRows.Read(targets, nameof(targets))), logProbabilities, partials, gradient, entropy, ignoreIndex,
+            softCap, maxDegreeOfParallelism);
 
     /// <summary>Tensor form of <see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, Span{T}, Span{VocabularyPartial}, Span{T}, int, Span{T}, long, double, int)"/>, with int64 targets; shapes as for the int form.</summary>
     /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, Span{VocabularyPartial}, Span{T}, int, Span{T}, int, double, int)"/>
@@ -92,9 +92,8 @@ public static partial class TokenLogProbabilities
         Span<VocabularyPartial> partials, in TensorSpan<T> gradient, in TensorSpan<T> entropy = default, long ignoreIndex = -100,
         double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Forward(TensorRows.Read(logits, nameof(logits), out int classCount), TensorRows.Read(targets, nameof(targets)),
-            TensorRows.Write(logProbabilities, nameof(logProbabilities)), partials, TensorRows.Write(gradient, nameof(gradient)), classCount,
-            TensorRows.Write(entropy, nameof(entropy)), ignoreIndex, softCap, maxDegreeOfParallelism);
+        StoringForward(logits, new TargetSpan(TensorRows.Read(targets, nameof(targets))), logProbabilities, partials, gradient, entropy, ignoreIndex,
+            softCap, maxDegreeOfParallelism);
 
     /// <summary>Tensor form of <see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, int)"/> (the backward from stored exps):
     /// <paramref name="logits"/> and <paramref name="gradient"/> are [rows × classes], dense; the upstream gradients hold
@@ -124,4 +123,12 @@ public static partial class TokenLogProbabilities
             TensorRows.WriteSlice(gradient, nameof(gradient), partials.Length, width, stride, nameof(logits)), classCount, offset, width, stride,
             softCap, maxDegreeOfParallelism);
     }
+
+    /// <summary>The storing forward's tensor forms, for either target type.</summary>
+    private static void StoringForward<T>(in ReadOnlyTensorSpan<T> logits, TargetSpan targets, in TensorSpan<T> logProbabilities,
+        Span<VocabularyPartial> partials, in TensorSpan<T> gradient, in TensorSpan<T> entropy, long ignoreIndex, double softCap, int maxDegreeOfParallelism)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Run<T, T, T>(TensorRows.Read(logits, nameof(logits), out int classCount), targets, default, classCount, 0, classCount,
+            TensorRows.Write(logProbabilities, nameof(logProbabilities)), TensorRows.Write(entropy, nameof(entropy)), default, default,
+            TensorRows.Write(gradient, nameof(gradient)), ignoreIndex, softCap, maxDegreeOfParallelism, partialsOut: partials, storing: true);
 }
