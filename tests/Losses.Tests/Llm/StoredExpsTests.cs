@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+
 namespace Losses.Tests;
 
 /// <summary>
@@ -381,5 +384,81 @@ public class StoredExpsTests
             TokenLogProbabilities.Backward<float>(x, a, lp, h, g, classes);
         });
         Assert.Equal(0, bytes);
+    }
+
+    /// <summary>The tensor forms of the storing functions give bitwise the span forms' results (column views, long targets).</summary>
+    [Fact]
+    public void Tensor_forms_equal_the_span_forms()
+    {
+        const int rows = 6, classes = 40, width = 16;
+        var (x, t) = Batch(rows, classes, 12);
+        long[] t64 = [.. t.Select(v => (long)v)];
+        float[] alpha = [.. Enumerable.Range(0, rows).Select(r => 0.1f * r)], beta = [.. Enumerable.Range(0, rows).Select(r => -0.05f * r)];
+
+        // Spans: two slices [0, 16) and [16, 40).
+        var a = new VocabularyPartial[rows];
+        var b = new VocabularyPartial[rows];
+        var all = new VocabularyPartial[rows];
+        var expected = new float[x.Length];
+        CrossEntropySlices.Forward<float>(x, t, a, expected, classes, 0, width, classes, entropy: true, softCap: 5);
+        CrossEntropySlices.Forward<float>(x.AsSpan(width), t, b, expected.AsSpan(width), classes, width, classes - width, classes, entropy: true, softCap: 5);
+        CrossEntropySlices.Combine(a, all);
+        CrossEntropySlices.Combine(b, all);
+        CrossEntropySlices.Backward<float>(x, a, all, expected, classes, 0, width, classes, zLoss: 1e-3, softCap: 5);
+        CrossEntropySlices.Backward<float>(x.AsSpan(width), b, all, expected.AsSpan(width), classes, width, classes - width, classes, zLoss: 1e-3, softCap: 5);
+
+        // Tensors: column views of the whole logits and gradient.
+        var whole = Tensor.Create(x, [rows, classes]);
+        var gradient = Tensor.Create(new float[x.Length], [rows, classes]);
+        ReadOnlyTensorSpan<float> Columns(int offset, int w) => whole.AsReadOnlyTensorSpan().Slice([NRange.All, new NRange(offset, offset + w)]);
+        TensorSpan<float> GradientColumns(int offset, int w) => gradient.AsTensorSpan().Slice([NRange.All, new NRange(offset, offset + w)]);
+        var ta = new VocabularyPartial[rows];
+        var tb = new VocabularyPartial[rows];
+        var tall = new VocabularyPartial[rows];
+        CrossEntropySlices.Forward<float>(Columns(0, width), Tensor.Create(t, [rows]), ta, GradientColumns(0, width), classes, 0, entropy: true, softCap: 5);
+        CrossEntropySlices.Forward<float>(Columns(width, classes - width), Tensor.Create(t64, [rows]), tb, GradientColumns(width, classes - width), classes, width,
+            entropy: true, softCap: 5);
+        Assert.Equal(a, ta);
+        Assert.Equal(b, tb);
+        CrossEntropySlices.Combine(ta, tall);
+        CrossEntropySlices.Combine(tb, tall);
+        CrossEntropySlices.Backward<float>(Columns(0, width), ta, tall, GradientColumns(0, width), classes, 0, zLoss: 1e-3, softCap: 5);
+        CrossEntropySlices.Backward<float>(Columns(width, classes - width), tb, tall, GradientColumns(width, classes - width), classes, width, zLoss: 1e-3, softCap: 5);
+        Assert.Equal(expected, gradient.ToArray());
+
+        // Token slices from the same stored exps.
+        CrossEntropySlices.Forward<float>(x, t, a, expected, classes, 0, width, classes, entropy: true, softCap: 5);
+        TokenLogProbabilities.BackwardSlice<float>(x, a, all, alpha, beta, expected, classes, 0, width, classes, 5);
+        CrossEntropySlices.Forward<float>(Columns(0, width), Tensor.Create(t, [rows]), ta, GradientColumns(0, width), classes, 0, entropy: true, softCap: 5);
+        TokenLogProbabilities.BackwardSlice<float>(Columns(0, width), ta, tall, Tensor.Create(alpha, [rows]), Tensor.Create(beta, [rows]), GradientColumns(0, width),
+            classes, 0, 5);
+        Assert.Equal(expected, gradient.ToArray());
+
+        // One-shot token log-probabilities, int and long targets.
+        var lp = new float[rows];
+        var h = new float[rows];
+        var p = new VocabularyPartial[rows];
+        var g = new float[x.Length];
+        TokenLogProbabilities.Forward<float>(x, t, lp, p, g, classes, h, softCap: 5);
+        TokenLogProbabilities.Backward<float>(x, p, alpha, beta, g, classes, 5);
+        foreach (bool wide in new[] { false, true })
+        {
+            var tlp = Tensor.Create(new float[rows], [rows]);
+            var th = Tensor.Create(new float[rows], [rows]);
+            var tg = Tensor.Create(new float[x.Length], [rows, classes]);
+            var tp = new VocabularyPartial[rows];
+            if (wide)
+            {
+                TokenLogProbabilities.Forward<float>(whole, Tensor.Create(t64, [rows]), tlp, tp, tg, th, softCap: 5);
+            }
+            else
+            {
+                TokenLogProbabilities.Forward<float>(whole, Tensor.Create(t, [rows]), tlp, tp, tg, th, softCap: 5);
+            }
+            TokenLogProbabilities.Backward<float>(whole, tp, Tensor.Create(alpha, [rows]), Tensor.Create(beta, [rows]), tg, softCap: 5);
+            Assert.Equal(lp, tlp.ToArray());
+            Assert.Equal(h, th.ToArray());
+            Assert.Equal(g, tg.ToArray());
+        }
     }
 }
