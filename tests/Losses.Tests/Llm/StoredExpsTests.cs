@@ -461,4 +461,31 @@ public class StoredExpsTests
             Assert.Equal(g, tg.ToArray());
         }
     }
+
+    /// <summary>The max pass finds NaN through a sum of the logits, re-checked exactly when that sum is NaN: a NaN anywhere
+    /// makes the row's max NaN; +∞ beside −∞, or an overflowing sum beside −∞, does not.</summary>
+    [Theory]
+    [InlineData(200)]
+    [InlineData(64)]
+    [InlineData(1000)]
+    public void The_max_pass_finds_NaN_exactly(int width)
+    {
+        foreach (int at in new[] { 0, 5, width / 2, width - 1 })
+        {
+            float[] x = [.. Enumerable.Range(0, width).Select(i => (float)Math.Sin(i))];
+            x[at] = float.NaN;
+            var p = new VocabularyPartial[1];
+            CrossEntropySlices.Forward<float>(x, [0], p, new float[width], width, 0, width);
+            Assert.True(double.IsNaN(p[0].Max), $"NaN at {at} of {width}");
+        }
+        float[] infinities = [.. Enumerable.Range(0, width).Select(i => i % 3 == 0 ? float.NegativeInfinity : (float)Math.Cos(i))];
+        infinities[width / 2] = float.PositiveInfinity;
+        var q = new VocabularyPartial[1];
+        CrossEntropySlices.Forward<float>(infinities, [1], q, new float[width], width, 0, width);
+        Assert.Equal(double.PositiveInfinity, q[0].Max);
+        float[] huge = [.. Enumerable.Range(0, width).Select(i => i == 1 ? float.NegativeInfinity : 3e38f)];
+        CrossEntropySlices.Forward<float>(huge, [0], q, new float[width], width, 0, width);
+        Assert.Equal(3e38f, (float)q[0].Max);
+        Assert.Equal(width - 1, q[0].SumOfExp);
+    }
 }
