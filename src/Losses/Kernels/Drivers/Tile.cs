@@ -27,7 +27,7 @@ internal static unsafe class Tile<T, TOps, TBlock, TV>
         T* x = batch + ((nint)row * c);
         for (int group = 0; group < c; group += TOps.Count)
         {
-            TBlock.Transpose(x + group, c, ref tile[group]);
+            TBlock.Transpose(x + group, c, ref tile[group], c - group);
         }
     }
 
@@ -45,7 +45,7 @@ internal static unsafe class Tile<T, TOps, TBlock, TV>
         for (int group = 0; group < c; group += b)
         {
             // Vectors group … group + B − 1 transposed: vector j holds row j's classes group … group + B − 1.
-            TBlock.Transpose(t + (group * b), b, ref rows);
+            TBlock.Transpose(t + (group * b), b, ref rows, b);
             int count = Math.Min(b, c - group);
             for (int j = 0; j < b; j++)
             {

@@ -10,8 +10,12 @@ internal unsafe interface IBlockOps<TV, T>
     where TV : struct
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Writes the Count × Count block at x (rows <paramref name="stride"/> apart) transposed: column k to tile[k].</summary>
-    static abstract void Transpose(T* x, int stride, ref TV tile);
+    /// <summary>
+    /// Writes the Count × Count block at x (rows <paramref name="stride"/> apart) transposed: column k to tile[k], for
+    /// k &lt; <paramref name="columns"/> at least (the last group of a short row needs only its first columns; tile[k]
+    /// beyond them may be left as they were).
+    /// </summary>
+    static abstract void Transpose(T* x, int stride, ref TV tile, int columns);
 
     /// <summary>Count int targets, converted to T (exactly: class indices and the ignore index compare as they should).</summary>
     static abstract TV LoadTargets(int* targets);
@@ -25,10 +29,20 @@ internal readonly unsafe struct Block256<T> : IBlockOps<Vector256<T>, T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Transpose(T* x, int stride, ref Vector256<T> tile)
+    public static void Transpose(T* x, int stride, ref Vector256<T> tile, int columns)
     {
         if (typeof(T) == typeof(float))
         {
+            if (columns <= 4)
+            {
+                ref Vector256<float> n = ref Unsafe.As<Vector256<T>, Vector256<float>>(ref tile);
+                Pair8((float*)x, stride, high: false, out n, out Unsafe.Add(ref n, 1));
+                if (columns > 2)
+                {
+                    Pair8((float*)x, stride, high: true, out Unsafe.Add(ref n, 2), out Unsafe.Add(ref n, 3));
+                }
+                return;
+            }
             Transpose8((float*)x, stride, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
             ref Vector256<float> o = ref Unsafe.As<Vector256<T>, Vector256<float>>(ref tile);
             o = c0;
@@ -42,6 +56,12 @@ internal readonly unsafe struct Block256<T> : IBlockOps<Vector256<T>, T>
         }
         else
         {
+            if (columns <= 2)
+            {
+                ref Vector256<double> n = ref Unsafe.As<Vector256<T>, Vector256<double>>(ref tile);
+                Pair4((double*)x, stride, out n, out Unsafe.Add(ref n, 1));
+                return;
+            }
             Transpose4((double*)x, stride, out var c0, out var c1, out var c2, out var c3);
             ref Vector256<double> o = ref Unsafe.As<Vector256<T>, Vector256<double>>(ref tile);
             o = c0;
@@ -61,6 +81,32 @@ internal readonly unsafe struct Block256<T> : IBlockOps<Vector256<T>, T>
         c1 = Avx.Permute2x128(t1, t3, 0x20);
         c2 = Avx.Permute2x128(t0, t2, 0x31);
         c3 = Avx.Permute2x128(t1, t3, 0x31);
+    }
+
+    /// <summary>
+    /// Columns 0 and 1 (or, <paramref name="high"/>, 2 and 3) of 8 float rows: 128-bit loads, 4 unpacks, 4 moves, 2 joins
+    /// (the last group of a row of 8k + 1 … 8k + 4 classes, where the full transpose would do 24 shuffles for 2–4 columns).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Pair8(float* f, int stride, bool high, out Vector256<float> c0, out Vector256<float> c1)
+    {
+        Vector128<float> r0 = Vector128.Load(f), r1 = Vector128.Load(f + stride), r2 = Vector128.Load(f + (2 * stride)), r3 = Vector128.Load(f + (3 * stride));
+        Vector128<float> r4 = Vector128.Load(f + (4 * stride)), r5 = Vector128.Load(f + (5 * stride)), r6 = Vector128.Load(f + (6 * stride)), r7 = Vector128.Load(f + (7 * stride));
+        Vector128<float> t0 = high ? Sse.UnpackHigh(r0, r1) : Sse.UnpackLow(r0, r1);
+        Vector128<float> t2 = high ? Sse.UnpackHigh(r2, r3) : Sse.UnpackLow(r2, r3);
+        Vector128<float> t4 = high ? Sse.UnpackHigh(r4, r5) : Sse.UnpackLow(r4, r5);
+        Vector128<float> t6 = high ? Sse.UnpackHigh(r6, r7) : Sse.UnpackLow(r6, r7);
+        c0 = Vector256.Create(Sse.MoveLowToHigh(t0, t2), Sse.MoveLowToHigh(t4, t6));
+        c1 = Vector256.Create(Sse.MoveHighToLow(t2, t0), Sse.MoveHighToLow(t6, t4));
+    }
+
+    /// <summary>Columns 0 and 1 of 4 double rows: 128-bit loads, 4 unpacks, 2 joins.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Pair4(double* d, int stride, out Vector256<double> c0, out Vector256<double> c1)
+    {
+        Vector128<double> r0 = Vector128.Load(d), r1 = Vector128.Load(d + stride), r2 = Vector128.Load(d + (2 * stride)), r3 = Vector128.Load(d + (3 * stride));
+        c0 = Vector256.Create(Sse2.UnpackLow(r0, r1), Sse2.UnpackLow(r2, r3));
+        c1 = Vector256.Create(Sse2.UnpackHigh(r0, r1), Sse2.UnpackHigh(r2, r3));
     }
 
     /// <summary>The 8 × 8 float transpose (unpack, shuffle, permute: 24 shuffles for 64 elements).</summary>
@@ -110,7 +156,7 @@ internal readonly unsafe struct Block512<T> : IBlockOps<Vector512<T>, T>
 {
     /// <summary>Rows 0..h−1 and h..2h−1 (h = Count/2) are transposed as two Vector256 blocks and joined per column.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Transpose(T* x, int stride, ref Vector512<T> tile)
+    public static void Transpose(T* x, int stride, ref Vector512<T> tile, int columns)
     {
         // Lower halves of tile[k] take rows 0..h−1, upper halves rows h..2h−1; each column is joined in registers and
         // stored whole, so that loading it back forwards from one store.
@@ -118,8 +164,24 @@ internal readonly unsafe struct Block512<T> : IBlockOps<Vector512<T>, T>
         {
             float* f = (float*)x;
             ref Vector512<float> o = ref Unsafe.As<Vector512<T>, Vector512<float>>(ref tile);
-            for (int group = 0; group < 16; group += 8)
+            for (int group = 0; group < 16 && group < columns; group += 8)
             {
+                if (columns - group <= 4)
+                {
+                    // The last 1–4 columns: pairs of columns from 128-bit loads.
+                    Block256<T>.Pair8(f + group, stride, high: false, out var a0, out var a1);
+                    Block256<T>.Pair8(f + group + (8 * stride), stride, high: false, out var b0, out var b1);
+                    Unsafe.Add(ref o, group) = Vector512.Create(a0, b0);
+                    Unsafe.Add(ref o, group + 1) = Vector512.Create(a1, b1);
+                    if (columns - group > 2)
+                    {
+                        Block256<T>.Pair8(f + group, stride, high: true, out var a2, out var a3);
+                        Block256<T>.Pair8(f + group + (8 * stride), stride, high: true, out var b2, out var b3);
+                        Unsafe.Add(ref o, group + 2) = Vector512.Create(a2, b2);
+                        Unsafe.Add(ref o, group + 3) = Vector512.Create(a3, b3);
+                    }
+                    break;
+                }
                 Block256<T>.Transpose8(f + group, stride, out var l0, out var l1, out var l2, out var l3, out var l4, out var l5, out var l6, out var l7);
                 Block256<T>.Transpose8(f + group + (8 * stride), stride, out var h0, out var h1, out var h2, out var h3, out var h4, out var h5, out var h6, out var h7);
                 Unsafe.Add(ref o, group) = Vector512.Create(l0, h0);
@@ -136,8 +198,16 @@ internal readonly unsafe struct Block512<T> : IBlockOps<Vector512<T>, T>
         {
             double* d = (double*)x;
             ref Vector512<double> o = ref Unsafe.As<Vector512<T>, Vector512<double>>(ref tile);
-            for (int group = 0; group < 8; group += 4)
+            for (int group = 0; group < 8 && group < columns; group += 4)
             {
+                if (columns - group <= 2)
+                {
+                    Block256<T>.Pair4(d + group, stride, out var a0, out var a1);
+                    Block256<T>.Pair4(d + group + (4 * stride), stride, out var b0, out var b1);
+                    Unsafe.Add(ref o, group) = Vector512.Create(a0, b0);
+                    Unsafe.Add(ref o, group + 1) = Vector512.Create(a1, b1);
+                    break;
+                }
                 Block256<T>.Transpose4(d + group, stride, out var l0, out var l1, out var l2, out var l3);
                 Block256<T>.Transpose4(d + group + (4 * stride), stride, out var h0, out var h1, out var h2, out var h3);
                 Unsafe.Add(ref o, group) = Vector512.Create(l0, h0);
