@@ -17,11 +17,14 @@ internal unsafe interface IBlockOps<TV, T>
     /// </summary>
     static abstract void Transpose(T* x, int stride, ref TV tile, int columns);
 
+    /// <summary>
+    /// The inverse of <see cref="Transpose"/> into memory: element j of tile[k] (k &lt; <paramref name="columns"/> ≤ Count)
+    /// to x[j·stride + k] for the Count rows j, touching nothing else. <paramref name="tile"/> is in memory that does not move.
+    /// </summary>
+    static abstract void StoreTransposed(ref TV tile, T* x, int stride, int columns);
+
     /// <summary>Count int targets, converted to T (exactly: class indices and the ignore index compare as they should).</summary>
     static abstract TV LoadTargets(int* targets);
-
-    /// <summary>Stores the first <paramref name="count"/> lanes of <paramref name="value"/> at <paramref name="destination"/>, touching nothing else.</summary>
-    static abstract void StoreFirst(T* destination, TV value, int count);
 }
 
 /// <summary>Vector256 block operations (AVX2): 8 float or 4 double rows per block.</summary>
@@ -130,24 +133,112 @@ internal readonly unsafe struct Block256<T> : IBlockOps<Vector256<T>, T>
         c7 = Avx.Permute2x128(s3, s7, 0x31);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void StoreTransposed(ref Vector256<T> tile, T* x, int stride, int columns)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            float* f = (float*)x;
+            float* t = (float*)Unsafe.AsPointer(ref tile);
+            if (columns == 2)
+            {
+                Pairs8(Unsafe.As<Vector256<T>, Vector256<float>>(ref tile), Unsafe.Add(ref Unsafe.As<Vector256<T>, Vector256<float>>(ref tile), 1), f, stride);
+                return;
+            }
+            Transpose8(t, 8, out var r0, out var r1, out var r2, out var r3, out var r4, out var r5, out var r6, out var r7);
+            Rows8(f, stride, columns, r0, r1, r2, r3, r4, r5, r6, r7);
+        }
+        else
+        {
+            double* d = (double*)x;
+            if (columns == 2)
+            {
+                Pairs4(Unsafe.As<Vector256<T>, Vector256<double>>(ref tile), Unsafe.Add(ref Unsafe.As<Vector256<T>, Vector256<double>>(ref tile), 1), d, stride);
+                return;
+            }
+            Transpose4((double*)Unsafe.AsPointer(ref tile), 4, out var r0, out var r1, out var r2, out var r3);
+            Rows4(d, stride, columns, r0, r1, r2, r3);
+        }
+    }
+
+    /// <summary>8 rows of 8 floats to rows <paramref name="stride"/> apart: whole stores when all 8 columns are the row's, else masked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rows8(float* f, int stride, int columns, Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7)
+    {
+        if (columns == 8)
+        {
+            r0.Store(f);
+            r1.Store(f + stride);
+            r2.Store(f + (2 * stride));
+            r3.Store(f + (3 * stride));
+            r4.Store(f + (4 * stride));
+            r5.Store(f + (5 * stride));
+            r6.Store(f + (6 * stride));
+            r7.Store(f + (7 * stride));
+            return;
+        }
+        Vector256<float> mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(columns)).AsSingle();
+        Avx.MaskStore(f, mask, r0);
+        Avx.MaskStore(f + stride, mask, r1);
+        Avx.MaskStore(f + (2 * stride), mask, r2);
+        Avx.MaskStore(f + (3 * stride), mask, r3);
+        Avx.MaskStore(f + (4 * stride), mask, r4);
+        Avx.MaskStore(f + (5 * stride), mask, r5);
+        Avx.MaskStore(f + (6 * stride), mask, r6);
+        Avx.MaskStore(f + (7 * stride), mask, r7);
+    }
+
+    /// <summary>4 rows of 4 doubles to rows <paramref name="stride"/> apart: whole stores when all 4 columns are the row's, else masked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rows4(double* d, int stride, int columns, Vector256<double> r0, Vector256<double> r1, Vector256<double> r2, Vector256<double> r3)
+    {
+        if (columns == 4)
+        {
+            r0.Store(d);
+            r1.Store(d + stride);
+            r2.Store(d + (2 * stride));
+            r3.Store(d + (3 * stride));
+            return;
+        }
+        Vector256<double> mask = Vector256.LessThan(Vector256<long>.Indices, Vector256.Create((long)columns)).AsDouble();
+        Avx.MaskStore(d, mask, r0);
+        Avx.MaskStore(d + stride, mask, r1);
+        Avx.MaskStore(d + (2 * stride), mask, r2);
+        Avx.MaskStore(d + (3 * stride), mask, r3);
+    }
+
+    /// <summary>Two columns of 8 float rows as (a_j, b_j) pairs, one 64-bit store per row (the inverse of <see cref="Pair8"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Pairs8(Vector256<float> a, Vector256<float> b, float* f, int stride)
+    {
+        Vector256<float> low = Avx.UnpackLow(a, b), high = Avx.UnpackHigh(a, b);
+        Sse.StoreLow(f, low.GetLower());
+        Sse.StoreHigh(f + stride, low.GetLower());
+        Sse.StoreLow(f + (2 * stride), high.GetLower());
+        Sse.StoreHigh(f + (3 * stride), high.GetLower());
+        Sse.StoreLow(f + (4 * stride), low.GetUpper());
+        Sse.StoreHigh(f + (5 * stride), low.GetUpper());
+        Sse.StoreLow(f + (6 * stride), high.GetUpper());
+        Sse.StoreHigh(f + (7 * stride), high.GetUpper());
+    }
+
+    /// <summary>Two columns of 4 double rows as (a_j, b_j) pairs, one 128-bit store per row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Pairs4(Vector256<double> a, Vector256<double> b, double* d, int stride)
+    {
+        Vector256<double> low = Avx.UnpackLow(a, b), high = Avx.UnpackHigh(a, b);
+        low.GetLower().Store(d);
+        high.GetLower().Store(d + stride);
+        low.GetUpper().Store(d + (2 * stride));
+        high.GetUpper().Store(d + (3 * stride));
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> LoadTargets(int* targets) =>
         typeof(T) == typeof(float)
             ? Avx.ConvertToVector256Single(Vector256.Load(targets)).As<float, T>()
             : Avx.ConvertToVector256Double(Vector128.Load(targets)).As<double, T>();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreFirst(T* destination, Vector256<T> value, int count)
-    {
-        if (typeof(T) == typeof(float))
-        {
-            Avx.MaskStore((float*)destination, Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle(), value.AsSingle());
-        }
-        else
-        {
-            Avx.MaskStore((double*)destination, Vector256.LessThan(Vector256<long>.Indices, Vector256.Create((long)count)).AsDouble(), value.AsDouble());
-        }
-    }
 }
 
 /// <summary>Vector512 block operations (AVX-512F): 16 float or 8 double rows per block, transposed as two halves.</summary>
@@ -218,22 +309,55 @@ internal readonly unsafe struct Block512<T> : IBlockOps<Vector512<T>, T>
         }
     }
 
+    /// <summary>In column groups of Count/2: lower halves are rows 0..h−1, upper halves rows h..2h−1.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void StoreTransposed(ref Vector512<T> tile, T* x, int stride, int columns)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            float* f = (float*)x;
+            ref Vector512<float> v = ref Unsafe.As<Vector512<T>, Vector512<float>>(ref tile);
+            float* t = (float*)Unsafe.AsPointer(ref tile);
+            for (int group = 0; group < columns; group += 8)
+            {
+                int count = Math.Min(8, columns - group);
+                if (count == 2)
+                {
+                    Block256<float>.Pairs8(Unsafe.Add(ref v, group).GetLower(), Unsafe.Add(ref v, group + 1).GetLower(), f + group, stride);
+                    Block256<float>.Pairs8(Unsafe.Add(ref v, group).GetUpper(), Unsafe.Add(ref v, group + 1).GetUpper(), f + group + (8 * stride), stride);
+                    continue;
+                }
+                Block256<T>.Transpose8(t + (group * 16), 16, out var l0, out var l1, out var l2, out var l3, out var l4, out var l5, out var l6, out var l7);
+                Block256<T>.Rows8(f + group, stride, count, l0, l1, l2, l3, l4, l5, l6, l7);
+                Block256<T>.Transpose8(t + (group * 16) + 8, 16, out var h0, out var h1, out var h2, out var h3, out var h4, out var h5, out var h6, out var h7);
+                Block256<T>.Rows8(f + group + (8 * stride), stride, count, h0, h1, h2, h3, h4, h5, h6, h7);
+            }
+        }
+        else
+        {
+            double* d = (double*)x;
+            ref Vector512<double> v = ref Unsafe.As<Vector512<T>, Vector512<double>>(ref tile);
+            double* t = (double*)Unsafe.AsPointer(ref tile);
+            for (int group = 0; group < columns; group += 4)
+            {
+                int count = Math.Min(4, columns - group);
+                if (count == 2)
+                {
+                    Block256<double>.Pairs4(Unsafe.Add(ref v, group).GetLower(), Unsafe.Add(ref v, group + 1).GetLower(), d + group, stride);
+                    Block256<double>.Pairs4(Unsafe.Add(ref v, group).GetUpper(), Unsafe.Add(ref v, group + 1).GetUpper(), d + group + (4 * stride), stride);
+                    continue;
+                }
+                Block256<T>.Transpose4(t + (group * 8), 8, out var l0, out var l1, out var l2, out var l3);
+                Block256<T>.Rows4(d + group, stride, count, l0, l1, l2, l3);
+                Block256<T>.Transpose4(t + (group * 8) + 4, 8, out var h0, out var h1, out var h2, out var h3);
+                Block256<T>.Rows4(d + group + (4 * stride), stride, count, h0, h1, h2, h3);
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> LoadTargets(int* targets) =>
         typeof(T) == typeof(float)
             ? Avx512F.ConvertToVector512Single(Vector512.Load(targets)).As<float, T>()
             : Avx512F.ConvertToVector512Double(Vector256.Load(targets)).As<double, T>();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreFirst(T* destination, Vector512<T> value, int count)
-    {
-        if (typeof(T) == typeof(float))
-        {
-            Avx512F.MaskStore((float*)destination, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle(), value.AsSingle());
-        }
-        else
-        {
-            Avx512F.MaskStore((double*)destination, Vector512.LessThan(Vector512<long>.Indices, Vector512.Create((long)count)).AsDouble(), value.AsDouble());
-        }
-    }
 }
