@@ -136,28 +136,41 @@ internal readonly unsafe struct Block256<T> : IBlockOps<Vector256<T>, T>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void StoreTransposed(ref Vector256<T> tile, T* x, int stride, int columns)
     {
+        if (columns == 2)
+        {
+            Pairs(tile, Unsafe.Add(ref tile, 1), x, stride);
+            return;
+        }
+        TransposeRows((T*)Unsafe.AsPointer(ref tile), Vector256<T>.Count, x, stride, columns);
+    }
+
+    /// <summary>Count vectors <paramref name="tileStride"/> elements apart at t, transposed into Count rows of x (the first <paramref name="columns"/> elements of each).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void TransposeRows(T* t, int tileStride, T* x, int stride, int columns)
+    {
         if (typeof(T) == typeof(float))
         {
-            float* f = (float*)x;
-            float* t = (float*)Unsafe.AsPointer(ref tile);
-            if (columns == 2)
-            {
-                Pairs8(Unsafe.As<Vector256<T>, Vector256<float>>(ref tile), Unsafe.Add(ref Unsafe.As<Vector256<T>, Vector256<float>>(ref tile), 1), f, stride);
-                return;
-            }
-            Transpose8(t, 8, out var r0, out var r1, out var r2, out var r3, out var r4, out var r5, out var r6, out var r7);
-            Rows8(f, stride, columns, r0, r1, r2, r3, r4, r5, r6, r7);
+            Transpose8((float*)t, tileStride, out var r0, out var r1, out var r2, out var r3, out var r4, out var r5, out var r6, out var r7);
+            Rows8((float*)x, stride, columns, r0, r1, r2, r3, r4, r5, r6, r7);
         }
         else
         {
-            double* d = (double*)x;
-            if (columns == 2)
-            {
-                Pairs4(Unsafe.As<Vector256<T>, Vector256<double>>(ref tile), Unsafe.Add(ref Unsafe.As<Vector256<T>, Vector256<double>>(ref tile), 1), d, stride);
-                return;
-            }
-            Transpose4((double*)Unsafe.AsPointer(ref tile), 4, out var r0, out var r1, out var r2, out var r3);
-            Rows4(d, stride, columns, r0, r1, r2, r3);
+            Transpose4((double*)t, tileStride, out var r0, out var r1, out var r2, out var r3);
+            Rows4((double*)x, stride, columns, r0, r1, r2, r3);
+        }
+    }
+
+    /// <summary>Two columns of Count rows as (a_j, b_j) pairs at rows <paramref name="stride"/> apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Pairs(Vector256<T> a, Vector256<T> b, T* x, int stride)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            Pairs8(a.AsSingle(), b.AsSingle(), (float*)x, stride);
+        }
+        else
+        {
+            Pairs4(a.AsDouble(), b.AsDouble(), (double*)x, stride);
         }
     }
 
@@ -309,49 +322,24 @@ internal readonly unsafe struct Block512<T> : IBlockOps<Vector512<T>, T>
         }
     }
 
-    /// <summary>In column groups of Count/2: lower halves are rows 0..h−1, upper halves rows h..2h−1.</summary>
+    /// <summary>In column groups of h = Count/2: lower halves are rows 0..h−1, upper halves rows h..2h−1.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void StoreTransposed(ref Vector512<T> tile, T* x, int stride, int columns)
     {
-        if (typeof(T) == typeof(float))
+        int h = Vector256<T>.Count;
+        T* t = (T*)Unsafe.AsPointer(ref tile);
+        for (int group = 0; group < columns; group += h)
         {
-            float* f = (float*)x;
-            ref Vector512<float> v = ref Unsafe.As<Vector512<T>, Vector512<float>>(ref tile);
-            float* t = (float*)Unsafe.AsPointer(ref tile);
-            for (int group = 0; group < columns; group += 8)
+            int count = Math.Min(h, columns - group);
+            if (count == 2)
             {
-                int count = Math.Min(8, columns - group);
-                if (count == 2)
-                {
-                    Block256<float>.Pairs8(Unsafe.Add(ref v, group).GetLower(), Unsafe.Add(ref v, group + 1).GetLower(), f + group, stride);
-                    Block256<float>.Pairs8(Unsafe.Add(ref v, group).GetUpper(), Unsafe.Add(ref v, group + 1).GetUpper(), f + group + (8 * stride), stride);
-                    continue;
-                }
-                Block256<T>.Transpose8(t + (group * 16), 16, out var l0, out var l1, out var l2, out var l3, out var l4, out var l5, out var l6, out var l7);
-                Block256<T>.Rows8(f + group, stride, count, l0, l1, l2, l3, l4, l5, l6, l7);
-                Block256<T>.Transpose8(t + (group * 16) + 8, 16, out var h0, out var h1, out var h2, out var h3, out var h4, out var h5, out var h6, out var h7);
-                Block256<T>.Rows8(f + group + (8 * stride), stride, count, h0, h1, h2, h3, h4, h5, h6, h7);
+                Vector512<T> a = Unsafe.Add(ref tile, group), b = Unsafe.Add(ref tile, group + 1);
+                Block256<T>.Pairs(a.GetLower(), b.GetLower(), x + group, stride);
+                Block256<T>.Pairs(a.GetUpper(), b.GetUpper(), x + group + (h * stride), stride);
+                continue;
             }
-        }
-        else
-        {
-            double* d = (double*)x;
-            ref Vector512<double> v = ref Unsafe.As<Vector512<T>, Vector512<double>>(ref tile);
-            double* t = (double*)Unsafe.AsPointer(ref tile);
-            for (int group = 0; group < columns; group += 4)
-            {
-                int count = Math.Min(4, columns - group);
-                if (count == 2)
-                {
-                    Block256<double>.Pairs4(Unsafe.Add(ref v, group).GetLower(), Unsafe.Add(ref v, group + 1).GetLower(), d + group, stride);
-                    Block256<double>.Pairs4(Unsafe.Add(ref v, group).GetUpper(), Unsafe.Add(ref v, group + 1).GetUpper(), d + group + (4 * stride), stride);
-                    continue;
-                }
-                Block256<T>.Transpose4(t + (group * 8), 8, out var l0, out var l1, out var l2, out var l3);
-                Block256<T>.Rows4(d + group, stride, count, l0, l1, l2, l3);
-                Block256<T>.Transpose4(t + (group * 8) + 4, 8, out var h0, out var h1, out var h2, out var h3);
-                Block256<T>.Rows4(d + group + (4 * stride), stride, count, h0, h1, h2, h3);
-            }
+            Block256<T>.TransposeRows(t + (group * 2 * h), 2 * h, x + group, stride, count);
+            Block256<T>.TransposeRows(t + (group * 2 * h) + h, 2 * h, x + group + (h * stride), stride, count);
         }
     }
 
