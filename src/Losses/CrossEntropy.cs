@@ -180,6 +180,11 @@ public static partial class CrossEntropy
     internal static (double Divisor, int Counted) Count<T>(TargetSpan targets, int classCount, ReadOnlySpan<T> weight, long ignoreIndex)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (weight.IsEmpty)
+        {
+            int valid = targets.CheckAndCount(classCount, ignoreIndex, nameof(targets));
+            return (valid, valid);
+        }
         targets.Check(classCount, ignoreIndex, nameof(targets));
         int counted = 0;
         double weightSum = 0;

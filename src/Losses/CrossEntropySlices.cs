@@ -33,8 +33,10 @@ namespace Losses;
 /// [rows × width] shard) — then <c>reduction</c> and the options, and <c>maxDegreeOfParallelism</c> last. The tensor forms
 /// take the slice as a [rows × width] tensor (a dense shard, or a view of a wider tensor's columns): its shape gives
 /// width and stride, and <c>classCount</c> and <c>offset</c> say where it sits in the vocabulary.</para>
-/// <para>Cost per slice: a max pass and one pass with one exp per element (forward); one pass with one exp per element
-/// (backward). Soft-capping adds a tanh (one exp and a division) per element to each pass. No allocation.</para>
+/// <para>Cost per slice: one pass with one exp per element (forward); one pass with one exp per element (backward). The
+/// storing form (Forward with a gradient, then Backward with the slice's own partials) is faster: a max pass and one pass
+/// with one exp that leaves the exps in the gradient (forward), one pass without exp that rescales them (backward) — the
+/// cost of the one-shot fused cross-entropy. Soft-capping adds a tanh (one exp and a division) per element to each pass. No allocation.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -104,6 +106,84 @@ public static partial class CrossEntropySlices
         double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
         ForwardCore(logits, new TargetSpan(targets), partials, classCount, offset, width, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism);
 
+    /// <summary>
+    /// The partials of one slice, storing the slice's exps e = exp(x̃ − m) (m the row's max over the slice) into the slice of
+    /// the gradient buffer, so that the backward of the same slice only rescales them
+    /// (<see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, ReadOnlySpan{VocabularyPartial}, Span{T}, int, int, int, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>): the fast form, one exp per element over forward and backward together.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">The slice of row 0 starts at index 0, row i's at i·stride; width logits each.</param>
+    /// <param name="targets">One class index per row (in [0, classCount)) or <paramref name="ignoreIndex"/>.</param>
+    /// <param name="partials">At least rows long: receives each row's partial over the slice (keep them: the backward needs them besides the combined ones).</param>
+    /// <param name="gradient">The slice of the gradient buffer, laid out as <paramref name="logits"/> (same stride): receives the exps
+    /// e = exp(x̃ − m) of every counted row (rows with the ignore index are left as they are). May be the logits themselves
+    /// without a soft-cap (the logits are then overwritten, and the backward does not read them); with a soft-cap it must be
+    /// apart from them (the backward reads the logits for the cap's derivative).</param>
+    /// <param name="classCount">C, the whole vocabulary's size.</param>
+    /// <param name="offset">The slice's first column, in [0, C).</param>
+    /// <param name="width">The slice's number of columns, in [1, C − offset].</param>
+    /// <param name="stride">Elements from one row's slice to the next; 0 (default) means <paramref name="width"/> (a contiguous shard).</param>
+    /// <param name="weight">Empty, or C class weights of the whole vocabulary (PyTorch's <c>weight</c>).</param>
+    /// <param name="ignoreIndex">Rows with this target count for nothing (default −100).</param>
+    /// <param name="labelSmoothing">ε in [0, 1] as later given to <see cref="Loss{T}"/>: only whether it is 0 matters here — the
+    /// smoothing sum <see cref="VocabularyPartial.ShiftedSum"/> is summed only when it is not (the loss refuses partials
+    /// without it when ε ≠ 0; the gradient does not need it).</param>
+    /// <param name="entropy">True to also sum the entropy's moment <see cref="VocabularyPartial.ExpMoment"/> (for
+    /// <see cref="TokenLogProbabilities"/>' entropies and entropy gradients from these partials, which refuse partials without it).</param>
+    /// <param name="softCap">c &gt; 0 of the soft-cap c·tanh(x/c); +∞ (default) for none.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is the same for any value.</param>
+    /// <remarks>
+    /// <para>The contract: between this call and the backward of the same slice, the gradient slice must hold the exps
+    /// unchanged, and the backward must be given these partials as <c>slicePartials</c> (besides the combined ones). The
+    /// partials are marked as stored: the backward refuses partials of the plain forward, of another slice width, of
+    /// other targets, or whose max exceeds the combined max (the message names the row); the exps themselves are not
+    /// re-checked (that would cost a pass) — a gradient buffer overwritten in between gives a wrong gradient.</para>
+    /// <para>The partials equal those of the plain forward within a few ulp (the max is taken in a first pass here, online
+    /// there), and the loss and the gradient equal the plain forward/backward's within a few ulp; a −∞ logit stores 0, a NaN
+    /// makes its row NaN. Sums not asked for read 0 and are marked as left out (combining keeps the mark), so
+    /// that a later use that needs them throws instead of using a 0.</para>
+    /// <para>Cost: a max pass and one pass with one exp per element that also writes the exps; the backward is then one
+    /// pass without exp. No allocation.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">The slice is outside the vocabulary, a target is not a class nor the ignore
+    /// index (the message gives its row), or softCap is not positive.</exception>
+    /// <example>
+    /// <code>
+    /// // Two slices of a [rows × 8] buffer, storing form: each slice's exps wait in its columns of the gradient.
+    /// const int rows = 2;
+    /// float[] logits = [1f, 2f, 0f, -1f, 3f, 0.5f, 0f, 1f,   -2f, 0f, 4f, 1f, 0f, 0f, 2f, -1f];
+    /// int[] targets = [4, 2];
+    /// var gradient = new float[logits.Length];
+    /// var left = new VocabularyPartial[rows];
+    /// var right = new VocabularyPartial[rows];
+    /// var all = new VocabularyPartial[rows];
+    /// CrossEntropySlices.Forward&lt;float&gt;(logits, targets, left, gradient, classCount: 8, offset: 0, width: 4, stride: 8);
+    /// CrossEntropySlices.Forward&lt;float&gt;(logits.AsSpan(4), targets, right, gradient.AsSpan(4), 8, 4, 4, stride: 8);
+    /// CrossEntropySlices.Combine(left, all);
+    /// CrossEntropySlices.Combine(right, all);
+    /// float loss = CrossEntropySlices.Loss&lt;float&gt;(all, classCount: 8, zLoss: 1e-4);
+    /// CrossEntropySlices.Backward&lt;float&gt;(logits, left, all, gradient, 8, 0, 4, stride: 8, zLoss: 1e-4);   // each slice with its own partials
+    /// CrossEntropySlices.Backward&lt;float&gt;(logits.AsSpan(4), right, all, gradient.AsSpan(4), 8, 4, 4, stride: 8, zLoss: 1e-4);
+    /// </code>
+    /// </example>
+    /// <exception cref="ArgumentException">A span is too short, or the gradient partially overlaps the logits (or overlaps them
+    /// at all with a soft-cap); nothing is written.</exception>
+    public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, Span<VocabularyPartial> partials, Span<T> gradient,
+        int classCount, int offset, int width, int stride = 0, ReadOnlySpan<T> weight = default, int ignoreIndex = -100, double labelSmoothing = 0,
+        bool entropy = false, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ForwardCore(logits, new TargetSpan(targets), partials, classCount, offset, width, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism,
+            gradient, storing: true, labelSmoothing, entropy);
+
+    /// <summary>The partials of one slice, storing its exps into the gradient, with int64 targets.</summary>
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{VocabularyPartial}, Span{T}, int, int, int, int, ReadOnlySpan{T}, int, double, bool, double, int)"/>
+    public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, Span<VocabularyPartial> partials, Span<T> gradient,
+        int classCount, int offset, int width, int stride = 0, ReadOnlySpan<T> weight = default, long ignoreIndex = -100, double labelSmoothing = 0,
+        bool entropy = false, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ForwardCore(logits, new TargetSpan(targets), partials, classCount, offset, width, stride, weight, ignoreIndex, softCap, maxDegreeOfParallelism,
+            gradient, storing: true, labelSmoothing, entropy);
+
     /// <summary>accumulator[i] = Combine(accumulator[i], partials[i]) for every row: the partials of two sets of slices of the same rows.</summary>
     /// <param name="partials">The partials to add in.</param>
     /// <param name="accumulator">As many partials, of the same rows over other columns; receives the combination.</param>
@@ -114,7 +194,7 @@ public static partial class CrossEntropySlices
         Guard.SameLength(accumulator.Length, partials.Length, nameof(partials), nameof(accumulator));
         for (int row = 0; row < partials.Length; row++)
         {
-            var error = VocabularyPartial.TryCombine(in accumulator[row], in partials[row], out _);
+            var error = VocabularyPartial.CheckCombine(in accumulator[row], in partials[row]);
             if (error != VocabularyPartial.CombineError.None)
             {
                 throw new ArgumentException(error == VocabularyPartial.CombineError.Target
@@ -149,7 +229,7 @@ public static partial class CrossEntropySlices
         Guard.FloatOrDouble<T>();
         Reductions.Check(reduction);
         CheckOptions(labelSmoothing, zLoss, double.PositiveInfinity);
-        var (divisor, counted) = CheckComplete(partials, classCount);
+        var (divisor, counted) = CheckComplete(partials, classCount, shiftedSum: labelSmoothing != 0);
         if (reduction == Reduction.None)
         {
             Guard.DestinationLength(partials.Length, losses.Length, nameof(losses));
@@ -219,8 +299,53 @@ public static partial class CrossEntropySlices
         double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
         BackwardCore<float, BFloat16, BFloat16>(logits, partials, gradient, classCount, offset, width, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
 
+    /// <summary>
+    /// The gradient of one slice from the exps its storing forward left in <paramref name="gradient"/>
+    /// (<see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{VocabularyPartial}, Span{T}, int, int, int, int, ReadOnlySpan{T}, int, double, bool, double, int)"/>): each row is rescaled in one pass without exp,
+    /// g = cap′(x)·(e·exp(m − M)·s/S − b·w − a·[j = t]) with the terms of the plain backward.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">The slice, laid out as in Forward; read only with a soft-cap (for its derivative).</param>
+    /// <param name="slicePartials">This slice's partials, as its storing forward wrote them (m and the marks checked here).</param>
+    /// <param name="partials">One complete partial per row (from Combine or an all-reduce).</param>
+    /// <param name="gradient">The gradient slice holding the stored exps; receives ∂loss/∂logits for the slice (same layout and
+    /// stride as <paramref name="logits"/>). May be the logits themselves without a soft-cap.</param>
+    /// <param name="classCount">C.</param>
+    /// <param name="offset">The slice's first column.</param>
+    /// <param name="width">The slice's number of columns.</param>
+    /// <param name="stride">Elements between rows; 0 means width.</param>
+    /// <param name="reduction">As for <see cref="Loss{T}"/> (None: each row's own loss).</param>
+    /// <param name="weight">The class weights given to Forward (empty for none).</param>
+    /// <param name="labelSmoothing">ε, as for Loss.</param>
+    /// <param name="zLoss">λ, as for Loss.</param>
+    /// <param name="softCap">c, as given to Forward.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is the same for any value.</param>
+    /// <remarks>
+    /// <para>Equals the plain <see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, Span{T}, int, int, int, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>
+    /// within a few ulp (the exps are rounded to T once, then scaled). Rows with the ignore index get a zero gradient. A
+    /// masked (−∞) logit has a stored exp of 0 and gets the plain backward's value. Logits of ±1e4 are fine: the exps are
+    /// relative to the slice's max (in (0, 1]) and exp(m − M) ≤ 1; a slice far below the row's max (m − M below about
+    /// −87 in float) gets a ratio of 0 or a subnormal, as exp(x̃ − M) would be in the plain backward. No rows: nothing
+    /// is written. If the gradient slice no longer holds the
+    /// exps of the storing forward, the result is wrong: that is not detected (it would cost a pass); partials that do not fit
+    /// are.</para>
+    /// <para>Cost: per row one exp (in double) and one pass reading and writing the gradient (and reading the logits with
+    /// a soft-cap). No allocation.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException">Incomplete partials; slice partials of another length, another width or other targets,
+    /// not written by a storing forward, or whose max exceeds the combined max (the message gives the row); a slice outside the
+    /// vocabulary, spans too short or overlapping; nothing is written.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public static void Backward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<VocabularyPartial> slicePartials, ReadOnlySpan<VocabularyPartial> partials,
+        Span<T> gradient, int classCount, int offset, int width, int stride = 0, Reduction reduction = Reduction.Mean, ReadOnlySpan<T> weight = default,
+        double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        BackwardCore<T, T, T>(logits, partials, gradient, classCount, offset, width, stride, reduction, weight, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism,
+            slicePartials, stored: true);
+
     internal static unsafe void ForwardCore<T, TIn>(ReadOnlySpan<TIn> logits, TargetSpan targets, Span<VocabularyPartial> partials,
-        int classCount, int offset, int width, int stride, ReadOnlySpan<T> weight, long ignoreIndex, double softCap, int maxDegreeOfParallelism)
+        int classCount, int offset, int width, int stride, ReadOnlySpan<T> weight, long ignoreIndex, double softCap, int maxDegreeOfParallelism,
+        Span<T> gradient = default, bool storing = false, double labelSmoothing = 0, bool entropy = true)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIn : unmanaged
     {
@@ -230,13 +355,18 @@ public static partial class CrossEntropySlices
         stride = CheckSlice(logits.Length, rows, classCount, offset, width, stride, nameof(logits));
         Guard.DestinationLength(rows, partials.Length, nameof(partials));
         CrossEntropy.CheckWeight(weight, classCount);
-        CheckOptions(0, 0, softCap);
+        CheckOptions(labelSmoothing, 0, softCap);
         targets.Check(classCount, ignoreIndex, "targets");
+        if (storing)
+        {
+            CheckStoredLayout(logits, gradient, rows, classCount, offset, width, stride, softCap);
+        }
         fixed (TIn* x = logits)
         fixed (int* t32 = targets.Int32)
         fixed (long* t64 = targets.Int64)
         fixed (T* w = weight)
         fixed (VocabularyPartial* p = partials)
+        fixed (T* g = gradient)
         {
             var op = new VocabularySliceOp<T, TIn, T>
             {
@@ -252,6 +382,10 @@ public static partial class CrossEntropySlices
                 SliceWeightSum = weight.IsEmpty ? width : CrossEntropy.Sum(weight.Slice(offset, width)),
                 SoftCap = T.CreateTruncating(softCap),
                 Partials = p,
+                Gradient = storing ? g : null,
+                StoreExps = storing,
+                WithoutMoment = storing && !entropy,
+                WithoutShiftedSum = storing && labelSmoothing == 0,
             };
             RowDriver.Run<T, VocabularySliceOp<T, TIn, T>>(in op, rows, width, null, maxDegreeOfParallelism);
         }
@@ -259,7 +393,7 @@ public static partial class CrossEntropySlices
 
     internal static unsafe void BackwardCore<T, TIn, TOut>(ReadOnlySpan<TIn> logits, ReadOnlySpan<VocabularyPartial> partials, Span<TOut> gradient,
         int classCount, int offset, int width, int stride, Reduction reduction, ReadOnlySpan<T> weight, double labelSmoothing, double zLoss, double softCap,
-        int maxDegreeOfParallelism)
+        int maxDegreeOfParallelism, ReadOnlySpan<VocabularyPartial> slicePartials = default, bool stored = false)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIn : unmanaged
         where TOut : unmanaged
@@ -274,10 +408,16 @@ public static partial class CrossEntropySlices
         Guard.InPlaceOrApartAcrossTypes<TIn, TOut>(logits, gradient, nameof(logits), nameof(gradient));
         CrossEntropy.CheckWeight(weight, classCount);
         var (divisor, counted) = CheckComplete(partials, classCount);
+        if (stored)
+        {
+            CheckStoredLayout(logits, gradient, rows, classCount, offset, width, stride, softCap);
+            CheckSlicePartials(slicePartials, partials, width);
+        }
         fixed (TIn* x = logits)
         fixed (TOut* g = gradient)
         fixed (T* w = weight)
         fixed (VocabularyPartial* p = partials)
+        fixed (VocabularyPartial* sp = slicePartials)
         {
             var op = new VocabularySliceOp<T, TIn, TOut>
             {
@@ -289,6 +429,7 @@ public static partial class CrossEntropySlices
                 Weight = weight.IsEmpty ? null : w,
                 SoftCap = T.CreateTruncating(softCap),
                 Partials = p,
+                SlicePartials = stored ? sp : null,
                 Gradient = g,
                 Keep = 1 - labelSmoothing,
                 Uniform = labelSmoothing / classCount,
@@ -296,6 +437,51 @@ public static partial class CrossEntropySlices
                 GradientScale = Reductions.GradientScale(reduction, divisor),
             };
             RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, null, maxDegreeOfParallelism);
+        }
+    }
+
+    /// <summary>
+    /// The stored form's gradient: a slice laid out as the logits, and in place with them only without a soft-cap (the
+    /// backward then never reads the logits, which the forward overwrote with the exps).
+    /// </summary>
+    internal static void CheckStoredLayout<TIn, T>(ReadOnlySpan<TIn> logits, ReadOnlySpan<T> gradient, int rows, int classCount, int offset, int width,
+        int stride, double softCap)
+        where TIn : unmanaged
+        where T : unmanaged
+    {
+        CheckSlice(gradient.Length, rows, classCount, offset, width, stride, nameof(gradient));
+        if (double.IsPositiveInfinity(softCap))
+        {
+            Guard.InPlaceOrApartAcrossTypes(logits, gradient, nameof(logits), nameof(gradient));
+        }
+        else
+        {
+            Guard.ApartAcrossTypes(logits, gradient, nameof(logits), nameof(gradient));
+        }
+    }
+
+    /// <summary>
+    /// The stored form's slice partials: one per row, of this slice's width, the rows' targets, written by a storing forward
+    /// (marked), with a max no larger than the combined one. Ignored rows need only agree on the target.
+    /// </summary>
+    internal static void CheckSlicePartials(ReadOnlySpan<VocabularyPartial> slicePartials, ReadOnlySpan<VocabularyPartial> partials, int width)
+    {
+        Guard.SameLength(partials.Length, slicePartials.Length, nameof(slicePartials), nameof(partials));
+        for (int row = 0; row < partials.Length; row++)
+        {
+            ref readonly VocabularyPartial own = ref slicePartials[row];
+            ref readonly VocabularyPartial all = ref partials[row];
+            string? problem = own.Target != all.Target || own.Ignored != all.Ignored
+                ? $"has target {own.Target} but partials[{row}] has {all.Target}: they are partials of different rows or batches"
+                : all.Ignored ? null
+                : own.Columns != width ? $"covers {own.Columns} columns but the slice has {width}: it is another slice's partial"
+                : !own.ExpsStored ? "was not written by a forward that stored its exps (pass the gradient to Forward, or call the plain Backward)"
+                : own.Max > all.Max ? $"has max {own.Max}, above the combined max {all.Max}: it is not part of partials[{row}]"
+                : null;
+            if (problem != null)
+            {
+                throw new ArgumentException($"slicePartials[{row}] {problem}.", nameof(slicePartials));
+            }
         }
     }
 
@@ -345,7 +531,8 @@ public static partial class CrossEntropySlices
     }
 
     /// <summary>Checks every partial covers exactly the C columns; returns PyTorch's divisor D = Σ w_t and the counted rows N.</summary>
-    internal static (double Divisor, int Counted) CheckComplete(ReadOnlySpan<VocabularyPartial> partials, int classCount)
+    internal static (double Divisor, int Counted) CheckComplete(ReadOnlySpan<VocabularyPartial> partials, int classCount,
+        bool shiftedSum = false, bool moment = false)
     {
         if (classCount <= 0)
         {
@@ -362,6 +549,12 @@ public static partial class CrossEntropySlices
             }
             if (!p.Ignored)
             {
+                if ((shiftedSum && p.WithoutShiftedSum) || (moment && p.WithoutMoment))
+                {
+                    throw new ArgumentException(shiftedSum && p.WithoutShiftedSum
+                        ? $"partials[{row}] lacks the label-smoothing sum: pass labelSmoothing to the storing Forward as well."
+                        : $"partials[{row}] lacks the entropy's moment: pass entropy: true to the storing Forward.", nameof(partials));
+                }
                 counted++;
                 divisor += p.TargetWeight;
             }

@@ -18,8 +18,10 @@ namespace Losses;
 /// <para>Edge cases: a −∞ (masked) logit has p = 0 and contributes 0 to H and its gradient (0·log 0 = 0); the target's
 /// log-probability is −∞ when its logit is. Rows whose target is the ignore index get 0 and a zero gradient (padding).
 /// NaN in a row makes that row's outputs NaN. The cap keeps −∞ masked (see <see cref="CrossEntropySlices"/>).</para>
-/// <para>Cost: a max pass and one pass with one exp per element to read; one pass with one exp per element to write the
-/// gradient. Values are accumulated per lane with compensation, combined in double: a few ulp. No allocation.</para>
+/// <para>Cost: one pass with one exp per element to read; a max pass and one pass with one exp per element to write the
+/// gradient. Forward and backward together are faster in the storing form (Forward with partials and a gradient buffer, then
+/// Backward with the partials): the forward leaves the exps in the gradient, and the backward rescales them in one pass
+/// without exp. Values are accumulated per lane with compensation, combined in double: a few ulp. No allocation.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -104,6 +106,92 @@ public static partial class TokenLogProbabilities
         where T : unmanaged, IFloatingPointIeee754<T> =>
         Run(logits, new TargetSpan(targets), default, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, ignoreIndex, softCap, maxDegreeOfParallelism);
 
+    /// <summary>
+    /// log softmax(xᵢ)[tᵢ] and optionally the entropies, storing each row's exps e = exp(x̃ − M) into the gradient buffer and
+    /// its partial into <paramref name="partials"/>, so that the backward
+    /// (<see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, double, int)"/>) only rescales them: the fast form for a forward followed by a backward.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">rows × classCount logits, row-major.</param>
+    /// <param name="targets">One class index per row (the sampled token), or <paramref name="ignoreIndex"/>.</param>
+    /// <param name="logProbabilities">At least rows long: receives log p_t.</param>
+    /// <param name="partials">At least rows long: receives each row's partial (M, S, the entropy's moment; marked as stored), for the backward.</param>
+    /// <param name="gradient">rows × classCount: receives the exps of every counted row (rows with the ignore index are left
+    /// as they are). May be the logits themselves without a soft-cap only when the backward has no entropy term
+    /// (β empty): the entropy's term reads the logits. Otherwise apart from them.</param>
+    /// <param name="classCount">C, positive.</param>
+    /// <param name="entropy">Empty, or at least rows long: receives H.</param>
+    /// <param name="ignoreIndex">Rows with this target get 0 (default −100).</param>
+    /// <param name="softCap">c &gt; 0 of the soft-cap c·tanh(x/c); +∞ (default) for none.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
+    /// <remarks>
+    /// <para>The contract: the gradient buffer must hold the exps unchanged until the backward, which is given these
+    /// partials. Partials of the plain forward or of another batch are refused by the backward (the message names the row);
+    /// a gradient buffer overwritten in between is not detected (that would cost a pass) and gives a wrong gradient.</para>
+    /// <para>Log-probabilities and entropies equal the plain forward's within a few ulp (the max is taken in a first pass
+    /// here, online there); the gradient equals the plain backward's within a few ulp. Edge cases as the plain forward.</para>
+    /// <para>Cost: a max pass and one pass with one exp per element that writes the exps; the backward is one pass without
+    /// exp. No allocation.</para>
+    /// </remarks>
+    /// <example>
+    /// <code>
+    /// float[] logits = [2f, 0f, 1f, -1f,   0f, 3f, 0f, 0f];      // 2 rows × 4 classes
+    /// int[] sampled = [0, 1];
+    /// var logProbs = new float[2];
+    /// var entropy = new float[2];
+    /// var partials = new VocabularyPartial[2];
+    /// var gradient = new float[logits.Length];                  // holds the exps until the backward
+    /// TokenLogProbabilities.Forward&lt;float&gt;(logits, sampled, logProbs, partials, gradient, classCount: 4, entropy);
+    /// float[] dLogProbs = [-0.5f, -0.5f], dEntropy = [-0.01f, -0.01f];
+    /// TokenLogProbabilities.Backward&lt;float&gt;(logits, partials, dLogProbs, dEntropy, gradient, 4);   // rescales them
+    /// </code>
+    /// </example>
+    /// <exception cref="ArgumentOutOfRangeException">A target is neither a class nor the ignore index (the message gives its row), or softCap ≤ 0 or NaN.</exception>
+    /// <exception cref="ArgumentException">A span is too short, or the gradient partially overlaps the logits (at all with a soft-cap), or overlaps another output; nothing is written.</exception>
+    public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, Span<T> logProbabilities, Span<VocabularyPartial> partials,
+        Span<T> gradient, int classCount, Span<T> entropy = default, int ignoreIndex = -100, double softCap = double.PositiveInfinity,
+        int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Run<T, T, T>(logits, new TargetSpan(targets), default, classCount, 0, classCount, logProbabilities, entropy, default, default, gradient, ignoreIndex,
+            softCap, maxDegreeOfParallelism, partialsOut: partials, storing: true);
+
+    /// <summary>log softmax(xᵢ)[tᵢ] and entropies, storing the exps for the backward, with int64 targets.</summary>
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, Span{VocabularyPartial}, Span{T}, int, Span{T}, int, double, int)"/>
+    public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, Span<T> logProbabilities, Span<VocabularyPartial> partials,
+        Span<T> gradient, int classCount, Span<T> entropy = default, long ignoreIndex = -100, double softCap = double.PositiveInfinity,
+        int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Run<T, T, T>(logits, new TargetSpan(targets), default, classCount, 0, classCount, logProbabilities, entropy, default, default, gradient, ignoreIndex,
+            softCap, maxDegreeOfParallelism, partialsOut: partials, storing: true);
+
+    /// <summary>
+    /// The gradient with respect to the logits of α·log p_t + β·H, from the exps the storing forward
+    /// (<see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, Span{VocabularyPartial}, Span{T}, int, Span{T}, int, double, int)"/>) left in <paramref name="gradient"/>: one pass without exp,
+    /// g_j = cap′(x_j)·(α·[j = t] − p_j·(α + β·H + β·log p_j)) with p_j = e_j/S and log p_j = x̃_j − M − log S.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">rows × classCount logits; read for the entropy's log p_j and the cap's derivative (not at all without either).</param>
+    /// <param name="partials">The partials the storing forward wrote (checked: marked as stored, C columns).</param>
+    /// <param name="logProbabilityGradient">Empty (α = 0), or rows long: α = ∂L/∂log p_t per row.</param>
+    /// <param name="entropyGradient">Empty (β = 0), or rows long: β = ∂L/∂H per row.</param>
+    /// <param name="gradient">rows × classCount, holding the stored exps: receives ∂L/∂logits.</param>
+    /// <param name="classCount">C.</param>
+    /// <param name="softCap">c as given to Forward.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
+    /// <remarks>Rows whose target was the ignore index get a zero gradient. A masked (−∞) logit gets 0. Equals the plain
+    /// backward within a few ulp. No allocation.</remarks>
+    /// <exception cref="ArgumentException">Partials not written by the storing forward, incomplete, or of another length; a span
+    /// too short; the gradient in place with the logits while β or a cap needs them; nothing is written.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">softCap ≤ 0 or NaN.</exception>
+    public static void Backward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<VocabularyPartial> partials, ReadOnlySpan<T> logProbabilityGradient,
+        ReadOnlySpan<T> entropyGradient, Span<T> gradient, int classCount, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CrossEntropySlices.CheckComplete(partials, classCount, moment: !entropyGradient.IsEmpty);
+        Run(logits, default, partials, classCount, 0, classCount, default, default, logProbabilityGradient, entropyGradient, gradient, 0, softCap,
+            maxDegreeOfParallelism, classCount, slicePartials: partials, stored: true);
+    }
+
     /// <summary>The gradient for Half logits, written as Half.</summary>
     /// <inheritdoc cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int, double, int)"/>
     public static void Backward(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, ReadOnlySpan<float> logProbabilityGradient,
@@ -143,7 +231,7 @@ public static partial class TokenLogProbabilities
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.FloatOrDouble<T>();
-        CrossEntropySlices.CheckComplete(partials, classCount);
+        CrossEntropySlices.CheckComplete(partials, classCount, moment: !entropy.IsEmpty);
         Guard.DestinationLength(partials.Length, logProbabilities.Length, nameof(logProbabilities));
         if (!entropy.IsEmpty)
         {
@@ -180,13 +268,49 @@ public static partial class TokenLogProbabilities
         double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        CrossEntropySlices.CheckComplete(partials, classCount);
+        CrossEntropySlices.CheckComplete(partials, classCount, moment: !entropyGradient.IsEmpty);
         Run(logits, default, partials, classCount, offset, width, default, default, logProbabilityGradient, entropyGradient, gradient, 0, softCap, maxDegreeOfParallelism, stride);
+    }
+
+    /// <summary>
+    /// The gradient of one slice from the exps its storing forward
+    /// (<see cref="CrossEntropySlices.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{VocabularyPartial}, Span{T}, int, int, int, int, ReadOnlySpan{T}, int, double, bool, double, int)"/>)
+    /// left in <paramref name="gradient"/>, given the combined partials: one pass without exp (the exps are rescaled by
+    /// exp(m − M)/S per row).
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">The slice, rows <paramref name="stride"/> apart; read for the entropy's term and the cap's derivative.</param>
+    /// <param name="slicePartials">This slice's partials, as the storing forward wrote them.</param>
+    /// <param name="partials">One complete partial per row.</param>
+    /// <param name="logProbabilityGradient">Empty or rows long: α per row.</param>
+    /// <param name="entropyGradient">Empty or rows long: β per row.</param>
+    /// <param name="gradient">The gradient slice holding the stored exps; receives the slice's gradient, laid out as the logits.</param>
+    /// <param name="classCount">C.</param>
+    /// <param name="offset">The slice's first column.</param>
+    /// <param name="width">The slice's number of columns.</param>
+    /// <param name="stride">Elements between rows; 0 means width.</param>
+    /// <param name="softCap">c as given to Forward.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
+    /// <remarks>Equals <see cref="BackwardSlice{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int, int, int, double, int)"/>
+    /// within a few ulp; the contract on the stored exps is that of the storing forward. No allocation.</remarks>
+    /// <exception cref="ArgumentException">Incomplete partials; slice partials of another length, width or targets, not written by a
+    /// storing forward, or with a max above the combined one (the message gives the row); spans too short or overlapping;
+    /// nothing is written.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">softCap ≤ 0 or NaN.</exception>
+    public static void BackwardSlice<T>(ReadOnlySpan<T> logits, ReadOnlySpan<VocabularyPartial> slicePartials, ReadOnlySpan<VocabularyPartial> partials,
+        ReadOnlySpan<T> logProbabilityGradient, ReadOnlySpan<T> entropyGradient, Span<T> gradient, int classCount, int offset, int width, int stride = 0,
+        double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CrossEntropySlices.CheckComplete(partials, classCount, moment: !entropyGradient.IsEmpty);
+        Run(logits, default, partials, classCount, offset, width, default, default, logProbabilityGradient, entropyGradient, gradient, 0, softCap,
+            maxDegreeOfParallelism, stride, slicePartials, stored: true);
     }
 
     private static unsafe void Run<T, TIn, TOut>(ReadOnlySpan<TIn> logits, TargetSpan targets, ReadOnlySpan<VocabularyPartial> partials, int classCount,
         int offset, int width, Span<T> logProbabilities, Span<T> entropy, ReadOnlySpan<T> logProbabilityGradient, ReadOnlySpan<T> entropyGradient,
-        Span<TOut> gradient, long ignoreIndex, double softCap, int maxDegreeOfParallelism, int stride = 0)
+        Span<TOut> gradient, long ignoreIndex, double softCap, int maxDegreeOfParallelism, int stride = 0,
+        ReadOnlySpan<VocabularyPartial> slicePartials = default, bool stored = false, Span<VocabularyPartial> partialsOut = default, bool storing = false)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIn : unmanaged
         where TOut : unmanaged
@@ -203,7 +327,20 @@ public static partial class TokenLogProbabilities
             targets.Check(classCount, ignoreIndex, nameof(targets));
         }
         stride = CrossEntropySlices.CheckSlice(logits.Length, rows, classCount, offset, width, sliced ? stride : classCount, nameof(logits));
-        bool backward = !logProbabilityGradient.IsEmpty || !entropyGradient.IsEmpty || !gradient.IsEmpty;
+        bool backward = !storing && (!logProbabilityGradient.IsEmpty || !entropyGradient.IsEmpty || !gradient.IsEmpty);
+        if (storing)
+        {
+            // The storing forward: the backward reads the logits for a cap or the entropy's term, so in place only without a cap
+            // (and then the backward's β must be empty: checked there).
+            CrossEntropySlices.CheckStoredLayout(logits, (ReadOnlySpan<TOut>)gradient, rows, classCount, offset, width, stride, softCap);
+            Guard.DestinationLength(rows, partialsOut.Length, nameof(partials));
+        }
+        if (stored)
+        {
+            bool readsLogits = !double.IsPositiveInfinity(softCap) || !entropyGradient.IsEmpty;
+            CrossEntropySlices.CheckStoredLayout(logits, (ReadOnlySpan<TOut>)gradient, rows, classCount, offset, width, stride, readsLogits ? 1 : softCap);
+            CrossEntropySlices.CheckSlicePartials(slicePartials, partials, width);
+        }
         if (backward)
         {
             CrossEntropySlices.CheckSlice(gradient.Length, rows, classCount, offset, width, stride, nameof(gradient));
@@ -217,7 +354,7 @@ public static partial class TokenLogProbabilities
                 Guard.SameLength(rows, entropyGradient.Length, nameof(entropyGradient), "the number of rows");
             }
         }
-        else
+        if (!backward)
         {
             Guard.DestinationLength(rows, logProbabilities.Length, nameof(logProbabilities));
             if (!entropy.IsEmpty)
@@ -230,12 +367,20 @@ public static partial class TokenLogProbabilities
         var gradientBytes = MemoryMarshal.AsBytes((ReadOnlySpan<TOut>)gradient);
         Guard.Apart(logitBytes, MemoryMarshal.AsBytes((ReadOnlySpan<T>)logProbabilities), nameof(logits), nameof(logProbabilities));
         Guard.Apart(logitBytes, MemoryMarshal.AsBytes((ReadOnlySpan<T>)entropy), nameof(logits), nameof(entropy));
+        if (storing)
+        {
+            // The storing forward's outputs never overlap each other.
+            Guard.Apart(gradientBytes, MemoryMarshal.AsBytes((ReadOnlySpan<T>)logProbabilities), nameof(gradient), nameof(logProbabilities));
+            Guard.Apart(gradientBytes, MemoryMarshal.AsBytes((ReadOnlySpan<T>)entropy), nameof(gradient), nameof(entropy));
+        }
         Guard.Apart(MemoryMarshal.AsBytes(logProbabilityGradient), gradientBytes, nameof(logProbabilityGradient), nameof(gradient));
         Guard.Apart(MemoryMarshal.AsBytes(entropyGradient), gradientBytes, nameof(entropyGradient), nameof(gradient));
         fixed (TIn* x = logits)
         fixed (int* t32 = targets.Int32)
         fixed (long* t64 = targets.Int64)
         fixed (VocabularyPartial* p = partials)
+        fixed (VocabularyPartial* po = partialsOut)
+        fixed (VocabularyPartial* sp = slicePartials)
         fixed (T* lp = logProbabilities)
         fixed (T* h = entropy)
         fixed (T* dlp = logProbabilityGradient)
@@ -254,9 +399,11 @@ public static partial class TokenLogProbabilities
                 IgnoreIndex = ignoreIndex,
                 SliceWeightSum = width,
                 SoftCap = T.CreateTruncating(softCap),
-                Partials = sliced ? p : null,
+                Partials = storing ? po : sliced ? p : null,
+                SlicePartials = stored ? sp : null,
+                StoreExps = storing,
                 Entropy = backward || entropy.IsEmpty ? null : h,
-                Gradient = backward ? g : null,
+                Gradient = backward || storing ? g : null,
                 LogProbabilityGradient = logProbabilityGradient.IsEmpty ? null : dlp,
                 EntropyGradient = entropyGradient.IsEmpty ? null : dh,
             };

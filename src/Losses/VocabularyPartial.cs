@@ -25,8 +25,9 @@ namespace Losses;
 public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
 {
     internal VocabularyPartial(double max, double sumOfExp, double expMoment, double shiftedSum, double weightSum,
-        double targetLogit, double targetWeight, long target, int columns, bool targetFound, bool ignored)
+        double targetLogit, double targetWeight, long target, int columns, bool targetFound, bool ignored, PartialMarks marks = PartialMarks.None)
     {
+        Marks = marks;
         Max = max;
         SumOfExp = sumOfExp;
         ExpMoment = expMoment;
@@ -73,6 +74,32 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
     /// <summary>True when the target was the ignore index: the row counts for nothing.</summary>
     public bool Ignored { get; }
 
+    /// <summary>
+    /// What a storing forward did and left out (in the struct's padding: the size stays 72 bytes). Not part of equality.
+    /// </summary>
+    internal PartialMarks Marks { get; }
+
+    /// <summary>
+    /// Set by the forward passes that stored this slice's exps exp(x̃ − <see cref="Max"/>) into a gradient buffer; the
+    /// backward passes that only rescale those exps require it, so that partials of a forward that stored nothing are refused.
+    /// </summary>
+    internal bool ExpsStored => (Marks & PartialMarks.ExpsStored) != 0;
+
+    /// <summary>The entropy's moment <see cref="ExpMoment"/> was not summed (it reads 0): entropies need it.</summary>
+    internal bool WithoutMoment => (Marks & PartialMarks.WithoutMoment) != 0;
+
+    /// <summary>The smoothing sum <see cref="ShiftedSum"/> was not summed (it reads 0): a loss with label smoothing needs it.</summary>
+    internal bool WithoutShiftedSum => (Marks & PartialMarks.WithoutShiftedSum) != 0;
+
+    [Flags]
+    internal enum PartialMarks : byte
+    {
+        None = 0,
+        ExpsStored = 1,
+        WithoutMoment = 2,
+        WithoutShiftedSum = 4,
+    }
+
     /// <summary>log Σ exp(x̃) over the covered columns: M + log S.</summary>
     public double LogSumExp => Max + Math.Log(SumOfExp);
 
@@ -97,6 +124,13 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
         Overlap,
     }
 
+    /// <summary>Whether two partials can be combined (what <see cref="TryCombine"/> would return), without combining them.</summary>
+    internal static CombineError CheckCombine(in VocabularyPartial left, in VocabularyPartial right) =>
+        left.Columns == 0 || right.Columns == 0 ? CombineError.None
+        : left.Target != right.Target || left.Ignored != right.Ignored ? CombineError.Target
+        : left.TargetFound && right.TargetFound ? CombineError.Overlap
+        : CombineError.None;
+
     internal static CombineError TryCombine(in VocabularyPartial left, in VocabularyPartial right, out VocabularyPartial result)
     {
         result = default;
@@ -110,13 +144,10 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
             result = left;
             return CombineError.None;
         }
-        if (left.Target != right.Target || left.Ignored != right.Ignored)
+        var error = CheckCombine(in left, in right);
+        if (error != CombineError.None)
         {
-            return CombineError.Target;
-        }
-        if (left.TargetFound && right.TargetFound)
-        {
-            return CombineError.Overlap;
+            return error;
         }
         int columns = left.Columns + right.Columns;
         if (left.Ignored)
@@ -126,13 +157,16 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
         }
         double max = Math.Max(left.Max, right.Max);
         double leftShift = left.Max - max, rightShift = right.Max - max;
-        double leftRatio = Math.Exp(leftShift), rightRatio = Math.Exp(rightShift);
+        // One of the shifts is 0 (exp(0) = 1 exactly): one exp per combination, not two, with the same bits.
+        double leftRatio = leftShift == 0 ? 1 : Math.Exp(leftShift), rightRatio = rightShift == 0 ? 1 : Math.Exp(rightShift);
         double sum = (left.SumOfExp * leftRatio) + (right.SumOfExp * rightRatio);
         double moment = (leftRatio * (left.ExpMoment + (leftShift * left.SumOfExp))) + (rightRatio * (right.ExpMoment + (rightShift * right.SumOfExp)));
         double shifted = left.ShiftedSum - (leftShift * left.WeightSum) + right.ShiftedSum - (rightShift * right.WeightSum);
         VocabularyPartial withTarget = left.TargetFound ? left : right;
+        // A sum left out of either side is left out of the union; the union's exps are stored nowhere.
         result = new VocabularyPartial(max, sum, moment, shifted, left.WeightSum + right.WeightSum, withTarget.TargetLogit,
-            withTarget.TargetWeight, left.Target, columns, left.TargetFound || right.TargetFound, false);
+            withTarget.TargetWeight, left.Target, columns, left.TargetFound || right.TargetFound, false,
+            (left.Marks | right.Marks) & ~PartialMarks.ExpsStored);
         return CombineError.None;
     }
 

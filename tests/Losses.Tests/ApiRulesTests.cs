@@ -18,7 +18,7 @@ public class ApiRulesTests
         // Data, in PyTorch's words.
         "logits", "targets", "probabilities", "logProbabilities", "input", "p", "q", "logQ", "logitsQ", "counts",
         "teacherLogits", "studentLogits", "referenceLogits", "labels", "labelsA", "labelsB", "featureValues", "feature",
-        "sampleWeights", "table", "output", "outputGradient", "partials", "hidden", "linearWeight", "linearBias",
+        "sampleWeights", "table", "output", "outputGradient", "partials", "slicePartials", "hidden", "linearWeight", "linearBias",
         "losses", "weights", "weightedGradientNorms", "initialLogVariances", "terms", "first", "second", "value", "bits",
         // Shapes.
         "classCount", "columnCount", "taskCount", "task", "hiddenSize", "offset", "width", "stride", "m", "n", "k",

@@ -54,10 +54,13 @@ internal static class Operations
             w => () => BinaryCrossEntropy.ForwardWithLogits<float>(w.Logits, w.BinaryTargets, w.Gradient, posWeight: w.PosWeight)),
 
         // LLM-scale cross-entropy (issue 12): compare with ce-forward-grad (or ce-long-grad for the 16-bit logits).
-        new("ce-slices-4", "CrossEntropySlices in 4 slices: forward, combine, loss, backward", w => LlmState.Of(w).Sliced),
+        new("ce-slices-4", "CrossEntropySlices in 4 slices, storing form: forward storing the exps, combine, loss, backward rescaling them", w => LlmState.Of(w).Sliced),
+        new("ce-slices-4-forward", "CrossEntropySlices in 4 slices, storing form: the forwards, combines and loss only (no backward)", w => LlmState.Of(w).SlicedForward),
+        new("ce-slices-4-plain", "CrossEntropySlices in 4 slices, plain form: forward, combine, loss, backward recomputing the exps", w => LlmState.Of(w).SlicedPlain),
         new("ce-zloss-grad", "CrossEntropy.Forward + gradient, zLoss 1e-4", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient, zLoss: 1e-4)),
         new("ce-softcap-grad", "CrossEntropy.Forward + gradient, softCap 30", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient, softCap: 30)),
-        new("token-fwd-grad", "TokenLogProbabilities.Forward (log-prob + entropy), then Backward", w => LlmState.Of(w).Token),
+        new("token-fwd-grad", "TokenLogProbabilities.Forward (log-prob + entropy) storing the exps, then Backward rescaling them", w => LlmState.Of(w).Token),
+        new("token-fwd-grad-plain", "TokenLogProbabilities.Forward (log-prob + entropy), then the plain Backward (targets)", w => LlmState.Of(w).TokenPlain),
         new("token-grad", "TokenLogProbabilities.Backward (log-prob + entropy gradients)", w => LlmState.Of(w).TokenGradient),
         new("ce-long-grad", "CrossEntropy.Forward + gradient, long targets", w => LlmState.Of(w).LongTargets),
         new("ce-half-grad", "CrossEntropy.Forward + gradient, Half logits, long targets", w => LlmState.Of(w).HalfLogits),
@@ -68,6 +71,11 @@ internal static class Operations
         new("eval-perplexity-ce", "PerplexityAccumulator.Add (PerplexityMetrics.None: cross-entropy only)", w => EvaluationAdd(w, PerplexityMetrics.None)),
         new("eval-compare", "ModelComparison.Add (reference = logits, compared = student)", EvaluationCompare),
         new("eval-compare-half", "ModelComparison.Add (float reference = logits, Half compared = student, long targets)", EvaluationCompareHalf),
+
+        // Best threshold of one double feature over rows × classes samples (issue 16: shape 1000x1000, against sort-keys).
+        new("sort-keys", "copy the keys and Array.Sort them (the floor of a comparison-sort threshold search)", w => ThresholdState.Of(w).SortKeys),
+        new("threshold", "InformationGain.BestThreshold, 2 classes, scratch overload", w => ThresholdState.Of(w).Unweighted),
+        new("threshold-weighted", "InformationGain.BestThreshold with sample weights, 2 classes, scratch overload", w => ThresholdState.Of(w).Weighted),
     ];
 
     public static Operation Find(string name) =>
@@ -178,6 +186,7 @@ internal sealed class LlmState
     private readonly long[] _targets;
     private readonly VocabularyPartial[] _partial;
     private readonly VocabularyPartial[] _combined;
+    private readonly VocabularyPartial[][] _slicePartials;
     private readonly float[] _logProbabilities;
     private readonly float[] _entropy;
     private readonly float[] _logProbabilityGradient;
@@ -191,6 +200,7 @@ internal sealed class LlmState
         _targets = [.. w.Targets.Select(t => (long)t)];
         _partial = new VocabularyPartial[w.Rows];
         _combined = new VocabularyPartial[w.Rows];
+        _slicePartials = [.. Enumerable.Range(0, Slices).Select(_ => new VocabularyPartial[w.Rows])];
         _logProbabilities = new float[w.Rows];
         _entropy = new float[w.Rows];
         var random = new Random(7);
@@ -201,6 +211,30 @@ internal sealed class LlmState
     public static LlmState Of(Workload w) => States.GetValue(w, static w => new LlmState(w));
 
     public void Sliced()
+    {
+        int c = _w.Classes, width = c / Slices;
+        SlicedForward();
+        for (int s = 0; s < Slices; s++)
+        {
+            int last = s == Slices - 1 ? c - (s * width) : width;
+            CrossEntropySlices.Backward<float>(_w.Logits.AsSpan(s * width), _slicePartials[s], _combined, _w.Gradient.AsSpan(s * width), c, s * width, last, stride: c);
+        }
+    }
+
+    public void SlicedForward()
+    {
+        int c = _w.Classes, width = c / Slices;
+        Array.Clear(_combined);
+        for (int s = 0; s < Slices; s++)
+        {
+            int last = s == Slices - 1 ? c - (s * width) : width;
+            CrossEntropySlices.Forward<float>(_w.Logits.AsSpan(s * width), _w.Targets, _slicePartials[s], _w.Gradient.AsSpan(s * width), c, s * width, last, stride: c);
+            CrossEntropySlices.Combine(_slicePartials[s], _combined);
+        }
+        CrossEntropySlices.Loss<float>(_combined, c);
+    }
+
+    public void SlicedPlain()
     {
         int c = _w.Classes, width = c / Slices;
         Array.Clear(_combined);
@@ -219,6 +253,12 @@ internal sealed class LlmState
     }
 
     public void Token()
+    {
+        TokenLogProbabilities.Forward<float>(_w.Logits, _w.Targets, _logProbabilities, _combined, _w.Gradient, _w.Classes, _entropy);
+        TokenLogProbabilities.Backward<float>(_w.Logits, _combined, _logProbabilityGradient, _entropyGradient, _w.Gradient, _w.Classes);
+    }
+
+    public void TokenPlain()
     {
         TokenLogProbabilities.Forward<float>(_w.Logits, _w.Targets, _logProbabilities, _w.Classes, _entropy);
         TokenGradient();

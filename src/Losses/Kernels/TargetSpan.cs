@@ -1,4 +1,7 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Losses.Kernels;
 
@@ -23,6 +26,42 @@ internal readonly ref struct TargetSpan
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => IsInt64 ? Int64[index] : Int32[index];
+    }
+
+    /// <summary>
+    /// <see cref="Check"/>, and the number of targets that are not the ignore index; int targets eight at a time (the
+    /// short-row cross-entropy spends as long on a scalar pass over its targets as on a tenth of its exps).
+    /// </summary>
+    public int CheckAndCount(int classCount, long ignoreIndex, string name)
+    {
+        int row = 0;
+        int ignored = 0;
+        if (!IsInt64 && Vector256.IsHardwareAccelerated && ignoreIndex == (int)ignoreIndex)
+        {
+            ref int first = ref MemoryMarshal.GetReference(Int32);
+            var classes = Vector256.Create((uint)classCount);
+            var ignore = Vector256.Create((int)ignoreIndex);
+            for (; row + Vector256<int>.Count <= Int32.Length; row += Vector256<int>.Count)
+            {
+                Vector256<int> t = Vector256.LoadUnsafe(ref first, (nuint)row);
+                Vector256<int> isIgnored = Vector256.Equals(t, ignore);
+                if ((Vector256.LessThan(t.AsUInt32(), classes).AsInt32() | isIgnored).ExtractMostSignificantBits() != 0xFF)
+                {
+                    break; // the scalar loop below finds the bad row and throws
+                }
+                ignored += BitOperations.PopCount(isIgnored.ExtractMostSignificantBits());
+            }
+        }
+        for (; row < Length; row++)
+        {
+            long t = this[row];
+            if ((ulong)t >= (ulong)classCount && t != ignoreIndex)
+            {
+                Check(classCount, ignoreIndex, name);
+            }
+            ignored += t == ignoreIndex ? 1 : 0;
+        }
+        return Length - ignored;
     }
 
     /// <summary>Checks every target is a class in [0, classCount) or the ignore index; names the first bad row.</summary>

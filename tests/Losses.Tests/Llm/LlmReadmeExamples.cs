@@ -26,20 +26,23 @@ public class LlmReadmeExamples
         float fromHalf = CrossEntropy.Forward(halfLogits, targets64, 32000, grad);
         ReadOnlySpan<BFloat16> bf16 = MemoryMarshal.Cast<ushort, BFloat16>(rawBits);
         float fromBf16 = CrossEntropy.Forward(bf16, targets64, 32000, grad);
-        TokenLogProbabilities.Forward<float>(logits, sampled, logProbs, 32000, entropy);
-        TokenLogProbabilities.Backward<float>(logits, sampled, dLogProbs, dEntropy, grad, 32000);
+        var tokenPartials = new VocabularyPartial[rows];
+        TokenLogProbabilities.Forward<float>(logits, sampled, logProbs, tokenPartials, grad, 32000, entropy);
+        TokenLogProbabilities.Backward<float>(logits, tokenPartials, dLogProbs, dEntropy, grad, 32000);
 
         var combined = new VocabularyPartial[rows];
-        var partial = new VocabularyPartial[rows];
+        var partials = new VocabularyPartial[4][];
         for (int s = 0; s < 4; s++)
         {
-            CrossEntropySlices.Forward<float>(logits.AsSpan(s * 8000), targets, partial, 32000, s * 8000, 8000, stride: 32000);
-            CrossEntropySlices.Combine(partial, combined);
+            partials[s] = new VocabularyPartial[rows];
+            CrossEntropySlices.Forward<float>(logits.AsSpan(s * 8000), targets, partials[s], grad.AsSpan(s * 8000), 32000, s * 8000, 8000,
+                stride: 32000, entropy: true);
+            CrossEntropySlices.Combine(partials[s], combined);
         }
         float sliced = CrossEntropySlices.Loss<float>(combined, 32000, zLoss: 1e-4);
         for (int s = 0; s < 4; s++)
         {
-            CrossEntropySlices.Backward<float>(logits.AsSpan(s * 8000), combined, grad.AsSpan(s * 8000), 32000, s * 8000, 8000,
+            CrossEntropySlices.Backward<float>(logits.AsSpan(s * 8000), partials[s], combined, grad.AsSpan(s * 8000), 32000, s * 8000, 8000,
                 stride: 32000, zLoss: 1e-4);
         }
         TokenLogProbabilities.FromPartials<float>(combined, logProbs, 32000, entropy);

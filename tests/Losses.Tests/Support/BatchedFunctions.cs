@@ -88,6 +88,29 @@ public static class BatchedFunctions
                 TokenLogProbabilities.Backward<float>(s[0].Span, targets, s[1].Span, s[2].Span, s[3].Span, Classes, softCap: 5, maxDegreeOfParallelism: t);
                 return 0;
             }),
+            new("CrossEntropySlices.Forward+Backward (storing)", [In("logits", SpanKind.Logits), Out("gradient")], (s, t) =>
+            {
+                // Two slices [0, 4) and [4, 10): the forward leaves the exps in the gradient, the backward rescales them.
+                var left = new VocabularyPartial[rows];
+                var right = new VocabularyPartial[rows];
+                var all = new VocabularyPartial[rows];
+                CrossEntropySlices.Forward<float>(s[0].Span, targets, left, s[1].Span, Classes, 0, 4, Classes, maxDegreeOfParallelism: t);
+                CrossEntropySlices.Forward<float>(s[0].Span[4..], targets, right, s[1].Span[4..], Classes, 4, 6, Classes, maxDegreeOfParallelism: t);
+                CrossEntropySlices.Combine(left, all);
+                CrossEntropySlices.Combine(right, all);
+                float loss = CrossEntropySlices.Loss<float>(all, Classes, zLoss: 1e-4);
+                CrossEntropySlices.Backward<float>(s[0].Span, left, all, s[1].Span, Classes, 0, 4, Classes, zLoss: 1e-4, maxDegreeOfParallelism: t);
+                CrossEntropySlices.Backward<float>(s[0].Span[4..], right, all, s[1].Span[4..], Classes, 4, 6, Classes, zLoss: 1e-4, maxDegreeOfParallelism: t);
+                return loss;
+            }),
+            new("TokenLogProbabilities.Forward+Backward (storing)", [In("logits", SpanKind.Logits), In("logProbabilityGradient", SpanKind.Gradient, rows), In("entropyGradient", SpanKind.Gradient, rows), Out("gradient")], (s, t) =>
+            {
+                // The forward's own outputs are the plain forward's (covered above): here only the gradient's pairs.
+                var partials = new VocabularyPartial[rows];
+                TokenLogProbabilities.Forward<float>(s[0].Span, targets, new float[rows], partials, s[3].Span, Classes, new float[rows], softCap: 5, maxDegreeOfParallelism: t);
+                TokenLogProbabilities.Backward<float>(s[0].Span, partials, s[1].Span, s[2].Span, s[3].Span, Classes, softCap: 5, maxDegreeOfParallelism: t);
+                return 0;
+            }),
             new("CrossEntropy.ForwardWithProbabilities", [In("logits", SpanKind.Logits), In("probabilities", SpanKind.Probabilities), In("weight", SpanKind.Weights, Classes), Out("gradient"), Out("losses", rows)], (s, t) =>
                 CrossEntropy.ForwardWithProbabilities<float>(s[0].Span, s[1].Span, Classes, s[3].Span, Reduction.None, s[4].Span, s[2].Span, 0.1f, t)),
             new("NllLoss.Forward", [In("logProbabilities", SpanKind.LogProbabilities), In("weight", SpanKind.Weights, Classes), Out("gradient"), Out("losses", rows)], (s, t) =>

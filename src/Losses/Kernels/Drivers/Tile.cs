@@ -27,30 +27,20 @@ internal static unsafe class Tile<T, TOps, TBlock, TV>
         T* x = batch + ((nint)row * c);
         for (int group = 0; group < c; group += TOps.Count)
         {
-            TBlock.Transpose(x + group, c, ref tile[group]);
+            TBlock.Transpose(x + group, c, ref tile[group], c - group);
         }
     }
 
-    /// <summary>
-    /// Writes <paramref name="tile"/>[0..c) back as rows [row, row + B) of the batch at <paramref name="batch"/>. Uses the
-    /// tile's last B vectors (beyond any class) as its own scratch.
-    /// </summary>
+    /// <summary>Writes <paramref name="tile"/>[0..c) back as rows [row, row + B) of the batch at <paramref name="batch"/>, touching nothing else.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Store(Span<TV> tile, T* batch, int row, int c)
     {
         int b = TOps.Count;
         T* x = batch + ((nint)row * c);
-        T* t = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(tile));
-        ref TV rows = ref tile[RowDriver.TileLength - b];
+        ref TV first = ref MemoryMarshal.GetReference(tile);
         for (int group = 0; group < c; group += b)
         {
-            // Vectors group … group + B − 1 transposed: vector j holds row j's classes group … group + B − 1.
-            TBlock.Transpose(t + (group * b), b, ref rows);
-            int count = Math.Min(b, c - group);
-            for (int j = 0; j < b; j++)
-            {
-                TBlock.StoreFirst(x + ((nint)j * c) + group, Unsafe.Add(ref rows, j), count);
-            }
+            TBlock.StoreTransposed(ref Unsafe.Add(ref first, group), x + group, c, Math.Min(b, c - group));
         }
     }
 

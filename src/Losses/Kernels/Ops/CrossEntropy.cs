@@ -138,13 +138,21 @@ internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
         TV shifted = default;
         TV atTarget = default;
         TV targetWeight = TOps.Create(T.One);
+        TV one = TOps.Create(T.One);
+        TV classIndex = default;
         for (int k = 0; k < c; k++)
         {
             TV column = x[k];
-            TV exp = VectorMath<TOps, TV, T>.Exp(TOps.Subtract(column, max));
-            e[k] = exp;
+            TV exp = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Subtract(column, max));
+            if (gradient)
+            {
+                e[k] = exp;
+            }
             sum = TOps.Add(sum, exp);
-            TV isTarget = TOps.Equal(targets, TOps.Create(T.CreateTruncating(k)));
+
+            // classIndex = k in every lane, counted up (exact: k ≤ 128).
+            TV isTarget = TOps.Equal(targets, classIndex);
+            classIndex = TOps.Add(classIndex, one);
             atTarget = TOps.Select(isTarget, column, atTarget);
             if (weighted)
             {

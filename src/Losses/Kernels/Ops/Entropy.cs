@@ -96,7 +96,7 @@ internal readonly unsafe struct EntropyFromLogitsOp<T> : IPinnedOp<T, EntropyFro
         for (int k = 0; k < c; k++)
         {
             TV shifted = TOps.Subtract(x[k], max);
-            TV e = VectorMath<TOps, TV, T>.Exp(shifted);
+            TV e = VectorMath<TOps, TV, T>.ExpNonPositive(shifted);
             sum = TOps.Add(sum, e);
             weighted = TOps.Add(weighted, DistributionTerms<TOps, TV, T>.Weighted(e, shifted));
         }

@@ -45,7 +45,7 @@ internal readonly unsafe struct SoftmaxOp<T>(T* logits, T* probabilities, int cl
         TV sum = default;
         for (int k = 0; k < c; k++)
         {
-            TV e = VectorMath<TOps, TV, T>.Exp(TOps.Subtract(x[k], max));
+            TV e = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Subtract(x[k], max));
             x[k] = e;
             sum = TOps.Add(sum, e);
         }

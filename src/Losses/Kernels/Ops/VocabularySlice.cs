@@ -87,11 +87,39 @@ internal static class VocabularySliceRow<TOps, TV, T>
         nuint count = (nuint)TOps.Count;
         nuint length = (nuint)n;
 
-        // Max and NaN are idempotent: the last vector may overlap the previous ones unmasked. The cap is increasing, so
-        // the capped maximum is the cap of the maximum.
+        // Max and NaN are idempotent: the last vector may overlap the previous ones unmasked, and the maxima may be taken
+        // in any grouping — here in four chains, so that the loop runs at the speed of its loads rather than of the latency
+        // of one chain of maxima. The cap is increasing, so the capped maximum is the cap of the maximum.
         TV max = TOps.Create(T.NegativeInfinity);
+        TV max1 = max, max2 = max, max3 = max;
         TV nan = default;
-        for (nuint i = 0; i < length; i += count)
+        nuint i = 0;
+        if (!TWiden.IsOn)
+        {
+            // NaN is detected through a plain sum of the logits (one add per vector, where a compare costs two on AVX-512):
+            // a NaN makes it NaN. So can +∞ next to −∞ or an overflow next to −∞; then the exact test runs again.
+            TV probe = default;
+            for (; i + (4 * count) <= length; i += 4 * count)
+            {
+                TV v0 = Elements<TOps, TV, T>.Load(in x, i);
+                TV v1 = Elements<TOps, TV, T>.Load(in x, i + count);
+                TV v2 = Elements<TOps, TV, T>.Load(in x, i + (2 * count));
+                TV v3 = Elements<TOps, TV, T>.Load(in x, i + (3 * count));
+                max = TOps.MaxFast(max, v0);
+                max1 = TOps.MaxFast(max1, v1);
+                max2 = TOps.MaxFast(max2, v2);
+                max3 = TOps.MaxFast(max3, v3);
+                probe = TOps.Add(probe, TOps.Add(TOps.Add(v0, v1), TOps.Add(v2, v3)));
+            }
+            if (T.IsNaN(TOps.Sum(probe)))
+            {
+                for (nuint j = 0; j < i; j += count)
+                {
+                    nan = TOps.Or(nan, VectorMath<TOps, TV, T>.IsNaN(Elements<TOps, TV, T>.Load(in x, j)));
+                }
+            }
+        }
+        for (; i < length; i += count)
         {
             nuint at = i + count <= length ? i : length - count;
             TV v = Elements<TOps, TV, T>.Load(in x, at);
@@ -102,14 +130,17 @@ internal static class VocabularySliceRow<TOps, TV, T>
             max = TOps.MaxFast(max, v);
             nan = TOps.Or(nan, VectorMath<TOps, TV, T>.IsNaN(v));
         }
+        max = TOps.MaxFast(TOps.MaxFast(max, max1), TOps.MaxFast(max2, max3));
         return T.IsNaN(TOps.Sum(nan)) ? T.NaN : T.Max(TOps.MaxAcross(cap.Apply(max)), FloatLimits<T>.MinValue);
     }
 
     /// <summary>
-    /// The statistics of x[0..n) after the cap, relative to <paramref name="shift"/>: Σe always, the moment and the
-    /// smoothing sum only when <typeparamref name="TMoment"/> and <typeparamref name="TShifted"/> are on (zero otherwise,
-    /// at no cost); with <typeparamref name="TStore"/> the exps e = exp(x̃ − shift) are also stored into
-    /// <paramref name="e"/>. The last vector is loaded first, so <paramref name="e"/> may be x itself.
+    /// The statistics of x[0..n) after the cap, relative to <paramref name="shift"/> (the row's max, so that every exp's
+    /// argument is ≤ 0): Σe always, the moment and the smoothing sum only when <typeparamref name="TMoment"/> and
+    /// <typeparamref name="TShifted"/> are on (zero otherwise, at no cost); with <typeparamref name="TStore"/> the exps
+    /// e = exp(x̃ − shift) are also stored into <paramref name="e"/>. Σe has the same bits whichever other sums are on, so
+    /// that asking for an entropy never changes a loss or a log-probability. The last vector is loaded first, so
+    /// <paramref name="e"/> may be x itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static SliceStatistics<T> Statistics<TIn, TCap, TWeights, TMoment, TShifted, TStore>(ref readonly TIn x, ref T e, int n, TCap cap,
@@ -134,7 +165,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
         for (; i + count <= length; i += count)
         {
             TV d = TOps.Subtract(cap.Apply(Elements<TOps, TV, T>.Load(in x, i)), shiftV);
-            TV exp = VectorMath<TOps, TV, T>.Exp(d);
+            TV exp = VectorMath<TOps, TV, T>.ExpNonPositive(d);
             if (TStore.IsOn)
             {
                 TOps.Store(exp, ref e, i);
@@ -154,7 +185,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
         {
             TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(i - start)));
             TV d = TOps.Subtract(cap.Apply(last), shiftV);
-            TV exp = VectorMath<TOps, TV, T>.Exp(d);
+            TV exp = VectorMath<TOps, TV, T>.ExpNonPositive(d);
             if (TStore.IsOn)
             {
                 TOps.Store(exp, ref e, start);
@@ -235,7 +266,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
                 // would clobber every vector register and push the sums to memory.
                 TV raised = TOps.MaxFast(max, v);
                 TV delta = TOps.MaxFast(TOps.Subtract(max, raised), floor);
-                TV ratio = VectorMath<TOps, TV, T>.Exp(delta);
+                TV ratio = VectorMath<TOps, TV, T>.ExpNonPositive(delta);
                 if (TMoment.IsOn)
                 {
                     TV before = sum.Current;
@@ -250,7 +281,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
                 max = raised;
             }
             TV d = TOps.Subtract(v, max);
-            TV e = VectorMath<TOps, TV, T>.Exp(d);
+            TV e = VectorMath<TOps, TV, T>.ExpNonPositive(d);
             sum.Add(e);
             if (TMoment.IsOn)
             {
@@ -368,7 +399,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
         public TV At(TV raw, nuint index)
         {
             TV d = TOps.Subtract(_cap.Apply(raw, out TV derivative), _shift);
-            return Term(VectorMath<TOps, TV, T>.Exp(d), d, derivative, index);
+            return Term(VectorMath<TOps, TV, T>.ExpNonPositive(d), d, derivative, index);
         }
 
         /// <summary>The gradient from a stored exp (raw logits are read only for the cap or the entropy).</summary>
@@ -444,6 +475,23 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
     /// <summary>The slice's gradient (rows <see cref="Stride"/> apart), or null.</summary>
     public TOut* Gradient { get; init; }
 
+    /// <summary>
+    /// A forward that stores the exps exp(x̃ − slice max) into <see cref="Gradient"/> (of T) and writes each row's partial,
+    /// marked as stored, to <see cref="Partials"/> (Statistics, Token); no gradient is computed.
+    /// </summary>
+    public bool StoreExps { get; init; }
+
+    /// <summary>Statistics with <see cref="StoreExps"/>: leave the entropy's moment / the smoothing sum out (marked in the partial).</summary>
+    public bool WithoutMoment { get; init; }
+    public bool WithoutShiftedSum { get; init; }
+
+    /// <summary>
+    /// Backward from stored exps: each row's partial over this slice as the storing forward wrote it (its max is the
+    /// exps' shift); <see cref="Gradient"/> holds the exps and is rescaled by exp(m_slice − M) with M, S from
+    /// <see cref="Partials"/>. Null otherwise.
+    /// </summary>
+    public VocabularyPartial* SlicePartials { get; init; }
+
     /// <summary>Cross-entropy: 1 − ε.</summary>
     public double Keep { get; init; }
 
@@ -485,12 +533,22 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         where TWeights : struct, IColumnWeights<TV>
     {
         ref TIn x = ref Unsafe.AsRef<TIn>(Logits + (row * Stride));
-        if (Mode != SliceMode.Statistics && Partials != null)
+        if (Mode != SliceMode.Statistics && Partials != null && !StoreExps)
         {
             VocabularyPartial given = Partials[row];
+            if (SlicePartials == null)
+            {
+                return Mode == SliceMode.CrossEntropy
+                    ? CrossEntropyRow<TOps, TV, TCap, TWeights>(in x, row, in given, cap, weights, stored: false)
+                    : TokenRow<TOps, TV, TCap>(in x, row, in given, cap, stored: false);
+            }
+
+            // The stored exps are relative to the slice's max m: exp(x̃ − M) = exp(x̃ − m)·exp(m − M), one exp per row.
+            double sliceMax = SlicePartials[row].Max;
+            double ratio = sliceMax == given.Max ? 1 : Math.Exp(sliceMax - given.Max);
             return Mode == SliceMode.CrossEntropy
-                ? CrossEntropyRow<TOps, TV, TCap, TWeights>(in x, row, in given, cap, weights, stored: false)
-                : TokenRow<TOps, TV, TCap>(in x, row, in given, cap, stored: false);
+                ? CrossEntropyRow<TOps, TV, TCap, TWeights>(in x, row, in given, cap, weights, stored: true, ratio)
+                : TokenRow<TOps, TV, TCap>(in x, row, in given, cap, stored: true, ratio);
         }
 
         // The row's partial is computed here. With a gradient of T the exps go into it during the statistics pass and
@@ -501,11 +559,19 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         // makes the gradient pass read the logits.
         bool entropyGradientTerm = Mode == SliceMode.Token && Gradient != null && EntropyGradient != null && EntropyGradient[row] != T.Zero;
         bool entropyNeeded = entropyGradientTerm || (Mode == SliceMode.Token && Entropy != null);
-        bool store = Gradient != null && Mode != SliceMode.Statistics && typeof(TOut) == typeof(T) && target != IgnoreIndex
-            && (!(TCap.IsActive || entropyGradientTerm) || (void*)Gradient != (void*)Logits);
+        // A storing forward (StoreExps) is refused in place with a cap at the API, and its partials must serve any later
+        // backward: the moment is always summed.
+        bool store = Gradient != null && typeof(TOut) == typeof(T) && target != IgnoreIndex
+            && (StoreExps || !(TCap.IsActive || entropyGradientTerm) || (void*)Gradient != (void*)Logits);
         VocabularyPartial partial = Partial<TOps, TV, TCap, TWeights>(in x, row, target, cap, weights,
-            moment: Mode == SliceMode.Statistics || entropyNeeded, shifted: Mode == SliceMode.Statistics || Uniform != 0, store,
-            twoPass: Gradient != null && Mode != SliceMode.Statistics);
+            moment: (Mode == SliceMode.Statistics && !WithoutMoment) || entropyNeeded || (StoreExps && Mode == SliceMode.Token),
+            shifted: (Mode == SliceMode.Statistics && !WithoutShiftedSum) || Uniform != 0, store,
+            twoPass: Gradient != null);
+        if (StoreExps && Mode == SliceMode.Token)
+        {
+            Partials[row] = partial;
+            return TokenRow<TOps, TV, TCap>(in x, row, in partial, cap, stored: false);
+        }
         switch (Mode)
         {
             case SliceMode.Statistics:
@@ -540,7 +606,9 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
             ? shifted ? Sums<TOps, TV, TCap, TWeights, On, On>(in x, ref e, cap, weights, store, twoPass) : Sums<TOps, TV, TCap, TWeights, On, Off>(in x, ref e, cap, weights, store, twoPass)
             : shifted ? Sums<TOps, TV, TCap, TWeights, Off, On>(in x, ref e, cap, weights, store, twoPass) : Sums<TOps, TV, TCap, TWeights, Off, Off>(in x, ref e, cap, weights, store, twoPass);
         return new VocabularyPartial(double.CreateTruncating(stats.Shift), double.CreateTruncating(stats.SumOfExp), double.CreateTruncating(stats.Moment),
-            double.CreateTruncating(stats.Shifted), SliceWeightSum, targetLogit, targetWeight, target, Width, found, false);
+            double.CreateTruncating(stats.Shifted), SliceWeightSum, targetLogit, targetWeight, target, Width, found, false,
+            (store ? VocabularyPartial.PartialMarks.ExpsStored : 0) | (moment ? 0 : VocabularyPartial.PartialMarks.WithoutMoment)
+            | (shifted ? 0 : VocabularyPartial.PartialMarks.WithoutShiftedSum));
     }
 
     /// <summary>
@@ -568,7 +636,8 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
     /// <summary>The capped value of one logit (the vector formula on one lane, so that it equals the row pass's).</summary>
     private T CapOne(T x) => T.IsFinite(SoftCap) ? new TanhCap<Scalar<T>, T, T>(SoftCap).Apply(x) : x;
 
-    private T CrossEntropyRow<TOps, TV, TCap, TWeights>(ref readonly TIn x, int row, in VocabularyPartial p, TCap cap, TWeights weights, bool stored)
+    private T CrossEntropyRow<TOps, TV, TCap, TWeights>(ref readonly TIn x, int row, in VocabularyPartial p, TCap cap, TWeights weights, bool stored,
+        double ratio = 1)
         where TOps : ISimd<TV, T>
         where TV : struct
         where TCap : struct, ISoftCap<TV>
@@ -586,13 +655,15 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
             new Span<TOut>(Unsafe.AsPointer(ref g), Width).Clear();
             return T.Zero;
         }
-        double logSum = Math.Log(p.SumOfExp);
+        // log S only for the z-loss (the cross-entropy's gradient pass does not read it): one log per row and slice fewer.
+        double logSum = ZCoefficient != 0 ? Math.Log(p.SumOfExp) : 0;
         double a = Keep * p.TargetWeight * GradientScale;
         double b = Uniform * GradientScale;
 
         // The z-loss's gradient 2λ·log Z·softmax is one more share of the softmax scale.
         double s = a + (b * p.WeightSum) + (ZCoefficient != 0 ? 2 * ZCoefficient * (p.Max + logSum) * GradientScale : 0);
-        T shift = T.CreateTruncating(p.Max), scale = T.CreateTruncating(s / p.SumOfExp), offset = T.CreateTruncating(b);
+        // ratio = exp(m_slice − M) for exps stored relative to the slice's max (1 otherwise: the same bits as s/S).
+        T shift = T.CreateTruncating(p.Max), scale = T.CreateTruncating(s * ratio / p.SumOfExp), offset = T.CreateTruncating(b);
         if (stored)
         {
             VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, TWeights, Off>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, weights,
@@ -607,7 +678,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         return T.CreateTruncating(loss);
     }
 
-    private T TokenRow<TOps, TV, TCap>(ref readonly TIn x, int row, in VocabularyPartial p, TCap cap, bool stored)
+    private T TokenRow<TOps, TV, TCap>(ref readonly TIn x, int row, in VocabularyPartial p, TCap cap, bool stored, double ratio = 1)
         where TOps : ISimd<TV, T>
         where TV : struct
         where TCap : struct, ISoftCap<TV>
@@ -617,7 +688,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         {
             Entropy[row] = T.CreateTruncating(entropy);
         }
-        if (Gradient == null)
+        if (Gradient == null || StoreExps)
         {
             return T.CreateTruncating(logProbability);
         }
@@ -634,8 +705,8 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         // ∂(α·log p_t + β·H)/∂x̃_j = α·[j = t] − p_j·(α + β·H + β·log p_j). Without β the entropy (and its moment) is not
         // needed: β·H is then 0 for any finite H.
         T shift = T.CreateTruncating(p.Max);
-        T scale = T.CreateTruncating(-(alpha + (beta != 0 ? beta * entropy : 0)) / p.SumOfExp);
-        T entropyScale = T.CreateTruncating(-beta / p.SumOfExp);
+        T scale = T.CreateTruncating(-(alpha + (beta != 0 ? beta * entropy : 0)) * ratio / p.SumOfExp);
+        T entropyScale = T.CreateTruncating(-beta * ratio / p.SumOfExp);
         T lse = T.CreateTruncating(logSum);
         switch (beta != 0, stored)
         {

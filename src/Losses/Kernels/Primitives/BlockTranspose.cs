@@ -10,14 +10,21 @@ internal unsafe interface IBlockOps<TV, T>
     where TV : struct
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Writes the Count × Count block at x (rows <paramref name="stride"/> apart) transposed: column k to tile[k].</summary>
-    static abstract void Transpose(T* x, int stride, ref TV tile);
+    /// <summary>
+    /// Writes the Count × Count block at x (rows <paramref name="stride"/> apart) transposed: column k to tile[k], for
+    /// k &lt; <paramref name="columns"/> at least (the last group of a short row needs only its first columns; tile[k]
+    /// beyond them may be left as they were).
+    /// </summary>
+    static abstract void Transpose(T* x, int stride, ref TV tile, int columns);
+
+    /// <summary>
+    /// The inverse of <see cref="Transpose"/> into memory: element j of tile[k] (k &lt; <paramref name="columns"/> ≤ Count)
+    /// to x[j·stride + k] for the Count rows j, touching nothing else. <paramref name="tile"/> is in memory that does not move.
+    /// </summary>
+    static abstract void StoreTransposed(ref TV tile, T* x, int stride, int columns);
 
     /// <summary>Count int targets, converted to T (exactly: class indices and the ignore index compare as they should).</summary>
     static abstract TV LoadTargets(int* targets);
-
-    /// <summary>Stores the first <paramref name="count"/> lanes of <paramref name="value"/> at <paramref name="destination"/>, touching nothing else.</summary>
-    static abstract void StoreFirst(T* destination, TV value, int count);
 }
 
 /// <summary>Vector256 block operations (AVX2): 8 float or 4 double rows per block.</summary>
@@ -25,10 +32,20 @@ internal readonly unsafe struct Block256<T> : IBlockOps<Vector256<T>, T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Transpose(T* x, int stride, ref Vector256<T> tile)
+    public static void Transpose(T* x, int stride, ref Vector256<T> tile, int columns)
     {
         if (typeof(T) == typeof(float))
         {
+            if (columns <= 4)
+            {
+                ref Vector256<float> n = ref Unsafe.As<Vector256<T>, Vector256<float>>(ref tile);
+                Pair8((float*)x, stride, high: false, out n, out Unsafe.Add(ref n, 1));
+                if (columns > 2)
+                {
+                    Pair8((float*)x, stride, high: true, out Unsafe.Add(ref n, 2), out Unsafe.Add(ref n, 3));
+                }
+                return;
+            }
             Transpose8((float*)x, stride, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
             ref Vector256<float> o = ref Unsafe.As<Vector256<T>, Vector256<float>>(ref tile);
             o = c0;
@@ -42,6 +59,12 @@ internal readonly unsafe struct Block256<T> : IBlockOps<Vector256<T>, T>
         }
         else
         {
+            if (columns <= 2)
+            {
+                ref Vector256<double> n = ref Unsafe.As<Vector256<T>, Vector256<double>>(ref tile);
+                Pair4((double*)x, stride, out n, out Unsafe.Add(ref n, 1));
+                return;
+            }
             Transpose4((double*)x, stride, out var c0, out var c1, out var c2, out var c3);
             ref Vector256<double> o = ref Unsafe.As<Vector256<T>, Vector256<double>>(ref tile);
             o = c0;
@@ -61,6 +84,32 @@ internal readonly unsafe struct Block256<T> : IBlockOps<Vector256<T>, T>
         c1 = Avx.Permute2x128(t1, t3, 0x20);
         c2 = Avx.Permute2x128(t0, t2, 0x31);
         c3 = Avx.Permute2x128(t1, t3, 0x31);
+    }
+
+    /// <summary>
+    /// Columns 0 and 1 (or, <paramref name="high"/>, 2 and 3) of 8 float rows: 128-bit loads, 4 unpacks, 4 moves, 2 joins
+    /// (the last group of a row of 8k + 1 … 8k + 4 classes, where the full transpose would do 24 shuffles for 2–4 columns).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Pair8(float* f, int stride, bool high, out Vector256<float> c0, out Vector256<float> c1)
+    {
+        Vector128<float> r0 = Vector128.Load(f), r1 = Vector128.Load(f + stride), r2 = Vector128.Load(f + (2 * stride)), r3 = Vector128.Load(f + (3 * stride));
+        Vector128<float> r4 = Vector128.Load(f + (4 * stride)), r5 = Vector128.Load(f + (5 * stride)), r6 = Vector128.Load(f + (6 * stride)), r7 = Vector128.Load(f + (7 * stride));
+        Vector128<float> t0 = high ? Sse.UnpackHigh(r0, r1) : Sse.UnpackLow(r0, r1);
+        Vector128<float> t2 = high ? Sse.UnpackHigh(r2, r3) : Sse.UnpackLow(r2, r3);
+        Vector128<float> t4 = high ? Sse.UnpackHigh(r4, r5) : Sse.UnpackLow(r4, r5);
+        Vector128<float> t6 = high ? Sse.UnpackHigh(r6, r7) : Sse.UnpackLow(r6, r7);
+        c0 = Vector256.Create(Sse.MoveLowToHigh(t0, t2), Sse.MoveLowToHigh(t4, t6));
+        c1 = Vector256.Create(Sse.MoveHighToLow(t2, t0), Sse.MoveHighToLow(t6, t4));
+    }
+
+    /// <summary>Columns 0 and 1 of 4 double rows: 128-bit loads, 4 unpacks, 2 joins.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Pair4(double* d, int stride, out Vector256<double> c0, out Vector256<double> c1)
+    {
+        Vector128<double> r0 = Vector128.Load(d), r1 = Vector128.Load(d + stride), r2 = Vector128.Load(d + (2 * stride)), r3 = Vector128.Load(d + (3 * stride));
+        c0 = Vector256.Create(Sse2.UnpackLow(r0, r1), Sse2.UnpackLow(r2, r3));
+        c1 = Vector256.Create(Sse2.UnpackHigh(r0, r1), Sse2.UnpackHigh(r2, r3));
     }
 
     /// <summary>The 8 × 8 float transpose (unpack, shuffle, permute: 24 shuffles for 64 elements).</summary>
@@ -84,24 +133,125 @@ internal readonly unsafe struct Block256<T> : IBlockOps<Vector256<T>, T>
         c7 = Avx.Permute2x128(s3, s7, 0x31);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void StoreTransposed(ref Vector256<T> tile, T* x, int stride, int columns)
+    {
+        if (columns == 2)
+        {
+            Pairs(tile, Unsafe.Add(ref tile, 1), x, stride);
+            return;
+        }
+        TransposeRows((T*)Unsafe.AsPointer(ref tile), Vector256<T>.Count, x, stride, columns);
+    }
+
+    /// <summary>Count vectors <paramref name="tileStride"/> elements apart at t, transposed into Count rows of x (the first <paramref name="columns"/> elements of each).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void TransposeRows(T* t, int tileStride, T* x, int stride, int columns)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            Transpose8((float*)t, tileStride, out var r0, out var r1, out var r2, out var r3, out var r4, out var r5, out var r6, out var r7);
+            Rows8((float*)x, stride, columns, r0, r1, r2, r3, r4, r5, r6, r7);
+        }
+        else
+        {
+            Transpose4((double*)t, tileStride, out var r0, out var r1, out var r2, out var r3);
+            Rows4((double*)x, stride, columns, r0, r1, r2, r3);
+        }
+    }
+
+    /// <summary>Two columns of Count rows as (a_j, b_j) pairs at rows <paramref name="stride"/> apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Pairs(Vector256<T> a, Vector256<T> b, T* x, int stride)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            Pairs8(a.AsSingle(), b.AsSingle(), (float*)x, stride);
+        }
+        else
+        {
+            Pairs4(a.AsDouble(), b.AsDouble(), (double*)x, stride);
+        }
+    }
+
+    /// <summary>8 rows of 8 floats to rows <paramref name="stride"/> apart: whole stores when all 8 columns are the row's, else masked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rows8(float* f, int stride, int columns, Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7)
+    {
+        if (columns == 8)
+        {
+            r0.Store(f);
+            r1.Store(f + stride);
+            r2.Store(f + (2 * stride));
+            r3.Store(f + (3 * stride));
+            r4.Store(f + (4 * stride));
+            r5.Store(f + (5 * stride));
+            r6.Store(f + (6 * stride));
+            r7.Store(f + (7 * stride));
+            return;
+        }
+        Vector256<float> mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(columns)).AsSingle();
+        Avx.MaskStore(f, mask, r0);
+        Avx.MaskStore(f + stride, mask, r1);
+        Avx.MaskStore(f + (2 * stride), mask, r2);
+        Avx.MaskStore(f + (3 * stride), mask, r3);
+        Avx.MaskStore(f + (4 * stride), mask, r4);
+        Avx.MaskStore(f + (5 * stride), mask, r5);
+        Avx.MaskStore(f + (6 * stride), mask, r6);
+        Avx.MaskStore(f + (7 * stride), mask, r7);
+    }
+
+    /// <summary>4 rows of 4 doubles to rows <paramref name="stride"/> apart: whole stores when all 4 columns are the row's, else masked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rows4(double* d, int stride, int columns, Vector256<double> r0, Vector256<double> r1, Vector256<double> r2, Vector256<double> r3)
+    {
+        if (columns == 4)
+        {
+            r0.Store(d);
+            r1.Store(d + stride);
+            r2.Store(d + (2 * stride));
+            r3.Store(d + (3 * stride));
+            return;
+        }
+        Vector256<double> mask = Vector256.LessThan(Vector256<long>.Indices, Vector256.Create((long)columns)).AsDouble();
+        Avx.MaskStore(d, mask, r0);
+        Avx.MaskStore(d + stride, mask, r1);
+        Avx.MaskStore(d + (2 * stride), mask, r2);
+        Avx.MaskStore(d + (3 * stride), mask, r3);
+    }
+
+    /// <summary>Two columns of 8 float rows as (a_j, b_j) pairs, one 64-bit store per row (the inverse of <see cref="Pair8"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Pairs8(Vector256<float> a, Vector256<float> b, float* f, int stride)
+    {
+        Vector256<float> low = Avx.UnpackLow(a, b), high = Avx.UnpackHigh(a, b);
+        Sse.StoreLow(f, low.GetLower());
+        Sse.StoreHigh(f + stride, low.GetLower());
+        Sse.StoreLow(f + (2 * stride), high.GetLower());
+        Sse.StoreHigh(f + (3 * stride), high.GetLower());
+        Sse.StoreLow(f + (4 * stride), low.GetUpper());
+        Sse.StoreHigh(f + (5 * stride), low.GetUpper());
+        Sse.StoreLow(f + (6 * stride), high.GetUpper());
+        Sse.StoreHigh(f + (7 * stride), high.GetUpper());
+    }
+
+    /// <summary>Two columns of 4 double rows as (a_j, b_j) pairs, one 128-bit store per row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Pairs4(Vector256<double> a, Vector256<double> b, double* d, int stride)
+    {
+        Vector256<double> low = Avx.UnpackLow(a, b), high = Avx.UnpackHigh(a, b);
+        low.GetLower().Store(d);
+        high.GetLower().Store(d + stride);
+        low.GetUpper().Store(d + (2 * stride));
+        high.GetUpper().Store(d + (3 * stride));
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> LoadTargets(int* targets) =>
         typeof(T) == typeof(float)
             ? Avx.ConvertToVector256Single(Vector256.Load(targets)).As<float, T>()
             : Avx.ConvertToVector256Double(Vector128.Load(targets)).As<double, T>();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreFirst(T* destination, Vector256<T> value, int count)
-    {
-        if (typeof(T) == typeof(float))
-        {
-            Avx.MaskStore((float*)destination, Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle(), value.AsSingle());
-        }
-        else
-        {
-            Avx.MaskStore((double*)destination, Vector256.LessThan(Vector256<long>.Indices, Vector256.Create((long)count)).AsDouble(), value.AsDouble());
-        }
-    }
 }
 
 /// <summary>Vector512 block operations (AVX-512F): 16 float or 8 double rows per block, transposed as two halves.</summary>
@@ -110,7 +260,7 @@ internal readonly unsafe struct Block512<T> : IBlockOps<Vector512<T>, T>
 {
     /// <summary>Rows 0..h−1 and h..2h−1 (h = Count/2) are transposed as two Vector256 blocks and joined per column.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Transpose(T* x, int stride, ref Vector512<T> tile)
+    public static void Transpose(T* x, int stride, ref Vector512<T> tile, int columns)
     {
         // Lower halves of tile[k] take rows 0..h−1, upper halves rows h..2h−1; each column is joined in registers and
         // stored whole, so that loading it back forwards from one store.
@@ -118,8 +268,24 @@ internal readonly unsafe struct Block512<T> : IBlockOps<Vector512<T>, T>
         {
             float* f = (float*)x;
             ref Vector512<float> o = ref Unsafe.As<Vector512<T>, Vector512<float>>(ref tile);
-            for (int group = 0; group < 16; group += 8)
+            for (int group = 0; group < 16 && group < columns; group += 8)
             {
+                if (columns - group <= 4)
+                {
+                    // The last 1–4 columns: pairs of columns from 128-bit loads.
+                    Block256<T>.Pair8(f + group, stride, high: false, out var a0, out var a1);
+                    Block256<T>.Pair8(f + group + (8 * stride), stride, high: false, out var b0, out var b1);
+                    Unsafe.Add(ref o, group) = Vector512.Create(a0, b0);
+                    Unsafe.Add(ref o, group + 1) = Vector512.Create(a1, b1);
+                    if (columns - group > 2)
+                    {
+                        Block256<T>.Pair8(f + group, stride, high: true, out var a2, out var a3);
+                        Block256<T>.Pair8(f + group + (8 * stride), stride, high: true, out var b2, out var b3);
+                        Unsafe.Add(ref o, group + 2) = Vector512.Create(a2, b2);
+                        Unsafe.Add(ref o, group + 3) = Vector512.Create(a3, b3);
+                    }
+                    break;
+                }
                 Block256<T>.Transpose8(f + group, stride, out var l0, out var l1, out var l2, out var l3, out var l4, out var l5, out var l6, out var l7);
                 Block256<T>.Transpose8(f + group + (8 * stride), stride, out var h0, out var h1, out var h2, out var h3, out var h4, out var h5, out var h6, out var h7);
                 Unsafe.Add(ref o, group) = Vector512.Create(l0, h0);
@@ -136,8 +302,16 @@ internal readonly unsafe struct Block512<T> : IBlockOps<Vector512<T>, T>
         {
             double* d = (double*)x;
             ref Vector512<double> o = ref Unsafe.As<Vector512<T>, Vector512<double>>(ref tile);
-            for (int group = 0; group < 8; group += 4)
+            for (int group = 0; group < 8 && group < columns; group += 4)
             {
+                if (columns - group <= 2)
+                {
+                    Block256<T>.Pair4(d + group, stride, out var a0, out var a1);
+                    Block256<T>.Pair4(d + group + (4 * stride), stride, out var b0, out var b1);
+                    Unsafe.Add(ref o, group) = Vector512.Create(a0, b0);
+                    Unsafe.Add(ref o, group + 1) = Vector512.Create(a1, b1);
+                    break;
+                }
                 Block256<T>.Transpose4(d + group, stride, out var l0, out var l1, out var l2, out var l3);
                 Block256<T>.Transpose4(d + group + (4 * stride), stride, out var h0, out var h1, out var h2, out var h3);
                 Unsafe.Add(ref o, group) = Vector512.Create(l0, h0);
@@ -148,22 +322,30 @@ internal readonly unsafe struct Block512<T> : IBlockOps<Vector512<T>, T>
         }
     }
 
+    /// <summary>In column groups of h = Count/2: lower halves are rows 0..h−1, upper halves rows h..2h−1.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void StoreTransposed(ref Vector512<T> tile, T* x, int stride, int columns)
+    {
+        int h = Vector256<T>.Count;
+        T* t = (T*)Unsafe.AsPointer(ref tile);
+        for (int group = 0; group < columns; group += h)
+        {
+            int count = Math.Min(h, columns - group);
+            if (count == 2)
+            {
+                Vector512<T> a = Unsafe.Add(ref tile, group), b = Unsafe.Add(ref tile, group + 1);
+                Block256<T>.Pairs(a.GetLower(), b.GetLower(), x + group, stride);
+                Block256<T>.Pairs(a.GetUpper(), b.GetUpper(), x + group + (h * stride), stride);
+                continue;
+            }
+            Block256<T>.TransposeRows(t + (group * 2 * h), 2 * h, x + group, stride, count);
+            Block256<T>.TransposeRows(t + (group * 2 * h) + h, 2 * h, x + group + (h * stride), stride, count);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> LoadTargets(int* targets) =>
         typeof(T) == typeof(float)
             ? Avx512F.ConvertToVector512Single(Vector512.Load(targets)).As<float, T>()
             : Avx512F.ConvertToVector512Double(Vector256.Load(targets)).As<double, T>();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreFirst(T* destination, Vector512<T> value, int count)
-    {
-        if (typeof(T) == typeof(float))
-        {
-            Avx512F.MaskStore((float*)destination, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle(), value.AsSingle());
-        }
-        else
-        {
-            Avx512F.MaskStore((double*)destination, Vector512.LessThan(Vector512<long>.Indices, Vector512.Create((long)count)).AsDouble(), value.AsDouble());
-        }
-    }
 }

@@ -275,16 +275,21 @@ internal static class DistributionTerms<TOps, TV, T>
     }
 
     /// <summary>
-    /// KL(softmax(t/T) ‖ softmax(s/T)) given the row maxima Mt of t and Ms of s: with t′ = (t − Mt)/T and s′ = (s − Ms)/T
-    /// (the max subtracted before dividing, so that the rounding of max/T never reaches the exponent: [3e10, 0] at T = 3
-    /// would otherwise give e^512), St = Σ e^t′, Ss = Σ e^s′ and W = Σ e^t′·(t′ − s′); then KL = W/St − log St + log Ss. Working
-    /// with logits relative to their maxima keeps the result accurate for logits of ±1e4. <see cref="EmitTeacher"/> and
-    /// <see cref="EmitStudent"/> hold the numerators e^(t′−mt), e^(s′−ms) of the last step, which the distillation stores
-    /// for its gradient pass.
+    /// KL(softmax(t/T) ‖ softmax(s/T)) given the row maxima Mt of t and Ms of s: with a = t − Mt, b = s − Ms,
+    /// t′ = a/T and s′ = b/T (the max subtracted before dividing, so that the rounding of max/T never reaches the exponent:
+    /// [3e10, 0] at T = 3 would otherwise give e^512), St = Σ e^t′, Ss = Σ e^s′ and W = Σ e^t′·(t′ − s′); then
+    /// KL = W/St − log St + log Ss. Working with logits relative to their maxima keeps the result accurate for logits of
+    /// ±1e4. t′ − s′ is formed as (a − b)·(2^−h/T) with 2^h ≥ the row length (<see cref="WeightExponent"/>), and W·2^h is
+    /// restored in double: W itself is up to St ≤ n times the divergence, so a divergence near MaxValue/n would overflow
+    /// its float sum, and (a − b)/T can be finite where a/T or b/T alone is not (T &lt; 1). The power of two is exact, so
+    /// only terms below 2^h times the smallest normal change. <see cref="EmitTeacher"/> and <see cref="EmitStudent"/>
+    /// hold the numerators e^t′, e^s′ of the last step, which the distillation stores for its gradient pass.
     /// </summary>
-    public struct RelativeEntropyOfLogits(T inverseTemperature, T teacherMax, T studentMax) : IReducer<TV>
+    public struct RelativeEntropyOfLogits(T inverseTemperature, T teacherMax, T studentMax, int length = 1) : IReducer<TV>
     {
         private readonly TV _inverseTemperature = TOps.Create(inverseTemperature);
+        private readonly TV _differenceScale = TOps.Create(T.ScaleB(inverseTemperature, -WeightExponent(length)));
+        private readonly int _weightExponent = WeightExponent(length);
         private readonly TV _teacherMax = TOps.Create(teacherMax);
         private readonly TV _studentMax = TOps.Create(studentMax);
         private LaneSum<TOps, TV, T> _teacherSum;
@@ -296,13 +301,13 @@ internal static class DistributionTerms<TOps, TV, T>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Step(TV teacher, TV student)
         {
-            TV t = TOps.Multiply(TOps.Subtract(teacher, _teacherMax), _inverseTemperature);
-            TV s = TOps.Multiply(TOps.Subtract(student, _studentMax), _inverseTemperature);
-            EmitTeacher = VectorMath<TOps, TV, T>.Exp(t);
-            EmitStudent = VectorMath<TOps, TV, T>.Exp(s);
+            TV a = TOps.Subtract(teacher, _teacherMax);
+            TV b = TOps.Subtract(student, _studentMax);
+            EmitTeacher = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(a, _inverseTemperature));
+            EmitStudent = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(b, _inverseTemperature));
             _teacherSum.Add(EmitTeacher);
             _studentSum.Add(EmitStudent);
-            _weighted.Add(Weighted(EmitTeacher, TOps.Subtract(t, s)));
+            _weighted.Add(Weighted(EmitTeacher, TOps.Multiply(TOps.Subtract(a, b), _differenceScale)));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -310,14 +315,14 @@ internal static class DistributionTerms<TOps, TV, T>
         {
             // Masked lanes are already counted: their terms are dropped, while the emitted numerators keep their true
             // values so that a full-vector store rewrites the same values.
-            TV t = TOps.Multiply(TOps.Subtract(teacher, _teacherMax), _inverseTemperature);
-            TV s = TOps.Multiply(TOps.Subtract(student, _studentMax), _inverseTemperature);
-            EmitTeacher = VectorMath<TOps, TV, T>.Exp(t);
-            EmitStudent = VectorMath<TOps, TV, T>.Exp(s);
+            TV a = TOps.Subtract(teacher, _teacherMax);
+            TV b = TOps.Subtract(student, _studentMax);
+            EmitTeacher = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(a, _inverseTemperature));
+            EmitStudent = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(b, _inverseTemperature));
             TV e = TOps.Select(keep, EmitTeacher, Zero);
             _teacherSum.Add(e);
             _studentSum.Add(TOps.Select(keep, EmitStudent, Zero));
-            _weighted.Add(Weighted(e, TOps.Subtract(t, s)));
+            _weighted.Add(Weighted(e, TOps.Multiply(TOps.Subtract(a, b), _differenceScale)));
         }
 
         /// <summary>St, Ss and KL in nats.</summary>
@@ -325,10 +330,13 @@ internal static class DistributionTerms<TOps, TV, T>
         {
             double teacherSum = double.CreateTruncating(_teacherSum.Total());
             double studentSum = double.CreateTruncating(_studentSum.Total());
-            double weighted = double.CreateTruncating(_weighted.Total());
+            double weighted = Math.ScaleB(double.CreateTruncating(_weighted.Total()), _weightExponent);
             return (teacherSum, studentSum, weighted / teacherSum - Math.Log(teacherSum) + Math.Log(studentSum));
         }
     }
+
+    /// <summary>h = ⌈log₂ n⌉ (0 for n ≤ 1): 2^−h·Σ of n terms each at most M stays at most M.</summary>
+    public static int WeightExponent(int length) => length <= 1 ? 0 : 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)(length - 1));
 
     /// <summary>
     /// The distillation gradient from the teacher logits and the stored student numerators:
