@@ -30,8 +30,10 @@ internal static unsafe class RowDriver
     /// <summary>
     /// Runs <paramref name="op"/> over <paramref name="rows"/> rows of <paramref name="rowLength"/>; stores row values in
     /// <paramref name="values"/> (unless null) and returns their total (compensated, in double). With more than one
-    /// thread it allocates a closure, the task machinery of <see cref="Parallel"/> and 16 bytes per chunk; with one thread
-    /// nothing.
+    /// thread the chunks are shared out between the caller and the driver's worker threads (<see cref="ChunkWorkers"/>:
+    /// each takes its own contiguous share first, so that the same rows stay in the same core's cache call after call,
+    /// then steals what is left), or <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> when the workers
+    /// are busy with another call; that allocates a job, its closure and about 20 bytes per chunk. With one thread nothing.
     /// </summary>
     public static double Run<T, TOp>(in TOp op, int rows, int rowLength, T* values, int maxDegreeOfParallelism)
         where T : unmanaged, IFloatingPointIeee754<T>
