@@ -97,11 +97,21 @@ internal static class Rows<TOps, TV, T>
     /// <summary>
     /// destination[i] = op(source[i]) and returns Σ op(source[i]) (without drift), in one pass, for values in [0, 1]
     /// (softmax numerators), which are summed in float in blocks of <see cref="UnitBlockSteps"/> vectors. The last vector
-    /// is loaded first and summed masked, so destination may be the source itself.
+    /// is loaded first and summed masked, so destination may be the source itself. With <paramref name="prefetchNextRow"/>
+    /// and a row of up to PrefetchMaxAhead elements, each step also prefetches the source one row ahead (the next row of
+    /// a batch, for its maximum pass; x86 only; past the end of a batch a prefetch is harmless).
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    public static T MapSum<TOp>(ref readonly T source, ref T destination, int length, TOp op)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T MapSum<TOp>(ref readonly T source, ref T destination, int length, TOp op, bool prefetchNextRow = false)
         where TOp : struct, IUnaryOp<TV>
+        => prefetchNextRow && length <= PrefetchMaxAhead
+            ? MapSum<TOp, On>(in source, ref destination, length, op)
+            : MapSum<TOp, Off>(in source, ref destination, length, op);
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static unsafe T MapSum<TOp, TPrefetch>(ref readonly T source, ref T destination, int length, TOp op)
+        where TOp : struct, IUnaryOp<TV>
+        where TPrefetch : struct, ISwitch
     {
         nuint count = (nuint)TOps.Count;
         nuint n = (nuint)length;
@@ -114,6 +124,10 @@ internal static class Rows<TOps, TV, T>
         nuint i = 0;
         for (; i + count <= n; i += count)
         {
+            if (TPrefetch.IsOn && Sse.IsSupported)
+            {
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Unsafe.AsRef(in source), n + i)));
+            }
             TV value = op.Invoke(TOps.Load(in source, i));
             TOps.Store(value, ref destination, i);
             block = TOps.Add(block, value);
@@ -356,8 +370,7 @@ internal static class Rows<TOps, TV, T>
         {
             if (prefetchNext && Sse.IsSupported)
             {
-                // The same offset in the next row (where a batch's next row is; past a batch's end a prefetch is
-                // harmless), so that the next row's maximum pass reads from L1.
+                // The same offset in the next row (as MapSum's prefetchNextRow), so that its maximum pass reads from L1.
                 Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Unsafe.AsRef(in x), n + i - count)));
             }
             block = TOps.Add(block, VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Subtract(v, max)));
@@ -419,6 +432,12 @@ internal static class Rows<TOps, TV, T>
     }
 
     private const int SeedLength = 2048;
+
+    /// <summary>
+    /// The longest row whose next row <see cref="MapSum{TOp}"/> prefetches (elements): a next row of up to 16 KB (float) is still in L1 or L2
+    /// when its turn comes; a longer one would be evicted before use and only cost bandwidth.
+    /// </summary>
+    private const int PrefetchMaxAhead = 4096;
 
     /// <summary>
     /// Vectors summed in float between two flushes of a sum of terms in [0, 1] (the normalizer's, softmax numerators):
