@@ -61,7 +61,7 @@ internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
             if (T.IsFinite(max))
             {
                 ref T g = ref Batch<T>.Row(Gradient, row, c);
-                T sum = Rows<TOps, TV, T>.MapSum(in x, ref g, c, new ElementOps<TOps, TV, T>.ExpShift(max));
+                T sum = Rows<TOps, TV, T>.MapSum(in x, ref g, c, new ElementOps<TOps, TV, T>.ExpShift(max), prefetchNextRow: true);
                 T a = wt * GradientScale;
                 T logSum = T.Log(sum);
                 T logZ = max + logSum;

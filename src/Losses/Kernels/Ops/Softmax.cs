@@ -25,7 +25,7 @@ internal readonly unsafe struct SoftmaxOp<T>(T* logits, T* probabilities, int cl
             return T.Zero;
         }
         T max = Rows<TOps, TV, T>.ShiftMax(in x, c);
-        T sum = Rows<TOps, TV, T>.MapSum(in x, ref y, c, new ElementOps<TOps, TV, T>.ExpShift(max));
+        T sum = Rows<TOps, TV, T>.MapSum(in x, ref y, c, new ElementOps<TOps, TV, T>.ExpShift(max), prefetchNextRow: true);
         Rows<TOps, TV, T>.Map(in y, ref y, c, new ElementOps<TOps, TV, T>.Scale(T.One / sum));
         return T.Zero;
     }
