@@ -467,6 +467,9 @@ internal enum SliceMode
 /// (rows <see cref="Stride"/> elements apart), gets the row's partial — computed from the slice, or read from
 /// <see cref="Partials"/> combined over the whole vocabulary — then does what <see cref="Mode"/> asks.
 /// </summary>
+/// <remarks>Without the locals' zeroing: the row method's frame (hundreds of bytes of vector and partial temporaries) would
+/// otherwise be cleared on every row and slice.</remarks>
+[SkipLocalsInit]
 internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
     where T : unmanaged, IFloatingPointIeee754<T>
     where TIn : unmanaged
