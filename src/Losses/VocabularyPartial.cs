@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Losses;
@@ -24,6 +25,7 @@ namespace Losses;
 [StructLayout(LayoutKind.Sequential)]
 public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal VocabularyPartial(double max, double sumOfExp, double expMoment, double shiftedSum, double weightSum,
         double targetLogit, double targetWeight, long target, int columns, bool targetFound, bool ignored, PartialMarks marks = PartialMarks.None)
     {

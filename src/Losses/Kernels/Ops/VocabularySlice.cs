@@ -183,7 +183,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
         }
         if (i < length)
         {
-            TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(i - start)));
+            TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(Floats<T>.FromDouble(i - start)));
             TV d = TOps.Subtract(cap.Apply(last), shiftV);
             TV exp = VectorMath<TOps, TV, T>.ExpNonPositive(d);
             if (TStore.IsOn)
@@ -252,7 +252,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
             else if (i < length)
             {
                 at = length - count;
-                keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(T.CreateTruncating(i - at)));
+                keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(Floats<T>.FromDouble(i - at)));
                 v = TOps.Select(keep, cap.Apply(Elements<TOps, TV, T>.Load(in x, at)), negativeInfinity);
                 i = length;
             }
@@ -427,6 +427,27 @@ internal static class VocabularySliceRow<TOps, TV, T>
     }
 }
 
+/// <summary>
+/// Conversions between float or double and double that the JIT folds into one instruction (or none) in specialized code:
+/// the generic <c>double.CreateTruncating</c> / <c>T.CreateTruncating</c> are calls into CoreLib, several per row and
+/// slice. The same roundings (float → double is exact; double → float rounds to nearest).
+/// </summary>
+internal static class Floats<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double ToDouble(T value) =>
+        typeof(T) == typeof(float) ? (float)(object)value
+        : typeof(T) == typeof(double) ? (double)(object)value
+        : double.CreateTruncating(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T FromDouble(double value) =>
+        typeof(T) == typeof(float) ? (T)(object)(float)value
+        : typeof(T) == typeof(double) ? (T)(object)value
+        : T.CreateTruncating(value);
+}
+
 /// <summary>What a <see cref="VocabularySliceOp{T, TIn, TOut}"/> computes for each row of its slice.</summary>
 internal enum SliceMode
 {
@@ -446,6 +467,9 @@ internal enum SliceMode
 /// (rows <see cref="Stride"/> elements apart), gets the row's partial — computed from the slice, or read from
 /// <see cref="Partials"/> combined over the whole vocabulary — then does what <see cref="Mode"/> asks.
 /// </summary>
+/// <remarks>Without the locals' zeroing: the row method's frame (hundreds of bytes of vector and partial temporaries) would
+/// otherwise be cleared on every row and slice.</remarks>
+[SkipLocalsInit]
 internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
     where T : unmanaged, IFloatingPointIeee754<T>
     where TIn : unmanaged
@@ -599,14 +623,14 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         bool found = (ulong)local < (ulong)Width;
 
         // Read before the statistics pass, which may store its exps over the logits.
-        double targetLogit = found ? double.CreateTruncating(CapOne(Elements<Scalar<T>, T, T>.LoadOne(in x, (nuint)local))) : 0;
-        double targetWeight = !found ? 0 : Weight != null ? double.CreateTruncating(Weight[target]) : 1;
+        double targetLogit = found ? Floats<T>.ToDouble(CapOne(Elements<Scalar<T>, T, T>.LoadOne(in x, (nuint)local))) : 0;
+        double targetWeight = !found ? 0 : Weight != null ? Floats<T>.ToDouble(Weight[target]) : 1;
         ref T e = ref store ? ref Unsafe.AsRef<T>(Gradient + (row * Stride)) : ref Unsafe.NullRef<T>();
         var stats = moment
             ? shifted ? Sums<TOps, TV, TCap, TWeights, On, On>(in x, ref e, cap, weights, store, twoPass) : Sums<TOps, TV, TCap, TWeights, On, Off>(in x, ref e, cap, weights, store, twoPass)
             : shifted ? Sums<TOps, TV, TCap, TWeights, Off, On>(in x, ref e, cap, weights, store, twoPass) : Sums<TOps, TV, TCap, TWeights, Off, Off>(in x, ref e, cap, weights, store, twoPass);
-        return new VocabularyPartial(double.CreateTruncating(stats.Shift), double.CreateTruncating(stats.SumOfExp), double.CreateTruncating(stats.Moment),
-            double.CreateTruncating(stats.Shifted), SliceWeightSum, targetLogit, targetWeight, target, Width, found, false,
+        return new VocabularyPartial(Floats<T>.ToDouble(stats.Shift), Floats<T>.ToDouble(stats.SumOfExp), Floats<T>.ToDouble(stats.Moment),
+            Floats<T>.ToDouble(stats.Shifted), SliceWeightSum, targetLogit, targetWeight, target, Width, found, false,
             (store ? VocabularyPartial.PartialMarks.ExpsStored : 0) | (moment ? 0 : VocabularyPartial.PartialMarks.WithoutMoment)
             | (shifted ? 0 : VocabularyPartial.PartialMarks.WithoutShiftedSum));
     }
@@ -647,7 +671,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         double loss = Partials != null && Gradient != null ? 0 : SliceLoss.Row(in p, Keep, Uniform, ZCoefficient);
         if (Gradient == null)
         {
-            return T.CreateTruncating(loss);
+            return Floats<T>.FromDouble(loss);
         }
         ref TOut g = ref Unsafe.AsRef<TOut>(Gradient + (row * Stride));
         if (p.Ignored)
@@ -663,19 +687,19 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         // The z-loss's gradient 2λ·log Z·softmax is one more share of the softmax scale.
         double s = a + (b * p.WeightSum) + (ZCoefficient != 0 ? 2 * ZCoefficient * (p.Max + logSum) * GradientScale : 0);
         // ratio = exp(m_slice − M) for exps stored relative to the slice's max (1 otherwise: the same bits as s/S).
-        T shift = T.CreateTruncating(p.Max), scale = T.CreateTruncating(s * ratio / p.SumOfExp), offset = T.CreateTruncating(b);
+        T shift = Floats<T>.FromDouble(p.Max), scale = Floats<T>.FromDouble(s * ratio / p.SumOfExp), offset = Floats<T>.FromDouble(b);
         if (stored)
         {
             VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, TWeights, Off>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, weights,
-                shift, T.CreateTruncating(logSum), scale, T.Zero, offset);
+                shift, Floats<T>.FromDouble(logSum), scale, T.Zero, offset);
         }
         else
         {
             VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, TWeights, Off>(in x, ref g, Width, cap, weights,
-                shift, T.CreateTruncating(logSum), scale, T.Zero, offset);
+                shift, Floats<T>.FromDouble(logSum), scale, T.Zero, offset);
         }
         AddAtTarget(ref g, in p, -a);
-        return T.CreateTruncating(loss);
+        return Floats<T>.FromDouble(loss);
     }
 
     private T TokenRow<TOps, TV, TCap>(ref readonly TIn x, int row, in VocabularyPartial p, TCap cap, bool stored, double ratio = 1)
@@ -686,11 +710,11 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         var (logProbability, entropy) = SliceLoss.Token(in p);
         if (Entropy != null)
         {
-            Entropy[row] = T.CreateTruncating(entropy);
+            Entropy[row] = Floats<T>.FromDouble(entropy);
         }
         if (Gradient == null || StoreExps)
         {
-            return T.CreateTruncating(logProbability);
+            return Floats<T>.FromDouble(logProbability);
         }
         ref TOut g = ref Unsafe.AsRef<TOut>(Gradient + (row * Stride));
         if (p.Ignored)
@@ -698,16 +722,16 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
             new Span<TOut>(Unsafe.AsPointer(ref g), Width).Clear();
             return T.Zero;
         }
-        double alpha = LogProbabilityGradient != null ? double.CreateTruncating(LogProbabilityGradient[row]) : 0;
-        double beta = EntropyGradient != null ? double.CreateTruncating(EntropyGradient[row]) : 0;
+        double alpha = LogProbabilityGradient != null ? Floats<T>.ToDouble(LogProbabilityGradient[row]) : 0;
+        double beta = EntropyGradient != null ? Floats<T>.ToDouble(EntropyGradient[row]) : 0;
         double logSum = Math.Log(p.SumOfExp);
 
         // ∂(α·log p_t + β·H)/∂x̃_j = α·[j = t] − p_j·(α + β·H + β·log p_j). Without β the entropy (and its moment) is not
         // needed: β·H is then 0 for any finite H.
-        T shift = T.CreateTruncating(p.Max);
-        T scale = T.CreateTruncating(-(alpha + (beta != 0 ? beta * entropy : 0)) * ratio / p.SumOfExp);
-        T entropyScale = T.CreateTruncating(-beta * ratio / p.SumOfExp);
-        T lse = T.CreateTruncating(logSum);
+        T shift = Floats<T>.FromDouble(p.Max);
+        T scale = Floats<T>.FromDouble(-(alpha + (beta != 0 ? beta * entropy : 0)) * ratio / p.SumOfExp);
+        T entropyScale = Floats<T>.FromDouble(-beta * ratio / p.SumOfExp);
+        T lse = Floats<T>.FromDouble(logSum);
         switch (beta != 0, stored)
         {
             case (true, true):
@@ -724,7 +748,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
                 break;
         }
         AddAtTarget(ref g, in p, alpha);
-        return T.CreateTruncating(logProbability);
+        return Floats<T>.FromDouble(logProbability);
     }
 
     /// <summary>
@@ -740,11 +764,11 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         }
         if (T.IsFinite(SoftCap))
         {
-            double ratio = p.TargetLogit / double.CreateTruncating(SoftCap);
+            double ratio = p.TargetLogit / Floats<T>.ToDouble(SoftCap);
             amount *= double.IsNegativeInfinity(p.TargetLogit) ? 0 : 1 - (ratio * ratio);
         }
         ref TOut slot = ref Unsafe.Add(ref g, (nint)local);
-        T value = Elements<Scalar<T>, T, T>.LoadOne(in slot, 0) + T.CreateTruncating(amount);
+        T value = Elements<Scalar<T>, T, T>.LoadOne(in slot, 0) + Floats<T>.FromDouble(amount);
         Elements<Scalar<T>, T, T>.Store(value, ref slot, 0);
     }
 }
