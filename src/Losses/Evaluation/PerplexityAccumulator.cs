@@ -216,30 +216,63 @@ public sealed class PerplexityAccumulator : ITokenSink
     public void Add(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1) =>
         _counts.Add<float, BFloat16, long>(logits, targets, this, Metrics, maxDegreeOfParallelism);
 
-    void ITokenSink.Add(in TokenFigures figures)
+    void ITokenSink.Add(in TokenFigures figures) => ((ITokenSink)this).Add(new ReadOnlySpan<TokenFigures>(in figures));
+
+    /// <summary>
+    /// Adds a batch's figures (ignored rows, target −1, are skipped). With <see cref="PerplexityMetrics.None"/> the figures hold
+    /// no entropy (0, which adds nothing) and rank 0 (correct at every k), so the top-k counts grow by the batch's token count
+    /// once: the state is bitwise that of adding the tokens one by one.
+    /// </summary>
+    void ITokenSink.Add(ReadOnlySpan<TokenFigures> figures)
     {
-        if (double.IsNaN(figures.Loss) || double.IsNaN(figures.Entropy))
+        double[]? weight = _weight;
+        ExactSum lossSum = _lossSum;
+        ExactSum lossSquareSum = _lossSquareSum;
+        bool lossOnly = _metrics == PerplexityMetrics.None;
+        long tokens = 0;
+        long nonFinite = 0;
+        foreach (ref readonly TokenFigures f in figures)
         {
-            _counts.NonFinite++;
-            return;
-        }
-        _counts.Tokens++;
-        double w = _weight is null ? 1 : _weight[figures.Target];
-        double loss = w * figures.Loss;
-        _lossSum.Add(loss);
-        _lossSquareSum.Add(loss * figures.Loss);
-        if (_weight is not null)
-        {
-            _weightSum.Add(w);
-        }
-        _entropySum.Add(figures.Entropy);
-        for (int i = 0; i < _topK.Length; i++)
-        {
-            if (figures.Rank < _topK[i])
+            if (f.Target < 0)
             {
-                _correct[i]++;
+                continue;
+            }
+            if (double.IsNaN(f.Loss) || double.IsNaN(f.Entropy))
+            {
+                nonFinite++;
+                continue;
+            }
+            tokens++;
+            double w = weight is null ? 1 : weight[f.Target];
+            double loss = w * f.Loss;
+            lossSum.Add(loss);
+            lossSquareSum.Add(loss * f.Loss);
+            if (weight is not null)
+            {
+                _weightSum.Add(w);
+            }
+            if (lossOnly)
+            {
+                continue;
+            }
+            _entropySum.Add(f.Entropy);
+            for (int i = 0; i < _topK.Length; i++)
+            {
+                if (f.Rank < _topK[i])
+                {
+                    _correct[i]++;
+                }
             }
         }
+        if (lossOnly)
+        {
+            for (int i = 0; i < _correct.Length; i++)
+            {
+                _correct[i] += tokens;
+            }
+        }
+        _counts.Tokens += tokens;
+        _counts.NonFinite += nonFinite;
     }
 
     void ITokenSink.Add(in PairFigures figures) => throw new InvalidOperationException();

@@ -12,6 +12,18 @@ internal interface ITokenSink
 {
     void Add(in TokenFigures figures);
 
+    /// <summary>The figures of a batch's rows in row order (ignored rows have target −1 and are skipped).</summary>
+    void Add(ReadOnlySpan<TokenFigures> figures)
+    {
+        foreach (ref readonly TokenFigures f in figures)
+        {
+            if (f.Target >= 0)
+            {
+                Add(in f);
+            }
+        }
+    }
+
     void Add(in PairFigures figures);
 }
 
@@ -74,13 +86,7 @@ internal static class TokenBatches
             var op = new TokenFiguresOp<T> { Logits = x, Targets = indices, ClassCount = classCount, LossOnly = metrics == PerplexityMetrics.None, Figures = f };
             RowDriver.Run<T, TokenFiguresOp<T>>(in op, rows, classCount, null, maxDegreeOfParallelism);
         }
-        for (int row = 0; row < rows; row++)
-        {
-            if (figures[row].Target >= 0)
-            {
-                sink.Add(in figures[row]);
-            }
-        }
+        sink.Add(figures.AsSpan(0, rows));
         ArrayPool<TokenFigures>.Shared.Return(figures);
     }
 

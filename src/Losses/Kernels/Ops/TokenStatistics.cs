@@ -79,8 +79,9 @@ internal readonly unsafe struct TokenFiguresOp<T> : IRowOp<T>
             return T.Zero;
         }
         ref T x = ref Batch<T>.Row(Logits, row, ClassCount);
-        Figures[row] = LossOnly ? Lean<TOps, TV>(in x, ClassCount, (int)t) : Full<TOps, TV>(in x, ClassCount, (int)t);
-        return T.CreateTruncating(Figures[row].Loss);
+        TokenFigures figures = LossOnly ? Lean<TOps, TV>(in x, ClassCount, (int)t) : Full<TOps, TV>(in x, ClassCount, (int)t);
+        Figures[row] = figures;
+        return Floats<T>.FromDouble(figures.Loss);
     }
 
     // Not inlined into the driver's loop over rows: the JIT would run out of inlining budget and call the exp polynomial.
@@ -96,7 +97,7 @@ internal readonly unsafe struct TokenFiguresOp<T> : IRowOp<T>
         var (sum, entropy) = reducer.Entropy.SumAndEntropy();
         return new TokenFigures
         {
-            Loss = (double.CreateTruncating(max) - double.CreateTruncating(atTarget)) + Math.Log(sum),
+            Loss = (Floats<T>.ToDouble(max) - Floats<T>.ToDouble(atTarget)) + Math.Log(sum),
             Entropy = entropy,
             Rank = reducer.Rank.Result(in x, t, atTarget),
             Target = t,
@@ -113,7 +114,7 @@ internal readonly unsafe struct TokenFiguresOp<T> : IRowOp<T>
         T atTarget = Unsafe.Add(ref Unsafe.AsRef(in x), t);
         return new TokenFigures
         {
-            Loss = (double.CreateTruncating(normalizer.Max) - double.CreateTruncating(atTarget)) + Math.Log(double.CreateTruncating(normalizer.SumOfExp)),
+            Loss = (Floats<T>.ToDouble(normalizer.Max) - Floats<T>.ToDouble(atTarget)) + Math.Log(Floats<T>.ToDouble(normalizer.SumOfExp)),
             Target = t,
         };
     }
