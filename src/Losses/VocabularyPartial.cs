@@ -25,61 +25,103 @@ namespace Losses;
 [StructLayout(LayoutKind.Sequential)]
 public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
 {
+    // Explicit fields in the order of the layout (72 bytes): seven doubles, the target, the column count, two flags,
+    // the marks and one reserved byte, so that every byte of a partial is written (partials travel as bytes).
+    private readonly double max;
+    private readonly double sumOfExp;
+    private readonly double expMoment;
+    private readonly double shiftedSum;
+    private readonly double weightSum;
+    private readonly double targetLogit;
+    private readonly double targetWeight;
+    private readonly long target;
+    private readonly int columns;
+    private readonly bool targetFound;
+    private readonly bool ignored;
+    private readonly PartialMarks marks;
+    private readonly byte reserved;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal VocabularyPartial(double max, double sumOfExp, double expMoment, double shiftedSum, double weightSum,
         double targetLogit, double targetWeight, long target, int columns, bool targetFound, bool ignored, PartialMarks marks = PartialMarks.None)
     {
-        Marks = marks;
-        Max = max;
-        SumOfExp = sumOfExp;
-        ExpMoment = expMoment;
-        ShiftedSum = shiftedSum;
-        WeightSum = weightSum;
-        TargetLogit = targetLogit;
-        TargetWeight = targetWeight;
-        Target = target;
-        Columns = columns;
-        TargetFound = targetFound;
-        Ignored = ignored;
+        this.marks = marks;
+        this.max = max;
+        this.sumOfExp = sumOfExp;
+        this.expMoment = expMoment;
+        this.shiftedSum = shiftedSum;
+        this.weightSum = weightSum;
+        this.targetLogit = targetLogit;
+        this.targetWeight = targetWeight;
+        this.target = target;
+        this.columns = columns;
+        this.targetFound = targetFound;
+        this.ignored = ignored;
+        reserved = 0;
+    }
+
+    /// <summary>
+    /// Writes a partial's fields straight into <paramref name="destination"/> (the same values as the constructor), so
+    /// that a row's partial is not built as a temporary and then copied: the copy's wide loads right after the fields'
+    /// narrow stores stall on store forwarding.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Write(ref VocabularyPartial destination, double max, double sumOfExp, double expMoment, double shiftedSum,
+        double weightSum, double targetLogit, double targetWeight, long target, int columns, bool targetFound, bool ignored,
+        PartialMarks marks = PartialMarks.None)
+    {
+        Unsafe.AsRef(in destination.max) = max;
+        Unsafe.AsRef(in destination.sumOfExp) = sumOfExp;
+        Unsafe.AsRef(in destination.expMoment) = expMoment;
+        Unsafe.AsRef(in destination.shiftedSum) = shiftedSum;
+        Unsafe.AsRef(in destination.weightSum) = weightSum;
+        Unsafe.AsRef(in destination.targetLogit) = targetLogit;
+        Unsafe.AsRef(in destination.targetWeight) = targetWeight;
+        Unsafe.AsRef(in destination.target) = target;
+        Unsafe.AsRef(in destination.columns) = columns;
+        Unsafe.AsRef(in destination.targetFound) = targetFound;
+        Unsafe.AsRef(in destination.ignored) = ignored;
+        Unsafe.AsRef(in destination.marks) = marks;
+        Unsafe.AsRef(in destination.reserved) = 0;
     }
 
     /// <summary>M: the largest (capped) logit of the covered columns, at least the most negative finite value of the logits' type.</summary>
-    public double Max { get; }
+    public double Max => max;
 
     /// <summary>S = Σ exp(x̃ − M) over the covered columns.</summary>
-    public double SumOfExp { get; }
+    public double SumOfExp => sumOfExp;
 
     /// <summary>E = Σ exp(x̃ − M)·(x̃ − M): with S, gives the entropy log S − E/S.</summary>
-    public double ExpMoment { get; }
+    public double ExpMoment => expMoment;
 
     /// <summary>L = Σ w_c·(M − x̃_c): the label-smoothing sum, kept as non-negative terms (no cancellation).</summary>
-    public double ShiftedSum { get; }
+    public double ShiftedSum => shiftedSum;
 
     /// <summary>W = Σ w_c over the covered columns (their number without weights).</summary>
-    public double WeightSum { get; }
+    public double WeightSum => weightSum;
 
     /// <summary>x̃ at the target, when a covered column is the target (<see cref="TargetFound"/>).</summary>
-    public double TargetLogit { get; }
+    public double TargetLogit => targetLogit;
 
     /// <summary>w at the target (1 without weights), when <see cref="TargetFound"/>.</summary>
-    public double TargetWeight { get; }
+    public double TargetWeight => targetWeight;
 
     /// <summary>The row's target: a class index, or the ignore index. Partials of one row agree on it.</summary>
-    public long Target { get; }
+    public long Target => target;
 
     /// <summary>How many columns of the vocabulary this partial covers.</summary>
-    public int Columns { get; }
+    public int Columns => columns;
 
     /// <summary>True when the target is one of the covered columns.</summary>
-    public bool TargetFound { get; }
+    public bool TargetFound => targetFound;
 
     /// <summary>True when the target was the ignore index: the row counts for nothing.</summary>
-    public bool Ignored { get; }
+    public bool Ignored => ignored;
 
     /// <summary>
     /// What a storing forward did and left out (in the struct's padding: the size stays 72 bytes). Not part of equality.
     /// </summary>
-    internal PartialMarks Marks { get; }
+    internal PartialMarks Marks => marks;
 
     /// <summary>
     /// Set by the forward passes that stored this slice's exps exp(x̃ − <see cref="Max"/>) into a gradient buffer; the
