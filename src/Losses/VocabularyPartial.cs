@@ -177,27 +177,38 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
 
     internal static CombineError TryCombine(in VocabularyPartial left, in VocabularyPartial right, out VocabularyPartial result)
     {
-        result = default;
-        if (left.Columns == 0)
-        {
-            result = right;
-            return CombineError.None;
-        }
-        if (right.Columns == 0)
-        {
-            result = left;
-            return CombineError.None;
-        }
         var error = CheckCombine(in left, in right);
         if (error != CombineError.None)
         {
+            result = default;
             return error;
         }
+        result = left;
+        CombineInto(ref result, in right);
+        return CombineError.None;
+    }
+
+    /// <summary>
+    /// accumulator = Combine(accumulator, right), written field by field into <paramref name="accumulator"/> (no temporary
+    /// and copy), for partials that <see cref="CheckCombine"/> accepts. Every input is read before anything is written.
+    /// </summary>
+    internal static void CombineInto(ref VocabularyPartial accumulator, in VocabularyPartial right)
+    {
+        if (accumulator.Columns == 0)
+        {
+            accumulator = right;
+            return;
+        }
+        if (right.Columns == 0)
+        {
+            return;
+        }
+        ref readonly VocabularyPartial left = ref accumulator;
         int columns = left.Columns + right.Columns;
         if (left.Ignored)
         {
-            result = new VocabularyPartial(0, 0, 0, 0, 0, 0, 0, left.Target, columns, false, true);
-            return CombineError.None;
+            Write(ref accumulator, 0, 0, 0, 0, 0, 0, 0, left.Target, columns, false, true);
+            return;
         }
         double max = Math.Max(left.Max, right.Max);
         double leftShift = left.Max - max, rightShift = right.Max - max;
@@ -206,12 +217,15 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
         double sum = (left.SumOfExp * leftRatio) + (right.SumOfExp * rightRatio);
         double moment = (leftRatio * (left.ExpMoment + (leftShift * left.SumOfExp))) + (rightRatio * (right.ExpMoment + (rightShift * right.SumOfExp)));
         double shifted = left.ShiftedSum - (leftShift * left.WeightSum) + right.ShiftedSum - (rightShift * right.WeightSum);
-        VocabularyPartial withTarget = left.TargetFound ? left : right;
+        double weightSum = left.WeightSum + right.WeightSum;
+        bool leftFound = left.TargetFound;
+        double targetLogit = leftFound ? left.TargetLogit : right.TargetLogit;
+        double targetWeight = leftFound ? left.TargetWeight : right.TargetWeight;
+        long target = left.Target;
         // A sum left out of either side is left out of the union; the union's exps are stored nowhere.
-        result = new VocabularyPartial(max, sum, moment, shifted, left.WeightSum + right.WeightSum, withTarget.TargetLogit,
-            withTarget.TargetWeight, left.Target, columns, left.TargetFound || right.TargetFound, false,
-            (left.Marks | right.Marks) & ~PartialMarks.ExpsStored);
-        return CombineError.None;
+        var marks = (left.Marks | right.Marks) & ~PartialMarks.ExpsStored;
+        Write(ref accumulator, max, sum, moment, shifted, weightSum, targetLogit, targetWeight, target, columns,
+            leftFound || right.TargetFound, false, marks);
     }
 
     /// <inheritdoc/>

@@ -559,7 +559,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         ref TIn x = ref Unsafe.AsRef<TIn>(Logits + (row * Stride));
         if (Mode != SliceMode.Statistics && Partials != null && !StoreExps)
         {
-            VocabularyPartial given = Partials[row];
+            ref readonly VocabularyPartial given = ref Partials[row];
             if (SlicePartials == null)
             {
                 return Mode == SliceMode.CrossEntropy
