@@ -45,19 +45,8 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
     internal VocabularyPartial(double max, double sumOfExp, double expMoment, double shiftedSum, double weightSum,
         double targetLogit, double targetWeight, long target, int columns, bool targetFound, bool ignored, PartialMarks marks = PartialMarks.None)
     {
-        this.marks = marks;
-        this.max = max;
-        this.sumOfExp = sumOfExp;
-        this.expMoment = expMoment;
-        this.shiftedSum = shiftedSum;
-        this.weightSum = weightSum;
-        this.targetLogit = targetLogit;
-        this.targetWeight = targetWeight;
-        this.target = target;
-        this.columns = columns;
-        this.targetFound = targetFound;
-        this.ignored = ignored;
-        reserved = 0;
+        Unsafe.SkipInit(out this);
+        Write(ref this, max, sumOfExp, expMoment, shiftedSum, weightSum, targetLogit, targetWeight, target, columns, targetFound, ignored, marks);
     }
 
     /// <summary>
