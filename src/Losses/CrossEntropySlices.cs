@@ -204,9 +204,8 @@ public static partial class CrossEntropySlices
         }
         for (int row = 0; row < partials.Length; row++)
         {
-            // Through a local: the result must not alias the input it is computed from.
-            VocabularyPartial.TryCombine(in accumulator[row], in partials[row], out var combined);
-            accumulator[row] = combined;
+            // In place, field by field: every input is read before the row's partial is written.
+            VocabularyPartial.CombineInto(ref accumulator[row], in partials[row]);
         }
     }
 

@@ -25,61 +25,92 @@ namespace Losses;
 [StructLayout(LayoutKind.Sequential)]
 public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
 {
+    // Explicit fields in the order of the layout (72 bytes): seven doubles, the target, the column count, two flags,
+    // the marks and one reserved byte, so that every byte of a partial is written (partials travel as bytes).
+    private readonly double max;
+    private readonly double sumOfExp;
+    private readonly double expMoment;
+    private readonly double shiftedSum;
+    private readonly double weightSum;
+    private readonly double targetLogit;
+    private readonly double targetWeight;
+    private readonly long target;
+    private readonly int columns;
+    private readonly bool targetFound;
+    private readonly bool ignored;
+    private readonly PartialMarks marks;
+    private readonly byte reserved;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal VocabularyPartial(double max, double sumOfExp, double expMoment, double shiftedSum, double weightSum,
         double targetLogit, double targetWeight, long target, int columns, bool targetFound, bool ignored, PartialMarks marks = PartialMarks.None)
     {
-        Marks = marks;
-        Max = max;
-        SumOfExp = sumOfExp;
-        ExpMoment = expMoment;
-        ShiftedSum = shiftedSum;
-        WeightSum = weightSum;
-        TargetLogit = targetLogit;
-        TargetWeight = targetWeight;
-        Target = target;
-        Columns = columns;
-        TargetFound = targetFound;
-        Ignored = ignored;
+        Unsafe.SkipInit(out this);
+        Write(ref this, max, sumOfExp, expMoment, shiftedSum, weightSum, targetLogit, targetWeight, target, columns, targetFound, ignored, marks);
+    }
+
+    /// <summary>
+    /// Writes a partial's fields straight into <paramref name="destination"/> (the same values as the constructor), so
+    /// that a row's partial is not built as a temporary and then copied: the copy's wide loads right after the fields'
+    /// narrow stores stall on store forwarding.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Write(ref VocabularyPartial destination, double max, double sumOfExp, double expMoment, double shiftedSum,
+        double weightSum, double targetLogit, double targetWeight, long target, int columns, bool targetFound, bool ignored,
+        PartialMarks marks = PartialMarks.None)
+    {
+        Unsafe.AsRef(in destination.max) = max;
+        Unsafe.AsRef(in destination.sumOfExp) = sumOfExp;
+        Unsafe.AsRef(in destination.expMoment) = expMoment;
+        Unsafe.AsRef(in destination.shiftedSum) = shiftedSum;
+        Unsafe.AsRef(in destination.weightSum) = weightSum;
+        Unsafe.AsRef(in destination.targetLogit) = targetLogit;
+        Unsafe.AsRef(in destination.targetWeight) = targetWeight;
+        Unsafe.AsRef(in destination.target) = target;
+        Unsafe.AsRef(in destination.columns) = columns;
+        Unsafe.AsRef(in destination.targetFound) = targetFound;
+        Unsafe.AsRef(in destination.ignored) = ignored;
+        Unsafe.AsRef(in destination.marks) = marks;
+        Unsafe.AsRef(in destination.reserved) = 0;
     }
 
     /// <summary>M: the largest (capped) logit of the covered columns, at least the most negative finite value of the logits' type.</summary>
-    public double Max { get; }
+    public double Max => max;
 
     /// <summary>S = Σ exp(x̃ − M) over the covered columns.</summary>
-    public double SumOfExp { get; }
+    public double SumOfExp => sumOfExp;
 
     /// <summary>E = Σ exp(x̃ − M)·(x̃ − M): with S, gives the entropy log S − E/S.</summary>
-    public double ExpMoment { get; }
+    public double ExpMoment => expMoment;
 
     /// <summary>L = Σ w_c·(M − x̃_c): the label-smoothing sum, kept as non-negative terms (no cancellation).</summary>
-    public double ShiftedSum { get; }
+    public double ShiftedSum => shiftedSum;
 
     /// <summary>W = Σ w_c over the covered columns (their number without weights).</summary>
-    public double WeightSum { get; }
+    public double WeightSum => weightSum;
 
     /// <summary>x̃ at the target, when a covered column is the target (<see cref="TargetFound"/>).</summary>
-    public double TargetLogit { get; }
+    public double TargetLogit => targetLogit;
 
     /// <summary>w at the target (1 without weights), when <see cref="TargetFound"/>.</summary>
-    public double TargetWeight { get; }
+    public double TargetWeight => targetWeight;
 
     /// <summary>The row's target: a class index, or the ignore index. Partials of one row agree on it.</summary>
-    public long Target { get; }
+    public long Target => target;
 
     /// <summary>How many columns of the vocabulary this partial covers.</summary>
-    public int Columns { get; }
+    public int Columns => columns;
 
     /// <summary>True when the target is one of the covered columns.</summary>
-    public bool TargetFound { get; }
+    public bool TargetFound => targetFound;
 
     /// <summary>True when the target was the ignore index: the row counts for nothing.</summary>
-    public bool Ignored { get; }
+    public bool Ignored => ignored;
 
     /// <summary>
     /// What a storing forward did and left out (in the struct's padding: the size stays 72 bytes). Not part of equality.
     /// </summary>
-    internal PartialMarks Marks { get; }
+    internal PartialMarks Marks => marks;
 
     /// <summary>
     /// Set by the forward passes that stored this slice's exps exp(x̃ − <see cref="Max"/>) into a gradient buffer; the
@@ -135,27 +166,38 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
 
     internal static CombineError TryCombine(in VocabularyPartial left, in VocabularyPartial right, out VocabularyPartial result)
     {
-        result = default;
-        if (left.Columns == 0)
-        {
-            result = right;
-            return CombineError.None;
-        }
-        if (right.Columns == 0)
-        {
-            result = left;
-            return CombineError.None;
-        }
         var error = CheckCombine(in left, in right);
         if (error != CombineError.None)
         {
+            result = default;
             return error;
         }
+        result = left;
+        CombineInto(ref result, in right);
+        return CombineError.None;
+    }
+
+    /// <summary>
+    /// accumulator = Combine(accumulator, right), written field by field into <paramref name="accumulator"/> (no temporary
+    /// and copy), for partials that <see cref="CheckCombine"/> accepts. Every input is read before anything is written.
+    /// </summary>
+    internal static void CombineInto(ref VocabularyPartial accumulator, in VocabularyPartial right)
+    {
+        if (accumulator.Columns == 0)
+        {
+            accumulator = right;
+            return;
+        }
+        if (right.Columns == 0)
+        {
+            return;
+        }
+        ref readonly VocabularyPartial left = ref accumulator;
         int columns = left.Columns + right.Columns;
         if (left.Ignored)
         {
-            result = new VocabularyPartial(0, 0, 0, 0, 0, 0, 0, left.Target, columns, false, true);
-            return CombineError.None;
+            Write(ref accumulator, 0, 0, 0, 0, 0, 0, 0, left.Target, columns, false, true);
+            return;
         }
         double max = Math.Max(left.Max, right.Max);
         double leftShift = left.Max - max, rightShift = right.Max - max;
@@ -164,12 +206,15 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
         double sum = (left.SumOfExp * leftRatio) + (right.SumOfExp * rightRatio);
         double moment = (leftRatio * (left.ExpMoment + (leftShift * left.SumOfExp))) + (rightRatio * (right.ExpMoment + (rightShift * right.SumOfExp)));
         double shifted = left.ShiftedSum - (leftShift * left.WeightSum) + right.ShiftedSum - (rightShift * right.WeightSum);
-        VocabularyPartial withTarget = left.TargetFound ? left : right;
+        double weightSum = left.WeightSum + right.WeightSum;
+        bool leftFound = left.TargetFound;
+        double targetLogit = leftFound ? left.TargetLogit : right.TargetLogit;
+        double targetWeight = leftFound ? left.TargetWeight : right.TargetWeight;
+        long target = left.Target;
         // A sum left out of either side is left out of the union; the union's exps are stored nowhere.
-        result = new VocabularyPartial(max, sum, moment, shifted, left.WeightSum + right.WeightSum, withTarget.TargetLogit,
-            withTarget.TargetWeight, left.Target, columns, left.TargetFound || right.TargetFound, false,
-            (left.Marks | right.Marks) & ~PartialMarks.ExpsStored);
-        return CombineError.None;
+        var marks = (left.Marks | right.Marks) & ~PartialMarks.ExpsStored;
+        Write(ref accumulator, max, sum, moment, shifted, weightSum, targetLogit, targetWeight, target, columns,
+            leftFound || right.TargetFound, false, marks);
     }
 
     /// <inheritdoc/>

@@ -559,7 +559,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         ref TIn x = ref Unsafe.AsRef<TIn>(Logits + (row * Stride));
         if (Mode != SliceMode.Statistics && Partials != null && !StoreExps)
         {
-            VocabularyPartial given = Partials[row];
+            ref readonly VocabularyPartial given = ref Partials[row];
             if (SlicePartials == null)
             {
                 return Mode == SliceMode.CrossEntropy
@@ -587,19 +587,21 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         // backward: the moment is always summed.
         bool store = Gradient != null && typeof(TOut) == typeof(T) && target != IgnoreIndex
             && (StoreExps || !(TCap.IsActive || entropyGradientTerm) || (void*)Gradient != (void*)Logits);
-        VocabularyPartial partial = Partial<TOps, TV, TCap, TWeights>(in x, row, target, cap, weights,
+        // The partial is written field by field where it goes (Partials[row] when it is kept), not built and copied.
+        Unsafe.SkipInit(out VocabularyPartial local);
+        bool kept = Mode == SliceMode.Statistics || (StoreExps && Mode == SliceMode.Token);
+        ref VocabularyPartial partial = ref kept ? ref Partials[row] : ref local;
+        Partial<TOps, TV, TCap, TWeights>(in x, row, target, cap, weights,
             moment: (Mode == SliceMode.Statistics && !WithoutMoment) || entropyNeeded || (StoreExps && Mode == SliceMode.Token),
             shifted: (Mode == SliceMode.Statistics && !WithoutShiftedSum) || Uniform != 0, store,
-            twoPass: Gradient != null);
+            twoPass: Gradient != null, ref partial);
         if (StoreExps && Mode == SliceMode.Token)
         {
-            Partials[row] = partial;
             return TokenRow<TOps, TV, TCap>(in x, row, in partial, cap, stored: false);
         }
         switch (Mode)
         {
             case SliceMode.Statistics:
-                Partials[row] = partial;
                 return T.Zero;
             case SliceMode.CrossEntropy:
                 return CrossEntropyRow<TOps, TV, TCap, TWeights>(in x, row, in partial, cap, weights, store);
@@ -608,8 +610,8 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         }
     }
 
-    private VocabularyPartial Partial<TOps, TV, TCap, TWeights>(ref readonly TIn x, int row, long target, TCap cap, TWeights weights,
-        bool moment, bool shifted, bool store, bool twoPass)
+    private void Partial<TOps, TV, TCap, TWeights>(ref readonly TIn x, int row, long target, TCap cap, TWeights weights,
+        bool moment, bool shifted, bool store, bool twoPass, ref VocabularyPartial destination)
         where TOps : ISimd<TV, T>
         where TV : struct
         where TCap : struct, ISoftCap<TV>
@@ -617,7 +619,8 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
     {
         if (target == IgnoreIndex)
         {
-            return new VocabularyPartial(0, 0, 0, 0, 0, 0, 0, target, Width, false, true);
+            VocabularyPartial.Write(ref destination, 0, 0, 0, 0, 0, 0, 0, target, Width, false, true);
+            return;
         }
         long local = target - Offset;
         bool found = (ulong)local < (ulong)Width;
@@ -629,7 +632,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         var stats = moment
             ? shifted ? Sums<TOps, TV, TCap, TWeights, On, On>(in x, ref e, cap, weights, store, twoPass) : Sums<TOps, TV, TCap, TWeights, On, Off>(in x, ref e, cap, weights, store, twoPass)
             : shifted ? Sums<TOps, TV, TCap, TWeights, Off, On>(in x, ref e, cap, weights, store, twoPass) : Sums<TOps, TV, TCap, TWeights, Off, Off>(in x, ref e, cap, weights, store, twoPass);
-        return new VocabularyPartial(Floats<T>.ToDouble(stats.Shift), Floats<T>.ToDouble(stats.SumOfExp), Floats<T>.ToDouble(stats.Moment),
+        VocabularyPartial.Write(ref destination, Floats<T>.ToDouble(stats.Shift), Floats<T>.ToDouble(stats.SumOfExp), Floats<T>.ToDouble(stats.Moment),
             Floats<T>.ToDouble(stats.Shifted), SliceWeightSum, targetLogit, targetWeight, target, Width, found, false,
             (store ? VocabularyPartial.PartialMarks.ExpsStored : 0) | (moment ? 0 : VocabularyPartial.PartialMarks.WithoutMoment)
             | (shifted ? 0 : VocabularyPartial.PartialMarks.WithoutShiftedSum));
