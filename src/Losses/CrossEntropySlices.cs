@@ -232,6 +232,7 @@ public static partial class CrossEntropySlices
         if (reduction == Reduction.None)
         {
             Guard.DestinationLength(partials.Length, losses.Length, nameof(losses));
+            Guard.ApartAcrossTypes(partials, (ReadOnlySpan<T>)losses, nameof(partials), nameof(losses));
         }
         double zCoefficient = SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted);
         var total = new CompensatedSum();
@@ -360,6 +361,13 @@ public static partial class CrossEntropySlices
         {
             CheckStoredLayout(logits, gradient, rows, classCount, offset, width, stride, softCap);
         }
+        // The partials are an output: apart from every input and from the stored exps.
+        ReadOnlySpan<VocabularyPartial> written = partials[..rows];
+        Guard.ApartAcrossTypes(logits, written, nameof(logits), nameof(partials));
+        Guard.ApartAcrossTypes(targets.Int32, written, "targets", nameof(partials));
+        Guard.ApartAcrossTypes(targets.Int64, written, "targets", nameof(partials));
+        Guard.ApartAcrossTypes(weight, written, nameof(weight), nameof(partials));
+        Guard.ApartAcrossTypes((ReadOnlySpan<T>)gradient, written, nameof(gradient), nameof(partials));
         fixed (TIn* x = logits)
         fixed (int* t32 = targets.Int32)
         fixed (long* t64 = targets.Int64)
@@ -412,6 +420,9 @@ public static partial class CrossEntropySlices
             CheckStoredLayout(logits, gradient, rows, classCount, offset, width, stride, softCap);
             CheckSlicePartials(slicePartials, partials, width);
         }
+        // The gradient is the output: apart from the partials it reads.
+        Guard.ApartAcrossTypes(partials, (ReadOnlySpan<TOut>)gradient, nameof(partials), nameof(gradient));
+        Guard.ApartAcrossTypes(slicePartials, (ReadOnlySpan<TOut>)gradient, nameof(slicePartials), nameof(gradient));
         fixed (TIn* x = logits)
         fixed (TOut* g = gradient)
         fixed (T* w = weight)

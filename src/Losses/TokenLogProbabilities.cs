@@ -237,6 +237,9 @@ public static partial class TokenLogProbabilities
         {
             Guard.DestinationLength(partials.Length, entropy.Length, nameof(entropy));
         }
+        Guard.ApartAcrossTypes(partials, (ReadOnlySpan<T>)logProbabilities, nameof(partials), nameof(logProbabilities));
+        Guard.ApartAcrossTypes(partials, (ReadOnlySpan<T>)entropy, nameof(partials), nameof(entropy));
+        Guard.ApartAcrossTypes((ReadOnlySpan<T>)logProbabilities, (ReadOnlySpan<T>)entropy, nameof(logProbabilities), nameof(entropy));
         for (int row = 0; row < partials.Length; row++)
         {
             var (logProbability, h) = SliceLoss.Token(in partials[row]);
@@ -375,6 +378,18 @@ public static partial class TokenLogProbabilities
         }
         Guard.Apart(MemoryMarshal.AsBytes(logProbabilityGradient), gradientBytes, nameof(logProbabilityGradient), nameof(gradient));
         Guard.Apart(MemoryMarshal.AsBytes(entropyGradient), gradientBytes, nameof(entropyGradient), nameof(gradient));
+        // Partials: those read apart from every output, those written (partialsOut) apart from every span.
+        var partialBytes = MemoryMarshal.AsBytes(partials);
+        var sliceBytes = MemoryMarshal.AsBytes(slicePartials);
+        var outBytes = MemoryMarshal.AsBytes((ReadOnlySpan<VocabularyPartial>)partialsOut);
+        Guard.Apart(partialBytes, gradientBytes, nameof(partials), nameof(gradient));
+        Guard.Apart(sliceBytes, gradientBytes, nameof(slicePartials), nameof(gradient));
+        Guard.Apart(partialBytes, MemoryMarshal.AsBytes((ReadOnlySpan<T>)logProbabilities), nameof(partials), nameof(logProbabilities));
+        Guard.Apart(partialBytes, MemoryMarshal.AsBytes((ReadOnlySpan<T>)entropy), nameof(partials), nameof(entropy));
+        Guard.Apart(logitBytes, outBytes, nameof(logits), nameof(partials));
+        Guard.Apart(gradientBytes, outBytes, nameof(gradient), nameof(partials));
+        Guard.Apart(MemoryMarshal.AsBytes((ReadOnlySpan<T>)logProbabilities), outBytes, nameof(logProbabilities), nameof(partials));
+        Guard.Apart(MemoryMarshal.AsBytes((ReadOnlySpan<T>)entropy), outBytes, nameof(entropy), nameof(partials));
         fixed (TIn* x = logits)
         fixed (int* t32 = targets.Int32)
         fixed (long* t64 = targets.Int64)
