@@ -39,28 +39,26 @@ internal static class TokenBatches
         where TIn : unmanaged
         where TIndex : unmanaged, IBinaryInteger<TIndex>
     {
-        if (logits.Length != (long)targets.Length * classCount)
+        CheckLength(logits, targets.Length, classCount, logitsName);
+        return targets.Length - Targets(targets).CheckAndCount(classCount, ignoreIndex, nameof(targets));
+    }
+
+    /// <summary>Checks that a batch's logits are rows × the accumulator's vocabulary (a second model's logits, whose targets <see cref="Validate"/> checks once).</summary>
+    public static void CheckLength<TIn>(ReadOnlySpan<TIn> logits, int rows, int classCount, string logitsName)
+        where TIn : unmanaged
+    {
+        if (logits.Length != (long)rows * classCount)
         {
             throw new ArgumentException(
-                $"{logitsName} has {logits.Length} elements; with {targets.Length} targets and a vocabulary of {classCount} (the accumulator's) it must have {(long)targets.Length * classCount}.",
+                $"{logitsName} has {logits.Length} elements; with {rows} targets and a vocabulary of {classCount} (the accumulator's) it must have {(long)rows * classCount}.",
                 logitsName);
         }
-        long ignored = 0;
-        for (int row = 0; row < targets.Length; row++)
-        {
-            long t = long.CreateTruncating(targets[row]);
-            if ((ulong)t < (ulong)classCount)
-            {
-                continue;
-            }
-            if (t != ignoreIndex)
-            {
-                throw new ArgumentOutOfRangeException(nameof(targets), t, $"targets[{row}] = {t} is not a class index in [0, {classCount}) nor the ignore index {ignoreIndex}.");
-            }
-            ignored++;
-        }
-        return ignored;
     }
+
+    /// <summary>int or long targets (the public overloads take no other index type) as a <see cref="TargetSpan"/>.</summary>
+    private static TargetSpan Targets<TIndex>(ReadOnlySpan<TIndex> targets)
+        where TIndex : unmanaged, IBinaryInteger<TIndex> =>
+        typeof(TIndex) == typeof(long) ? new TargetSpan(MemoryMarshal.Cast<TIndex, long>(targets)) : new TargetSpan(MemoryMarshal.Cast<TIndex, int>(targets));
 
     /// <summary>
     /// Runs the evaluation row op over a validated batch (through <see cref="RowDriver"/>, on up to

@@ -71,8 +71,8 @@ internal sealed class TokenCounts
     {
         Guard.FloatOrDouble<T>();
         RowDriver.CheckParallelism(maxDegreeOfParallelism);
-        long ignored = TokenBatches.Validate(reference, targets, ClassCount, IgnoreIndex, referenceName);
-        TokenBatches.Validate(logits, targets, ClassCount, IgnoreIndex, "logits");
+        TokenBatches.CheckLength(reference, targets.Length, ClassCount, referenceName);
+        long ignored = TokenBatches.Validate(logits, targets, ClassCount, IgnoreIndex, "logits");
         Ignored += ignored;
         TokenBatches.RunPair<T, TP, TQ, TIndex>(reference, logits, targets, ClassCount, IgnoreIndex, sink, maxDegreeOfParallelism);
     }

@@ -29,8 +29,9 @@ internal readonly ref struct TargetSpan
     }
 
     /// <summary>
-    /// <see cref="Check"/>, and the number of targets that are not the ignore index; int targets eight at a time (the
-    /// short-row cross-entropy spends as long on a scalar pass over its targets as on a tenth of its exps).
+    /// Checks every target is a class in [0, classCount) or the ignore index (naming the first bad row), and returns the
+    /// number of targets that are not the ignore index; int targets eight at a time (the short-row cross-entropy spends
+    /// as long on a scalar pass over its targets as on a tenth of its exps).
     /// </summary>
     public int CheckAndCount(int classCount, long ignoreIndex, string name)
     {
@@ -47,7 +48,7 @@ internal readonly ref struct TargetSpan
                 Vector256<int> isIgnored = Vector256.Equals(t, ignore);
                 if ((Vector256.LessThan(t.AsUInt32(), classes).AsInt32() | isIgnored).ExtractMostSignificantBits() != 0xFF)
                 {
-                    break; // the scalar loop below finds the bad row and throws
+                    break; // the scalar loop below finds the bad row (every earlier block was valid) and throws
                 }
                 ignored += BitOperations.PopCount(isIgnored.ExtractMostSignificantBits());
             }
@@ -57,7 +58,7 @@ internal readonly ref struct TargetSpan
             long t = this[row];
             if ((ulong)t >= (ulong)classCount && t != ignoreIndex)
             {
-                Check(classCount, ignoreIndex, name);
+                throw new ArgumentOutOfRangeException(name, t, $"{name}[{row}] = {t} is not a class index in [0, {classCount}) nor the ignore index {ignoreIndex}.");
             }
             ignored += t == ignoreIndex ? 1 : 0;
         }
@@ -65,15 +66,5 @@ internal readonly ref struct TargetSpan
     }
 
     /// <summary>Checks every target is a class in [0, classCount) or the ignore index; names the first bad row.</summary>
-    public void Check(int classCount, long ignoreIndex, string name)
-    {
-        for (int row = 0; row < Length; row++)
-        {
-            long t = this[row];
-            if ((ulong)t >= (ulong)classCount && t != ignoreIndex)
-            {
-                throw new ArgumentOutOfRangeException(name, t, $"{name}[{row}] = {t} is not a class index in [0, {classCount}) nor the ignore index {ignoreIndex}.");
-            }
-        }
-    }
+    public void Check(int classCount, long ignoreIndex, string name) => _ = CheckAndCount(classCount, ignoreIndex, name);
 }
