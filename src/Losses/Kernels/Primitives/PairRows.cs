@@ -1,0 +1,286 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Losses.Kernels;
+
+/// <summary>The pair pass of two models' rows (ModelComparison): both normalizers, the weighted difference sum and the argmaxes in one pass.</summary>
+internal static partial class Rows<TOps, TV, T>
+    where TOps : ISimd<TV, T>
+    where TV : struct
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>
+    /// The statistics of two rows a and b (elements stored as T, Half or bfloat16, widened exactly in the loads) in one
+    /// pass over both, two exps per element pair: per row its maximum M, Σ e^(x − M) and the first index of M (as
+    /// torch.argmax), and W = Σ e^(a − M_a)·((a − b) − δ) with the shift δ = max a − max b over the seed (0 if not finite),
+    /// so that KL(softmax a ‖ softmax b) = W/S_a − ((M_a − M_b) − δ) − log S_a + log S_b. δ makes the differences small when
+    /// the models differ by about a constant, so KL near 0 keeps its digits.
+    /// </summary>
+    /// <remarks>
+    /// As the online normalizer (<see cref="Normalizer"/>): a seed pass takes the maxima of the first SeedLength elements
+    /// of both rows (all of a shorter row, which then never rescales), from which every lane starts; the main pass keeps per lane the running
+    /// maxima and the three sums (blocks flushed with TwoSum into high + low, in locals so that they stay in registers);
+    /// its two exps take −|x − m|, which is x − m where no lane rises and the rescale factor exp(m − x) where one does, so
+    /// the rare rescale needs no exp of its own and the common path no branch. (a − b) − δ is floored at the most negative finite value,
+    /// so that a −∞ logit of a (e = 0) contributes 0, never 0·(−∞) = NaN; a +∞ or NaN logit makes its row's sum NaN.
+    /// The argmax of a row whose maximum lies in the seed is its first occurrence there (a vectorised search of its bits);
+    /// otherwise the smallest index the rises of the lanes holding it recorded (kept in memory, written only by a rise:
+    /// a search of the whole row measured ~10 % slower on rows of 128 000 classes, and indices in registers cost the sums theirs).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static PairStatistics<T> PairStatistics<TA, TB>(ref readonly TA a, ref readonly TB b, int length)
+        where TA : unmanaged
+        where TB : unmanaged
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint n = (nuint)length;
+        nuint seedEnd = Math.Min(n, SeedLength);
+        // Every lane starts from the seed's maximum (not its own): a row that fits then needs no rescale of lanes at the end,
+        // and a longer one rises less often.
+        (TV seedLanesA, TV seedLanesB) = PairSeedMax(in a, in b, n);
+        T seedA = TOps.MaxAcross(seedLanesA);
+        T seedB = TOps.MaxAcross(seedLanesB);
+        TV maxA = TOps.Create(seedA);
+        TV maxB = TOps.Create(seedB);
+        T shift = seedA - seedB;
+        shift = T.IsFinite(shift) ? shift : T.Zero;
+        TV shiftV = TOps.Create(shift);
+        TV floor = TOps.Create(FloatLimits<T>.MinValue);
+        TV blockA = default, highA = default, lowA = default;
+        TV blockB = default, highB = default, lowB = default;
+        TV blockW = default, highW = default, lowW = default;
+
+        // The index of each lane's latest rise, per row: in memory (only the rare rise touches it), so that the loop's
+        // registers stay with the sums.
+        var risenIndices = new PairIndices { A = TOps.Create(T.PositiveInfinity), B = TOps.Create(T.PositiveInfinity) };
+        ref PairIndices risen = ref risenIndices; // address-exposed: not promoted to registers
+        int steps = 0;
+        nuint i = 0;
+        while (true)
+        {
+            TV va;
+            TV vb;
+            nuint at;
+            if (i + count <= n)
+            {
+                at = i;
+                va = Elements<TOps, TV, T>.Load(in a, i);
+                vb = Elements<TOps, TV, T>.Load(in b, i);
+                i += count;
+            }
+            else if (i < n)
+            {
+                // The last, overlapping vector: lanes already seen become −∞ (no rise, e = 0, a W term of 0).
+                at = n - count;
+                TV keep = TailMask(i, at);
+                va = TOps.Select(keep, Elements<TOps, TV, T>.Load(in a, at), TOps.Create(T.NegativeInfinity));
+                vb = TOps.Select(keep, Elements<TOps, TV, T>.Load(in b, at), TOps.Create(T.NegativeInfinity));
+                i = n;
+            }
+            else
+            {
+                break;
+            }
+            TV difference = TOps.MaxFast(TOps.Subtract(TOps.Subtract(va, vb), shiftV), floor);
+
+            // exp(−|x − m|): exp(x − m) in lanes that do not rise (x ≤ m), the rescale factor exp(m − x) in those that do,
+            // with no branch (−|d| is d with its sign bit set).
+            TV eA = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Or(TOps.Subtract(va, maxA), TOps.Create(T.NegativeZero)));
+            TV eB = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Or(TOps.Subtract(vb, maxB), TOps.Create(T.NegativeZero)));
+
+            // Nothing in the seed can rise above the seeded maxima: the test starts after it (never, in a row that fits).
+            if (at >= seedEnd && (TOps.AnyGreaterThan(va, maxA) || TOps.AnyGreaterThan(vb, maxB)))
+            {
+                // Rising lanes: eX is the rescale factor and their own term exp(x − m') is 1 (NaN for x = +∞).
+                TV one = TOps.Create(T.One);
+                TV upA = TOps.LessThan(maxA, va);
+                TV upB = TOps.LessThan(maxB, vb);
+                TV position = TOps.Add(TOps.Indices, TOps.Create(T.CreateTruncating(at)));
+                risen.A = TOps.Select(upA, position, risen.A);
+                risen.B = TOps.Select(upB, position, risen.B);
+                TV newA = TOps.MaxFast(maxA, va);
+                TV newB = TOps.MaxFast(maxB, vb);
+                TV factorA = TOps.Select(upA, eA, one);
+                TV factorB = TOps.Select(upB, eB, one);
+                TV termA = TOps.Select(upA, TOps.Add(one, TOps.Subtract(va, newA)), eA);
+                TV termB = TOps.Select(upB, TOps.Add(one, TOps.Subtract(vb, newB)), eB);
+                blockA = TOps.MultiplyAdd(blockA, factorA, termA);
+                highA = TOps.Multiply(highA, factorA);
+                lowA = TOps.Multiply(lowA, factorA);
+                blockW = TOps.MultiplyAdd(termA, difference, TOps.Multiply(blockW, factorA));
+                highW = TOps.Multiply(highW, factorA);
+                lowW = TOps.Multiply(lowW, factorA);
+                blockB = TOps.MultiplyAdd(blockB, factorB, termB);
+                highB = TOps.Multiply(highB, factorB);
+                lowB = TOps.Multiply(lowB, factorB);
+                maxA = newA;
+                maxB = newB;
+            }
+            else
+            {
+                blockA = TOps.Add(blockA, eA);
+                blockB = TOps.Add(blockB, eB);
+                blockW = TOps.MultiplyAdd(eA, difference, blockW);
+            }
+            if ((++steps & (PairWeightedSteps - 1)) == 0)
+            {
+                highW = LaneSum<TOps, TV, T>.FlushInto(highW, ref lowW, blockW);
+                blockW = default;
+                if (steps == UnitBlockSteps)
+                {
+                    highA = LaneSum<TOps, TV, T>.FlushInto(highA, ref lowA, blockA);
+                    highB = LaneSum<TOps, TV, T>.FlushInto(highB, ref lowB, blockB);
+                    blockA = default;
+                    blockB = default;
+                    steps = 0;
+                }
+            }
+        }
+        highA = LaneSum<TOps, TV, T>.FlushInto(highA, ref lowA, blockA);
+        highB = LaneSum<TOps, TV, T>.FlushInto(highB, ref lowB, blockB);
+        highW = LaneSum<TOps, TV, T>.FlushInto(highW, ref lowW, blockW);
+        T rowA = TOps.MaxAcross(maxA);
+        T rowB = TOps.MaxAcross(maxB);
+        if (rowA != seedA)
+        {
+            // Some lane rose: the others are rescaled to the row maximum (exp(m − M) = 1 for the lanes holding it).
+            TV factor = ExpOutOfLine(TOps.Subtract(maxA, TOps.Create(rowA)));
+            (highA, lowA, highW, lowW) = (TOps.Multiply(highA, factor), TOps.Multiply(lowA, factor), TOps.Multiply(highW, factor), TOps.Multiply(lowW, factor));
+        }
+        if (rowB != seedB)
+        {
+            TV factor = ExpOutOfLine(TOps.Subtract(maxB, TOps.Create(rowB)));
+            (highB, lowB) = (TOps.Multiply(highB, factor), TOps.Multiply(lowB, factor));
+        }
+        return new PairStatistics<T>
+        {
+            MaxA = rowA,
+            MaxB = rowB,
+            SumA = TOps.Sum(highA) + TOps.Sum(lowA),
+            SumB = TOps.Sum(highB) + TOps.Sum(lowB),
+            Weighted = TOps.Sum(highW) + TOps.Sum(lowW),
+            Shift = shift,
+            ArgmaxA = PairArgmax(in a, length, (int)seedEnd, rowA, seedA, maxA, risen.A),
+            ArgmaxB = PairArgmax(in b, length, (int)seedEnd, rowB, seedB, maxB, risen.B),
+        };
+    }
+
+    /// <summary>Vectors of the pair pass's W summed in T between two flushes (its terms are not bounded by 1).</summary>
+    private const int PairWeightedSteps = 16;
+
+    /// <summary>The per-lane maxima of both rows over the seed (all of a row of at most SeedLength), floored at MinValue, in two chains per row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (TV A, TV B) PairSeedMax<TA, TB>(ref readonly TA a, ref readonly TB b, nuint n)
+        where TA : unmanaged
+        where TB : unmanaged
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint end = Math.Min(n, SeedLength);
+        nuint last = n <= SeedLength ? n - count : 0;
+        TV floor = TOps.Create(FloatLimits<T>.MinValue);
+        TV a0 = TOps.MaxFast(Elements<TOps, TV, T>.Load(in a, last), floor);
+        TV b0 = TOps.MaxFast(Elements<TOps, TV, T>.Load(in b, last), floor);
+        TV a1 = a0;
+        TV b1 = b0;
+        nuint i = 0;
+        for (; i + (2 * count) <= end; i += 2 * count)
+        {
+            a0 = TOps.MaxFast(a0, Elements<TOps, TV, T>.Load(in a, i));
+            b0 = TOps.MaxFast(b0, Elements<TOps, TV, T>.Load(in b, i));
+            a1 = TOps.MaxFast(a1, Elements<TOps, TV, T>.Load(in a, i + count));
+            b1 = TOps.MaxFast(b1, Elements<TOps, TV, T>.Load(in b, i + count));
+        }
+        if (i + count <= end)
+        {
+            a0 = TOps.MaxFast(a0, Elements<TOps, TV, T>.Load(in a, i));
+            b0 = TOps.MaxFast(b0, Elements<TOps, TV, T>.Load(in b, i));
+        }
+        return (TOps.MaxFast(a0, a1), TOps.MaxFast(b0, b1));
+    }
+
+    private struct PairIndices
+    {
+        public TV A;
+        public TV B;
+    }
+
+    /// <summary>
+    /// The first index of the row maximum <paramref name="max"/>: searched in the seed when the seed holds it; otherwise
+    /// the smallest index recorded by a lane whose maximum it is (each lane records its first rise to its final maximum).
+    /// Indices in T are exact below 2²⁴ for float: longer float rows are searched whole.
+    /// </summary>
+    private static int PairArgmax<TIn>(ref readonly TIn x, int length, int seedEnd, T max, T seedMax, TV laneMax, TV laneIndex)
+        where TIn : unmanaged
+    {
+        if (max == seedMax || (typeof(T) == typeof(float) && length > (1 << 24)))
+        {
+            return FirstIndexOf(in x, max == seedMax ? seedEnd : length, max);
+        }
+        T first = T.PositiveInfinity;
+        for (int lane = 0; lane < TOps.Count; lane++)
+        {
+            if (TOps.GetElement(laneMax, lane) == max)
+            {
+                first = T.Min(first, TOps.GetElement(laneIndex, lane));
+            }
+        }
+        return T.IsFinite(first) ? int.CreateTruncating(first) : -1;
+    }
+
+    /// <summary>The first index of <paramref name="value"/> in x[0..length) by a vectorised search of its bit pattern in the stored format (±0 by either zero); −1 if absent (a NaN maximum).</summary>
+    private static int FirstIndexOf<TIn>(ref readonly TIn x, int length, T value)
+        where TIn : unmanaged
+    {
+        ref TIn start = ref Unsafe.AsRef(in x);
+        bool zero = T.IsZero(value);
+        if (typeof(TIn) == typeof(float) || typeof(TIn) == typeof(double))
+        {
+            if (typeof(TIn) == typeof(float))
+            {
+                var bits = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<TIn, int>(ref start), length);
+                return zero ? bits.IndexOfAny(0, int.MinValue) : bits.IndexOf(BitConverter.SingleToInt32Bits(float.CreateTruncating(value)));
+            }
+            var wide = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<TIn, long>(ref start), length);
+            return zero ? wide.IndexOfAny(0L, long.MinValue) : wide.IndexOf(BitConverter.DoubleToInt64Bits(double.CreateTruncating(value)));
+        }
+        var half = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<TIn, ushort>(ref start), length);
+        if (zero)
+        {
+            return half.IndexOfAny((ushort)0, (ushort)0x8000);
+        }
+        float single = float.CreateTruncating(value);
+        ushort pattern = typeof(TIn) == typeof(Half)
+            ? BitConverter.HalfToUInt16Bits((Half)single)
+            : (ushort)(BitConverter.SingleToUInt32Bits(single) >> 16);
+        return half.IndexOf(pattern);
+    }
+}
+
+/// <summary>The statistics of two rows from <see cref="Rows{TOps, TV, T}.PairStatistics{TA, TB}"/>.</summary>
+internal struct PairStatistics<T>
+    where T : unmanaged
+{
+    /// <summary>max a (at least the most negative finite value; NaN or +∞ may show in the sums instead).</summary>
+    public T MaxA;
+
+    /// <summary>max b.</summary>
+    public T MaxB;
+
+    /// <summary>Σ e^(a − MaxA).</summary>
+    public T SumA;
+
+    /// <summary>Σ e^(b − MaxB).</summary>
+    public T SumB;
+
+    /// <summary>W = Σ e^(a − MaxA)·((a − b) − Shift).</summary>
+    public T Weighted;
+
+    /// <summary>The shift δ of W.</summary>
+    public T Shift;
+
+    /// <summary>The first index of MaxA in a (−1 if none, for a row with NaN).</summary>
+    public int ArgmaxA;
+
+    /// <summary>The first index of MaxB in b.</summary>
+    public int ArgmaxB;
+}
