@@ -225,7 +225,7 @@ internal readonly unsafe struct PairFiguresOp<T, TP, TQ> : IRowOp<T>
             ReferenceLoss = (maxP - double.CreateTruncating(Elements<TOps, TV, T>.LoadOne(in p, (nuint)t))) + logSumP,
             Loss = (maxQ - double.CreateTruncating(Elements<TOps, TV, T>.LoadOne(in q, (nuint)t))) + logSumQ,
             Divergence = (double.CreateTruncating(s.Weighted) / sumP) - ((maxP - maxQ) - double.CreateTruncating(s.Shift)) - logSumP + logSumQ,
-            SameTop = s.ArgmaxA == s.ArgmaxB,
+            SameTop = s.SameTop,
             Counted = true,
         };
     }

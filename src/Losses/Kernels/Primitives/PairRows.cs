@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Losses.Kernels;
 
@@ -29,6 +30,235 @@ internal static partial class Rows<TOps, TV, T>
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static PairStatistics<T> PairStatistics<TA, TB>(ref readonly TA a, ref readonly TB b, int length)
+        where TA : unmanaged
+        where TB : unmanaged
+    {
+        // Without the floor of (a − b) − δ first: it only matters where a lane's difference is −∞ or NaN, and then W is
+        // −∞ or NaN (0·(−∞), e·(−∞), or NaN, none of which a later term or rescale undoes), so such a row is passed
+        // again with the floor, which gives the bits of the floored pass on every row.
+        if (PairExperiment.Old)
+        {
+            return PairStatisticsOld(in a, in b, length);
+        }
+        var pass = PairPass<TA, TB, Unfloored>(in a, in b, length);
+        if (T.IsNaN(pass.Weighted) || pass.Weighted == T.NegativeInfinity)
+        {
+            pass = PairPass<TA, TB, Floored>(in a, in b, length);
+        }
+        nuint seedEnd = Math.Min((nuint)length, SeedLength);
+        int argmaxA = PairArgmax(in a, length, (int)seedEnd, pass.MaxA, pass.SeedA, pass.LaneMaxA, pass.RisenA);
+        bool sameTop;
+        if (pass.MaxB == pass.SeedB && !(typeof(T) == typeof(float) && length > (1 << 24)))
+        {
+            // b's first maximum is argmax a exactly when b holds its maximum there and nowhere before: no search past argmax a.
+            sameTop = argmaxA >= 0 && Elements<TOps, TV, T>.LoadOne(in b, (nuint)argmaxA) == pass.MaxB && FirstIndexOf(in b, argmaxA, pass.MaxB) < 0;
+        }
+        else
+        {
+            sameTop = argmaxA == PairArgmax(in b, length, (int)seedEnd, pass.MaxB, pass.SeedB, pass.LaneMaxB, pass.RisenB);
+        }
+        return new PairStatistics<T>
+        {
+            MaxA = pass.MaxA,
+            MaxB = pass.MaxB,
+            SumA = pass.SumA,
+            SumB = pass.SumB,
+            Weighted = pass.Weighted,
+            Shift = pass.Shift,
+            SameTop = sameTop,
+        };
+    }
+
+    /// <summary>The pass of <see cref="PairStatistics{TA, TB}"/>: sums, maxima and what the argmaxes need.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static PairPassResult PairPass<TA, TB, TFloor>(ref readonly TA a, ref readonly TB b, int length)
+        where TA : unmanaged
+        where TB : unmanaged
+        where TFloor : struct
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint n = (nuint)length;
+        nuint seedEnd = Math.Min(n, SeedLength);
+        bool prefetch = n <= PrefetchMaxAhead && Sse.IsSupported;
+        // Every lane starts from the seed's maximum (not its own): a row that fits then needs no rescale of lanes at the end,
+        // and a longer one rises less often.
+        (TV seedLanesA, TV seedLanesB) = PairSeedMax(in a, in b, n);
+        T seedA = TOps.MaxAcross(seedLanesA);
+        T seedB = TOps.MaxAcross(seedLanesB);
+        TV maxA = TOps.Create(seedA);
+        TV maxB = TOps.Create(seedB);
+        T shift = seedA - seedB;
+        shift = T.IsFinite(shift) ? shift : T.Zero;
+        TV shiftV = TOps.Create(shift);
+        TV blockA = default, highA = default, lowA = default;
+        TV blockB = default, highB = default, lowB = default;
+        TV blockW = default, highW = default, lowW = default;
+
+        // The index of each lane's latest rise, per row: in memory (only the rare rise touches it), so that the loop's
+        // registers stay with the sums.
+        var risenIndices = new PairIndices { A = TOps.Create(T.PositiveInfinity), B = TOps.Create(T.PositiveInfinity) };
+        ref PairIndices risen = ref risenIndices; // address-exposed: not promoted to registers
+        int steps = 0;
+        nuint i = 0;
+        while (true)
+        {
+            TV va;
+            TV vb;
+            TV difference;
+            nuint at;
+            if (i + count <= n)
+            {
+                at = i;
+                va = Elements<TOps, TV, T>.Load(in a, i);
+                vb = Elements<TOps, TV, T>.Load(in b, i);
+                difference = TOps.Subtract(TOps.Subtract(va, vb), shiftV);
+                i += count;
+            }
+            else if (i < n)
+            {
+                // The last, overlapping vector: lanes already seen become −∞ (no rise, e = 0) with a difference of 0
+                // (a W term of 0, not 0·NaN).
+                at = n - count;
+                TV keep = TailMask(i, at);
+                va = Elements<TOps, TV, T>.Load(in a, at);
+                vb = Elements<TOps, TV, T>.Load(in b, at);
+                difference = TOps.Select(keep, TOps.Subtract(TOps.Subtract(va, vb), shiftV), default);
+                va = TOps.Select(keep, va, TOps.Create(T.NegativeInfinity));
+                vb = TOps.Select(keep, vb, TOps.Create(T.NegativeInfinity));
+                i = n;
+            }
+            else
+            {
+                break;
+            }
+            if (prefetch)
+            {
+                // The same offset in the next rows, so that their maximum pass reads from L1 (as the normalizer's).
+                PrefetchNext(in a, n + at);
+                PrefetchNext(in b, n + at);
+            }
+            if (typeof(TFloor) == typeof(Floored))
+            {
+                difference = TOps.MaxFast(difference, TOps.Create(FloatLimits<T>.MinValue));
+            }
+
+            // Nothing in the seed can rise above the seeded maxima: the test starts after it (never, in a row that fits).
+            TV dA = TOps.Subtract(va, maxA);
+            TV dB = TOps.Subtract(vb, maxB);
+            bool rises = at >= seedEnd && (TOps.AnyGreaterThan(va, maxA) || TOps.AnyGreaterThan(vb, maxB));
+            if (rises)
+            {
+                // exp(−|x − m|): exp(x − m) in lanes that do not rise, the rescale factor exp(m − x) in those that do.
+                dA = TOps.Or(dA, TOps.Create(T.NegativeZero));
+                dB = TOps.Or(dB, TOps.Create(T.NegativeZero));
+            }
+            TV eA = VectorMath<TOps, TV, T>.ExpNonPositive(dA);
+            TV eB = VectorMath<TOps, TV, T>.ExpNonPositive(dB);
+            if (rises)
+            {
+                // Rising lanes: eX is the rescale factor and their own term exp(x − m') is 1 (NaN for x = +∞).
+                TV one = TOps.Create(T.One);
+                TV upA = TOps.LessThan(maxA, va);
+                TV upB = TOps.LessThan(maxB, vb);
+                TV position = TOps.Add(TOps.Indices, TOps.Create(T.CreateTruncating(at)));
+                risen.A = TOps.Select(upA, position, risen.A);
+                risen.B = TOps.Select(upB, position, risen.B);
+                TV newA = TOps.MaxFast(maxA, va);
+                TV newB = TOps.MaxFast(maxB, vb);
+                TV factorA = TOps.Select(upA, eA, one);
+                TV factorB = TOps.Select(upB, eB, one);
+                TV termA = TOps.Select(upA, TOps.Add(one, TOps.Subtract(va, newA)), eA);
+                TV termB = TOps.Select(upB, TOps.Add(one, TOps.Subtract(vb, newB)), eB);
+                blockA = TOps.MultiplyAdd(blockA, factorA, termA);
+                highA = TOps.Multiply(highA, factorA);
+                lowA = TOps.Multiply(lowA, factorA);
+                blockW = TOps.MultiplyAdd(termA, difference, TOps.Multiply(blockW, factorA));
+                highW = TOps.Multiply(highW, factorA);
+                lowW = TOps.Multiply(lowW, factorA);
+                blockB = TOps.MultiplyAdd(blockB, factorB, termB);
+                highB = TOps.Multiply(highB, factorB);
+                lowB = TOps.Multiply(lowB, factorB);
+                maxA = newA;
+                maxB = newB;
+            }
+            else
+            {
+                blockA = TOps.Add(blockA, eA);
+                blockB = TOps.Add(blockB, eB);
+                blockW = TOps.MultiplyAdd(eA, difference, blockW);
+            }
+            if ((++steps & (PairWeightedSteps - 1)) == 0)
+            {
+                highW = LaneSum<TOps, TV, T>.FlushInto(highW, ref lowW, blockW);
+                blockW = default;
+                if (steps == UnitBlockSteps)
+                {
+                    highA = LaneSum<TOps, TV, T>.FlushInto(highA, ref lowA, blockA);
+                    highB = LaneSum<TOps, TV, T>.FlushInto(highB, ref lowB, blockB);
+                    blockA = default;
+                    blockB = default;
+                    steps = 0;
+                }
+            }
+        }
+        highA = LaneSum<TOps, TV, T>.FlushInto(highA, ref lowA, blockA);
+        highB = LaneSum<TOps, TV, T>.FlushInto(highB, ref lowB, blockB);
+        highW = LaneSum<TOps, TV, T>.FlushInto(highW, ref lowW, blockW);
+        T rowA = TOps.MaxAcross(maxA);
+        T rowB = TOps.MaxAcross(maxB);
+        if (rowA != seedA)
+        {
+            // Some lane rose: the others are rescaled to the row maximum (exp(m − M) = 1 for the lanes holding it).
+            TV factor = ExpOutOfLine(TOps.Subtract(maxA, TOps.Create(rowA)));
+            (highA, lowA, highW, lowW) = (TOps.Multiply(highA, factor), TOps.Multiply(lowA, factor), TOps.Multiply(highW, factor), TOps.Multiply(lowW, factor));
+        }
+        if (rowB != seedB)
+        {
+            TV factor = ExpOutOfLine(TOps.Subtract(maxB, TOps.Create(rowB)));
+            (highB, lowB) = (TOps.Multiply(highB, factor), TOps.Multiply(lowB, factor));
+        }
+        return new PairPassResult
+        {
+            MaxA = rowA,
+            MaxB = rowB,
+            SeedA = seedA,
+            SeedB = seedB,
+            SumA = TOps.Sum(highA) + TOps.Sum(lowA),
+            SumB = TOps.Sum(highB) + TOps.Sum(lowB),
+            Weighted = TOps.Sum(highW) + TOps.Sum(lowW),
+            Shift = shift,
+            LaneMaxA = maxA,
+            LaneMaxB = maxB,
+            RisenA = risen.A,
+            RisenB = risen.B,
+        };
+    }
+
+    /// <summary>Prefetches the cache line of x[index] into L1 (nothing without SSE).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PrefetchNext<TIn>(ref readonly TIn x, nuint index)
+        where TIn : unmanaged
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Unsafe.AsRef(in x), index)));
+        }
+    }
+
+    /// <summary>The pair pass with (a − b) − δ floored at the most negative finite value.</summary>
+    private struct Floored;
+
+    /// <summary>The pair pass without the floor.</summary>
+    private struct Unfloored;
+
+    private struct PairPassResult
+    {
+        public T MaxA, MaxB, SeedA, SeedB, SumA, SumB, Weighted, Shift;
+        public TV LaneMaxA, LaneMaxB, RisenA, RisenB;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static PairStatistics<T> PairStatisticsOld<TA, TB>(ref readonly TA a, ref readonly TB b, int length)
         where TA : unmanaged
         where TB : unmanaged
     {
@@ -160,8 +390,7 @@ internal static partial class Rows<TOps, TV, T>
             SumB = TOps.Sum(highB) + TOps.Sum(lowB),
             Weighted = TOps.Sum(highW) + TOps.Sum(lowW),
             Shift = shift,
-            ArgmaxA = PairArgmax(in a, length, (int)seedEnd, rowA, seedA, maxA, risen.A),
-            ArgmaxB = PairArgmax(in b, length, (int)seedEnd, rowB, seedB, maxB, risen.B),
+            SameTop = PairArgmax(in a, length, (int)seedEnd, rowA, seedA, maxA, risen.A) == PairArgmax(in b, length, (int)seedEnd, rowB, seedB, maxB, risen.B),
         };
     }
 
@@ -278,9 +507,11 @@ internal struct PairStatistics<T>
     /// <summary>The shift δ of W.</summary>
     public T Shift;
 
-    /// <summary>The first index of MaxA in a (−1 if none, for a row with NaN).</summary>
-    public int ArgmaxA;
+    /// <summary>The first index of MaxA in a (as torch.argmax) is that of MaxB in b (false for a row whose maximum is NaN).</summary>
+    public bool SameTop;
+}
 
-    /// <summary>The first index of MaxB in b.</summary>
-    public int ArgmaxB;
+internal static class PairExperiment
+{
+    public static bool Old;
 }
