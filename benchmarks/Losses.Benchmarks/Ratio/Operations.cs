@@ -71,10 +71,6 @@ internal static class Operations
         new("eval-perplexity-ce", "PerplexityAccumulator.Add (PerplexityMetrics.None: cross-entropy only)", w => EvaluationAdd(w, PerplexityMetrics.None)),
         new("eval-compare", "ModelComparison.Add (reference = logits, compared = student)", EvaluationCompare),
         new("eval-compare-half", "ModelComparison.Add (float reference = logits, Half compared = student, long targets)", EvaluationCompareHalf),
-        new("x-pair-kernel", "profiling: the two-model row op only (no accumulation)", PairKernel),
-        new("x-pair-kernel-old", "profiling: the old two-model row op only", PairKernelOld),
-        new("eval-compare-old", "profiling: the old comparison", CompareOld),
-        new("x-pair-sink", "profiling: the accumulation of precomputed per-token figures only", PairSink),
 
         // Best threshold of one double feature over rows × classes samples (issue 16: shape 1000x1000, against sort-keys).
         new("sort-keys", "copy the keys and Array.Sort them (the floor of a comparison-sort threshold search)", w => ThresholdState.Of(w).SortKeys),
@@ -96,62 +92,6 @@ internal static class Operations
     {
         var comparison = new ModelComparison(w.Classes);
         return () => comparison.Add<float>(w.Logits, w.Student, w.Targets);
-    }
-
-    private sealed class NullSink : ITokenSink
-    {
-        public void Add(in Losses.Kernels.TokenFigures figures) { }
-        public void Add(in Losses.Kernels.PairFigures figures) { }
-    }
-
-    private static Action PairKernel(Workload w)
-    {
-        var sink = new NullSink();
-        return () => TokenBatches.RunPair<float, float, float, int>(w.Logits, w.Student, w.Targets, w.Classes, -100, sink);
-    }
-
-    private static Action PairKernelOld(Workload w)
-    {
-        var sink = new NullSink();
-        return () =>
-        {
-            Losses.Kernels.PairExperiment.Old = true;
-            TokenBatches.RunPair<float, float, float, int>(w.Logits, w.Student, w.Targets, w.Classes, -100, sink);
-            Losses.Kernels.PairExperiment.Old = false;
-        };
-    }
-
-    private static Action CompareOld(Workload w)
-    {
-        var comparison = new ModelComparison(w.Classes);
-        return () =>
-        {
-            Losses.Kernels.PairExperiment.Old = true;
-            comparison.Add<float>(w.Logits, w.Student, w.Targets);
-            Losses.Kernels.PairExperiment.Old = false;
-        };
-    }
-
-    private sealed class RecordSink : ITokenSink
-    {
-        public List<Losses.Kernels.PairFigures> Figures { get; } = [];
-        public void Add(in Losses.Kernels.TokenFigures figures) { }
-        public void Add(in Losses.Kernels.PairFigures figures) => Figures.Add(figures);
-    }
-
-    private static Action PairSink(Workload w)
-    {
-        var record = new RecordSink();
-        TokenBatches.RunPair<float, float, float, int>(w.Logits, w.Student, w.Targets, w.Classes, -100, record);
-        var figures = record.Figures.ToArray();
-        ITokenSink comparison = new ModelComparison(w.Classes);
-        return () =>
-        {
-            foreach (var f in figures)
-            {
-                comparison.Add(in f);
-            }
-        };
     }
 
     private static Action EvaluationCompareHalf(Workload w)

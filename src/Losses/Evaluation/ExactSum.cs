@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Losses;
 
@@ -31,41 +32,44 @@ internal sealed class ExactSum
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(double value)
     {
+        AddTo(ref MemoryMarshal.GetArrayDataReference(_limbs), value);
+        if (++_pending == FlushEvery)
+        {
+            Normalize();
+        }
+    }
+
+    /// <summary>
+    /// Adds <paramref name="value"/> exactly to the limbs at <paramref name="limbs"/> (this sum's, or a scratch set of the
+    /// same layout): three limbs, no branch but the rare non-finite one; the caller counts the addition.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AddTo(ref long limbs, double value)
+    {
         long bits = BitConverter.DoubleToInt64Bits(value);
         int exponent = (int)((bits >> 52) & 0x7FF);
-        ulong mantissa = (ulong)bits & 0xF_FFFF_FFFF_FFFF;
         if (exponent == 0x7FF)
         {
             AddSpecial(value);
             return;
         }
-        if (exponent != 0)
-        {
-            mantissa |= 1UL << 52;
-            exponent--;
-        }
-        // value = ±mantissa · 2^(exponent − 1074): the mantissa's lowest bit sits at bit `exponent` of the fixed point.
+        // A normal number has the implicit bit and the exponent of a subnormal one more: value = ±mantissa · 2^(exponent − 1074),
+        // the mantissa's lowest bit at bit `exponent` of the fixed point.
+        int normal = exponent != 0 ? 1 : 0;
+        ulong mantissa = ((ulong)bits & 0xF_FFFF_FFFF_FFFF) | ((ulong)normal << 52);
+        exponent -= normal;
         // The 53-bit mantissa shifted by s < 32 spans 85 bits: low 64 bits, and the high part m >> (64 − s) written as
         // (m >> 1) >> (63 − s) so that s = 0 gives 0 (a 64-bit shift count wraps). Plain 64-bit shifts: UInt128's are calls.
         int shift = exponent & 31;
         ulong low = mantissa << shift;
-        long d0 = (long)(low & 0xFFFF_FFFF);
-        long d1 = (long)(low >> 32);
-        long d2 = (long)((mantissa >> 1) >> (63 - shift));
-        if (bits < 0)
-        {
-            d0 = -d0;
-            d1 = -d1;
-            d2 = -d2;
-        }
-        Span<long> limbs = _limbs.AsSpan(exponent >> 5, 3);
-        limbs[0] += d0;
-        limbs[1] += d1;
-        limbs[2] += d2;
-        if (++_pending == FlushEvery)
-        {
-            Normalize();
-        }
+        long sign = bits >> 63; // 0 or −1: d ↦ (d ^ sign) − sign negates a negative value's digits without a branch
+        long d0 = ((long)(low & 0xFFFF_FFFF) ^ sign) - sign;
+        long d1 = ((long)(low >> 32) ^ sign) - sign;
+        long d2 = ((long)((mantissa >> 1) >> (63 - shift)) ^ sign) - sign;
+        ref long limb = ref Unsafe.Add(ref limbs, exponent >> 5);
+        limb += d0;
+        Unsafe.Add(ref limb, 1) += d1;
+        Unsafe.Add(ref limb, 2) += d2;
     }
 
     private void AddSpecial(double value)
@@ -99,12 +103,41 @@ internal sealed class ExactSum
         Normalize();
     }
 
-    /// <summary>Adds every value of <paramref name="values"/> exactly.</summary>
+    /// <summary>
+    /// Adds every value of <paramref name="values"/> exactly: alternate values go to this sum's limbs and to a scratch set
+    /// on the stack (folded in at the end), so that consecutive values of similar size do not wait on each other's limbs.
+    /// </summary>
+    [SkipLocalsInit]
     public void Add(ReadOnlySpan<double> values)
     {
-        foreach (double v in values)
+        Span<long> scratch = stackalloc long[Limbs];
+        ref long mine = ref MemoryMarshal.GetArrayDataReference(_limbs);
+        ref long other = ref MemoryMarshal.GetReference(scratch);
+        while (!values.IsEmpty)
         {
-            Add(v);
+            if (_pending >= FlushEvery / 2)
+            {
+                Normalize();
+            }
+            int n = Math.Min(values.Length, FlushEvery / 2);
+            scratch.Clear();
+            ref double value = ref MemoryMarshal.GetReference(values);
+            int i = 0;
+            for (; i + 1 < n; i += 2)
+            {
+                AddTo(ref mine, Unsafe.Add(ref value, i));
+                AddTo(ref other, Unsafe.Add(ref value, i + 1));
+            }
+            if (i < n)
+            {
+                AddTo(ref mine, Unsafe.Add(ref value, i));
+            }
+            for (int limb = 0; limb < Limbs; limb++)
+            {
+                Unsafe.Add(ref mine, limb) += Unsafe.Add(ref other, limb);
+            }
+            _pending += n;
+            values = values[n..];
         }
     }
 

@@ -47,7 +47,7 @@ namespace Losses;
 /// </example>
 /// <seealso cref="PerplexityAccumulator"/>
 /// <seealso cref="KLDivergence"/>
-public sealed class ModelComparison : ITokenSink
+public sealed class ModelComparison : IPairSink
 {
     /// <summary>The default number of per-token divergences kept exactly (8 MB).</summary>
     public const int DefaultPercentileCapacity = 1 << 20;
@@ -220,37 +220,47 @@ public sealed class ModelComparison : ITokenSink
     public void Add(ReadOnlySpan<float> referenceLogits, ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int maxDegreeOfParallelism = 1) =>
         _counts.AddPair<float, float, BFloat16, long>(referenceLogits, logits, targets, this, maxDegreeOfParallelism, nameof(referenceLogits));
 
-    void ITokenSink.Add(in TokenFigures figures) => throw new InvalidOperationException();
-
-    void ITokenSink.Add(in PairFigures figures)
+    unsafe void IPairSink.Add(in PairColumns figures)
     {
-        double loss = figures.Loss;
-        double reference = figures.ReferenceLoss;
-        double divergence = figures.Divergence;
-        if (double.IsNaN(loss) || double.IsNaN(reference) || double.IsNaN(divergence))
+        // Per token: the counts, the maximum, the divergences for the percentiles; a row not counted (ignored, or NaN
+        // in a figure) is zeroed in every column, so that the exact sums below can add whole columns (+0 adds nothing).
+        long tokens = 0, nonFinite = 0, sameTop = 0;
+        double maxDifference = _maxProbabilityDifference;
+        for (int row = 0; row < figures.Stride; row++)
         {
-            _counts.NonFinite++;
-            return;
+            byte flags = figures.Flags[row];
+            if ((flags & PairColumns.Counted) != 0)
+            {
+                double divergence = figures[PairColumns.Divergence, row];
+                if (!double.IsNaN(figures[PairColumns.Loss, row]) && !double.IsNaN(figures[PairColumns.ReferenceLoss, row]) && !double.IsNaN(divergence))
+                {
+                    tokens++;
+                    sameTop += (flags & PairColumns.SameTop) >> 1;
+                    maxDifference = Math.Max(maxDifference, Math.Abs(figures[PairColumns.ProbabilityDifference, row]));
+                    _divergences.Add(divergence);
+                    continue;
+                }
+                nonFinite++;
+            }
+            for (int column = 0; column < PairColumns.Count; column++)
+            {
+                figures[column, row] = 0;
+            }
         }
-        _counts.Tokens++;
-        _loss.Add(loss);
-        _lossSquare.Add(loss * loss);
-        _referenceLoss.Add(reference);
-        _referenceLossSquare.Add(reference * reference);
-        _lossProduct.Add(loss * reference);
-        _divergence.Add(divergence);
-        _divergenceSquare.Add(divergence * divergence);
-        double difference = Math.Exp(-loss) - Math.Exp(-reference);
-        double square = difference * difference;
-        _probabilityDifference.Add(difference);
-        _probabilityDifferenceSquare.Add(square);
-        _probabilityDifferenceFourth.Add(square * square);
-        _maxProbabilityDifference = Math.Max(_maxProbabilityDifference, Math.Abs(difference));
-        _divergences.Add(divergence);
-        if (figures.SameTop)
-        {
-            _sameTop++;
-        }
+        _counts.Tokens += tokens;
+        _counts.NonFinite += nonFinite;
+        _sameTop += sameTop;
+        _maxProbabilityDifference = maxDifference;
+        _referenceLoss.Add(figures.Column(PairColumns.ReferenceLoss));
+        _loss.Add(figures.Column(PairColumns.Loss));
+        _divergence.Add(figures.Column(PairColumns.Divergence));
+        _probabilityDifference.Add(figures.Column(PairColumns.ProbabilityDifference));
+        _lossSquare.Add(figures.Column(PairColumns.LossSquare));
+        _referenceLossSquare.Add(figures.Column(PairColumns.ReferenceLossSquare));
+        _lossProduct.Add(figures.Column(PairColumns.LossProduct));
+        _divergenceSquare.Add(figures.Column(PairColumns.DivergenceSquare));
+        _probabilityDifferenceSquare.Add(figures.Column(PairColumns.ProbabilityDifferenceSquare));
+        _probabilityDifferenceFourth.Add(figures.Column(PairColumns.ProbabilityDifferenceFourth));
     }
 
     /// <summary>Adds everything <paramref name="other"/> has counted; the result does not depend on the order of merges.</summary>
@@ -286,6 +296,7 @@ public sealed class ModelComparison : ITokenSink
         _divergences.Merge(other._divergences);
     }
 
+    /// <summary>The exact sums, in the order of the state's list.</summary>
     private ExactSum[] Sums() =>
     [
         _loss, _lossSquare, _referenceLoss, _referenceLossSquare, _lossProduct, _divergence, _divergenceSquare,

@@ -275,7 +275,6 @@ public sealed class PerplexityAccumulator : ITokenSink
         _counts.NonFinite += nonFinite;
     }
 
-    void ITokenSink.Add(in PairFigures figures) => throw new InvalidOperationException();
 
     /// <summary>Adds everything <paramref name="other"/> has counted (exactly: the result does not depend on the order of merges).</summary>
     /// <param name="other">An accumulator of the same class count, ignore index, weights and top-k list; unchanged.</param>

@@ -23,8 +23,12 @@ internal interface ITokenSink
             }
         }
     }
+}
 
-    void Add(in PairFigures figures);
+/// <summary>Receives the figures of a batch scored by two models (<see cref="PairColumns"/>, finished), rows in order.</summary>
+internal interface IPairSink
+{
+    void Add(in PairColumns figures);
 }
 
 /// <summary>Validation and the kernel call shared by <see cref="PerplexityAccumulator"/> and <see cref="ModelComparison"/>.</summary>
@@ -89,12 +93,13 @@ internal static class TokenBatches
     }
 
     /// <summary>
-    /// Runs the two-model row op over a validated batch and hands each counted token's figures to <paramref name="sink"/>
-    /// in row order. <typeparamref name="TP"/> and <typeparamref name="TQ"/> are T, or Half/bfloat16 with T = float (read
-    /// widened in the op's loads, so no widened copy is made).
+    /// Runs the two-model row op over a validated batch, finishes its figures (<see cref="PairColumns.Finish"/>) and hands
+    /// them to <paramref name="sink"/> in one call. <typeparamref name="TP"/> and <typeparamref name="TQ"/> are T, or
+    /// Half/bfloat16 with T = float (read widened in the op's loads, so no widened copy is made). The figures of a row
+    /// depend on that row alone, so neither the split into batches nor the thread count changes them.
     /// </summary>
     public static unsafe void RunPair<T, TP, TQ, TIndex>(ReadOnlySpan<TP> reference, ReadOnlySpan<TQ> logits, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex,
-        ITokenSink sink, int maxDegreeOfParallelism = 1)
+        IPairSink sink, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TP : unmanaged
         where TQ : unmanaged
@@ -105,24 +110,28 @@ internal static class TokenBatches
         {
             return;
         }
-        PairFigures[] figures = ArrayPool<PairFigures>.Shared.Rent(rows);
+        int stride = PairColumns.PaddedRows(rows);
+        double[] values = ArrayPool<double>.Shared.Rent(PairColumns.Count * stride);
+        byte[] flags = ArrayPool<byte>.Shared.Rent(stride);
         fixed (TP* p = reference)
         fixed (TQ* q = logits)
         fixed (TIndex* t = targets)
-        fixed (PairFigures* f = figures)
+        fixed (double* v = values)
+        fixed (byte* f = flags)
         {
-            var indices = new TokenTargets { Targets = t, Long = sizeof(TIndex) == sizeof(long), IgnoreIndex = ignoreIndex };
-            var op = new PairFiguresOp<T, TP, TQ> { ReferenceLogits = p, Logits = q, Targets = indices, ClassCount = classCount, Figures = f };
-            RowDriver.Run<T, PairFiguresOp<T, TP, TQ>>(in op, rows, classCount, null, maxDegreeOfParallelism);
-        }
-        for (int row = 0; row < rows; row++)
-        {
-            if (figures[row].Counted)
+            var columns = new PairColumns(v, f, rows);
+            for (int row = rows; row < stride; row++)
             {
-                sink.Add(in figures[row]);
+                columns.SetNeutral(row);
             }
+            var indices = new TokenTargets { Targets = t, Long = sizeof(TIndex) == sizeof(long), IgnoreIndex = ignoreIndex };
+            var op = new PairFiguresOp<T, TP, TQ> { ReferenceLogits = p, Logits = q, Targets = indices, ClassCount = classCount, Columns = columns };
+            RowDriver.Run<T, PairFiguresOp<T, TP, TQ>>(in op, rows, classCount, null, maxDegreeOfParallelism);
+            columns.Finish();
+            sink.Add(in columns);
         }
-        ArrayPool<PairFigures>.Shared.Return(figures);
+        ArrayPool<byte>.Shared.Return(flags);
+        ArrayPool<double>.Shared.Return(values);
     }
 
     /// <summary>Rows of 16-bit logits of one model are widened to float this many elements at a time (1 MB, pooled).</summary>

@@ -62,7 +62,7 @@ internal sealed class TokenCounts
     /// fails. <typeparamref name="T"/> is the arithmetic type; <typeparamref name="TP"/> and <typeparamref name="TQ"/> are
     /// T, or Half/bfloat16 with T = float (widened exactly in the loads).
     /// </summary>
-    public void AddPair<T, TP, TQ, TIndex>(ReadOnlySpan<TP> reference, ReadOnlySpan<TQ> logits, ReadOnlySpan<TIndex> targets, ITokenSink sink,
+    public void AddPair<T, TP, TQ, TIndex>(ReadOnlySpan<TP> reference, ReadOnlySpan<TQ> logits, ReadOnlySpan<TIndex> targets, IPairSink sink,
         int maxDegreeOfParallelism, string referenceName)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TP : unmanaged

@@ -20,25 +20,6 @@ internal struct TokenFigures
     public int Target;
 }
 
-/// <summary>One token's figures under a reference model P and a model Q.</summary>
-internal struct PairFigures
-{
-    /// <summary>−log P(t).</summary>
-    public double ReferenceLoss;
-
-    /// <summary>−log Q(t).</summary>
-    public double Loss;
-
-    /// <summary>KL(P ‖ Q) in nats.</summary>
-    public double Divergence;
-
-    /// <summary>The first index of the largest logit of P (as torch.argmax) equals that of Q.</summary>
-    public bool SameTop;
-
-    /// <summary>False for an ignored row.</summary>
-    public bool Counted;
-}
-
 /// <summary>Targets as int or long (PyTorch's int64), read per row.</summary>
 internal readonly unsafe struct TokenTargets
 {
@@ -173,60 +154,5 @@ internal readonly unsafe struct TokenFiguresOp<T> : IRowOp<T>
             Entropy.StepTail(x, b, keep);
             Rank.StepTail(x, b, keep);
         }
-    }
-}
-
-/// <summary>
-/// The figures of each token under two models (<see cref="ModelComparison"/>), written to <see cref="Figures"/>: one pass over
-/// both rows (<see cref="Rows{TOps, TV, T}.PairStatistics{TA, TB}"/>: both maxima, both sums of exp, the divergence's weighted
-/// sum and both argmaxes; two exps per element pair), combined in double. The reference logits are read as
-/// <typeparamref name="TP"/>, the compared model's as <typeparamref name="TQ"/>: T, or Half/bfloat16 with T = float, widened
-/// exactly in the loads, so a 16-bit row gives the bits of its widened float row. The row value is the divergence.
-/// </summary>
-internal readonly unsafe struct PairFiguresOp<T, TP, TQ> : IRowOp<T>
-    where T : unmanaged, IFloatingPointIeee754<T>
-    where TP : unmanaged
-    where TQ : unmanaged
-{
-    public TP* ReferenceLogits { get; init; }
-    public TQ* Logits { get; init; }
-    public TokenTargets Targets { get; init; }
-    public int ClassCount { get; init; }
-    public PairFigures* Figures { get; init; }
-
-    public T Row<TOps, TV>(int row)
-        where TOps : ISimd<TV, T>
-        where TV : struct
-    {
-        long t = Targets[row];
-        if (t == Targets.IgnoreIndex)
-        {
-            Figures[row] = default;
-            return T.Zero;
-        }
-        Figures[row] = Pair<TOps, TV>(in Batch<TP>.Row(ReferenceLogits, row, ClassCount), in Batch<TQ>.Row(Logits, row, ClassCount), ClassCount, (int)t);
-        return T.CreateTruncating(Figures[row].Divergence);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static PairFigures Pair<TOps, TV>(ref readonly TP p, ref readonly TQ q, int c, int t)
-        where TOps : ISimd<TV, T>
-        where TV : struct
-    {
-        var s = Rows<TOps, TV, T>.PairStatistics(in p, in q, c);
-        double maxP = double.CreateTruncating(s.MaxA);
-        double maxQ = double.CreateTruncating(s.MaxB);
-        double sumP = double.CreateTruncating(s.SumA);
-        double sumQ = double.CreateTruncating(s.SumB);
-        double logSumP = Math.Log(sumP);
-        double logSumQ = Math.Log(sumQ);
-        return new PairFigures
-        {
-            ReferenceLoss = (maxP - double.CreateTruncating(Elements<TOps, TV, T>.LoadOne(in p, (nuint)t))) + logSumP,
-            Loss = (maxQ - double.CreateTruncating(Elements<TOps, TV, T>.LoadOne(in q, (nuint)t))) + logSumQ,
-            Divergence = (double.CreateTruncating(s.Weighted) / sumP) - ((maxP - maxQ) - double.CreateTruncating(s.Shift)) - logSumP + logSumQ,
-            SameTop = s.SameTop,
-            Counted = true,
-        };
     }
 }

@@ -36,10 +36,6 @@ internal static partial class Rows<TOps, TV, T>
         // Without the floor of (a − b) − δ first: it only matters where a lane's difference is −∞ or NaN, and then W is
         // −∞ or NaN (0·(−∞), e·(−∞), or NaN, none of which a later term or rescale undoes), so such a row is passed
         // again with the floor, which gives the bits of the floored pass on every row.
-        if (PairExperiment.Old)
-        {
-            return PairStatisticsOld(in a, in b, length);
-        }
         var pass = PairPass<TA, TB, Unfloored>(in a, in b, length);
         if (T.IsNaN(pass.Weighted) || pass.Weighted == T.NegativeInfinity)
         {
@@ -257,143 +253,6 @@ internal static partial class Rows<TOps, TV, T>
         public TV LaneMaxA, LaneMaxB, RisenA, RisenB;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    public static PairStatistics<T> PairStatisticsOld<TA, TB>(ref readonly TA a, ref readonly TB b, int length)
-        where TA : unmanaged
-        where TB : unmanaged
-    {
-        nuint count = (nuint)TOps.Count;
-        nuint n = (nuint)length;
-        nuint seedEnd = Math.Min(n, SeedLength);
-        // Every lane starts from the seed's maximum (not its own): a row that fits then needs no rescale of lanes at the end,
-        // and a longer one rises less often.
-        (TV seedLanesA, TV seedLanesB) = PairSeedMax(in a, in b, n);
-        T seedA = TOps.MaxAcross(seedLanesA);
-        T seedB = TOps.MaxAcross(seedLanesB);
-        TV maxA = TOps.Create(seedA);
-        TV maxB = TOps.Create(seedB);
-        T shift = seedA - seedB;
-        shift = T.IsFinite(shift) ? shift : T.Zero;
-        TV shiftV = TOps.Create(shift);
-        TV floor = TOps.Create(FloatLimits<T>.MinValue);
-        TV blockA = default, highA = default, lowA = default;
-        TV blockB = default, highB = default, lowB = default;
-        TV blockW = default, highW = default, lowW = default;
-
-        // The index of each lane's latest rise, per row: in memory (only the rare rise touches it), so that the loop's
-        // registers stay with the sums.
-        var risenIndices = new PairIndices { A = TOps.Create(T.PositiveInfinity), B = TOps.Create(T.PositiveInfinity) };
-        ref PairIndices risen = ref risenIndices; // address-exposed: not promoted to registers
-        int steps = 0;
-        nuint i = 0;
-        while (true)
-        {
-            TV va;
-            TV vb;
-            nuint at;
-            if (i + count <= n)
-            {
-                at = i;
-                va = Elements<TOps, TV, T>.Load(in a, i);
-                vb = Elements<TOps, TV, T>.Load(in b, i);
-                i += count;
-            }
-            else if (i < n)
-            {
-                // The last, overlapping vector: lanes already seen become −∞ (no rise, e = 0, a W term of 0).
-                at = n - count;
-                TV keep = TailMask(i, at);
-                va = TOps.Select(keep, Elements<TOps, TV, T>.Load(in a, at), TOps.Create(T.NegativeInfinity));
-                vb = TOps.Select(keep, Elements<TOps, TV, T>.Load(in b, at), TOps.Create(T.NegativeInfinity));
-                i = n;
-            }
-            else
-            {
-                break;
-            }
-            TV difference = TOps.MaxFast(TOps.Subtract(TOps.Subtract(va, vb), shiftV), floor);
-
-            // exp(−|x − m|): exp(x − m) in lanes that do not rise (x ≤ m), the rescale factor exp(m − x) in those that do,
-            // with no branch (−|d| is d with its sign bit set).
-            TV eA = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Or(TOps.Subtract(va, maxA), TOps.Create(T.NegativeZero)));
-            TV eB = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Or(TOps.Subtract(vb, maxB), TOps.Create(T.NegativeZero)));
-
-            // Nothing in the seed can rise above the seeded maxima: the test starts after it (never, in a row that fits).
-            if (at >= seedEnd && (TOps.AnyGreaterThan(va, maxA) || TOps.AnyGreaterThan(vb, maxB)))
-            {
-                // Rising lanes: eX is the rescale factor and their own term exp(x − m') is 1 (NaN for x = +∞).
-                TV one = TOps.Create(T.One);
-                TV upA = TOps.LessThan(maxA, va);
-                TV upB = TOps.LessThan(maxB, vb);
-                TV position = TOps.Add(TOps.Indices, TOps.Create(T.CreateTruncating(at)));
-                risen.A = TOps.Select(upA, position, risen.A);
-                risen.B = TOps.Select(upB, position, risen.B);
-                TV newA = TOps.MaxFast(maxA, va);
-                TV newB = TOps.MaxFast(maxB, vb);
-                TV factorA = TOps.Select(upA, eA, one);
-                TV factorB = TOps.Select(upB, eB, one);
-                TV termA = TOps.Select(upA, TOps.Add(one, TOps.Subtract(va, newA)), eA);
-                TV termB = TOps.Select(upB, TOps.Add(one, TOps.Subtract(vb, newB)), eB);
-                blockA = TOps.MultiplyAdd(blockA, factorA, termA);
-                highA = TOps.Multiply(highA, factorA);
-                lowA = TOps.Multiply(lowA, factorA);
-                blockW = TOps.MultiplyAdd(termA, difference, TOps.Multiply(blockW, factorA));
-                highW = TOps.Multiply(highW, factorA);
-                lowW = TOps.Multiply(lowW, factorA);
-                blockB = TOps.MultiplyAdd(blockB, factorB, termB);
-                highB = TOps.Multiply(highB, factorB);
-                lowB = TOps.Multiply(lowB, factorB);
-                maxA = newA;
-                maxB = newB;
-            }
-            else
-            {
-                blockA = TOps.Add(blockA, eA);
-                blockB = TOps.Add(blockB, eB);
-                blockW = TOps.MultiplyAdd(eA, difference, blockW);
-            }
-            if ((++steps & (PairWeightedSteps - 1)) == 0)
-            {
-                highW = LaneSum<TOps, TV, T>.FlushInto(highW, ref lowW, blockW);
-                blockW = default;
-                if (steps == UnitBlockSteps)
-                {
-                    highA = LaneSum<TOps, TV, T>.FlushInto(highA, ref lowA, blockA);
-                    highB = LaneSum<TOps, TV, T>.FlushInto(highB, ref lowB, blockB);
-                    blockA = default;
-                    blockB = default;
-                    steps = 0;
-                }
-            }
-        }
-        highA = LaneSum<TOps, TV, T>.FlushInto(highA, ref lowA, blockA);
-        highB = LaneSum<TOps, TV, T>.FlushInto(highB, ref lowB, blockB);
-        highW = LaneSum<TOps, TV, T>.FlushInto(highW, ref lowW, blockW);
-        T rowA = TOps.MaxAcross(maxA);
-        T rowB = TOps.MaxAcross(maxB);
-        if (rowA != seedA)
-        {
-            // Some lane rose: the others are rescaled to the row maximum (exp(m − M) = 1 for the lanes holding it).
-            TV factor = ExpOutOfLine(TOps.Subtract(maxA, TOps.Create(rowA)));
-            (highA, lowA, highW, lowW) = (TOps.Multiply(highA, factor), TOps.Multiply(lowA, factor), TOps.Multiply(highW, factor), TOps.Multiply(lowW, factor));
-        }
-        if (rowB != seedB)
-        {
-            TV factor = ExpOutOfLine(TOps.Subtract(maxB, TOps.Create(rowB)));
-            (highB, lowB) = (TOps.Multiply(highB, factor), TOps.Multiply(lowB, factor));
-        }
-        return new PairStatistics<T>
-        {
-            MaxA = rowA,
-            MaxB = rowB,
-            SumA = TOps.Sum(highA) + TOps.Sum(lowA),
-            SumB = TOps.Sum(highB) + TOps.Sum(lowB),
-            Weighted = TOps.Sum(highW) + TOps.Sum(lowW),
-            Shift = shift,
-            SameTop = PairArgmax(in a, length, (int)seedEnd, rowA, seedA, maxA, risen.A) == PairArgmax(in b, length, (int)seedEnd, rowB, seedB, maxB, risen.B),
-        };
-    }
-
     /// <summary>Vectors of the pair pass's W summed in T between two flushes (its terms are not bounded by 1).</summary>
     private const int PairWeightedSteps = 16;
 
@@ -509,9 +368,4 @@ internal struct PairStatistics<T>
 
     /// <summary>The first index of MaxA in a (as torch.argmax) is that of MaxB in b (false for a row whose maximum is NaN).</summary>
     public bool SameTop;
-}
-
-internal static class PairExperiment
-{
-    public static bool Old;
 }
