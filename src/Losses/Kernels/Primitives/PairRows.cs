@@ -36,10 +36,12 @@ internal static partial class Rows<TOps, TV, T>
         // Without the floor of (a − b) − δ first: it only matters where a lane's difference is −∞ or NaN, and then W is
         // −∞ or NaN (0·(−∞), e·(−∞), or NaN, none of which a later term or rescale undoes), so such a row is passed
         // again with the floor, which gives the bits of the floored pass on every row.
-        var pass = PairPass<TA, TB, Unfloored>(in a, in b, length);
+        // A row that fits in the seed cannot rise above it: its pass has no rise test (and prefetches the next rows).
+        bool fits = length <= SeedLength;
+        var pass = fits ? PairPass<TA, TB, Unfloored, Fits>(in a, in b, length) : PairPass<TA, TB, Unfloored, Rises>(in a, in b, length);
         if (T.IsNaN(pass.Weighted) || pass.Weighted == T.NegativeInfinity)
         {
-            pass = PairPass<TA, TB, Floored>(in a, in b, length);
+            pass = fits ? PairPass<TA, TB, Floored, Fits>(in a, in b, length) : PairPass<TA, TB, Floored, Rises>(in a, in b, length);
         }
         nuint seedEnd = Math.Min((nuint)length, SeedLength);
         int argmaxA = PairArgmax(in a, length, (int)seedEnd, pass.MaxA, pass.SeedA, pass.LaneMaxA, pass.RisenA);
@@ -67,15 +69,16 @@ internal static partial class Rows<TOps, TV, T>
 
     /// <summary>The pass of <see cref="PairStatistics{TA, TB}"/>: sums, maxima and what the argmaxes need.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static PairPassResult PairPass<TA, TB, TFloor>(ref readonly TA a, ref readonly TB b, int length)
+    private static PairPassResult PairPass<TA, TB, TFloor, TRise>(ref readonly TA a, ref readonly TB b, int length)
         where TA : unmanaged
         where TB : unmanaged
         where TFloor : struct
+        where TRise : struct
     {
         nuint count = (nuint)TOps.Count;
         nuint n = (nuint)length;
         nuint seedEnd = Math.Min(n, SeedLength);
-        bool prefetch = n <= PrefetchMaxAhead && Sse.IsSupported;
+        bool fits = typeof(TRise) == typeof(Fits);
         // Every lane starts from the seed's maximum (not its own): a row that fits then needs no rescale of lanes at the end,
         // and a longer one rises less often.
         (TV seedLanesA, TV seedLanesB) = PairSeedMax(in a, in b, n);
@@ -127,7 +130,7 @@ internal static partial class Rows<TOps, TV, T>
             {
                 break;
             }
-            if (prefetch)
+            if (fits)
             {
                 // The same offset in the next rows, so that their maximum pass reads from L1 (as the normalizer's).
                 PrefetchNext(in a, n + at);
@@ -141,7 +144,7 @@ internal static partial class Rows<TOps, TV, T>
             // Nothing in the seed can rise above the seeded maxima: the test starts after it (never, in a row that fits).
             TV dA = TOps.Subtract(va, maxA);
             TV dB = TOps.Subtract(vb, maxB);
-            bool rises = at >= seedEnd && (TOps.AnyGreaterThan(va, maxA) || TOps.AnyGreaterThan(vb, maxB));
+            bool rises = !fits && at >= seedEnd && (TOps.AnyGreaterThan(va, maxA) || TOps.AnyGreaterThan(vb, maxB));
             if (rises)
             {
                 // exp(−|x − m|): exp(x − m) in lanes that do not rise, the rescale factor exp(m − x) in those that do.
@@ -246,6 +249,12 @@ internal static partial class Rows<TOps, TV, T>
 
     /// <summary>The pair pass without the floor.</summary>
     private struct Unfloored;
+
+    /// <summary>The pair pass of a row of at most SeedLength elements: no lane can rise above the seed's maximum.</summary>
+    private struct Fits;
+
+    /// <summary>The pair pass of a longer row: lanes rise after the seed.</summary>
+    private struct Rises;
 
     private struct PairPassResult
     {
