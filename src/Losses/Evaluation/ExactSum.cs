@@ -58,14 +58,16 @@ internal sealed class ExactSum
         int normal = exponent != 0 ? 1 : 0;
         ulong mantissa = ((ulong)bits & 0xF_FFFF_FFFF_FFFF) | ((ulong)normal << 52);
         exponent -= normal;
-        // The 53-bit mantissa shifted by s < 32 spans 85 bits: low 64 bits, and the high part m >> (64 − s) written as
-        // (m >> 1) >> (63 − s) so that s = 0 gives 0 (a 64-bit shift count wraps). Plain 64-bit shifts: UInt128's are calls.
+        // The signed mantissa m (two's complement, sign from the bits without a branch) shifted by s < 32 spans 86 bits:
+        // its low 64 bits as two unsigned 32-bit digits, and the signed high part m >> (64 − s), written as
+        // (m >> 1) >> (63 − s) so that s = 0 gives the sign alone (a 64-bit shift count wraps). Plain 64-bit shifts: UInt128's are calls.
         int shift = exponent & 31;
-        ulong low = mantissa << shift;
-        long sign = bits >> 63; // 0 or −1: d ↦ (d ^ sign) − sign negates a negative value's digits without a branch
-        long d0 = ((long)(low & 0xFFFF_FFFF) ^ sign) - sign;
-        long d1 = ((long)(low >> 32) ^ sign) - sign;
-        long d2 = ((long)((mantissa >> 1) >> (63 - shift)) ^ sign) - sign;
+        long sign = bits >> 63;
+        long signed = ((long)mantissa ^ sign) - sign;
+        ulong low = (ulong)(signed << shift);
+        long d0 = (long)(low & 0xFFFF_FFFF);
+        long d1 = (long)(low >> 32);
+        long d2 = (signed >> 1) >> (63 - shift);
         ref long limb = ref Unsafe.Add(ref limbs, exponent >> 5);
         limb += d0;
         Unsafe.Add(ref limb, 1) += d1;
