@@ -32,7 +32,14 @@ internal sealed class ExactSum
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(double value)
     {
-        AddTo(ref MemoryMarshal.GetArrayDataReference(_limbs), value);
+        if (!double.IsFinite(value))
+        {
+            AddSpecial(value);
+        }
+        else
+        {
+            AddFiniteTo(ref MemoryMarshal.GetArrayDataReference(_limbs), value);
+        }
         if (++_pending == FlushEvery)
         {
             Normalize();
@@ -40,19 +47,14 @@ internal sealed class ExactSum
     }
 
     /// <summary>
-    /// Adds <paramref name="value"/> exactly to the limbs at <paramref name="limbs"/> (this sum's, or a scratch set of the
-    /// same layout): three limbs, no branch but the rare non-finite one; the caller counts the addition.
+    /// Adds the finite <paramref name="value"/> exactly to the limbs at <paramref name="limbs"/> (this sum's, or a scratch
+    /// set of the same layout): three limbs, no branch; the caller counts the addition.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AddTo(ref long limbs, double value)
+    private static void AddFiniteTo(ref long limbs, double value)
     {
         long bits = BitConverter.DoubleToInt64Bits(value);
         int exponent = (int)((bits >> 52) & 0x7FF);
-        if (exponent == 0x7FF)
-        {
-            AddSpecial(value);
-            return;
-        }
         // A normal number has the implicit bit and the exponent of a subnormal one more: value = ±mantissa · 2^(exponent − 1074),
         // the mantissa's lowest bit at bit `exponent` of the fixed point.
         int normal = exponent != 0 ? 1 : 0;
@@ -106,12 +108,21 @@ internal sealed class ExactSum
     }
 
     /// <summary>
-    /// Adds every value of <paramref name="values"/> exactly: alternate values go to this sum's limbs and to a scratch set
-    /// on the stack (folded in at the end), so that consecutive values of similar size do not wait on each other's limbs.
+    /// Adds every value of <paramref name="values"/> exactly. All finite (checked first, vectorised): alternate values go
+    /// to this sum's limbs and to a scratch set on the stack (folded in at the end), in a loop with no call, so that
+    /// nothing is kept in memory across one; otherwise value by value.
     /// </summary>
     [SkipLocalsInit]
     public void Add(ReadOnlySpan<double> values)
     {
+        if (!AllFinite(values))
+        {
+            foreach (double v in values)
+            {
+                Add(v);
+            }
+            return;
+        }
         Span<long> scratch = stackalloc long[Limbs];
         ref long mine = ref MemoryMarshal.GetArrayDataReference(_limbs);
         ref long other = ref MemoryMarshal.GetReference(scratch);
@@ -127,12 +138,12 @@ internal sealed class ExactSum
             int i = 0;
             for (; i + 1 < n; i += 2)
             {
-                AddTo(ref mine, Unsafe.Add(ref value, i));
-                AddTo(ref other, Unsafe.Add(ref value, i + 1));
+                AddFiniteTo(ref mine, Unsafe.Add(ref value, i));
+                AddFiniteTo(ref other, Unsafe.Add(ref value, i + 1));
             }
             if (i < n)
             {
-                AddTo(ref mine, Unsafe.Add(ref value, i));
+                AddFiniteTo(ref mine, Unsafe.Add(ref value, i));
             }
             for (int limb = 0; limb < Limbs; limb++)
             {
@@ -141,6 +152,26 @@ internal sealed class ExactSum
             _pending += n;
             values = values[n..];
         }
+    }
+
+    /// <summary>Whether no value is ±∞ or NaN (all exponent bits set).</summary>
+    private static bool AllFinite(ReadOnlySpan<double> values)
+    {
+        ReadOnlySpan<long> bits = MemoryMarshal.Cast<double, long>(values);
+        const long exponentBits = 0x7FF0_0000_0000_0000;
+        var mask = new Vector<long>(exponentBits);
+        var special = Vector<long>.Zero;
+        int i = 0;
+        for (; i + Vector<long>.Count <= bits.Length; i += Vector<long>.Count)
+        {
+            special |= Vector.Equals(new Vector<long>(bits[i..]) & mask, mask);
+        }
+        bool any = special != Vector<long>.Zero;
+        for (; i < bits.Length; i++)
+        {
+            any |= (bits[i] & exponentBits) == exponentBits;
+        }
+        return !any;
     }
 
     /// <summary>Carries so that every limb but the last holds a digit in [0, 2³²) and the last holds the sign: a unique form.</summary>

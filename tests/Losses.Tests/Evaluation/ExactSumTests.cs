@@ -56,6 +56,30 @@ public class ExactSumTests
     }
 
     [Fact]
+    public void SpansAddAsValueByValue()
+    {
+        // Add(span) takes its own loop (two limb sets, no per-value checks) when every value is finite: it must agree
+        // with value-by-value addition for subnormals, negatives, zeros of either sign and odd lengths, and fall back
+        // for spans holding ±∞ or NaN.
+        var random = new Random(11);
+        double[] values = [.. Enumerable.Range(0, 1001).Select(i => i % 97 == 0 ? -0.0 : Math.ScaleB(random.NextDouble() - 0.5, random.Next(-1080, 1020)))];
+        var byValue = new ExactSum();
+        foreach (double v in values)
+        {
+            byValue.Add(v);
+        }
+        var bySpans = new ExactSum();
+        for (int start = 0, length = 0; start < values.Length; start += length, length = (length + 1) % 10)
+        {
+            bySpans.Add(values.AsSpan(start, Math.Min(length, values.Length - start)));
+        }
+        Assert.Equal(byValue.ToString(), bySpans.ToString());
+        Assert.Equal(byValue.ToString(), Of(values).ToString());
+        Assert.True(double.IsNaN(Of([.. values, double.NaN]).Value));
+        Assert.Equal(double.NegativeInfinity, Of([1, .. values, double.NegativeInfinity]).Value);
+    }
+
+    [Fact]
     public void TextIsCanonical()
     {
         Assert.Equal("0", Of().ToString());
