@@ -84,6 +84,48 @@ public class ModelComparisonKernelTests
         Assert.True(Math.Abs(recorded[1].Divergence) < 1e-6, $"constant offset: KL {recorded[1].Divergence}");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(40)]
+    [InlineData(1000)]
+    [InlineData(2048)]
+    [InlineData(2049)]
+    public void SameTopIsTheFirstArgmaxOfBothRows(int classes)
+    {
+        // Rows that fit in the seed decide SameTop from the seed's lanes when no lane holds both maxima, else by searching;
+        // small integer logits make ties (several maxima, in the same or other lanes, in the overlapping last vector) common.
+        var random = new Random(classes);
+        const int rows = 300;
+        float[] p = new float[rows * classes];
+        float[] q = new float[rows * classes];
+        for (int i = 0; i < p.Length; i++)
+        {
+            p[i] = random.Next(6);
+            q[i] = (i / classes) % 3 == 0 ? p[i] : random.Next(6);
+        }
+        int[] t = [.. Enumerable.Range(0, rows).Select(_ => random.Next(classes))];
+        var recorded = EvaluationReference.Record(p, q, t, classes).Pairs;
+        for (int row = 0; row < rows; row++)
+        {
+            var a = p.AsSpan(row * classes, classes);
+            var b = q.AsSpan(row * classes, classes);
+            Assert.True(a.IndexOf(TensorMax(a)) == b.IndexOf(TensorMax(b)) == recorded[row].SameTop, $"row {row}");
+        }
+
+        static float TensorMax(ReadOnlySpan<float> x)
+        {
+            float max = float.NegativeInfinity;
+            foreach (float v in x)
+            {
+                max = Math.Max(max, v);
+            }
+            return max;
+        }
+    }
+
     [Fact]
     public void FiguresDoNotDependOnTheSplitOrThreads()
     {

@@ -32,7 +32,9 @@ internal static partial class Rows<TOps, TV, T>
     /// otherwise the smallest index the rises of the lanes holding it recorded (kept in memory, written only by a rise:
     /// a search of the whole row measured ~10 % slower on rows of 128 000 classes, and indices in registers cost the sums
     /// theirs). b's first maximum is a's exactly when b holds its maximum there and nowhere before, so b is searched
-    /// only up to a's argmax, and not at all when b's value there is not its maximum.
+    /// only up to a's argmax, and not at all when b's value there is not its maximum. In a row that fits, no search at all
+    /// when no lane of the seed pass holds both rows' maxima (the first maxima are then at different indices: about 15 in
+    /// 16 rows whose argmaxes differ).
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static PairStatistics<T> PairStatistics<TA, TB>(ref readonly TA a, ref readonly TB b, int length)
@@ -49,18 +51,7 @@ internal static partial class Rows<TOps, TV, T>
         {
             pass = fits ? PairPass<TA, TB, Floored, Fits>(in a, in b, length) : PairPass<TA, TB, Floored, Rises>(in a, in b, length);
         }
-        nuint seedEnd = Math.Min((nuint)length, SeedLength);
-        int argmaxA = PairArgmax(in a, length, (int)seedEnd, pass.MaxA, pass.SeedA, pass.LaneMaxA, pass.RisenA);
-        bool sameTop;
-        if (pass.MaxB == pass.SeedB && !(typeof(T) == typeof(float) && length > (1 << 24)))
-        {
-            // b's first maximum is argmax a exactly when b holds its maximum there and nowhere before: no search past argmax a.
-            sameTop = argmaxA >= 0 && Elements<TOps, TV, T>.LoadOne(in b, (nuint)argmaxA) == pass.MaxB && FirstIndexOf(in b, argmaxA, pass.MaxB) < 0;
-        }
-        else
-        {
-            sameTop = argmaxA == PairArgmax(in b, length, (int)seedEnd, pass.MaxB, pass.SeedB, pass.LaneMaxB, pass.RisenB);
-        }
+        bool sameTop = !pass.TopsApart && SameFirstMaximum(in a, in b, length, in pass);
         return new PairStatistics<T>
         {
             MaxA = pass.MaxA,
@@ -71,6 +62,21 @@ internal static partial class Rows<TOps, TV, T>
             Shift = pass.Shift,
             SameTop = sameTop,
         };
+    }
+
+    /// <summary>Whether the first maxima of a and b are at the same index (a searched; b only up to a's, or by its lanes).</summary>
+    private static bool SameFirstMaximum<TA, TB>(ref readonly TA a, ref readonly TB b, int length, ref readonly PairPassResult pass)
+        where TA : unmanaged
+        where TB : unmanaged
+    {
+        int seedEnd = Math.Min(length, SeedLength);
+        int argmaxA = PairArgmax(in a, length, seedEnd, pass.MaxA, pass.SeedA, pass.LaneMaxA, pass.RisenA);
+        if (pass.MaxB == pass.SeedB && !(typeof(T) == typeof(float) && length > (1 << 24)))
+        {
+            // b's first maximum is argmax a exactly when b holds its maximum there and nowhere before: no search past argmax a.
+            return argmaxA >= 0 && Elements<TOps, TV, T>.LoadOne(in b, (nuint)argmaxA) == pass.MaxB && FirstIndexOf(in b, argmaxA, pass.MaxB) < 0;
+        }
+        return argmaxA == PairArgmax(in b, length, seedEnd, pass.MaxB, pass.SeedB, pass.LaneMaxB, pass.RisenB);
     }
 
     /// <summary>The pass of <see cref="PairStatistics{TA, TB}"/>: sums, maxima and what the argmaxes need.</summary>
@@ -92,6 +98,11 @@ internal static partial class Rows<TOps, TV, T>
         T seedB = TOps.MaxAcross(seedLanesB);
         TV maxA = TOps.Create(seedA);
         TV maxB = TOps.Create(seedB);
+
+        // In a row that fits, the seed's lanes saw every element: a first maximum at index i sits in a lane that holds the
+        // maximum of both rows if b's first maximum is there too, so rows with no such lane have different argmaxes.
+        bool topsApart = fits && !TOps.AnyGreaterThan(
+            TOps.Select(TOps.And(TOps.Equal(seedLanesA, maxA), TOps.Equal(seedLanesB, maxB)), TOps.Create(T.One), default), default);
         T shift = seedA - seedB;
         shift = T.IsFinite(shift) ? shift : T.Zero;
         TV shiftV = TOps.Create(shift);
@@ -236,6 +247,7 @@ internal static partial class Rows<TOps, TV, T>
             LaneMaxB = maxB,
             RisenA = risen.A,
             RisenB = risen.B,
+            TopsApart = topsApart,
         };
     }
 
@@ -266,6 +278,9 @@ internal static partial class Rows<TOps, TV, T>
     {
         public T MaxA, MaxB, SeedA, SeedB, SumA, SumB, Weighted, Shift;
         public TV LaneMaxA, LaneMaxB, RisenA, RisenB;
+
+        /// <summary>The two rows' first maxima are at different indices (known from the seed's lanes alone).</summary>
+        public bool TopsApart;
     }
 
     /// <summary>Vectors of the pair pass's W summed in T between two flushes (its terms are not bounded by 1).</summary>
