@@ -94,22 +94,37 @@ internal static class TokenBatches
 
     /// <summary>
     /// Runs the two-model row op over a validated batch, finishes its figures (<see cref="PairColumns.Finish"/>) and hands
-    /// them to <paramref name="sink"/> in one call. <typeparamref name="TP"/> and <typeparamref name="TQ"/> are T, or
+    /// them to <paramref name="sink"/> in one call per block of up to 65 536 rows. <typeparamref name="TP"/> and <typeparamref name="TQ"/> are T, or
     /// Half/bfloat16 with T = float (read widened in the op's loads, so no widened copy is made). The figures of a row
     /// depend on that row alone, so neither the split into batches nor the thread count changes them.
     /// </summary>
-    public static unsafe void RunPair<T, TP, TQ, TIndex>(ReadOnlySpan<TP> reference, ReadOnlySpan<TQ> logits, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex,
+    public static void RunPair<T, TP, TQ, TIndex>(ReadOnlySpan<TP> reference, ReadOnlySpan<TQ> logits, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex,
         IPairSink sink, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TP : unmanaged
         where TQ : unmanaged
         where TIndex : unmanaged, IBinaryInteger<TIndex>
     {
-        int rows = targets.Length;
-        if (rows == 0)
+        for (int start = 0; start < targets.Length; start += PairBlockRows)
         {
-            return;
+            int rows = Math.Min(PairBlockRows, targets.Length - start);
+            long offset = (long)start * classCount, length = (long)rows * classCount;
+            RunPairBlock<T, TP, TQ, TIndex>(reference.Slice((int)offset, (int)length), logits.Slice((int)offset, (int)length), targets.Slice(start, rows),
+                classCount, ignoreIndex, sink, maxDegreeOfParallelism);
         }
+    }
+
+    /// <summary>Rows of a two-model batch finished and handed over at a time (their figures: 5 MB, pooled).</summary>
+    private const int PairBlockRows = 1 << 16;
+
+    private static unsafe void RunPairBlock<T, TP, TQ, TIndex>(ReadOnlySpan<TP> reference, ReadOnlySpan<TQ> logits, ReadOnlySpan<TIndex> targets, int classCount, int ignoreIndex,
+        IPairSink sink, int maxDegreeOfParallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TP : unmanaged
+        where TQ : unmanaged
+        where TIndex : unmanaged, IBinaryInteger<TIndex>
+    {
+        int rows = targets.Length;
         int stride = PairColumns.PaddedRows(rows);
         double[] values = ArrayPool<double>.Shared.Rent(PairColumns.Count * stride);
         byte[] flags = ArrayPool<byte>.Shared.Rent(stride);

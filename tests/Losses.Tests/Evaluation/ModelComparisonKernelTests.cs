@@ -127,6 +127,26 @@ public class ModelComparisonKernelTests
     }
 
     [Fact]
+    public void BatchesLongerThanABlockOfRowsGiveTheBitsOfSmallBatches()
+    {
+        // A batch is finished in blocks of 65 536 rows: one of 70 000 rows (some ignored) gives the state of 7 batches of 10 000.
+        const int classes = 3, rows = 70_000;
+        var random = new Random(9);
+        float[] p = [.. Enumerable.Range(0, rows * classes).Select(_ => (float)random.NextDouble() * 4)];
+        float[] q = [.. p.Select(v => v + ((float)random.NextDouble() * 0.5f))];
+        int[] t = [.. Enumerable.Range(0, rows).Select(r => r % 13 == 0 ? -100 : random.Next(classes))];
+        var whole = new ModelComparison(classes);
+        whole.Add<float>(p, q, t);
+        var split = new ModelComparison(classes);
+        for (int row = 0; row < rows; row += 10_000)
+        {
+            split.Add<float>(p.AsSpan(row * classes, 10_000 * classes), q.AsSpan(row * classes, 10_000 * classes), t.AsSpan(row, 10_000));
+        }
+        Assert.Equal(rows - t.Count(x => x == -100), whole.TokenCount);
+        Assert.Equal(split.ToJson(), whole.ToJson());
+    }
+
+    [Fact]
     public void FiguresDoNotDependOnTheSplitOrThreads()
     {
         var (p, q, t) = Rows();
