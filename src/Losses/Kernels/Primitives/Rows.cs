@@ -280,7 +280,7 @@ internal static partial class Rows<TOps, TV, T>
         {
             TV d = TOps.Subtract(v, max);
             bool rises = TOps.AnyGreaterThan(v, max);
-            TV e = VectorMath<TOps, TV, T>.ExpNonPositive(rises ? TOps.Subtract(default, TOps.Abs(d)) : d);
+            TV e = VectorMath<TOps, TV, T>.ExpTerm(rises ? TOps.Subtract(default, TOps.Abs(d)) : d);
             if (rises)
             {
                 TV newMax = TOps.MaxFast(max, v);
@@ -373,7 +373,7 @@ internal static partial class Rows<TOps, TV, T>
                 // The same offset in the next row (as MapSum's prefetchNextRow), so that its maximum pass reads from L1.
                 Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Unsafe.AsRef(in x), n + i - count)));
             }
-            block = TOps.Add(block, VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Subtract(v, max)));
+            block = TOps.Add(block, VectorMath<TOps, TV, T>.ExpTerm(TOps.Subtract(v, max)));
             if (++steps == UnitBlockSteps)
             {
                 high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
