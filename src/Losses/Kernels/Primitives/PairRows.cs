@@ -168,8 +168,8 @@ internal static partial class Rows<TOps, TV, T>
                 dA = TOps.Or(dA, TOps.Create(T.NegativeZero));
                 dB = TOps.Or(dB, TOps.Create(T.NegativeZero));
             }
-            TV eA = VectorMath<TOps, TV, T>.ExpNonPositive(dA);
-            TV eB = VectorMath<TOps, TV, T>.ExpNonPositive(dB);
+            TV eA = VectorMath<TOps, TV, T>.ExpTerm(dA);
+            TV eB = VectorMath<TOps, TV, T>.ExpTerm(dB);
             if (rises)
             {
                 // Rising lanes: eX is the rescale factor and their own term exp(x − m') is 1 (NaN for x = +∞).
