@@ -45,11 +45,27 @@ internal static partial class Rows<TOps, TV, T>
         // −∞ or NaN (0·(−∞), e·(−∞), or NaN, none of which a later term or rescale undoes), so such a row is passed
         // again with the floor, which gives the bits of the floored pass on every row.
         // A row that fits in the seed cannot rise above it: its pass has no rise test (and prefetches the next rows).
+        // (Assigned in branches, not by a conditional expression, which copies the result through a temporary.)
+        PairPassResult pass;
         bool fits = length <= SeedLength;
-        var pass = fits ? PairPass<TA, TB, Unfloored, Fits>(in a, in b, length) : PairPass<TA, TB, Unfloored, Rises>(in a, in b, length);
+        if (fits)
+        {
+            pass = PairPass<TA, TB, Unfloored, Fits>(in a, in b, length);
+        }
+        else
+        {
+            pass = PairPass<TA, TB, Unfloored, Rises>(in a, in b, length);
+        }
         if (T.IsNaN(pass.Weighted) || pass.Weighted == T.NegativeInfinity)
         {
-            pass = fits ? PairPass<TA, TB, Floored, Fits>(in a, in b, length) : PairPass<TA, TB, Floored, Rises>(in a, in b, length);
+            if (fits)
+            {
+                pass = PairPass<TA, TB, Floored, Fits>(in a, in b, length);
+            }
+            else
+            {
+                pass = PairPass<TA, TB, Floored, Rises>(in a, in b, length);
+            }
         }
         bool sameTop = !pass.TopsApart && SameFirstMaximum(in a, in b, length, in pass);
         return new PairStatistics<T>
