@@ -44,6 +44,25 @@ internal static unsafe class Tile<T, TOps, TBlock, TV>
         }
     }
 
+    /// <summary>
+    /// Per lane j, tile[targets_j][j]: the target's column (targets as T, as <see cref="IBlockOps{TV, T}.LoadTargets"/>
+    /// gives them); 0 where the target is not in [0, c), e.g. the ignore index.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV AtTarget(Span<TV> tile, TV targets, int c)
+    {
+        TV one = TOps.Create(T.One);
+        TV classIndex = default;
+        TV atTarget = default;
+        for (int k = 0; k < c; k++)
+        {
+            // classIndex = k in every lane, counted up (exact: k ≤ 128).
+            atTarget = TOps.Select(TOps.Equal(targets, classIndex), tile[k], atTarget);
+            classIndex = TOps.Add(classIndex, one);
+        }
+        return atTarget;
+    }
+
     /// <summary>Per lane, the maximum of tile[0..c), at least MinValue (so that a fully masked row shifts by a finite amount); which NaN wins is unspecified.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Max(Span<TV> tile, int c)
