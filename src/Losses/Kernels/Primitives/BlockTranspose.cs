@@ -320,6 +320,32 @@ internal readonly unsafe struct Block512<T> : IBlockOps<Vector512<T>, T>
         }
     }
 
+    /// <summary>
+    /// The inverse of <see cref="Columns16x4"/>: columns c[0..4) of 16 rows into the first 4 floats of rows
+    /// <paramref name="stride"/> apart at f; 8 in-lane unpacks, then one 128-bit store per row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rows16x4(ref Vector512<float> c, float* f, int stride)
+    {
+        Vector512<float> c0 = c, c1 = Unsafe.Add(ref c, 1), c2 = Unsafe.Add(ref c, 2), c3 = Unsafe.Add(ref c, 3);
+        Vector512<double> t0 = Avx512F.UnpackLow(c0, c1).AsDouble(), t1 = Avx512F.UnpackHigh(c0, c1).AsDouble();
+        Vector512<double> t2 = Avx512F.UnpackLow(c2, c3).AsDouble(), t3 = Avx512F.UnpackHigh(c2, c3).AsDouble();
+        Lanes4(Avx512F.UnpackLow(t0, t2).AsSingle(), f, stride);
+        Lanes4(Avx512F.UnpackHigh(t0, t2).AsSingle(), f + stride, stride);
+        Lanes4(Avx512F.UnpackLow(t1, t3).AsSingle(), f + (2 * stride), stride);
+        Lanes4(Avx512F.UnpackHigh(t1, t3).AsSingle(), f + (3 * stride), stride);
+    }
+
+    /// <summary>The 128-bit lanes of <paramref name="a"/> to rows 0, 4, 8 and 12 (<paramref name="stride"/> apart) at f.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Lanes4(Vector512<float> a, float* f, int stride)
+    {
+        a.GetLower().GetLower().Store(f);
+        Avx512F.ExtractVector128(a, 1).Store(f + (4 * stride));
+        Avx512F.ExtractVector128(a, 2).Store(f + (8 * stride));
+        Avx512F.ExtractVector128(a, 3).Store(f + (12 * stride));
+    }
+
     /// <summary>The first 4 floats of rows 0, 4, 8 and 12 (<paramref name="stride"/> apart), one per 128-bit lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Rows4(float* f, int stride) =>
@@ -327,13 +353,24 @@ internal readonly unsafe struct Block512<T> : IBlockOps<Vector512<T>, T>
             Vector256.Create(Vector128.Load(f), Vector128.Load(f + (4 * stride))),
             Vector256.Create(Vector128.Load(f + (8 * stride)), Vector128.Load(f + (12 * stride))));
 
-    /// <summary>In column groups of h = Count/2: lower halves are rows 0..h−1, upper halves rows h..2h−1.</summary>
+    /// <summary>
+    /// Float: whole groups of 4 columns as the inverse of <see cref="Columns16x4"/> (<see cref="Rows16x4"/>). The rest (all
+    /// of a double tile) in column groups of h = Count/2: lower halves are rows 0..h−1, upper halves rows h..2h−1.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void StoreTransposed(ref Vector512<T> tile, T* x, int stride, int columns)
     {
         int h = Vector256<T>.Count;
         T* t = (T*)Unsafe.AsPointer(ref tile);
-        for (int group = 0; group < columns; group += h)
+        int group = 0;
+        if (typeof(T) == typeof(float))
+        {
+            for (; group + 4 <= columns; group += 4)
+            {
+                Rows16x4(ref Unsafe.As<Vector512<T>, Vector512<float>>(ref Unsafe.Add(ref tile, group)), (float*)x + group, stride);
+            }
+        }
+        for (; group < columns; group += h)
         {
             int count = Math.Min(h, columns - group);
             if (count == 2)
