@@ -11,6 +11,7 @@ internal static unsafe class ShortRowProbes
         new("probe-load", "block path: transposed load only", w => Run<LoadOnly>(w)),
         new("probe-maxexp", "block path: load, max, exp-sum", w => Run<MaxExp>(w)),
         new("probe-lse", "block path: load, max, exp-sum, log", w => Run<Lse>(w)),
+        new("probe-lse-mis", "probe-lse with the tile 32 bytes off a cache line", w => Run<Lse>(w, misalign: true)),
         new("probe-lse-tree", "block path: load, tree max, exp, tree sum, log", w => Run<LseTree>(w)),
         new("probe-lse-2tile", "own loop: two tiles per call, tree reductions", w => RunTwo(w)),
         new("probe-ce-gather", "block path: CE via AVX2 gathers of the target logit", w => RunTargets<GatherTarget>(w)),
@@ -23,7 +24,7 @@ internal static unsafe class ShortRowProbes
         new("probe-ce-op", "block path: CrossEntropyOp without validation", w => RunCe(w)),
     ];
 
-    private static Action Run<TOp>(Workload w) where TOp : struct, IProbe
+    private static Action Run<TOp>(Workload w, bool misalign = false) where TOp : struct, IProbe
     {
         float[] logits = w.Logits;
         int rows = w.Rows, c = w.Classes;
@@ -31,7 +32,7 @@ internal static unsafe class ShortRowProbes
         {
             fixed (float* x = logits)
             {
-                var op = new ProbeOp<TOp> { Logits = x, ClassCount = c };
+                var op = new ProbeOp<TOp> { Logits = x, ClassCount = c, Misalign = misalign };
                 w.RowOutput[0] = (float)RowDriver.Run<float, ProbeOp<TOp>>(in op, rows, c, null, 1);
             }
         };
@@ -380,6 +381,7 @@ internal static unsafe class ShortRowProbes
 
     internal struct ProbeOp<TProbe> : IRowOp<float> where TProbe : struct, IProbe
     {
+        public bool Misalign;
         public float* Logits;
         public int ClassCount;
 
@@ -393,6 +395,10 @@ internal static unsafe class ShortRowProbes
             where TV : struct
         {
             Span<TV> x = Tile<float, TOps, TBlock, TV>.Of(scratch, 0);
+            if (Misalign)
+            {
+                x = new Span<TV>((byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref x[0]) + 32, 130);
+            }
             Tile<float, TOps, TBlock, TV>.Load(Logits, row, ClassCount, x);
             return TProbe.Body<TOps, TV>(x, ClassCount);
         }

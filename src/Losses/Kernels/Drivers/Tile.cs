@@ -16,9 +16,19 @@ internal static unsafe class Tile<T, TOps, TBlock, TV>
     where TBlock : IBlockOps<TV, T>
     where TV : struct
 {
-    /// <summary>Tile <paramref name="index"/> of a block body's scratch.</summary>
+    /// <summary>
+    /// Tile <paramref name="index"/> of a block body's scratch (stack memory, which does not move), started at the next
+    /// 64-byte boundary: stackalloc aligns to 16 bytes only, and a tile whose vectors straddle cache lines splits every
+    /// load and store of it and can defeat store-to-load forwarding (measured: 1.4× or 2.0× Exp at 4096 × 10 from one
+    /// launch to the next, as the stack happened to fall). The tile's slack beyond 128 vectors absorbs the shift.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Span<TV> Of(Span<TV> scratch, int index) => scratch.Slice(index * RowDriver.TileLength, RowDriver.TileLength);
+    public static Span<TV> Of(Span<TV> scratch, int index)
+    {
+        nuint start = (nuint)Unsafe.AsPointer(ref scratch[index * RowDriver.TileLength]);
+        nuint aligned = (start + 63) & ~(nuint)63;
+        return new Span<TV>((void*)aligned, RowDriver.TileLength - 2);
+    }
 
     /// <summary>Rows [row, row + B) of the row-major batch at <paramref name="batch"/> (rows of <paramref name="c"/>) into <paramref name="tile"/>[0..c).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
