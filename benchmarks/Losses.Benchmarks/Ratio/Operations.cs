@@ -18,7 +18,6 @@ internal static class Operations
     public static IReadOnlyList<Operation> All { get; } =
     [
         // Baselines.
-        .. ShortRowProbes.All,
         new("exp", "TensorPrimitives.Exp over the same elements", w => () => TensorPrimitives.Exp(w.Logits, w.Destination)),
         new("tp-softmax", "TensorPrimitives composition softmax (max, subtract, exp, sum, divide per row)", w => () => TensorPrimitivesSoftmax(w)),
         new("tp-logsumexp", "TensorPrimitives composition log-sum-exp per row", w => () => TensorPrimitivesLogSumExp(w)),
