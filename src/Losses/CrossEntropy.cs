@@ -224,7 +224,9 @@ public static partial class CrossEntropy
     /// <returns>The reduced loss (for None, the sum).</returns>
     /// <exception cref="ArgumentOutOfRangeException">A target or an option is out of range.</exception>
     /// <exception cref="ArgumentException">Lengths disagree or a destination is too short; nothing is written.</exception>
-    /// <remarks>Runs on the vocabulary-slice row op (one slice of the whole row): no rows-in-lanes block path for short rows.</remarks>
+    /// <remarks>Runs on the vocabulary-slice row op (one slice of the whole row): no rows-in-lanes block path for short rows.
+    /// The loss equals the int32-target overload's within a few ulp, not always to the bit: without a gradient, the int32
+    /// overload sums its exponentials with the normalizer's cheaper term exp (see the README's numerical contract).</remarks>
     public static T Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int classCount, Span<T> gradient = default,
         Reduction reduction = Reduction.Mean, Span<T> losses = default, ReadOnlySpan<T> weight = default, long ignoreIndex = -100,
         double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)

@@ -45,6 +45,28 @@ public class VectorMathTests
         Assert.True(worst <= 1, $"worst {worst} ulp at x = {worstAt:R}");
     }
 
+    [Theory]
+    [InlineData(-10f, 0f, 2)]
+    [InlineData(-110f, 0f, 5)]
+    public void Exp_term_float_is_within_its_stated_ulp(float from, float to, int bound)
+    {
+        // The normalizer's term exp (one-multiply-add reduction, degree-5 polynomial): ≤ 2 ulp near e⁰, where the terms
+        // that make a softmax sum are, and ≤ 5 ulp for the tiny ones (the rounding of n·ln2 grows with n).
+        long worst = 0;
+        float worstAt = 0;
+        foreach (float x in FloatSweep(from, to))
+        {
+            float actual = VectorMath<Scalar<float>, float, float>.ExpTerm(x);
+            long ulps = Approx.Ulps((float)Math.Exp(x), actual);
+            if (ulps > worst) { worst = ulps; worstAt = x; }
+        }
+        Assert.True(worst <= bound, $"worst {worst} ulp at x = {worstAt:R}");
+        Assert.Equal(0f, VectorMath<Scalar<float>, float, float>.ExpTerm(float.NegativeInfinity));
+        Assert.Equal(1f, VectorMath<Scalar<float>, float, float>.ExpTerm(0f));
+        Assert.True(float.IsNaN(VectorMath<Scalar<float>, float, float>.ExpTerm(float.NaN)));
+        Assert.Equal(VectorMath<Scalar<float>, float, float>.ExpTerm(-3.25f), VectorMath<V128<float>, Vector128<float>, float>.ExpTerm(Vector128.Create(-3.25f)).GetElement(3));
+    }
+
     [Fact]
     public void Exp_double_is_within_one_ulp_over_the_finite_range()
     {

@@ -179,10 +179,16 @@ internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
         for (int k = 0; k < c; k++)
         {
             TV column = x[k];
-            TV exp = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Subtract(column, max));
+            TV exp;
             if (gradient)
             {
+                exp = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Subtract(column, max));
                 e[k] = exp;
+            }
+            else
+            {
+                // Only summed (the row path's normalizer): the cheaper term exp, the same bits as the row path.
+                exp = VectorMath<TOps, TV, T>.ExpTerm(TOps.Subtract(column, max));
             }
             sum = TOps.Add(sum, exp);
 

@@ -38,7 +38,7 @@ internal readonly unsafe struct LogSoftmaxOp<T>(T* logits, T* destination, int c
         TV sum = default;
         for (int k = 0; k < c; k++)
         {
-            sum = TOps.Add(sum, VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Subtract(x[k], max)));
+            sum = TOps.Add(sum, VectorMath<TOps, TV, T>.ExpTerm(TOps.Subtract(x[k], max)));
         }
         TV logSum = VectorMath<TOps, TV, T>.Log(sum);
         for (int k = 0; k < c; k++)

@@ -42,7 +42,7 @@ internal readonly unsafe struct LogSumExpOp<T>(T* logits, int classCount) : IPin
         var sum = new LaneSum<TOps, TV, T>();
         for (int k = 0; k < c; k++)
         {
-            sum.Add(VectorMath<TOps, TV, T>.Exp(TOps.Subtract(x[k], max)));
+            sum.Add(VectorMath<TOps, TV, T>.ExpTerm(TOps.Subtract(x[k], max)));
         }
         TV infinity = TOps.Create(T.PositiveInfinity);
         TV lse = TOps.Add(max, VectorMath<TOps, TV, T>.Log(sum.Current));

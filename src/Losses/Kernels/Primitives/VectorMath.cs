@@ -42,6 +42,34 @@ internal static class VectorMath<TOps, TV, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV ExpNonPositive(TV x) => Exp(x, nonPositive: true);
 
+    /// <summary>
+    /// e^x as a term of a sum of exponentials Σ e^(xᵢ − M) with M the maximum (a softmax normalizer whose exps are not
+    /// kept), for x ≤ 0 (or NaN, or −∞). For float, two multiply-adds cheaper than <see cref="Exp(TV)"/>: r = x − n·ln2 in
+    /// one multiply-add (ln2 rounded to float, an error of n·1.9e-9 that only the tiny terms see) and a degree-5 polynomial
+    /// (relative error 1.05e-7 ≈ 1.8·2⁻²⁴ on |r| ≤ ln2/2, benchmarks/exp-fit.py): ≤ 2 ulp on [−10, 0], ≤ 5 ulp below
+    /// (tested by sweeping), so a sum with a term e⁰ is within about 2 ulp of its exact value. For double the same as
+    /// <see cref="ExpNonPositive"/>. Every width gives the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV ExpTerm(TV x)
+    {
+        if (typeof(T) != typeof(float))
+        {
+            return Exp(x, nonPositive: true);
+        }
+        TV xc = TOps.MaxFast(C(-104.0), x);
+        TV magic = C(12582912.0);
+        TV n = TOps.Subtract(TOps.MultiplyAdd(xc, C(1.4426950408889634), magic), magic);
+        TV r = TOps.MultiplyAdd(n, C(-0.6931471805599453), xc);
+        TV p = C(0.008312479002850235);
+        p = TOps.MultiplyAdd(p, r, C(0.04189014336136741));
+        p = TOps.MultiplyAdd(p, r, C(0.1666711496291675));
+        p = TOps.MultiplyAdd(p, r, C(0.49999231600257826));
+        p = TOps.MultiplyAdd(p, r, C(1.0));
+        p = TOps.MultiplyAdd(p, r, C(1.0));
+        return TOps.ScaleByPowerOfTwo(p, n);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Exp(TV x, bool nonPositive)
     {
