@@ -137,7 +137,8 @@ internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
         TV sum = default;
         for (int k = 0; k < c; k++)
         {
-            sum = TOps.Add(sum, VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Subtract(x[k], max)));
+            // Only summed (the row path's normalizer): the cheaper term exp, the same bits as the row path.
+            sum = TOps.Add(sum, VectorMath<TOps, TV, T>.ExpTerm(TOps.Subtract(x[k], max)));
         }
         TV targets = TBlock.LoadTargets(Targets + row);
         TV atTarget = Tile<T, TOps, TBlock, TV>.AtTarget(x, targets, c);
