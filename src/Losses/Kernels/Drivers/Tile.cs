@@ -55,6 +55,21 @@ internal static unsafe class Tile<T, TOps, TBlock, TV>
     }
 
     /// <summary>
+    /// Per lane, Σ_k e^(tile[k] − max) over k &lt; c with the term exp (<see cref="VectorMath{TOps, TV, T}.ExpTerm"/>): a
+    /// normalizer whose exps are not kept, the same bits as the row path's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV SumOfExpTerms(Span<TV> tile, TV max, int c)
+    {
+        TV sum = default;
+        for (int k = 0; k < c; k++)
+        {
+            sum = TOps.Add(sum, VectorMath<TOps, TV, T>.ExpTerm(TOps.Subtract(tile[k], max)));
+        }
+        return sum;
+    }
+
+    /// <summary>
     /// Per lane j, tile[targets_j][j]: the target's column (targets as T, as <see cref="IBlockOps{TV, T}.LoadTargets"/>
     /// gives them); 0 where the target is not in [0, c), e.g. the ignore index.
     /// </summary>

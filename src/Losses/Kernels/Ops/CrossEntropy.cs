@@ -134,12 +134,7 @@ internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
         Span<TV> x = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
         Tile<T, TOps, TBlock, TV>.Load(Logits, row, c, x);
         TV max = Tile<T, TOps, TBlock, TV>.Max(x, c);
-        TV sum = default;
-        for (int k = 0; k < c; k++)
-        {
-            // Only summed (the row path's normalizer): the cheaper term exp, the same bits as the row path.
-            sum = TOps.Add(sum, VectorMath<TOps, TV, T>.ExpTerm(TOps.Subtract(x[k], max)));
-        }
+        TV sum = Tile<T, TOps, TBlock, TV>.SumOfExpTerms(x, max, c);
         TV targets = TBlock.LoadTargets(Targets + row);
         TV atTarget = Tile<T, TOps, TBlock, TV>.AtTarget(x, targets, c);
         TV logSum = VectorMath<TOps, TV, T>.Log(sum);
