@@ -202,10 +202,21 @@ public static partial class CrossEntropySlices
                     : $"partials[{row}] and accumulator[{row}] both contain the target column {partials[row].Target}: their slices overlap.", nameof(partials));
             }
         }
-        for (int row = 0; row < partials.Length; row++)
+        // The rows' ratios exp(−|M₁ − M₂|) a vector at a time (bitwise the one-row exp), then each row in place, field by
+        // field: every input is read before the row's partial is written.
+        Span<double> ratios = stackalloc double[RatioExp.Count];
+        for (int start = 0; start < partials.Length; start += RatioExp.Count)
         {
-            // In place, field by field: every input is read before the row's partial is written.
-            VocabularyPartial.CombineInto(ref accumulator[row], in partials[row]);
+            int count = Math.Min(RatioExp.Count, partials.Length - start);
+            for (int k = 0; k < RatioExp.Count; k++)
+            {
+                ratios[k] = k < count ? VocabularyPartial.CombineShift(in accumulator[start + k], in partials[start + k]) : 0;
+            }
+            RatioExp.InPlace(ratios);
+            for (int k = 0; k < count; k++)
+            {
+                VocabularyPartial.CombineInto(ref accumulator[start + k], in partials[start + k], ratios[k]);
+            }
         }
     }
 
@@ -375,6 +386,27 @@ public static partial class CrossEntropySlices
         fixed (VocabularyPartial* p = partials)
         fixed (T* g = gradient)
         {
+            if (storing && typeof(TIn) == typeof(T) && weight.IsEmpty && labelSmoothing == 0 && double.IsPositiveInfinity(softCap)
+                && SliceRowsOp<T>.Fits(width))
+            {
+                var common = new SliceRowsOp<T>
+                {
+                    Mode = SliceRowsMode.StoringForward,
+                    Logits = (T*)x,
+                    Stride = stride,
+                    Width = width,
+                    Offset = offset,
+                    Rows = rows,
+                    Targets32 = targets.IsInt64 ? null : t32,
+                    Targets64 = targets.IsInt64 ? t64 : null,
+                    IgnoreIndex = ignoreIndex,
+                    Partials = p,
+                    Gradient = g,
+                    Moment = entropy,
+                };
+                SliceRowsOp<T>.Run(in common, rows, maxDegreeOfParallelism);
+                return;
+            }
             var op = new VocabularySliceOp<T, TIn, T>
             {
                 Mode = SliceMode.Statistics,
@@ -429,6 +461,28 @@ public static partial class CrossEntropySlices
         fixed (VocabularyPartial* p = partials)
         fixed (VocabularyPartial* sp = slicePartials)
         {
+            if (stored && typeof(TIn) == typeof(T) && typeof(TOut) == typeof(T) && weight.IsEmpty && double.IsPositiveInfinity(softCap)
+                && SliceRowsOp<T>.Fits(width))
+            {
+                var common = new SliceRowsOp<T>
+                {
+                    Mode = SliceRowsMode.CrossEntropyBackward,
+                    Logits = (T*)x,
+                    Stride = stride,
+                    Width = width,
+                    Offset = offset,
+                    Rows = rows,
+                    Partials = p,
+                    SlicePartials = sp,
+                    Gradient = (T*)g,
+                    Keep = 1 - labelSmoothing,
+                    Uniform = labelSmoothing / classCount,
+                    ZCoefficient = SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted),
+                    GradientScale = Reductions.GradientScale(reduction, divisor),
+                };
+                SliceRowsOp<T>.Run(in common, rows, maxDegreeOfParallelism);
+                return;
+            }
             var op = new VocabularySliceOp<T, TIn, TOut>
             {
                 Mode = SliceMode.CrossEntropy,

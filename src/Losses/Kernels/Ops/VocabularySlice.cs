@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Losses.Kernels;
 
@@ -210,6 +211,61 @@ internal static class VocabularySliceRow<TOps, TV, T>
     }
 
     /// <summary>
+    /// e[j] = exp(x[j] − shift) stored, Σe returned and Σ e·(x − shift) (the entropy's moment, x − shift floored at the most
+    /// negative finite value) in <paramref name="moment"/>, in one pass: Σe with bitwise the blocks and flushes of
+    /// <see cref="Rows{TOps, TV, T}.MapSum{TOp}"/> with <see cref="ElementOps{TOps, TV, T}.ExpShift"/> (the pass without the
+    /// moment), so that asking for an entropy never changes a loss; the moment is one multiply-add more per vector. Terms of
+    /// both sums are bounded (e in [0, 1], e·d in [−1/e, 0]): blocks of <see cref="UnitBlockSteps"/> vectors. The last vector
+    /// is loaded first, so e may be x itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static T ExpSumMoment(ref readonly T x, ref T e, int n, T shift, out T moment)
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint length = (nuint)n;
+        nuint last = length - count;
+        TV lastValue = TOps.Load(in x, last);
+        TV shiftV = TOps.Create(shift);
+        TV floor = TOps.Create(FloatLimits<T>.MinValue);
+        TV block = default, high = default, low = default;
+        TV momentBlock = default, momentHigh = default, momentLow = default;
+        int steps = 0;
+        nuint i = 0;
+        for (; i + count <= length; i += count)
+        {
+            TV d = TOps.Subtract(TOps.Load(in x, i), shiftV);
+            TV value = VectorMath<TOps, TV, T>.ExpNonPositive(d);
+            TOps.Store(value, ref e, i);
+            block = TOps.Add(block, value);
+            momentBlock = TOps.MultiplyAdd(value, TOps.MaxFast(d, floor), momentBlock);
+            if (++steps == UnitBlockSteps)
+            {
+                high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+                momentHigh = LaneSum<TOps, TV, T>.FlushInto(momentHigh, ref momentLow, momentBlock);
+                block = default;
+                momentBlock = default;
+                steps = 0;
+            }
+        }
+        if (i < length)
+        {
+            TV d = TOps.Subtract(lastValue, shiftV);
+            TV value = VectorMath<TOps, TV, T>.ExpNonPositive(d);
+            TOps.Store(value, ref e, last);
+            TV kept = TOps.Select(Rows<TOps, TV, T>.TailMask(i, last), value, default);
+            block = TOps.Add(block, kept);
+            momentBlock = TOps.MultiplyAdd(kept, TOps.MaxFast(d, floor), momentBlock);
+        }
+        high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+        momentHigh = LaneSum<TOps, TV, T>.FlushInto(momentHigh, ref momentLow, momentBlock);
+        moment = TOps.Sum(momentHigh) + TOps.Sum(momentLow);
+        return TOps.Sum(high) + TOps.Sum(low);
+    }
+
+    /// <summary>Vectors summed between two flushes in <see cref="ExpSumMoment"/>: Rows.MapSum's, whose Σe it reproduces.</summary>
+    private const int UnitBlockSteps = 32;
+
+    /// <summary>
     /// The statistics of x[0..n) after the cap in one pass (no max pass): per lane a running maximum m, seeded with the
     /// maximum of the first <see cref="SeedLength"/> elements so that rises are rare; when a lane's maximum rises from m to
     /// m′ (δ = m − m′), Σe and the moment are rescaled by exp(δ) (the moment also gains exp(δ)·δ·Σe) and the smoothing
@@ -328,12 +384,14 @@ internal static class VocabularySliceRow<TOps, TV, T>
     private const int SeedLength = 2048;
 
     /// <summary>
-    /// g[j] = cap′(x_j)·(exp(x̃_j − shift)·(scale + entropyScale·log p_j) − offset·w_j), log p_j = x̃_j − shift − logSum
-    /// (floored at the most negative finite value). The last vector is loaded first, so g may be x itself.
+    /// g[j] = cap′(x_j)·(exp(d_j)·(scale + entropyScale·d_j) − offset·w_j) (offset 0 with <typeparamref name="TEntropy"/>) with d_j = x̃_j − shift (floored at
+    /// <see cref="EntropyFloor"/> in the entropy's term, where exp(d) is 0 already, so that a masked entry gives 0·finite = 0;
+    /// <see cref="SliceScales.Token"/> folds log p_j = d_j − log S into the two scales). The last vector is loaded first, so g may
+    /// be x itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Gradient<TIn, TOut, TCap, TWeights, TEntropy>(ref readonly TIn x, ref TOut g, int n, TCap cap, TWeights weights,
-        T shift, T logSum, T scale, T entropyScale, T offset)
+        T shift, T scale, T entropyScale, T offset)
         where TIn : unmanaged
         where TOut : unmanaged
         where TCap : struct, ISoftCap<TV>
@@ -343,7 +401,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
         nuint count = (nuint)TOps.Count;
         nuint last = (nuint)n - count;
         TV lastValue = Elements<TOps, TV, T>.Load(in x, last);
-        var term = new GradientTerm<TCap, TWeights, TEntropy>(cap, weights, shift, logSum, scale, entropyScale, offset);
+        var term = new GradientTerm<TCap, TWeights, TEntropy>(cap, weights, shift, scale, entropyScale, offset);
         for (nuint i = 0; i < last; i += count)
         {
             Elements<TOps, TV, T>.Store(term.At(Elements<TOps, TV, T>.Load(in x, i), i), ref g, i);
@@ -358,7 +416,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Rescale<TIn, TCap, TWeights, TEntropy>(ref readonly TIn x, ref T g, int n, TCap cap, TWeights weights,
-        T shift, T logSum, T scale, T entropyScale, T offset)
+        T shift, T scale, T entropyScale, T offset)
         where TIn : unmanaged
         where TCap : struct, ISoftCap<TV>
         where TWeights : struct, IColumnWeights<TV>
@@ -369,7 +427,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
         nuint last = (nuint)n - count;
         TV lastExp = TOps.Load(in g, last);
         TV lastValue = readsLogits ? Elements<TOps, TV, T>.Load(in x, last) : default;
-        var term = new GradientTerm<TCap, TWeights, TEntropy>(cap, weights, shift, logSum, scale, entropyScale, offset);
+        var term = new GradientTerm<TCap, TWeights, TEntropy>(cap, weights, shift, scale, entropyScale, offset);
         for (nuint i = 0; i < last; i += count)
         {
             TV raw = readsLogits ? Elements<TOps, TV, T>.Load(in x, i) : default;
@@ -378,21 +436,39 @@ internal static class VocabularySliceRow<TOps, TV, T>
         TOps.Store(term.From(lastExp, lastValue, last), ref g, last);
     }
 
-    private readonly struct GradientTerm<TCap, TWeights, TEntropy>(TCap cap, TWeights weights, T shift, T logSum, T scale, T entropyScale, T offset)
+    /// <summary>
+    /// The floor of d = x̃ − shift in the entropy's gradient term: below it exp(d) is 0 in T (exp underflows below −104 in
+    /// float, −746 in double), and scale + entropyScale·floor stays finite for any |β| up to about 1e36 (float), so that a
+    /// masked (−∞) logit gets 0, not 0·∞.
+    /// </summary>
+    public static T EntropyFloor => typeof(T) == typeof(float) ? T.CreateTruncating(-128.0) : T.CreateTruncating(-1024.0);
+
+    private readonly struct GradientTerm<TCap, TWeights, TEntropy>
         where TCap : struct, ISoftCap<TV>
         where TWeights : struct, IColumnWeights<TV>
         where TEntropy : struct, ISwitch
     {
-        private readonly TCap _cap = cap;
-        private readonly TWeights _weights = weights;
-        private readonly TV _shift = TOps.Create(shift);
-        private readonly TV _logSum = TOps.Create(logSum);
-        private readonly TV _scale = TOps.Create(scale);
-        private readonly TV _entropyScale = TOps.Create(entropyScale);
-        private readonly TV _offset = TOps.Create(offset);
+        private readonly TCap _cap;
+        private readonly TWeights _weights;
+        private readonly TV _shift;
+        private readonly TV _scale;
+        private readonly TV _entropyScale;
+        private readonly TV _offset;
 
         // Held, not read per vector: the row loops are compiled before tiering could fold the property.
-        private readonly TV _floor = TOps.Create(FloatLimits<T>.MinValue);
+        private readonly TV _floor;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public GradientTerm(TCap cap, TWeights weights, T shift, T scale, T entropyScale, T offset)
+        {
+            _cap = cap;
+            _weights = weights;
+            _shift = TOps.Create(shift);
+            _scale = TOps.Create(scale);
+            _entropyScale = TOps.Create(entropyScale);
+            _offset = TOps.Create(offset);
+            _floor = TOps.Create(EntropyFloor);
+        }
 
         /// <summary>The gradient at raw logits, recomputing the exp.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -414,14 +490,12 @@ internal static class VocabularySliceRow<TOps, TV, T>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private TV Term(TV e, TV d, TV derivative, nuint index)
         {
-            TV softmaxTerm = TOps.Multiply(e, _scale);
-            if (TEntropy.IsOn)
-            {
-                // e·log p first: a masked entry gives 0·(−MaxValue) = 0, which no scale can turn into ∞·0.
-                TV logP = TOps.MaxFast(TOps.Subtract(d, _logSum), _floor);
-                softmaxTerm = TOps.MultiplyAdd(_entropyScale, TOps.Multiply(e, logP), softmaxTerm);
-            }
-            TV value = TOps.Subtract(softmaxTerm, _weights.Times(_offset, index));
+            // e·(scale + entropyScale·d): one multiply-add and one multiply (log p = d − log S is folded into scale).
+            TV softmaxTerm = TEntropy.IsOn
+                ? TOps.Multiply(e, TOps.MultiplyAdd(TOps.MaxFast(d, _floor), _entropyScale, _scale))
+                : TOps.Multiply(e, _scale);
+            // The entropy's term comes with no offset (token log-probabilities have no smoothing): one subtraction fewer.
+            TV value = TEntropy.IsOn ? softmaxTerm : TOps.Subtract(softmaxTerm, _weights.Times(_offset, index));
             return TCap.IsActive ? TOps.Multiply(value, derivative) : value;
         }
     }
@@ -569,7 +643,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
 
             // The stored exps are relative to the slice's max m: exp(x̃ − M) = exp(x̃ − m)·exp(m − M), one exp per row.
             double sliceMax = SlicePartials[row].Max;
-            double ratio = sliceMax == given.Max ? 1 : Math.Exp(sliceMax - given.Max);
+            double ratio = RatioExp.One(sliceMax - given.Max);
             return Mode == SliceMode.CrossEntropy
                 ? CrossEntropyRow<TOps, TV, TCap, TWeights>(in x, row, in given, cap, weights, stored: true, ratio)
                 : TokenRow<TOps, TV, TCap>(in x, row, in given, cap, stored: true, ratio);
@@ -682,24 +756,17 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
             new Span<TOut>(Unsafe.AsPointer(ref g), Width).Clear();
             return T.Zero;
         }
-        // log S only for the z-loss (the cross-entropy's gradient pass does not read it): one log per row and slice fewer.
-        double logSum = ZCoefficient != 0 ? Math.Log(p.SumOfExp) : 0;
-        double a = Keep * p.TargetWeight * GradientScale;
-        double b = Uniform * GradientScale;
-
-        // The z-loss's gradient 2λ·log Z·softmax is one more share of the softmax scale.
-        double s = a + (b * p.WeightSum) + (ZCoefficient != 0 ? 2 * ZCoefficient * (p.Max + logSum) * GradientScale : 0);
-        // ratio = exp(m_slice − M) for exps stored relative to the slice's max (1 otherwise: the same bits as s/S).
-        T shift = Floats<T>.FromDouble(p.Max), scale = Floats<T>.FromDouble(s * ratio / p.SumOfExp), offset = Floats<T>.FromDouble(b);
+        SliceScales.CrossEntropy(in p, Keep, Uniform, ZCoefficient, GradientScale, ratio, out double a, out double s, out double b);
+        T shift = Floats<T>.FromDouble(p.Max), scale = Floats<T>.FromDouble(s), offset = Floats<T>.FromDouble(b);
         if (stored)
         {
             VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, TWeights, Off>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, weights,
-                shift, Floats<T>.FromDouble(logSum), scale, T.Zero, offset);
+                shift, scale, T.Zero, offset);
         }
         else
         {
             VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, TWeights, Off>(in x, ref g, Width, cap, weights,
-                shift, Floats<T>.FromDouble(logSum), scale, T.Zero, offset);
+                shift, scale, T.Zero, offset);
         }
         AddAtTarget(ref g, in p, -a);
         return Floats<T>.FromDouble(loss);
@@ -727,27 +794,21 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         }
         double alpha = LogProbabilityGradient != null ? Floats<T>.ToDouble(LogProbabilityGradient[row]) : 0;
         double beta = EntropyGradient != null ? Floats<T>.ToDouble(EntropyGradient[row]) : 0;
-        double logSum = Math.Log(p.SumOfExp);
-
-        // ∂(α·log p_t + β·H)/∂x̃_j = α·[j = t] − p_j·(α + β·H + β·log p_j). Without β the entropy (and its moment) is not
-        // needed: β·H is then 0 for any finite H.
-        T shift = Floats<T>.FromDouble(p.Max);
-        T scale = Floats<T>.FromDouble(-(alpha + (beta != 0 ? beta * entropy : 0)) * ratio / p.SumOfExp);
-        T entropyScale = Floats<T>.FromDouble(-beta * ratio / p.SumOfExp);
-        T lse = Floats<T>.FromDouble(logSum);
+        SliceScales.Token(in p, alpha, beta, ratio, out double s, out double sd);
+        T shift = Floats<T>.FromDouble(p.Max), scale = Floats<T>.FromDouble(s), entropyScale = Floats<T>.FromDouble(sd);
         switch (beta != 0, stored)
         {
             case (true, true):
-                VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, NoWeights<TV>, On>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, default, shift, lse, scale, entropyScale, T.Zero);
+                VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, NoWeights<TV>, On>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, default, shift, scale, entropyScale, T.Zero);
                 break;
             case (true, false):
-                VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, On>(in x, ref g, Width, cap, default, shift, lse, scale, entropyScale, T.Zero);
+                VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, On>(in x, ref g, Width, cap, default, shift, scale, entropyScale, T.Zero);
                 break;
             case (false, true):
-                VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, NoWeights<TV>, Off>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, default, shift, lse, scale, T.Zero, T.Zero);
+                VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, NoWeights<TV>, Off>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, default, shift, scale, T.Zero, T.Zero);
                 break;
             default:
-                VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, Off>(in x, ref g, Width, cap, default, shift, lse, scale, T.Zero, T.Zero);
+                VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, Off>(in x, ref g, Width, cap, default, shift, scale, T.Zero, T.Zero);
                 break;
         }
         AddAtTarget(ref g, in p, alpha);
@@ -773,6 +834,306 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         ref TOut slot = ref Unsafe.Add(ref g, (nint)local);
         T value = Elements<Scalar<T>, T, T>.LoadOne(in slot, 0) + Floats<T>.FromDouble(amount);
         Elements<Scalar<T>, T, T>.Store(value, ref slot, 0);
+    }
+}
+
+/// <summary>What a <see cref="SliceRowsOp{T}"/> does for each row of its slice.</summary>
+internal enum SliceRowsMode
+{
+    /// <summary>The storing forward: each row's partial, its exps left in the gradient (with log-probabilities: also log p_t and H).</summary>
+    StoringForward,
+
+    /// <summary>Cross-entropy's gradient from the stored exps.</summary>
+    CrossEntropyBackward,
+
+    /// <summary>The token log-probabilities' gradient from the stored exps.</summary>
+    TokenBackward,
+}
+
+/// <summary>
+/// The common case of <see cref="VocabularySliceOp{T, TIn, TOut}"/>'s storing forward and stored backward — logits and
+/// gradient of T, no soft-cap, no class weights, no smoothing sum, a slice at least one 64-byte vector wide — with the
+/// passes of the fused one-shot cross-entropy row (<see cref="Rows{TOps, TV, T}.ShiftMax"/>, then
+/// <see cref="Rows{TOps, TV, T}.MapSum{TOp}"/> storing the exps, then <see cref="Rows{TOps, TV, T}.Map{TOp}(ref readonly T, ref T, int, TOp)"/>
+/// rescaling them) and no per-row dispatch. One driver row is a group of <see cref="GroupRows"/> rows, so that the
+/// backward's per-row ratios exp(m − M) are taken in one vector (<see cref="RatioExp"/>). Both the in-place and the apart
+/// forms go through here, so that they agree to the bit; the partials, losses and gradients are those of the general op
+/// within a few ulp (the same formulas; Σe summed in longer blocks).
+/// </summary>
+[SkipLocalsInit]
+internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Rows per driver row: one vector of double ratios on AVX-512.</summary>
+    public const int GroupRows = RatioExp.Count;
+
+    public SliceRowsMode Mode { get; init; }
+    public T* Logits { get; init; }
+    public nint Stride { get; init; }
+    public int Width { get; init; }
+    public int Offset { get; init; }
+    public int Rows { get; init; }
+
+    /// <summary>Forward: targets (one of the two).</summary>
+    public int* Targets32 { get; init; }
+    public long* Targets64 { get; init; }
+    public long IgnoreIndex { get; init; }
+
+    /// <summary>Forward: written (marked as stored). Backward: the combined partials.</summary>
+    public VocabularyPartial* Partials { get; init; }
+
+    /// <summary>Backward: the slice's own partials, as its storing forward wrote them.</summary>
+    public VocabularyPartial* SlicePartials { get; init; }
+
+    /// <summary>The slice's gradient (rows <see cref="Stride"/> apart): the exps (forward), then the gradient (backward).</summary>
+    public T* Gradient { get; init; }
+
+    /// <summary>Forward: also sum the entropy's moment.</summary>
+    public bool Moment { get; init; }
+
+    /// <summary>Forward of token log-probabilities: log p_t out (null for cross-entropy), entropies out (or null).</summary>
+    public T* LogProbabilities { get; init; }
+    public T* Entropy { get; init; }
+
+    /// <summary>Cross-entropy backward: 1 − ε, ε/C, λ's share, the reduction's gradient factor (see <see cref="SliceScales.CrossEntropy"/>).</summary>
+    public double Keep { get; init; }
+    public double Uniform { get; init; }
+    public double ZCoefficient { get; init; }
+    public double GradientScale { get; init; }
+
+    /// <summary>Token backward: upstream gradients of the log-probabilities and entropies, or null (zero).</summary>
+    public T* LogProbabilityGradient { get; init; }
+    public T* EntropyGradient { get; init; }
+
+    /// <summary>Whether a slice of <paramref name="width"/> columns can take this op (every vector width fits in a row).</summary>
+    public static bool Fits(int width) => (long)width * Unsafe.SizeOf<T>() >= 64;
+
+    /// <summary>Runs the op over <paramref name="rows"/> rows, in groups (the driver's chunks depend on the width only).</summary>
+    public static void Run(in SliceRowsOp<T> op, int rows, int maxDegreeOfParallelism)
+    {
+        int groups = (rows + GroupRows - 1) / GroupRows;
+        int length = (int)Math.Min((long)op.Width * GroupRows, int.MaxValue);
+        RowDriver.Run<T, SliceRowsOp<T>>(in op, groups, length, null, maxDegreeOfParallelism);
+    }
+
+    public T Row<TOps, TV>(int group)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        int first = group * GroupRows;
+        int end = Math.Min(Rows, first + GroupRows);
+        if (Mode == SliceRowsMode.StoringForward)
+        {
+            for (int row = first; row < end; row++)
+            {
+                if (Moment)
+                {
+                    Forward<TOps, TV, On>(row);
+                }
+                else
+                {
+                    Forward<TOps, TV, Off>(row);
+                }
+            }
+        }
+        else
+        {
+            Backward<TOps, TV>(first, end);
+        }
+        return T.Zero;
+    }
+
+    private void Forward<TOps, TV, TMoment>(int row)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+        where TMoment : struct, ISwitch
+    {
+        long target = Targets32 != null ? Targets32[row] : Targets64[row];
+        ref VocabularyPartial partial = ref Partials[row];
+        if (target == IgnoreIndex)
+        {
+            VocabularyPartial.Write(ref partial, 0, 0, 0, 0, 0, 0, 0, target, Width, false, true);
+            if (LogProbabilities != null)
+            {
+                LogProbabilities[row] = T.Zero;
+                if (Entropy != null)
+                {
+                    Entropy[row] = T.Zero;
+                }
+            }
+            return;
+        }
+        ref T x = ref Unsafe.AsRef<T>(Logits + (row * Stride));
+        ref T e = ref Unsafe.AsRef<T>(Gradient + (row * Stride));
+        long local = target - Offset;
+        bool found = (ulong)local < (ulong)Width;
+
+        // Read before the exps may be stored over the logits.
+        double targetLogit = found ? Floats<T>.ToDouble(Unsafe.Add(ref x, (nint)local)) : 0;
+
+        // The max without a NaN test (one operation per vector); only a +∞ maximum needs the exact pass first (exp(∞ − ∞)
+        // is NaN: the sum cannot tell it from a NaN logit). Below +∞, a NaN sum means a NaN logit: the max is then NaN.
+        T max = Rows<TOps, TV, T>.ShiftMax(in x, Width);
+        if (max == T.PositiveInfinity)
+        {
+            max = VocabularySliceRow<TOps, TV, T>.Shift<T, NoCap<TV>, Off>(in x, ref Unsafe.NullRef<T>(), Width, default);
+        }
+        max = T.Max(max, FloatLimits<T>.MinValue);
+        T moment = T.Zero;
+        T sum = TMoment.IsOn
+            ? VocabularySliceRow<TOps, TV, T>.ExpSumMoment(in x, ref e, Width, max, out moment)
+            : Rows<TOps, TV, T>.MapSum(in x, ref e, Width, new ElementOps<TOps, TV, T>.ExpShift(max), prefetchNextRow: Stride == Width);
+        if (T.IsNaN(sum) && max != T.PositiveInfinity)
+        {
+            max = T.NaN;
+        }
+        VocabularyPartial.Write(ref partial, Floats<T>.ToDouble(max), Floats<T>.ToDouble(sum), Floats<T>.ToDouble(moment), 0, Width,
+            targetLogit, found ? 1 : 0, target, Width, found, false,
+            VocabularyPartial.PartialMarks.ExpsStored | VocabularyPartial.PartialMarks.WithoutShiftedSum
+            | (TMoment.IsOn ? 0 : VocabularyPartial.PartialMarks.WithoutMoment));
+        if (LogProbabilities != null)
+        {
+            var (logProbability, entropy) = SliceLoss.Token(in partial);
+            LogProbabilities[row] = Floats<T>.FromDouble(logProbability);
+            if (Entropy != null)
+            {
+                Entropy[row] = Floats<T>.FromDouble(entropy);
+            }
+        }
+    }
+
+    private void Backward<TOps, TV>(int first, int end)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        // The group's ratios exp(m_slice − M) in one vector (0 for ignored rows and past the end: exp(0) = 1, unused).
+        Span<double> ratios = stackalloc double[GroupRows];
+        for (int k = 0; k < GroupRows; k++)
+        {
+            int row = first + k;
+            ratios[k] = row < end && !Partials[row].Ignored ? SlicePartials[row].Max - Partials[row].Max : 0;
+        }
+        RatioExp.InPlace(ratios);
+        for (int row = first; row < end; row++)
+        {
+            ref readonly VocabularyPartial p = ref Partials[row];
+            ref T g = ref Unsafe.AsRef<T>(Gradient + (row * Stride));
+            if (p.Ignored)
+            {
+                new Span<T>(Unsafe.AsPointer(ref g), Width).Clear();
+                continue;
+            }
+            double ratio = ratios[row - first];
+            double atTarget;
+            if (Mode == SliceRowsMode.CrossEntropyBackward)
+            {
+                SliceScales.CrossEntropy(in p, Keep, Uniform, ZCoefficient, GradientScale, ratio, out double a, out double s, out double b);
+                if (b == 0)
+                {
+                    Rows<TOps, TV, T>.Map(in g, ref g, Width, new ElementOps<TOps, TV, T>.Scale(Floats<T>.FromDouble(s)));
+                }
+                else
+                {
+                    VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, Off>(in g, ref g, Width, default, default,
+                        T.Zero, Floats<T>.FromDouble(s), T.Zero, Floats<T>.FromDouble(b));
+                }
+                atTarget = -a;
+            }
+            else
+            {
+                double alpha = LogProbabilityGradient != null ? Floats<T>.ToDouble(LogProbabilityGradient[row]) : 0;
+                double beta = EntropyGradient != null ? Floats<T>.ToDouble(EntropyGradient[row]) : 0;
+                SliceScales.Token(in p, alpha, beta, ratio, out double s, out double sd);
+                if (beta == 0)
+                {
+                    Rows<TOps, TV, T>.Map(in g, ref g, Width, new ElementOps<TOps, TV, T>.Scale(Floats<T>.FromDouble(s)));
+                }
+                else
+                {
+                    ref T x = ref Unsafe.AsRef<T>(Logits + (row * Stride));
+                    VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, On>(in x, ref g, Width, default, default,
+                        Floats<T>.FromDouble(p.Max), Floats<T>.FromDouble(s), Floats<T>.FromDouble(sd), T.Zero);
+                }
+                atTarget = alpha;
+            }
+            long local = p.Target - Offset;
+            if ((ulong)local < (ulong)Width)
+            {
+                Unsafe.Add(ref g, (nint)local) += Floats<T>.FromDouble(atTarget);
+            }
+        }
+    }
+}
+
+/// <summary>The per-row scales of the slice gradients, shared by the general and the common-case ops (so that they agree to the bit).</summary>
+internal static class SliceScales
+{
+    /// <summary>
+    /// Cross-entropy: g = s·e − b·w − a·[j = t] from exps e relative to the slice's max (<paramref name="ratio"/> = exp(m − M),
+    /// 1 when the exps are relative to M): <paramref name="a"/> = (1 − ε)·w_t·r, <paramref name="b"/> = (ε/C)·r,
+    /// <paramref name="s"/> = (a + b·W + 2λ·log Z·r)·ratio/S. log S only with a z-loss.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CrossEntropy(in VocabularyPartial p, double keep, double uniform, double zCoefficient, double gradientScale, double ratio,
+        out double a, out double s, out double b)
+    {
+        double logSum = zCoefficient != 0 ? Math.Log(p.SumOfExp) : 0;
+        a = keep * p.TargetWeight * gradientScale;
+        b = uniform * gradientScale;
+
+        // The z-loss's gradient 2λ·log Z·softmax is one more share of the softmax scale.
+        s = (a + (b * p.WeightSum) + (zCoefficient != 0 ? 2 * zCoefficient * (p.Max + logSum) * gradientScale : 0)) * ratio / p.SumOfExp;
+    }
+
+    /// <summary>
+    /// Token log-probabilities: ∂(α·log p_t + β·H)/∂x̃_j = α·[j = t] − p_j·(α + β·H + β·log p_j), and with
+    /// log p_j = d_j − log S, H = log S − E/S: p_j·(…) = e_j·(ratio/S)·(α − β·E/S + β·d_j), d_j = x̃_j − M. So
+    /// g_j = e_j·(s + sd·d_j) + α·[j = t] with s = (β·E/S − α)·ratio/S and sd = −β·ratio/S: no log S, and no β·H − β·log S
+    /// cancellation. Without β, E is not read (s = −α·ratio/S).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Token(in VocabularyPartial p, double alpha, double beta, double ratio, out double s, out double sd)
+    {
+        double r = ratio / p.SumOfExp;
+        s = beta != 0 ? ((beta * (p.ExpMoment / p.SumOfExp)) - alpha) * r : -alpha * r;
+        sd = -beta * r;
+    }
+}
+
+/// <summary>
+/// exp of non-positive doubles (ratios exp(m − M) of partials) with the library's exp (≤ 1 ulp), one at a time or
+/// <see cref="Count"/> at once: bitwise the same either way (<see cref="VectorMath{TOps, TV, T}"/> is), so that grouping
+/// rows never changes a bit. exp(0) = 1, exp(−∞) = 0, NaN → NaN.
+/// </summary>
+internal static class RatioExp
+{
+    /// <summary>Values per <see cref="InPlace"/>.</summary>
+    public const int Count = 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double One(double x) => VectorMath<Scalar<double>, double, double>.ExpNonPositive(x);
+
+    /// <summary>x[k] = exp(x[k]) for the <see cref="Count"/> values of <paramref name="x"/>.</summary>
+    public static void InPlace(Span<double> x)
+    {
+        ref double first = ref x[Count - 1];
+        first = ref x[0];
+        if (V512<double>.IsAccelerated)
+        {
+            V512<double>.Store(VectorMath<V512<double>, Vector512<double>, double>.ExpNonPositive(V512<double>.Load(in first, 0)), ref first, 0);
+        }
+        else if (V256<double>.IsAccelerated)
+        {
+            V256<double>.Store(VectorMath<V256<double>, Vector256<double>, double>.ExpNonPositive(V256<double>.Load(in first, 0)), ref first, 0);
+            V256<double>.Store(VectorMath<V256<double>, Vector256<double>, double>.ExpNonPositive(V256<double>.Load(in first, 4)), ref first, 4);
+        }
+        else
+        {
+            for (int k = 0; k < Count; k++)
+            {
+                x[k] = One(x[k]);
+            }
+        }
     }
 }
 
