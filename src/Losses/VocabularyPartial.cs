@@ -124,6 +124,12 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
     /// <summary>The smoothing sum <see cref="ShiftedSum"/> was not summed (it reads 0): a loss with label smoothing needs it.</summary>
     internal bool WithoutShiftedSum => (Marks & PartialMarks.WithoutShiftedSum) != 0;
 
+    /// <summary>
+    /// Set by a storing forward whose slice may hold a −∞ (masked) logit (its pass saw one, or could not tell): the entropy's
+    /// gradient from its stored exps then floors x̃ − M (a slice without the mark needs no floor, one operation fewer).
+    /// </summary>
+    internal bool MaskedLogits => (Marks & PartialMarks.MaskedLogits) != 0;
+
     [Flags]
     internal enum PartialMarks : byte
     {
@@ -131,6 +137,7 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
         ExpsStored = 1,
         WithoutMoment = 2,
         WithoutShiftedSum = 4,
+        MaskedLogits = 8,
     }
 
     /// <summary>log Σ exp(x̃) over the covered columns: M + log S.</summary>
@@ -158,6 +165,7 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
     }
 
     /// <summary>Whether two partials can be combined (what <see cref="TryCombine"/> would return), without combining them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static CombineError CheckCombine(in VocabularyPartial left, in VocabularyPartial right) =>
         left.Columns == 0 || right.Columns == 0 ? CombineError.None
         : left.Target != right.Target || left.Ignored != right.Ignored ? CombineError.Target

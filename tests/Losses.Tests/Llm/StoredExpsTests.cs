@@ -243,6 +243,93 @@ public class StoredExpsTests
         Close<float>(expected, g, rows, classes, 2e-5, "token slices");
     }
 
+    /// <summary>
+    /// Masked (−∞) logits in the common case (no cap, no weights), over more rows than one group of the row driver: the
+    /// storing forward finds them (its moment is summed again with the floor, the partial marked), the entropy's gradient
+    /// floors for those slices only; the results equal the plain forms and masked classes get exactly 0.
+    /// </summary>
+    [Fact]
+    public void Masked_logits_in_the_common_path_equal_the_plain_forms()
+    {
+        const int rows = 70, classes = 300;
+        var (x, t) = Batch(rows, classes, 11);
+        for (int r = 0; r < rows; r += 3)
+        {
+            for (int c = r % 7; c < classes; c += 5 + (r % 4))
+            {
+                x[(r * classes) + c] = c == t[r] ? x[(r * classes) + c] : float.NegativeInfinity;
+            }
+        }
+        var random = new Random(5);
+        float[] alpha = [.. Enumerable.Range(0, rows).Select(_ => (float)(random.NextDouble() - 0.5))];
+        float[] beta = [.. Enumerable.Range(0, rows).Select(_ => (float)(random.NextDouble() - 0.5))];
+
+        // Token log-probabilities: storing forward and backward against the plain ones.
+        var lp = new float[rows];
+        var h = new float[rows];
+        var expectedLp = new float[rows];
+        var expectedH = new float[rows];
+        var partials = new VocabularyPartial[rows];
+        var g = new float[x.Length];
+        var expected = new float[x.Length];
+        TokenLogProbabilities.Forward<float>(x, t, lp, partials, g, classes, h);
+        TokenLogProbabilities.Backward<float>(x, partials, alpha, beta, g, classes);
+        TokenLogProbabilities.Forward<float>(x, t, expectedLp, classes, expectedH);
+        TokenLogProbabilities.Backward<float>(x, t, alpha, beta, expected, classes);
+        Approx.Equal<float>(expectedLp, lp, 2e-6, 2e-6, "log p");
+        Approx.Equal<float>(expectedH, h, 2e-5, 2e-6, "entropy");
+        Close<float>(expected, g, rows, classes, 2e-5, "token gradient");
+        for (int i = 0; i < x.Length; i++)
+        {
+            Assert.True(!float.IsNegativeInfinity(x[i]) || g[i] == 0, $"masked class {i} got {g[i]}");
+        }
+
+        // Entropy gradients of vocabulary slices from the cross-entropy's storing forward.
+        int[] widths = [100, 120, 80];
+        var own = widths.Select(_ => new VocabularyPartial[rows]).ToArray();
+        var all = new VocabularyPartial[rows];
+        Array.Clear(g);
+        Array.Clear(expected);
+        int at = 0;
+        for (int s = 0; s < widths.Length; s++)
+        {
+            CrossEntropySlices.Forward<float>(x.AsSpan(at), t, own[s], g.AsSpan(at), classes, at, widths[s], classes, entropy: true);
+            CrossEntropySlices.Combine(own[s], all);
+            at += widths[s];
+        }
+        at = 0;
+        for (int s = 0; s < widths.Length; s++)
+        {
+            TokenLogProbabilities.BackwardSlice<float>(x.AsSpan(at), own[s], all, alpha, beta, g.AsSpan(at), classes, at, widths[s], classes);
+            TokenLogProbabilities.BackwardSlice<float>(x.AsSpan(at), all, alpha, beta, expected.AsSpan(at), classes, at, widths[s], classes);
+            at += widths[s];
+        }
+        Close<float>(expected, g, rows, classes, 2e-5, "token slices");
+
+        // Cross-entropy in place and apart, with the entropy's moment summed: the same bits.
+        float[] apart = SlicedStored(x, t, rows, classes, widths, Reduction.Mean, [], 0, 1e-4, double.PositiveInfinity, out float loss, out var combined,
+            entropy: true);
+        float[] buffer = [.. x];
+        var inPlace = widths.Select(_ => new VocabularyPartial[rows]).ToArray();
+        var together = new VocabularyPartial[rows];
+        at = 0;
+        for (int s = 0; s < widths.Length; s++)
+        {
+            CrossEntropySlices.Forward<float>(buffer.AsSpan(at), t, inPlace[s], buffer.AsSpan(at), classes, at, widths[s], classes, entropy: true);
+            CrossEntropySlices.Combine(inPlace[s], together);
+            at += widths[s];
+        }
+        Assert.Equal(combined, together);
+        Assert.Equal(loss, CrossEntropySlices.Loss<float>(together, classes, zLoss: 1e-4));
+        at = 0;
+        for (int s = 0; s < widths.Length; s++)
+        {
+            CrossEntropySlices.Backward<float>(buffer.AsSpan(at), inPlace[s], together, buffer.AsSpan(at), classes, at, widths[s], classes, zLoss: 1e-4);
+            at += widths[s];
+        }
+        Assert.Equal(apart, buffer);
+    }
+
     [Fact]
     public void In_place_without_a_cap_is_bitwise_the_out_of_place_result()
     {

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Losses.Kernels;
 
@@ -42,6 +43,51 @@ internal readonly struct On : ISwitch
 internal readonly struct Off : ISwitch
 {
     public static bool IsOn => false;
+}
+
+/// <summary>Which terms a gradient pass of <see cref="VocabularySliceRow{TOps, TV, T}"/> computes, at compile time.</summary>
+internal interface IGradientTerm
+{
+    /// <summary>The entropy's term entropyScale·e·d.</summary>
+    static abstract bool Entropy { get; }
+
+    /// <summary>d floored at <see cref="VocabularySliceRow{TOps, TV, T}.EntropyFloor"/> in the entropy's term (needed when a logit may be −∞).</summary>
+    static abstract bool Floored { get; }
+
+    /// <summary>The smoothing term −offset·w.</summary>
+    static abstract bool Offset { get; }
+}
+
+/// <summary>Cross-entropy: s·e − b·w.</summary>
+internal readonly struct CrossEntropyTerm : IGradientTerm
+{
+    public static bool Entropy => false;
+    public static bool Floored => false;
+    public static bool Offset => true;
+}
+
+/// <summary>s·e alone (cross-entropy without smoothing, token log-probabilities without β).</summary>
+internal readonly struct ScaleTerm : IGradientTerm
+{
+    public static bool Entropy => false;
+    public static bool Floored => false;
+    public static bool Offset => false;
+}
+
+/// <summary>Token log-probabilities with β: e·(s + sd·max(d, floor)).</summary>
+internal readonly struct EntropyTerm : IGradientTerm
+{
+    public static bool Entropy => true;
+    public static bool Floored => true;
+    public static bool Offset => false;
+}
+
+/// <summary>e·(s + sd·d) for a slice known to have no −∞ logit (its storing forward saw none): one operation fewer.</summary>
+internal readonly struct UnflooredEntropyTerm : IGradientTerm
+{
+    public static bool Entropy => true;
+    public static bool Floored => false;
+    public static bool Offset => false;
 }
 
 /// <summary>One row's statistics over a slice of its columns (relative to <see cref="Shift"/>).</summary>
@@ -211,15 +257,20 @@ internal static class VocabularySliceRow<TOps, TV, T>
     }
 
     /// <summary>
-    /// e[j] = exp(x[j] − shift) stored, Σe returned and Σ e·(x − shift) (the entropy's moment, x − shift floored at the most
-    /// negative finite value) in <paramref name="moment"/>, in one pass: Σe with bitwise the blocks and flushes of
-    /// <see cref="Rows{TOps, TV, T}.MapSum{TOp}"/> with <see cref="ElementOps{TOps, TV, T}.ExpShift"/> (the pass without the
-    /// moment), so that asking for an entropy never changes a loss; the moment is one multiply-add more per vector. Terms of
-    /// both sums are bounded (e in [0, 1], e·d in [−1/e, 0]): blocks of <see cref="UnitBlockSteps"/> vectors. The last vector
-    /// is loaded first, so e may be x itself.
+    /// e[j] = exp(x[j] − shift) stored and Σe returned, with <typeparamref name="TMoment"/> also Σ e·(x − shift) (the entropy's
+    /// moment) in <paramref name="moment"/>, in one pass. With <typeparamref name="TFloor"/> x − shift is floored at the most
+    /// negative finite value in the moment, so that a −∞ logit adds 0·(−MaxValue) = 0; without, one operation fewer, and a
+    /// −∞ logit makes the moment (only) NaN: <see cref="Moment"/> then gives the floored moment's bits. The pass: the blocks and
+    /// flushes of <see cref="Rows{TOps, TV, T}.MapSum{TOp}"/>, the moment one multiply-add more per vector; Σe has the same bits
+    /// with or without the moment, so that asking for an entropy never changes a loss. Terms of both sums are bounded (e in
+    /// [0, 1], e·d in [−1/e, 0]): blocks of <see cref="UnitBlockSteps"/> vectors. With <paramref name="ahead"/> ≠ 0 each step
+    /// prefetches x[i + ahead] (the next row of a strided slice, for its max pass; x86 only; harmless past the end). The last
+    /// vector is loaded first, so e may be x itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    public static T ExpSumMoment(ref readonly T x, ref T e, int n, T shift, out T moment)
+    public static unsafe T ExpSum<TMoment, TFloor>(ref readonly T x, ref T e, int n, T shift, nint ahead, out T moment)
+        where TMoment : struct, ISwitch
+        where TFloor : struct, ISwitch
     {
         nuint count = (nuint)TOps.Count;
         nuint length = (nuint)n;
@@ -233,17 +284,27 @@ internal static class VocabularySliceRow<TOps, TV, T>
         nuint i = 0;
         for (; i + count <= length; i += count)
         {
+            if (ahead != 0 && Sse.IsSupported)
+            {
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Unsafe.AsRef(in x), ahead + (nint)i)));
+            }
             TV d = TOps.Subtract(TOps.Load(in x, i), shiftV);
             TV value = VectorMath<TOps, TV, T>.ExpNonPositive(d);
             TOps.Store(value, ref e, i);
             block = TOps.Add(block, value);
-            momentBlock = TOps.MultiplyAdd(value, TOps.MaxFast(d, floor), momentBlock);
+            if (TMoment.IsOn)
+            {
+                momentBlock = TOps.MultiplyAdd(value, TFloor.IsOn ? TOps.MaxFast(d, floor) : d, momentBlock);
+            }
             if (++steps == UnitBlockSteps)
             {
                 high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
-                momentHigh = LaneSum<TOps, TV, T>.FlushInto(momentHigh, ref momentLow, momentBlock);
                 block = default;
-                momentBlock = default;
+                if (TMoment.IsOn)
+                {
+                    momentHigh = LaneSum<TOps, TV, T>.FlushInto(momentHigh, ref momentLow, momentBlock);
+                    momentBlock = default;
+                }
                 steps = 0;
             }
         }
@@ -254,15 +315,57 @@ internal static class VocabularySliceRow<TOps, TV, T>
             TOps.Store(value, ref e, last);
             TV kept = TOps.Select(Rows<TOps, TV, T>.TailMask(i, last), value, default);
             block = TOps.Add(block, kept);
-            momentBlock = TOps.MultiplyAdd(kept, TOps.MaxFast(d, floor), momentBlock);
+            if (TMoment.IsOn)
+            {
+                momentBlock = TOps.MultiplyAdd(kept, TFloor.IsOn ? TOps.MaxFast(d, floor) : d, momentBlock);
+            }
         }
         high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
-        momentHigh = LaneSum<TOps, TV, T>.FlushInto(momentHigh, ref momentLow, momentBlock);
-        moment = TOps.Sum(momentHigh) + TOps.Sum(momentLow);
+        moment = T.Zero;
+        if (TMoment.IsOn)
+        {
+            momentHigh = LaneSum<TOps, TV, T>.FlushInto(momentHigh, ref momentLow, momentBlock);
+            moment = TOps.Sum(momentHigh) + TOps.Sum(momentLow);
+        }
         return TOps.Sum(high) + TOps.Sum(low);
     }
 
-    /// <summary>Vectors summed between two flushes in <see cref="ExpSumMoment"/>: Rows.MapSum's, whose Σe it reproduces.</summary>
+    /// <summary>
+    /// The floored moment Σ e·max(x − shift, MinValue) of <see cref="ExpSum{TMoment, TFloor}"/> from its stored exps
+    /// <paramref name="e"/> (apart from x), bitwise what the floored pass sums: for rows with −∞ logits after the pass
+    /// without the floor.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static T Moment(ref readonly T x, ref readonly T e, int n, T shift)
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint length = (nuint)n;
+        nuint last = length - count;
+        TV shiftV = TOps.Create(shift);
+        TV floor = TOps.Create(FloatLimits<T>.MinValue);
+        TV block = default, high = default, low = default;
+        int steps = 0;
+        nuint i = 0;
+        for (; i + count <= length; i += count)
+        {
+            block = TOps.MultiplyAdd(TOps.Load(in e, i), TOps.MaxFast(TOps.Subtract(TOps.Load(in x, i), shiftV), floor), block);
+            if (++steps == UnitBlockSteps)
+            {
+                high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+                block = default;
+                steps = 0;
+            }
+        }
+        if (i < length)
+        {
+            TV kept = TOps.Select(Rows<TOps, TV, T>.TailMask(i, last), TOps.Load(in e, last), default);
+            block = TOps.MultiplyAdd(kept, TOps.MaxFast(TOps.Subtract(TOps.Load(in x, last), shiftV), floor), block);
+        }
+        high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+        return TOps.Sum(high) + TOps.Sum(low);
+    }
+
+    /// <summary>Vectors summed between two flushes in <see cref="ExpSum{TMoment, TFloor}"/> and <see cref="Moment"/>: Rows.MapSum's.</summary>
     private const int UnitBlockSteps = 32;
 
     /// <summary>
@@ -384,24 +487,24 @@ internal static class VocabularySliceRow<TOps, TV, T>
     private const int SeedLength = 2048;
 
     /// <summary>
-    /// g[j] = cap′(x_j)·(exp(d_j)·(scale + entropyScale·d_j) − offset·w_j) (offset 0 with <typeparamref name="TEntropy"/>) with d_j = x̃_j − shift (floored at
+    /// g[j] = cap′(x_j)·(exp(d_j)·(scale + entropyScale·d_j) − offset·w_j) (the terms <typeparamref name="TTerm"/> has) with d_j = x̃_j − shift (floored at
     /// <see cref="EntropyFloor"/> in the entropy's term, where exp(d) is 0 already, so that a masked entry gives 0·finite = 0;
     /// <see cref="SliceScales.Token"/> folds log p_j = d_j − log S into the two scales). The last vector is loaded first, so g may
     /// be x itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Gradient<TIn, TOut, TCap, TWeights, TEntropy>(ref readonly TIn x, ref TOut g, int n, TCap cap, TWeights weights,
+    public static void Gradient<TIn, TOut, TCap, TWeights, TTerm>(ref readonly TIn x, ref TOut g, int n, TCap cap, TWeights weights,
         T shift, T scale, T entropyScale, T offset)
         where TIn : unmanaged
         where TOut : unmanaged
         where TCap : struct, ISoftCap<TV>
         where TWeights : struct, IColumnWeights<TV>
-        where TEntropy : struct, ISwitch
+        where TTerm : struct, IGradientTerm
     {
         nuint count = (nuint)TOps.Count;
         nuint last = (nuint)n - count;
         TV lastValue = Elements<TOps, TV, T>.Load(in x, last);
-        var term = new GradientTerm<TCap, TWeights, TEntropy>(cap, weights, shift, scale, entropyScale, offset);
+        var term = new GradientTerm<TCap, TWeights, TTerm>(cap, weights, shift, scale, entropyScale, offset);
         for (nuint i = 0; i < last; i += count)
         {
             Elements<TOps, TV, T>.Store(term.At(Elements<TOps, TV, T>.Load(in x, i), i), ref g, i);
@@ -412,24 +515,29 @@ internal static class VocabularySliceRow<TOps, TV, T>
     /// <summary>
     /// The same gradient from the exps a <see cref="Statistics"/> pass stored in g (relative to the same shift): no exp,
     /// bitwise the recomputed result. x is read only for the cap's derivative or the entropy's log p (then g must not be
-    /// x); otherwise g may be x itself.
+    /// x); otherwise g may be x itself. With <paramref name="ahead"/> ≠ 0 each step prefetches g[i + ahead] (the next row of a
+    /// strided slice; x86 only; harmless past the end).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Rescale<TIn, TCap, TWeights, TEntropy>(ref readonly TIn x, ref T g, int n, TCap cap, TWeights weights,
-        T shift, T scale, T entropyScale, T offset)
+    public static unsafe void Rescale<TIn, TCap, TWeights, TTerm>(ref readonly TIn x, ref T g, int n, TCap cap, TWeights weights,
+        T shift, T scale, T entropyScale, T offset, nint ahead = 0)
         where TIn : unmanaged
         where TCap : struct, ISoftCap<TV>
         where TWeights : struct, IColumnWeights<TV>
-        where TEntropy : struct, ISwitch
+        where TTerm : struct, IGradientTerm
     {
-        bool readsLogits = TCap.IsActive || TEntropy.IsOn;
+        bool readsLogits = TCap.IsActive || TTerm.Entropy;
         nuint count = (nuint)TOps.Count;
         nuint last = (nuint)n - count;
         TV lastExp = TOps.Load(in g, last);
         TV lastValue = readsLogits ? Elements<TOps, TV, T>.Load(in x, last) : default;
-        var term = new GradientTerm<TCap, TWeights, TEntropy>(cap, weights, shift, scale, entropyScale, offset);
+        var term = new GradientTerm<TCap, TWeights, TTerm>(cap, weights, shift, scale, entropyScale, offset);
         for (nuint i = 0; i < last; i += count)
         {
+            if (ahead != 0 && Sse.IsSupported)
+            {
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref g, ahead + (nint)i)));
+            }
             TV raw = readsLogits ? Elements<TOps, TV, T>.Load(in x, i) : default;
             TOps.Store(term.From(TOps.Load(in g, i), raw, i), ref g, i);
         }
@@ -443,10 +551,10 @@ internal static class VocabularySliceRow<TOps, TV, T>
     /// </summary>
     public static T EntropyFloor => typeof(T) == typeof(float) ? T.CreateTruncating(-128.0) : T.CreateTruncating(-1024.0);
 
-    private readonly struct GradientTerm<TCap, TWeights, TEntropy>
+    private readonly struct GradientTerm<TCap, TWeights, TTerm>
         where TCap : struct, ISoftCap<TV>
         where TWeights : struct, IColumnWeights<TV>
-        where TEntropy : struct, ISwitch
+        where TTerm : struct, IGradientTerm
     {
         private readonly TCap _cap;
         private readonly TWeights _weights;
@@ -483,7 +591,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
         public TV From(TV e, TV raw, nuint index)
         {
             TV derivative = default;
-            TV d = TCap.IsActive || TEntropy.IsOn ? TOps.Subtract(_cap.Apply(raw, out derivative), _shift) : default;
+            TV d = TCap.IsActive || TTerm.Entropy ? TOps.Subtract(_cap.Apply(raw, out derivative), _shift) : default;
             return Term(e, d, derivative, index);
         }
 
@@ -491,11 +599,10 @@ internal static class VocabularySliceRow<TOps, TV, T>
         private TV Term(TV e, TV d, TV derivative, nuint index)
         {
             // e·(scale + entropyScale·d): one multiply-add and one multiply (log p = d − log S is folded into scale).
-            TV softmaxTerm = TEntropy.IsOn
-                ? TOps.Multiply(e, TOps.MultiplyAdd(TOps.MaxFast(d, _floor), _entropyScale, _scale))
+            TV softmaxTerm = TTerm.Entropy
+                ? TOps.Multiply(e, TOps.MultiplyAdd(TTerm.Floored ? TOps.MaxFast(d, _floor) : d, _entropyScale, _scale))
                 : TOps.Multiply(e, _scale);
-            // The entropy's term comes with no offset (token log-probabilities have no smoothing): one subtraction fewer.
-            TV value = TEntropy.IsOn ? softmaxTerm : TOps.Subtract(softmaxTerm, _weights.Times(_offset, index));
+            TV value = TTerm.Offset ? TOps.Subtract(softmaxTerm, _weights.Times(_offset, index)) : softmaxTerm;
             return TCap.IsActive ? TOps.Multiply(value, derivative) : value;
         }
     }
@@ -708,7 +815,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
             : shifted ? Sums<TOps, TV, TCap, TWeights, Off, On>(in x, ref e, cap, weights, store, twoPass) : Sums<TOps, TV, TCap, TWeights, Off, Off>(in x, ref e, cap, weights, store, twoPass);
         VocabularyPartial.Write(ref destination, Floats<T>.ToDouble(stats.Shift), Floats<T>.ToDouble(stats.SumOfExp), Floats<T>.ToDouble(stats.Moment),
             Floats<T>.ToDouble(stats.Shifted), SliceWeightSum, targetLogit, targetWeight, target, Width, found, false,
-            (store ? VocabularyPartial.PartialMarks.ExpsStored : 0) | (moment ? 0 : VocabularyPartial.PartialMarks.WithoutMoment)
+            (store ? VocabularyPartial.PartialMarks.ExpsStored | VocabularyPartial.PartialMarks.MaskedLogits : 0) | (moment ? 0 : VocabularyPartial.PartialMarks.WithoutMoment)
             | (shifted ? 0 : VocabularyPartial.PartialMarks.WithoutShiftedSum));
     }
 
@@ -760,12 +867,12 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         T shift = Floats<T>.FromDouble(p.Max), scale = Floats<T>.FromDouble(s), offset = Floats<T>.FromDouble(b);
         if (stored)
         {
-            VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, TWeights, Off>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, weights,
+            VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, TWeights, CrossEntropyTerm>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, weights,
                 shift, scale, T.Zero, offset);
         }
         else
         {
-            VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, TWeights, Off>(in x, ref g, Width, cap, weights,
+            VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, TWeights, CrossEntropyTerm>(in x, ref g, Width, cap, weights,
                 shift, scale, T.Zero, offset);
         }
         AddAtTarget(ref g, in p, -a);
@@ -799,16 +906,16 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         switch (beta != 0, stored)
         {
             case (true, true):
-                VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, NoWeights<TV>, On>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, default, shift, scale, entropyScale, T.Zero);
+                VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, NoWeights<TV>, EntropyTerm>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, default, shift, scale, entropyScale, T.Zero);
                 break;
             case (true, false):
-                VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, On>(in x, ref g, Width, cap, default, shift, scale, entropyScale, T.Zero);
+                VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, EntropyTerm>(in x, ref g, Width, cap, default, shift, scale, entropyScale, T.Zero);
                 break;
             case (false, true):
-                VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, NoWeights<TV>, Off>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, default, shift, scale, T.Zero, T.Zero);
+                VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, NoWeights<TV>, ScaleTerm>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, default, shift, scale, T.Zero, T.Zero);
                 break;
             default:
-                VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, Off>(in x, ref g, Width, cap, default, shift, scale, T.Zero, T.Zero);
+                VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, ScaleTerm>(in x, ref g, Width, cap, default, shift, scale, T.Zero, T.Zero);
                 break;
         }
         AddAtTarget(ref g, in p, alpha);
@@ -864,7 +971,7 @@ internal enum SliceRowsMode
 internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Rows per driver row: one vector of double ratios on AVX-512.</summary>
+    /// <summary>Rows per driver row: the ratios of a group are four vectors of doubles on AVX-512.</summary>
     public const int GroupRows = RatioExp.Count;
 
     public SliceRowsMode Mode { get; init; }
@@ -904,6 +1011,12 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
     /// <summary>Token backward: upstream gradients of the log-probabilities and entropies, or null (zero).</summary>
     public T* LogProbabilityGradient { get; init; }
     public T* EntropyGradient { get; init; }
+
+    /// <summary>
+    /// Elements from a row's slice to the next one's, prefetched while the row is done, for a row of up to 16 KB (a longer one
+    /// would be evicted before its turn); 0 for none.
+    /// </summary>
+    private nint Ahead => (long)Width * Unsafe.SizeOf<T>() <= 16384 ? Stride : 0;
 
     /// <summary>Whether a slice of <paramref name="width"/> columns can take this op (every vector width fits in a row).</summary>
     public static bool Fits(int width) => (long)width * Unsafe.SizeOf<T>() >= 64;
@@ -979,10 +1092,30 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
             max = VocabularySliceRow<TOps, TV, T>.Shift<T, NoCap<TV>, Off>(in x, ref Unsafe.NullRef<T>(), Width, default);
         }
         max = T.Max(max, FloatLimits<T>.MinValue);
-        T moment = T.Zero;
-        T sum = TMoment.IsOn
-            ? VocabularySliceRow<TOps, TV, T>.ExpSumMoment(in x, ref e, Width, max, out moment)
-            : Rows<TOps, TV, T>.MapSum(in x, ref e, Width, new ElementOps<TOps, TV, T>.ExpShift(max), prefetchNextRow: Stride == Width);
+        // The moment without its floor, unless in place (then the logits are gone after the pass): a NaN moment beside a
+        // number sum means a −∞ logit (0·−∞); the floored moment is then summed again from the stored exps, and the
+        // partial marked, so that the entropy's gradient floors too (in place it is refused).
+        T moment;
+        T sum;
+        bool masked = false;
+        if (!TMoment.IsOn)
+        {
+            sum = VocabularySliceRow<TOps, TV, T>.ExpSum<Off, Off>(in x, ref e, Width, max, Ahead, out moment);
+        }
+        else if (Unsafe.AreSame(ref x, ref e))
+        {
+            sum = VocabularySliceRow<TOps, TV, T>.ExpSum<On, On>(in x, ref e, Width, max, Ahead, out moment);
+            masked = true;
+        }
+        else
+        {
+            sum = VocabularySliceRow<TOps, TV, T>.ExpSum<On, Off>(in x, ref e, Width, max, Ahead, out moment);
+            if (T.IsNaN(moment) && !T.IsNaN(sum))
+            {
+                moment = VocabularySliceRow<TOps, TV, T>.Moment(in x, in e, Width, max);
+                masked = true;
+            }
+        }
         if (T.IsNaN(sum) && max != T.PositiveInfinity)
         {
             max = T.NaN;
@@ -990,7 +1123,7 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
         VocabularyPartial.Write(ref partial, Floats<T>.ToDouble(max), Floats<T>.ToDouble(sum), Floats<T>.ToDouble(moment), 0, Width,
             targetLogit, found ? 1 : 0, target, Width, found, false,
             VocabularyPartial.PartialMarks.ExpsStored | VocabularyPartial.PartialMarks.WithoutShiftedSum
-            | (TMoment.IsOn ? 0 : VocabularyPartial.PartialMarks.WithoutMoment));
+            | (TMoment.IsOn ? 0 : VocabularyPartial.PartialMarks.WithoutMoment) | (masked ? VocabularyPartial.PartialMarks.MaskedLogits : 0));
         if (LogProbabilities != null)
         {
             var (logProbability, entropy) = SliceLoss.Token(in partial);
@@ -1030,12 +1163,13 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
                 SliceScales.CrossEntropy(in p, Keep, Uniform, ZCoefficient, GradientScale, ratio, out double a, out double s, out double b);
                 if (b == 0)
                 {
-                    Rows<TOps, TV, T>.Map(in g, ref g, Width, new ElementOps<TOps, TV, T>.Scale(Floats<T>.FromDouble(s)));
+                    VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, ScaleTerm>(in g, ref g, Width, default, default,
+                        T.Zero, Floats<T>.FromDouble(s), T.Zero, T.Zero, Ahead);
                 }
                 else
                 {
-                    VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, Off>(in g, ref g, Width, default, default,
-                        T.Zero, Floats<T>.FromDouble(s), T.Zero, Floats<T>.FromDouble(b));
+                    VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, CrossEntropyTerm>(in g, ref g, Width, default, default,
+                        T.Zero, Floats<T>.FromDouble(s), T.Zero, Floats<T>.FromDouble(b), Ahead);
                 }
                 atTarget = -a;
             }
@@ -1046,13 +1180,24 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
                 SliceScales.Token(in p, alpha, beta, ratio, out double s, out double sd);
                 if (beta == 0)
                 {
-                    Rows<TOps, TV, T>.Map(in g, ref g, Width, new ElementOps<TOps, TV, T>.Scale(Floats<T>.FromDouble(s)));
+                    VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, ScaleTerm>(in g, ref g, Width, default, default,
+                        T.Zero, Floats<T>.FromDouble(s), T.Zero, T.Zero, Ahead);
                 }
                 else
                 {
+                    // A slice whose forward saw no −∞ logit needs no floor under d (its e·d is never 0·∞).
                     ref T x = ref Unsafe.AsRef<T>(Logits + (row * Stride));
-                    VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, On>(in x, ref g, Width, default, default,
-                        Floats<T>.FromDouble(p.Max), Floats<T>.FromDouble(s), Floats<T>.FromDouble(sd), T.Zero);
+                    T shift = Floats<T>.FromDouble(p.Max), scale = Floats<T>.FromDouble(s), entropyScale = Floats<T>.FromDouble(sd);
+                    if (SlicePartials[row].MaskedLogits)
+                    {
+                        VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, EntropyTerm>(in x, ref g, Width, default, default,
+                            shift, scale, entropyScale, T.Zero, Ahead);
+                    }
+                    else
+                    {
+                        VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, UnflooredEntropyTerm>(in x, ref g, Width, default, default,
+                            shift, scale, entropyScale, T.Zero, Ahead);
+                    }
                 }
                 atTarget = alpha;
             }
@@ -1107,8 +1252,8 @@ internal static class SliceScales
 /// </summary>
 internal static class RatioExp
 {
-    /// <summary>Values per <see cref="InPlace"/>.</summary>
-    public const int Count = 8;
+    /// <summary>Values per <see cref="InPlace"/>: four vectors of 8 on AVX-512, whose exps' latencies overlap.</summary>
+    public const int Count = 32;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double One(double x) => VectorMath<Scalar<double>, double, double>.ExpNonPositive(x);
@@ -1120,12 +1265,17 @@ internal static class RatioExp
         first = ref x[0];
         if (V512<double>.IsAccelerated)
         {
-            V512<double>.Store(VectorMath<V512<double>, Vector512<double>, double>.ExpNonPositive(V512<double>.Load(in first, 0)), ref first, 0);
+            for (nuint k = 0; k < Count; k += 8)
+            {
+                V512<double>.Store(VectorMath<V512<double>, Vector512<double>, double>.ExpNonPositive(V512<double>.Load(in first, k)), ref first, k);
+            }
         }
         else if (V256<double>.IsAccelerated)
         {
-            V256<double>.Store(VectorMath<V256<double>, Vector256<double>, double>.ExpNonPositive(V256<double>.Load(in first, 0)), ref first, 0);
-            V256<double>.Store(VectorMath<V256<double>, Vector256<double>, double>.ExpNonPositive(V256<double>.Load(in first, 4)), ref first, 4);
+            for (nuint k = 0; k < Count; k += 4)
+            {
+                V256<double>.Store(VectorMath<V256<double>, Vector256<double>, double>.ExpNonPositive(V256<double>.Load(in first, k)), ref first, k);
+            }
         }
         else
         {
