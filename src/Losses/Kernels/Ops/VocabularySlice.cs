@@ -264,7 +264,8 @@ internal static class VocabularySliceRow<TOps, TV, T>
     /// flushes of <see cref="Rows{TOps, TV, T}.MapSum{TOp}"/>, the moment one multiply-add more per vector; Σe has the same bits
     /// with or without the moment, so that asking for an entropy never changes a loss. Terms of both sums are bounded (e in
     /// [0, 1], e·d in [−1/e, 0]): blocks of <see cref="UnitBlockSteps"/> vectors. With <paramref name="ahead"/> ≠ 0 each step
-    /// prefetches x[i + ahead] (the next row of a strided slice, for its max pass; x86 only; harmless past the end). The last
+    /// prefetches x[i + ahead] and e[i + ahead] (the next row of a strided slice, for its max pass and its stores; x86 only;
+    /// harmless past the end). The last
     /// vector is loaded first, so e may be x itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -277,7 +278,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
         nuint last = length - count;
         TV lastValue = TOps.Load(in x, last);
         TV shiftV = TOps.Create(shift);
-        TV floor = TOps.Create(FloatLimits<T>.MinValue);
+        TV floor = TFloor.IsOn ? TOps.Create(FloatLimits<T>.MinValue) : default;
         TV block = default, high = default, low = default;
         TV momentBlock = default, momentHigh = default, momentLow = default;
         int steps = 0;
@@ -287,6 +288,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
             if (ahead != 0 && Sse.IsSupported)
             {
                 Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Unsafe.AsRef(in x), ahead + (nint)i)));
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref e, ahead + (nint)i)));
             }
             TV d = TOps.Subtract(TOps.Load(in x, i), shiftV);
             TV value = VectorMath<TOps, TV, T>.ExpNonPositive(d);
@@ -320,8 +322,18 @@ internal static class VocabularySliceRow<TOps, TV, T>
                 momentBlock = TOps.MultiplyAdd(kept, TFloor.IsOn ? TOps.MaxFast(d, floor) : d, momentBlock);
             }
         }
-        high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+        // A row of fewer than UnitBlockSteps full vectors never flushed: (high, low) = (0, 0), and flushing the block into
+        // them would give (block, 0) exactly, so the block is summed as it is (bitwise the same, a few operations fewer).
         moment = T.Zero;
+        if (length < UnitBlockSteps * count)
+        {
+            if (TMoment.IsOn)
+            {
+                moment = TOps.Sum(momentBlock);
+            }
+            return TOps.Sum(block);
+        }
+        high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
         if (TMoment.IsOn)
         {
             momentHigh = LaneSum<TOps, TV, T>.FlushInto(momentHigh, ref momentLow, momentBlock);
@@ -360,6 +372,10 @@ internal static class VocabularySliceRow<TOps, TV, T>
         {
             TV kept = TOps.Select(Rows<TOps, TV, T>.TailMask(i, last), TOps.Load(in e, last), default);
             block = TOps.MultiplyAdd(kept, TOps.MaxFast(TOps.Subtract(TOps.Load(in x, last), shiftV), floor), block);
+        }
+        if (length < UnitBlockSteps * count)
+        {
+            return TOps.Sum(block);
         }
         high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
         return TOps.Sum(high) + TOps.Sum(low);
