@@ -205,6 +205,7 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
     /// <see cref="CombineInto(ref VocabularyPartial, in VocabularyPartial)"/> given <paramref name="ratio"/> = exp of
     /// <see cref="CombineShift"/> (with the library's exp, <see cref="Kernels.RatioExp"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void CombineInto(ref VocabularyPartial accumulator, in VocabularyPartial right, double ratio)
     {
         if (accumulator.Columns == 0)

@@ -531,8 +531,8 @@ internal static class VocabularySliceRow<TOps, TV, T>
     /// <summary>
     /// The same gradient from the exps a <see cref="Statistics"/> pass stored in g (relative to the same shift): no exp,
     /// bitwise the recomputed result. x is read only for the cap's derivative or the entropy's log p (then g must not be
-    /// x); otherwise g may be x itself. With <paramref name="ahead"/> ≠ 0 each step prefetches g[i + ahead] (the next row of a
-    /// strided slice; x86 only; harmless past the end).
+    /// x); otherwise g may be x itself. With <paramref name="ahead"/> ≠ 0 each step prefetches g[i + ahead] (and x[i + ahead]
+    /// when x is read: the next row of a strided slice; x86 only; harmless past the end).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static unsafe void Rescale<TIn, TCap, TWeights, TTerm>(ref readonly TIn x, ref T g, int n, TCap cap, TWeights weights,
@@ -553,6 +553,10 @@ internal static class VocabularySliceRow<TOps, TV, T>
             if (ahead != 0 && Sse.IsSupported)
             {
                 Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref g, ahead + (nint)i)));
+                if (readsLogits)
+                {
+                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Unsafe.AsRef(in x), ahead + (nint)i)));
+                }
             }
             TV raw = readsLogits ? Elements<TOps, TV, T>.Load(in x, i) : default;
             TOps.Store(term.From(TOps.Load(in g, i), raw, i), ref g, i);
@@ -1155,7 +1159,9 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
         where TOps : ISimd<TV, T>
         where TV : struct
     {
-        // The group's ratios exp(m_slice − M) in one vector (0 for ignored rows and past the end: exp(0) = 1, unused).
+        // The group's ratios exp(m_slice − M) in one vector (0 for ignored rows and past the end: exp(0) = 1, unused), then
+        // every row's scales before any pass, so that their divisions and the partials' loads overlap the passes instead of
+        // leading each one.
         Span<double> ratios = stackalloc double[GroupRows];
         for (int k = 0; k < GroupRows; k++)
         {
@@ -1163,6 +1169,37 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
             ratios[k] = row < end && !Partials[row].Ignored ? SlicePartials[row].Max - Partials[row].Max : 0;
         }
         RatioExp.InPlace(ratios);
+        Span<T> scales = stackalloc T[GroupRows];
+        Span<T> seconds = stackalloc T[GroupRows];
+        Span<double> atTargets = stackalloc double[GroupRows];
+        bool crossEntropy = Mode == SliceRowsMode.CrossEntropyBackward;
+        bool offset = false, entropy = false;
+        for (int row = first; row < end; row++)
+        {
+            ref readonly VocabularyPartial p = ref Partials[row];
+            if (p.Ignored)
+            {
+                continue;
+            }
+            int k = row - first;
+            double scale, second;
+            if (crossEntropy)
+            {
+                SliceScales.CrossEntropy(in p, Keep, Uniform, ZCoefficient, GradientScale, ratios[k], out double a, out scale, out second);
+                atTargets[k] = -a;
+                offset |= second != 0;
+            }
+            else
+            {
+                double alpha = LogProbabilityGradient != null ? Floats<T>.ToDouble(LogProbabilityGradient[row]) : 0;
+                double beta = EntropyGradient != null ? Floats<T>.ToDouble(EntropyGradient[row]) : 0;
+                SliceScales.Token(in p, alpha, beta, ratios[k], out scale, out second);
+                atTargets[k] = alpha;
+                entropy |= beta != 0;
+            }
+            scales[k] = Floats<T>.FromDouble(scale);
+            seconds[k] = Floats<T>.FromDouble(second);
+        }
         for (int row = first; row < end; row++)
         {
             ref readonly VocabularyPartial p = ref Partials[row];
@@ -1172,55 +1209,37 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
                 new Span<T>(Unsafe.AsPointer(ref g), Width).Clear();
                 continue;
             }
-            double ratio = ratios[row - first];
-            double atTarget;
-            if (Mode == SliceRowsMode.CrossEntropyBackward)
+            int k = row - first;
+            if (crossEntropy && offset)
             {
-                SliceScales.CrossEntropy(in p, Keep, Uniform, ZCoefficient, GradientScale, ratio, out double a, out double s, out double b);
-                if (b == 0)
+                VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, CrossEntropyTerm>(in g, ref g, Width, default, default,
+                    T.Zero, scales[k], T.Zero, seconds[k], Ahead);
+            }
+            else if (!crossEntropy && entropy)
+            {
+                // A slice whose forward saw no −∞ logit needs no floor under d (its e·d is never 0·∞).
+                ref T x = ref Unsafe.AsRef<T>(Logits + (row * Stride));
+                T shift = Floats<T>.FromDouble(p.Max);
+                if (SlicePartials[row].MaskedLogits)
                 {
-                    VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, ScaleTerm>(in g, ref g, Width, default, default,
-                        T.Zero, Floats<T>.FromDouble(s), T.Zero, T.Zero, Ahead);
+                    VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, EntropyTerm>(in x, ref g, Width, default, default,
+                        shift, scales[k], seconds[k], T.Zero, Ahead);
                 }
                 else
                 {
-                    VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, CrossEntropyTerm>(in g, ref g, Width, default, default,
-                        T.Zero, Floats<T>.FromDouble(s), T.Zero, Floats<T>.FromDouble(b), Ahead);
+                    VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, UnflooredEntropyTerm>(in x, ref g, Width, default, default,
+                        shift, scales[k], seconds[k], T.Zero, Ahead);
                 }
-                atTarget = -a;
             }
             else
             {
-                double alpha = LogProbabilityGradient != null ? Floats<T>.ToDouble(LogProbabilityGradient[row]) : 0;
-                double beta = EntropyGradient != null ? Floats<T>.ToDouble(EntropyGradient[row]) : 0;
-                SliceScales.Token(in p, alpha, beta, ratio, out double s, out double sd);
-                if (beta == 0)
-                {
-                    VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, ScaleTerm>(in g, ref g, Width, default, default,
-                        T.Zero, Floats<T>.FromDouble(s), T.Zero, T.Zero, Ahead);
-                }
-                else
-                {
-                    // A slice whose forward saw no −∞ logit needs no floor under d (its e·d is never 0·∞).
-                    ref T x = ref Unsafe.AsRef<T>(Logits + (row * Stride));
-                    T shift = Floats<T>.FromDouble(p.Max), scale = Floats<T>.FromDouble(s), entropyScale = Floats<T>.FromDouble(sd);
-                    if (SlicePartials[row].MaskedLogits)
-                    {
-                        VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, EntropyTerm>(in x, ref g, Width, default, default,
-                            shift, scale, entropyScale, T.Zero, Ahead);
-                    }
-                    else
-                    {
-                        VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, UnflooredEntropyTerm>(in x, ref g, Width, default, default,
-                            shift, scale, entropyScale, T.Zero, Ahead);
-                    }
-                }
-                atTarget = alpha;
+                VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, ScaleTerm>(in g, ref g, Width, default, default,
+                    T.Zero, scales[k], T.Zero, T.Zero, Ahead);
             }
             long local = p.Target - Offset;
             if ((ulong)local < (ulong)Width)
             {
-                Unsafe.Add(ref g, (nint)local) += Floats<T>.FromDouble(atTarget);
+                Unsafe.Add(ref g, (nint)local) += Floats<T>.FromDouble(atTargets[k]);
             }
         }
     }
