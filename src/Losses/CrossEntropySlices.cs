@@ -204,15 +204,15 @@ public static partial class CrossEntropySlices
         }
         // The rows' ratios exp(−|M₁ − M₂|) a vector at a time (bitwise the one-row exp), then each row in place, field by
         // field: every input is read before the row's partial is written.
-        Span<double> ratios = stackalloc double[RatioExp.Count];
-        for (int start = 0; start < partials.Length; start += RatioExp.Count)
+        Span<double> ratios = stackalloc double[RowScalars.Count];
+        for (int start = 0; start < partials.Length; start += RowScalars.Count)
         {
-            int count = Math.Min(RatioExp.Count, partials.Length - start);
-            for (int k = 0; k < RatioExp.Count; k++)
+            int count = Math.Min(RowScalars.Count, partials.Length - start);
+            for (int k = 0; k < RowScalars.Count; k++)
             {
                 ratios[k] = k < count ? VocabularyPartial.CombineShift(in accumulator[start + k], in partials[start + k]) : 0;
             }
-            RatioExp.InPlace(ratios);
+            RowScalars.ExpInPlace(ratios);
             for (int k = 0; k < count; k++)
             {
                 VocabularyPartial.CombineInto(ref accumulator[start + k], in partials[start + k], ratios[k]);

@@ -190,7 +190,7 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
     /// and copy), for partials that <see cref="CheckCombine"/> accepts. Every input is read before anything is written.
     /// </summary>
     internal static void CombineInto(ref VocabularyPartial accumulator, in VocabularyPartial right) =>
-        CombineInto(ref accumulator, in right, Kernels.RatioExp.One(CombineShift(in accumulator, in right)));
+        CombineInto(ref accumulator, in right, Kernels.RowScalars.Exp(CombineShift(in accumulator, in right)));
 
     /// <summary>
     /// The one shift of a combination that is not 0, −|M₁ − M₂| (NaN for a NaN max or ∞ − ∞; 0 when a side is empty or
@@ -203,7 +203,7 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
 
     /// <summary>
     /// <see cref="CombineInto(ref VocabularyPartial, in VocabularyPartial)"/> given <paramref name="ratio"/> = exp of
-    /// <see cref="CombineShift"/> (with the library's exp, <see cref="Kernels.RatioExp"/>).
+    /// <see cref="CombineShift"/> (with the library's exp, <see cref="Kernels.RowScalars"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void CombineInto(ref VocabularyPartial accumulator, in VocabularyPartial right, double ratio)

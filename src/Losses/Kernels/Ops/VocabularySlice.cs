@@ -770,7 +770,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
 
             // The stored exps are relative to the slice's max m: exp(x̃ − M) = exp(x̃ − m)·exp(m − M), one exp per row.
             double sliceMax = SlicePartials[row].Max;
-            double ratio = RatioExp.One(sliceMax - given.Max);
+            double ratio = RowScalars.Exp(sliceMax - given.Max);
             return Mode == SliceMode.CrossEntropy
                 ? CrossEntropyRow<TOps, TV, TCap, TWeights>(in x, row, in given, cap, weights, stored: true, ratio)
                 : TokenRow<TOps, TV, TCap>(in x, row, in given, cap, stored: true, ratio);
@@ -983,7 +983,7 @@ internal enum SliceRowsMode
 /// passes of the fused one-shot cross-entropy row (<see cref="Rows{TOps, TV, T}.ShiftMax"/>, then
 /// <see cref="Rows{TOps, TV, T}.MapSum{TOp}"/> storing the exps, then <see cref="Rows{TOps, TV, T}.Map{TOp}(ref readonly T, ref T, int, TOp)"/>
 /// rescaling them) and no per-row dispatch. One driver row is a group of <see cref="GroupRows"/> rows, so that the
-/// backward's per-row ratios exp(m − M) are taken in one vector (<see cref="RatioExp"/>). Both the in-place and the apart
+/// backward's per-row ratios exp(m − M) are taken in one vector (<see cref="RowScalars"/>). Both the in-place and the apart
 /// forms go through here, so that they agree to the bit; the partials, losses and gradients are those of the general op
 /// within a few ulp (the same formulas; Σe summed in longer blocks).
 /// </summary>
@@ -992,7 +992,7 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Rows per driver row: the ratios of a group are four vectors of doubles on AVX-512.</summary>
-    public const int GroupRows = RatioExp.Count;
+    public const int GroupRows = RowScalars.Count;
 
     public SliceRowsMode Mode { get; init; }
     public T* Logits { get; init; }
@@ -1067,6 +1067,10 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
                 {
                     Forward<TOps, TV, Off>(row);
                 }
+            }
+            if (LogProbabilities != null)
+            {
+                TokenOutputs(first, end);
             }
         }
         else
@@ -1144,13 +1148,33 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
             targetLogit, found ? 1 : 0, target, Width, found, false,
             VocabularyPartial.PartialMarks.ExpsStored | VocabularyPartial.PartialMarks.WithoutShiftedSum
             | (TMoment.IsOn ? 0 : VocabularyPartial.PartialMarks.WithoutMoment) | (masked ? VocabularyPartial.PartialMarks.MaskedLogits : 0));
-        if (LogProbabilities != null)
+    }
+
+    /// <summary>
+    /// The group's log-probabilities and entropies from its partials, as <see cref="SliceLoss.Token"/> with the logs of a
+    /// group taken in one vector (<see cref="RowScalars"/>); ignored rows were written by the row pass.
+    /// </summary>
+    private void TokenOutputs(int first, int end)
+    {
+        Span<double> logs = stackalloc double[GroupRows];
+        for (int k = 0; k < GroupRows; k++)
         {
-            var (logProbability, entropy) = SliceLoss.Token(in partial);
-            LogProbabilities[row] = Floats<T>.FromDouble(logProbability);
+            int row = first + k;
+            logs[k] = row < end && !Partials[row].Ignored ? Partials[row].SumOfExp : 1;
+        }
+        RowScalars.LogInPlace(logs);
+        for (int row = first; row < end; row++)
+        {
+            ref readonly VocabularyPartial p = ref Partials[row];
+            if (p.Ignored)
+            {
+                continue;
+            }
+            double logSum = logs[row - first];
+            LogProbabilities[row] = Floats<T>.FromDouble((p.TargetLogit - p.Max) - logSum);
             if (Entropy != null)
             {
-                Entropy[row] = Floats<T>.FromDouble(entropy);
+                Entropy[row] = Floats<T>.FromDouble(logSum - (p.ExpMoment / p.SumOfExp));
             }
         }
     }
@@ -1168,7 +1192,7 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
             int row = first + k;
             ratios[k] = row < end && !Partials[row].Ignored ? SlicePartials[row].Max - Partials[row].Max : 0;
         }
-        RatioExp.InPlace(ratios);
+        RowScalars.ExpInPlace(ratios);
         Span<T> scales = stackalloc T[GroupRows];
         Span<T> seconds = stackalloc T[GroupRows];
         Span<double> atTargets = stackalloc double[GroupRows];
@@ -1281,20 +1305,50 @@ internal static class SliceScales
 }
 
 /// <summary>
-/// exp of non-positive doubles (ratios exp(m − M) of partials) with the library's exp (≤ 1 ulp), one at a time or
-/// <see cref="Count"/> at once: bitwise the same either way (<see cref="VectorMath{TOps, TV, T}"/> is), so that grouping
-/// rows never changes a bit. exp(0) = 1, exp(−∞) = 0, NaN → NaN.
+/// Per-row scalars of a group of rows in double with the library's exp and log (≤ 1 ulp): exp of non-positive values (the
+/// ratios exp(m − M) of partials) and log (of Σe), one at a time or <see cref="Count"/> at once — bitwise the same either
+/// way (<see cref="VectorMath{TOps, TV, T}"/> is), so that grouping rows never changes a bit. exp(0) = 1, exp(−∞) = 0,
+/// log(1) = 0, log(0) = −∞, NaN → NaN.
 /// </summary>
-internal static class RatioExp
+internal static class RowScalars
 {
-    /// <summary>Values per <see cref="InPlace"/>: four vectors of 8 on AVX-512, whose exps' latencies overlap.</summary>
+    /// <summary>Values per <see cref="ExpInPlace"/> and <see cref="LogInPlace"/>: four vectors of 8 on AVX-512, whose latencies overlap.</summary>
     public const int Count = 32;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double One(double x) => VectorMath<Scalar<double>, double, double>.ExpNonPositive(x);
+    public static double Exp(double x) => VectorMath<Scalar<double>, double, double>.ExpNonPositive(x);
 
-    /// <summary>x[k] = exp(x[k]) for the <see cref="Count"/> values of <paramref name="x"/>.</summary>
-    public static void InPlace(Span<double> x)
+    /// <summary>x[k] = exp(x[k]) for the <see cref="Count"/> values (≤ 0, −∞ or NaN) of <paramref name="x"/>.</summary>
+    public static void ExpInPlace(Span<double> x) => InPlace<ExpOf>(x);
+
+    /// <summary>x[k] = log(x[k]) for the <see cref="Count"/> values of <paramref name="x"/>.</summary>
+    public static void LogInPlace(Span<double> x) => InPlace<LogOf>(x);
+
+    private interface IFunction
+    {
+        static abstract TV Of<TOps, TV>(TV x)
+            where TOps : ISimd<TV, double>
+            where TV : struct;
+    }
+
+    private readonly struct ExpOf : IFunction
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Of<TOps, TV>(TV x)
+            where TOps : ISimd<TV, double>
+            where TV : struct => VectorMath<TOps, TV, double>.ExpNonPositive(x);
+    }
+
+    private readonly struct LogOf : IFunction
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Of<TOps, TV>(TV x)
+            where TOps : ISimd<TV, double>
+            where TV : struct => VectorMath<TOps, TV, double>.Log(x);
+    }
+
+    private static void InPlace<TFunction>(Span<double> x)
+        where TFunction : struct, IFunction
     {
         ref double first = ref x[Count - 1];
         first = ref x[0];
@@ -1302,21 +1356,21 @@ internal static class RatioExp
         {
             for (nuint k = 0; k < Count; k += 8)
             {
-                V512<double>.Store(VectorMath<V512<double>, Vector512<double>, double>.ExpNonPositive(V512<double>.Load(in first, k)), ref first, k);
+                V512<double>.Store(TFunction.Of<V512<double>, Vector512<double>>(V512<double>.Load(in first, k)), ref first, k);
             }
         }
         else if (V256<double>.IsAccelerated)
         {
             for (nuint k = 0; k < Count; k += 4)
             {
-                V256<double>.Store(VectorMath<V256<double>, Vector256<double>, double>.ExpNonPositive(V256<double>.Load(in first, k)), ref first, k);
+                V256<double>.Store(TFunction.Of<V256<double>, Vector256<double>>(V256<double>.Load(in first, k)), ref first, k);
             }
         }
         else
         {
-            for (int k = 0; k < Count; k++)
+            for (nuint k = 0; k < Count; k++)
             {
-                x[k] = One(x[k]);
+                Unsafe.Add(ref first, k) = TFunction.Of<Scalar<double>, double>(Unsafe.Add(ref first, k));
             }
         }
     }
