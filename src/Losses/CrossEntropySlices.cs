@@ -386,27 +386,6 @@ public static partial class CrossEntropySlices
         fixed (VocabularyPartial* p = partials)
         fixed (T* g = gradient)
         {
-            if (storing && typeof(TIn) == typeof(T) && weight.IsEmpty && labelSmoothing == 0 && double.IsPositiveInfinity(softCap)
-                && SliceRowsOp<T>.Fits(width))
-            {
-                var common = new SliceRowsOp<T>
-                {
-                    Mode = SliceRowsMode.StoringForward,
-                    Logits = (T*)x,
-                    Stride = stride,
-                    Width = width,
-                    Offset = offset,
-                    Rows = rows,
-                    Targets32 = targets.IsInt64 ? null : t32,
-                    Targets64 = targets.IsInt64 ? t64 : null,
-                    IgnoreIndex = ignoreIndex,
-                    Partials = p,
-                    Gradient = g,
-                    Moment = entropy,
-                };
-                SliceRowsOp<T>.Run(in common, rows, maxDegreeOfParallelism);
-                return;
-            }
             var op = new VocabularySliceOp<T, TIn, T>
             {
                 Mode = SliceMode.Statistics,
@@ -426,7 +405,10 @@ public static partial class CrossEntropySlices
                 WithoutMoment = storing && !entropy,
                 WithoutShiftedSum = storing && labelSmoothing == 0,
             };
-            RowDriver.Run<T, VocabularySliceOp<T, TIn, T>>(in op, rows, width, null, maxDegreeOfParallelism);
+            if (!SliceRowsOp<T, TIn, T>.TryRun(in op, rows, null, maxDegreeOfParallelism))
+            {
+                RowDriver.Run<T, VocabularySliceOp<T, TIn, T>>(in op, rows, width, null, maxDegreeOfParallelism);
+            }
         }
     }
 
@@ -461,28 +443,6 @@ public static partial class CrossEntropySlices
         fixed (VocabularyPartial* p = partials)
         fixed (VocabularyPartial* sp = slicePartials)
         {
-            if (stored && typeof(TIn) == typeof(T) && typeof(TOut) == typeof(T) && weight.IsEmpty && double.IsPositiveInfinity(softCap)
-                && SliceRowsOp<T>.Fits(width))
-            {
-                var common = new SliceRowsOp<T>
-                {
-                    Mode = SliceRowsMode.CrossEntropyBackward,
-                    Logits = (T*)x,
-                    Stride = stride,
-                    Width = width,
-                    Offset = offset,
-                    Rows = rows,
-                    Partials = p,
-                    SlicePartials = sp,
-                    Gradient = (T*)g,
-                    Keep = 1 - labelSmoothing,
-                    Uniform = labelSmoothing / classCount,
-                    ZCoefficient = SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted),
-                    GradientScale = Reductions.GradientScale(reduction, divisor),
-                };
-                SliceRowsOp<T>.Run(in common, rows, maxDegreeOfParallelism);
-                return;
-            }
             var op = new VocabularySliceOp<T, TIn, TOut>
             {
                 Mode = SliceMode.CrossEntropy,
@@ -500,7 +460,10 @@ public static partial class CrossEntropySlices
                 ZCoefficient = SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted),
                 GradientScale = Reductions.GradientScale(reduction, divisor),
             };
-            RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, null, maxDegreeOfParallelism);
+            if (!SliceRowsOp<T, TIn, TOut>.TryRun(in op, rows, null, maxDegreeOfParallelism))
+            {
+                RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, null, maxDegreeOfParallelism);
+            }
         }
     }
 

@@ -402,32 +402,6 @@ public static partial class TokenLogProbabilities
         fixed (T* dh = entropyGradient)
         fixed (TOut* g = gradient)
         {
-            if ((storing || stored) && typeof(TIn) == typeof(T) && typeof(TOut) == typeof(T) && double.IsPositiveInfinity(softCap)
-                && SliceRowsOp<T>.Fits(width))
-            {
-                var common = new SliceRowsOp<T>
-                {
-                    Mode = storing ? SliceRowsMode.StoringForward : SliceRowsMode.TokenBackward,
-                    Logits = (T*)x,
-                    Stride = stride,
-                    Width = width,
-                    Offset = offset,
-                    Rows = rows,
-                    Targets32 = sliced || targets.IsInt64 ? null : t32,
-                    Targets64 = sliced || !targets.IsInt64 ? null : t64,
-                    IgnoreIndex = ignoreIndex,
-                    Partials = storing ? po : p,
-                    SlicePartials = sp,
-                    Gradient = (T*)g,
-                    Moment = true,
-                    LogProbabilities = lp,
-                    Entropy = entropy.IsEmpty ? null : h,
-                    LogProbabilityGradient = logProbabilityGradient.IsEmpty ? null : dlp,
-                    EntropyGradient = entropyGradient.IsEmpty ? null : dh,
-                };
-                SliceRowsOp<T>.Run(in common, rows, maxDegreeOfParallelism);
-                return;
-            }
             var op = new VocabularySliceOp<T, TIn, TOut>
             {
                 Mode = SliceMode.Token,
@@ -448,7 +422,10 @@ public static partial class TokenLogProbabilities
                 LogProbabilityGradient = logProbabilityGradient.IsEmpty ? null : dlp,
                 EntropyGradient = entropyGradient.IsEmpty ? null : dh,
             };
-            RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, backward ? null : lp, maxDegreeOfParallelism);
+            if (!SliceRowsOp<T, TIn, TOut>.TryRun(in op, rows, lp, maxDegreeOfParallelism))
+            {
+                RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, backward ? null : lp, maxDegreeOfParallelism);
+            }
         }
     }
 }

@@ -37,6 +37,26 @@ public class StoredExpsTests
         }
     }
 
+    /// <summary>The token storing forward and backward against the plain ones (log p, H, gradient); returns the stored form's gradient.</summary>
+    private static float[] TokenStoredAgainstPlain(float[] x, int[] t, int rows, int classes, float[] alpha, float[] beta, double cap, string what)
+    {
+        var lp = new float[rows];
+        var h = new float[rows];
+        var expectedLp = new float[rows];
+        var expectedH = new float[rows];
+        var partials = new VocabularyPartial[rows];
+        var g = new float[x.Length];
+        var expected = new float[x.Length];
+        TokenLogProbabilities.Forward<float>(x, t, lp, partials, g, classes, h, softCap: cap);
+        TokenLogProbabilities.Backward<float>(x, partials, alpha, beta, g, classes, cap);
+        TokenLogProbabilities.Forward<float>(x, t, expectedLp, classes, expectedH, softCap: cap);
+        TokenLogProbabilities.Backward<float>(x, t, alpha, beta, expected, classes, softCap: cap);
+        Approx.Equal<float>(expectedLp, lp, 2e-6, 2e-6, what);
+        Approx.Equal<float>(expectedH, h, 2e-5, 2e-6, what);
+        Close<float>(expected, g, rows, classes, 2e-5, what);
+        return g;
+    }
+
     private static int[][] Slicings(int classes) =>
     [
         [classes],
@@ -195,21 +215,7 @@ public class StoredExpsTests
             {
                 foreach (bool withBeta in new[] { true, false })
                 {
-                    var lp = new float[rows];
-                    var h = new float[rows];
-                    var expectedLp = new float[rows];
-                    var expectedH = new float[rows];
-                    var partials = new VocabularyPartial[rows];
-                    var g = new float[x.Length];
-                    var expected = new float[x.Length];
-                    TokenLogProbabilities.Forward<float>(x, t, lp, partials, g, classes, h, softCap: cap);
-                    TokenLogProbabilities.Backward<float>(x, partials, alpha, withBeta ? beta : default, g, classes, cap);
-                    TokenLogProbabilities.Forward<float>(x, t, expectedLp, classes, expectedH, softCap: cap);
-                    TokenLogProbabilities.Backward<float>(x, t, alpha, withBeta ? beta : default, expected, classes, softCap: cap);
-                    string what = $"C={classes} c={cap} β={withBeta}";
-                    Approx.Equal<float>(expectedLp, lp, 2e-6, 2e-6, what);
-                    Approx.Equal<float>(expectedH, h, 2e-5, 2e-6, what);
-                    Close<float>(expected, g, rows, classes, 2e-5, what);
+                    TokenStoredAgainstPlain(x, t, rows, classes, alpha, withBeta ? beta : [], cap, $"C={classes} c={cap} β={withBeta}");
                 }
             }
         }
@@ -265,20 +271,7 @@ public class StoredExpsTests
         float[] beta = [.. Enumerable.Range(0, rows).Select(_ => (float)(random.NextDouble() - 0.5))];
 
         // Token log-probabilities: storing forward and backward against the plain ones.
-        var lp = new float[rows];
-        var h = new float[rows];
-        var expectedLp = new float[rows];
-        var expectedH = new float[rows];
-        var partials = new VocabularyPartial[rows];
-        var g = new float[x.Length];
-        var expected = new float[x.Length];
-        TokenLogProbabilities.Forward<float>(x, t, lp, partials, g, classes, h);
-        TokenLogProbabilities.Backward<float>(x, partials, alpha, beta, g, classes);
-        TokenLogProbabilities.Forward<float>(x, t, expectedLp, classes, expectedH);
-        TokenLogProbabilities.Backward<float>(x, t, alpha, beta, expected, classes);
-        Approx.Equal<float>(expectedLp, lp, 2e-6, 2e-6, "log p");
-        Approx.Equal<float>(expectedH, h, 2e-5, 2e-6, "entropy");
-        Close<float>(expected, g, rows, classes, 2e-5, "token gradient");
+        float[] g = TokenStoredAgainstPlain(x, t, rows, classes, alpha, beta, double.PositiveInfinity, "masked");
         for (int i = 0; i < x.Length; i++)
         {
             Assert.True(!float.IsNegativeInfinity(x[i]) || g[i] == 0, $"masked class {i} got {g[i]}");
@@ -289,7 +282,7 @@ public class StoredExpsTests
         var own = widths.Select(_ => new VocabularyPartial[rows]).ToArray();
         var all = new VocabularyPartial[rows];
         Array.Clear(g);
-        Array.Clear(expected);
+        var expected = new float[x.Length];
         int at = 0;
         for (int s = 0; s < widths.Length; s++)
         {

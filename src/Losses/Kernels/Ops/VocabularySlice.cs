@@ -1,3 +1,7 @@
+global using CrossEntropyTerm = Losses.Kernels.GradientTerms<Losses.Kernels.Off, Losses.Kernels.Off, Losses.Kernels.On>;
+global using EntropyTerm = Losses.Kernels.GradientTerms<Losses.Kernels.On, Losses.Kernels.On, Losses.Kernels.Off>;
+global using ScaleTerm = Losses.Kernels.GradientTerms<Losses.Kernels.Off, Losses.Kernels.Off, Losses.Kernels.Off>;
+global using UnflooredEntropyTerm = Losses.Kernels.GradientTerms<Losses.Kernels.On, Losses.Kernels.Off, Losses.Kernels.Off>;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -58,36 +62,20 @@ internal interface IGradientTerm
     static abstract bool Offset { get; }
 }
 
-/// <summary>Cross-entropy: s·e − b·w.</summary>
-internal readonly struct CrossEntropyTerm : IGradientTerm
+/// <summary>
+/// The terms as compile-time switches; the named kinds (global aliases at the top of this file): cross-entropy s·e − b·w
+/// (<c>CrossEntropyTerm</c>), s·e alone — no smoothing, or token log-probabilities without β (<c>ScaleTerm</c>), the
+/// entropy's e·(s + sd·max(d, floor)) (<c>EntropyTerm</c>), and the same without the floor for a slice whose storing
+/// forward saw no −∞ logit, one operation fewer (<c>UnflooredEntropyTerm</c>).
+/// </summary>
+internal readonly struct GradientTerms<TEntropy, TFloor, TOffset> : IGradientTerm
+    where TEntropy : struct, ISwitch
+    where TFloor : struct, ISwitch
+    where TOffset : struct, ISwitch
 {
-    public static bool Entropy => false;
-    public static bool Floored => false;
-    public static bool Offset => true;
-}
-
-/// <summary>s·e alone (cross-entropy without smoothing, token log-probabilities without β).</summary>
-internal readonly struct ScaleTerm : IGradientTerm
-{
-    public static bool Entropy => false;
-    public static bool Floored => false;
-    public static bool Offset => false;
-}
-
-/// <summary>Token log-probabilities with β: e·(s + sd·max(d, floor)).</summary>
-internal readonly struct EntropyTerm : IGradientTerm
-{
-    public static bool Entropy => true;
-    public static bool Floored => true;
-    public static bool Offset => false;
-}
-
-/// <summary>e·(s + sd·d) for a slice known to have no −∞ logit (its storing forward saw none): one operation fewer.</summary>
-internal readonly struct UnflooredEntropyTerm : IGradientTerm
-{
-    public static bool Entropy => true;
-    public static bool Floored => false;
-    public static bool Offset => false;
+    public static bool Entropy => TEntropy.IsOn;
+    public static bool Floored => TFloor.IsOn;
+    public static bool Offset => TOffset.IsOn;
 }
 
 /// <summary>One row's statistics over a slice of its columns (relative to <see cref="Shift"/>).</summary>
@@ -964,73 +952,44 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
     }
 }
 
-/// <summary>What a <see cref="SliceRowsOp{T}"/> does for each row of its slice.</summary>
-internal enum SliceRowsMode
-{
-    /// <summary>The storing forward: each row's partial, its exps left in the gradient (with log-probabilities: also log p_t and H).</summary>
-    StoringForward,
-
-    /// <summary>Cross-entropy's gradient from the stored exps.</summary>
-    CrossEntropyBackward,
-
-    /// <summary>The token log-probabilities' gradient from the stored exps.</summary>
-    TokenBackward,
-}
-
 /// <summary>
 /// The common case of <see cref="VocabularySliceOp{T, TIn, TOut}"/>'s storing forward and stored backward — logits and
 /// gradient of T, no soft-cap, no class weights, no smoothing sum, a slice at least one 64-byte vector wide — with the
 /// passes of the fused one-shot cross-entropy row (<see cref="Rows{TOps, TV, T}.ShiftMax"/>, then
-/// <see cref="Rows{TOps, TV, T}.MapSum{TOp}"/> storing the exps, then <see cref="Rows{TOps, TV, T}.Map{TOp}(ref readonly T, ref T, int, TOp)"/>
-/// rescaling them) and no per-row dispatch. One driver row is a group of <see cref="GroupRows"/> rows, so that the
+/// <see cref="VocabularySliceRow{TOps, TV, T}.ExpSum{TMoment, TFloor}"/> storing the exps with MapSum's blocks, then
+/// <see cref="VocabularySliceRow{TOps, TV, T}.Rescale"/> rescaling them, each prefetching the next row's slice) and no
+/// per-row dispatch. One driver row is a group of <see cref="GroupRows"/> rows, so that the
 /// backward's per-row ratios exp(m − M) are taken in one vector (<see cref="RowScalars"/>). Both the in-place and the apart
 /// forms go through here, so that they agree to the bit; the partials, losses and gradients are those of the general op
 /// within a few ulp (the same formulas; Σe summed in longer blocks).
 /// </summary>
 [SkipLocalsInit]
-internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
+internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
     where T : unmanaged, IFloatingPointIeee754<T>
+    where TIn : unmanaged
+    where TOut : unmanaged
 {
     /// <summary>Rows per driver row: the ratios of a group are four vectors of doubles on AVX-512.</summary>
     public const int GroupRows = RowScalars.Count;
 
-    public SliceRowsMode Mode { get; init; }
-    public T* Logits { get; init; }
-    public nint Stride { get; init; }
-    public int Width { get; init; }
-    public int Offset { get; init; }
-    public int Rows { get; init; }
+    /// <summary>The general op this one stands for: its pointers and options (logits and gradient of T). A field: no copy per read.</summary>
+    private readonly VocabularySliceOp<T, TIn, TOut> _op;
+    private readonly int _rows;
 
-    /// <summary>Forward: targets (one of the two).</summary>
-    public int* Targets32 { get; init; }
-    public long* Targets64 { get; init; }
-    public long IgnoreIndex { get; init; }
+    /// <summary>Forward of token log-probabilities: log p_t out (the general op's row values); null otherwise.</summary>
+    private readonly T* _logProbabilities;
 
-    /// <summary>Forward: written (marked as stored). Backward: the combined partials.</summary>
-    public VocabularyPartial* Partials { get; init; }
+    private SliceRowsOp(in VocabularySliceOp<T, TIn, TOut> op, int rows, T* logProbabilities)
+    {
+        _op = op;
+        _rows = rows;
+        _logProbabilities = logProbabilities;
+    }
 
-    /// <summary>Backward: the slice's own partials, as its storing forward wrote them.</summary>
-    public VocabularyPartial* SlicePartials { get; init; }
-
-    /// <summary>The slice's gradient (rows <see cref="Stride"/> apart): the exps (forward), then the gradient (backward).</summary>
-    public T* Gradient { get; init; }
-
-    /// <summary>Forward: also sum the entropy's moment.</summary>
-    public bool Moment { get; init; }
-
-    /// <summary>Forward of token log-probabilities: log p_t out (null for cross-entropy), entropies out (or null).</summary>
-    public T* LogProbabilities { get; init; }
-    public T* Entropy { get; init; }
-
-    /// <summary>Cross-entropy backward: 1 − ε, ε/C, λ's share, the reduction's gradient factor (see <see cref="SliceScales.CrossEntropy"/>).</summary>
-    public double Keep { get; init; }
-    public double Uniform { get; init; }
-    public double ZCoefficient { get; init; }
-    public double GradientScale { get; init; }
-
-    /// <summary>Token backward: upstream gradients of the log-probabilities and entropies, or null (zero).</summary>
-    public T* LogProbabilityGradient { get; init; }
-    public T* EntropyGradient { get; init; }
+    private T* Logits => (T*)_op.Logits;
+    private T* Gradient => (T*)_op.Gradient;
+    private int Width => _op.Width;
+    private nint Stride => _op.Stride;
 
     /// <summary>
     /// Elements from a row's slice to the next one's, prefetched while the row is done, for a row of up to 16 KB (a longer one
@@ -1041,12 +1000,27 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
     /// <summary>Whether a slice of <paramref name="width"/> columns can take this op (every vector width fits in a row).</summary>
     public static bool Fits(int width) => (long)width * Unsafe.SizeOf<T>() >= 64;
 
-    /// <summary>Runs the op over <paramref name="rows"/> rows, in groups (the driver's chunks depend on the width only).</summary>
-    public static void Run(in SliceRowsOp<T> op, int rows, int maxDegreeOfParallelism)
+    /// <summary>
+    /// Runs <paramref name="op"/> through this op when it is the common case (see the type), over groups of rows; false (and
+    /// nothing done) otherwise. <paramref name="logProbabilities"/>: where a token forward's row values go (null otherwise).
+    /// </summary>
+    public static bool TryRun(in VocabularySliceOp<T, TIn, TOut> op, int rows, T* logProbabilities, int maxDegreeOfParallelism)
     {
+        if (typeof(TIn) != typeof(T) || typeof(TOut) != typeof(T) || T.IsFinite(op.SoftCap) || op.Weight != null || !Fits(op.Width))
+        {
+            return false;
+        }
+        // The storing forward (StoreExps: the partials, the exps, token outputs), or a backward from stored exps.
+        bool token = op.Mode == SliceMode.Token;
+        if (op.StoreExps ? !(token || (op.Mode == SliceMode.Statistics && op.WithoutShiftedSum)) : op.SlicePartials == null || op.Mode == SliceMode.Statistics)
+        {
+            return false;
+        }
+        var common = new SliceRowsOp<T, TIn, TOut>(in op, rows, token ? logProbabilities : null);
         int groups = (rows + GroupRows - 1) / GroupRows;
         int length = (int)Math.Min((long)op.Width * GroupRows, int.MaxValue);
-        RowDriver.Run<T, SliceRowsOp<T>>(in op, groups, length, null, maxDegreeOfParallelism);
+        RowDriver.Run<T, SliceRowsOp<T, TIn, TOut>>(in common, groups, length, null, maxDegreeOfParallelism);
+        return true;
     }
 
     public T Row<TOps, TV>(int group)
@@ -1054,12 +1028,12 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
         where TV : struct
     {
         int first = group * GroupRows;
-        int end = Math.Min(Rows, first + GroupRows);
-        if (Mode == SliceRowsMode.StoringForward)
+        int end = Math.Min(_rows, first + GroupRows);
+        if (_op.StoreExps)
         {
             for (int row = first; row < end; row++)
             {
-                if (Moment)
+                if (_op.Mode == SliceMode.Token || !_op.WithoutMoment)
                 {
                     Forward<TOps, TV, On>(row);
                 }
@@ -1068,7 +1042,7 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
                     Forward<TOps, TV, Off>(row);
                 }
             }
-            if (LogProbabilities != null)
+            if (_logProbabilities != null)
             {
                 TokenOutputs(first, end);
             }
@@ -1085,24 +1059,24 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
         where TV : struct
         where TMoment : struct, ISwitch
     {
-        long target = Targets32 != null ? Targets32[row] : Targets64[row];
-        ref VocabularyPartial partial = ref Partials[row];
-        if (target == IgnoreIndex)
+        long target = _op.Targets32 != null ? _op.Targets32[row] : _op.Targets64[row];
+        ref VocabularyPartial partial = ref _op.Partials[row];
+        if (target == _op.IgnoreIndex)
         {
             VocabularyPartial.Write(ref partial, 0, 0, 0, 0, 0, 0, 0, target, Width, false, true);
-            if (LogProbabilities != null)
+            if (_logProbabilities != null)
             {
-                LogProbabilities[row] = T.Zero;
-                if (Entropy != null)
+                _logProbabilities[row] = T.Zero;
+                if (_op.Entropy != null)
                 {
-                    Entropy[row] = T.Zero;
+                    _op.Entropy[row] = T.Zero;
                 }
             }
             return;
         }
         ref T x = ref Unsafe.AsRef<T>(Logits + (row * Stride));
         ref T e = ref Unsafe.AsRef<T>(Gradient + (row * Stride));
-        long local = target - Offset;
+        long local = target - _op.Offset;
         bool found = (ulong)local < (ulong)Width;
 
         // Read before the exps may be stored over the logits.
@@ -1160,21 +1134,21 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
         for (int k = 0; k < GroupRows; k++)
         {
             int row = first + k;
-            logs[k] = row < end && !Partials[row].Ignored ? Partials[row].SumOfExp : 1;
+            logs[k] = row < end && !_op.Partials[row].Ignored ? _op.Partials[row].SumOfExp : 1;
         }
         RowScalars.LogInPlace(logs);
         for (int row = first; row < end; row++)
         {
-            ref readonly VocabularyPartial p = ref Partials[row];
+            ref readonly VocabularyPartial p = ref _op.Partials[row];
             if (p.Ignored)
             {
                 continue;
             }
             double logSum = logs[row - first];
-            LogProbabilities[row] = Floats<T>.FromDouble((p.TargetLogit - p.Max) - logSum);
-            if (Entropy != null)
+            _logProbabilities[row] = Floats<T>.FromDouble((p.TargetLogit - p.Max) - logSum);
+            if (_op.Entropy != null)
             {
-                Entropy[row] = Floats<T>.FromDouble(logSum - (p.ExpMoment / p.SumOfExp));
+                _op.Entropy[row] = Floats<T>.FromDouble(logSum - (p.ExpMoment / p.SumOfExp));
             }
         }
     }
@@ -1190,17 +1164,17 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
         for (int k = 0; k < GroupRows; k++)
         {
             int row = first + k;
-            ratios[k] = row < end && !Partials[row].Ignored ? SlicePartials[row].Max - Partials[row].Max : 0;
+            ratios[k] = row < end && !_op.Partials[row].Ignored ? _op.SlicePartials[row].Max - _op.Partials[row].Max : 0;
         }
         RowScalars.ExpInPlace(ratios);
         Span<T> scales = stackalloc T[GroupRows];
         Span<T> seconds = stackalloc T[GroupRows];
         Span<double> atTargets = stackalloc double[GroupRows];
-        bool crossEntropy = Mode == SliceRowsMode.CrossEntropyBackward;
+        bool crossEntropy = _op.Mode == SliceMode.CrossEntropy;
         bool offset = false, entropy = false;
         for (int row = first; row < end; row++)
         {
-            ref readonly VocabularyPartial p = ref Partials[row];
+            ref readonly VocabularyPartial p = ref _op.Partials[row];
             if (p.Ignored)
             {
                 continue;
@@ -1209,14 +1183,14 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
             double scale, second;
             if (crossEntropy)
             {
-                SliceScales.CrossEntropy(in p, Keep, Uniform, ZCoefficient, GradientScale, ratios[k], out double a, out scale, out second);
+                SliceScales.CrossEntropy(in p, _op.Keep, _op.Uniform, _op.ZCoefficient, _op.GradientScale, ratios[k], out double a, out scale, out second);
                 atTargets[k] = -a;
                 offset |= second != 0;
             }
             else
             {
-                double alpha = LogProbabilityGradient != null ? Floats<T>.ToDouble(LogProbabilityGradient[row]) : 0;
-                double beta = EntropyGradient != null ? Floats<T>.ToDouble(EntropyGradient[row]) : 0;
+                double alpha = _op.LogProbabilityGradient != null ? Floats<T>.ToDouble(_op.LogProbabilityGradient[row]) : 0;
+                double beta = _op.EntropyGradient != null ? Floats<T>.ToDouble(_op.EntropyGradient[row]) : 0;
                 SliceScales.Token(in p, alpha, beta, ratios[k], out scale, out second);
                 atTargets[k] = alpha;
                 entropy |= beta != 0;
@@ -1226,7 +1200,7 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
         }
         for (int row = first; row < end; row++)
         {
-            ref readonly VocabularyPartial p = ref Partials[row];
+            ref readonly VocabularyPartial p = ref _op.Partials[row];
             ref T g = ref Unsafe.AsRef<T>(Gradient + (row * Stride));
             if (p.Ignored)
             {
@@ -1244,7 +1218,7 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
                 // A slice whose forward saw no −∞ logit needs no floor under d (its e·d is never 0·∞).
                 ref T x = ref Unsafe.AsRef<T>(Logits + (row * Stride));
                 T shift = Floats<T>.FromDouble(p.Max);
-                if (SlicePartials[row].MaskedLogits)
+                if (_op.SlicePartials[row].MaskedLogits)
                 {
                     VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, EntropyTerm>(in x, ref g, Width, default, default,
                         shift, scales[k], seconds[k], T.Zero, Ahead);
@@ -1260,7 +1234,7 @@ internal readonly unsafe struct SliceRowsOp<T> : IRowOp<T>
                 VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, ScaleTerm>(in g, ref g, Width, default, default,
                     T.Zero, scales[k], T.Zero, T.Zero, Ahead);
             }
-            long local = p.Target - Offset;
+            long local = p.Target - _op.Offset;
             if ((ulong)local < (ulong)Width)
             {
                 Unsafe.Add(ref g, (nint)local) += Floats<T>.FromDouble(atTargets[k]);
