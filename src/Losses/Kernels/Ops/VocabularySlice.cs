@@ -711,7 +711,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
     /// <summary>Cross-entropy: ε/C.</summary>
     public double Uniform { get; init; }
 
-    /// <summary>Cross-entropy: λ times the z-loss's share of the reduction (see <see cref="SliceLoss.Row"/>).</summary>
+    /// <summary>Cross-entropy: λ times the z-loss's share of the reduction (see <see cref="SliceLoss.Row(in VocabularyPartial, double, double, double)"/>).</summary>
     public double ZCoefficient { get; init; }
 
     /// <summary>Cross-entropy: the reduction's factor of the gradient (1/D for Mean).</summary>
@@ -1357,13 +1357,16 @@ internal static class SliceLoss
     /// The row's cross-entropy (weighted, smoothed) plus <paramref name="zCoefficient"/>·(log Z)²; 0 for an ignored row.
     /// With Mean the caller passes λ·D/N, so that the driver's total / D is Σ ℓ / D + λ·Σ (log Z)² / N.
     /// </summary>
-    public static double Row(in VocabularyPartial p, double keep, double uniform, double zCoefficient)
+    public static double Row(in VocabularyPartial p, double keep, double uniform, double zCoefficient) =>
+        p.Ignored ? 0 : Row(in p, keep, uniform, zCoefficient, Math.Log(p.SumOfExp));
+
+    /// <summary><see cref="Row(in VocabularyPartial, double, double, double)"/> given log S (for a batch that takes its logs a vector at a time).</summary>
+    public static double Row(in VocabularyPartial p, double keep, double uniform, double zCoefficient, double logSum)
     {
         if (p.Ignored)
         {
             return 0;
         }
-        double logSum = Math.Log(p.SumOfExp);
         // (M − x_t) + log S never cancels.
         double loss = p.TargetWeight * ((p.Max - p.TargetLogit) + logSum);
         if (uniform != 0)
