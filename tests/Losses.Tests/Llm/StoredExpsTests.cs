@@ -323,6 +323,54 @@ public class StoredExpsTests
         Assert.Equal(apart, buffer);
     }
 
+    /// <summary>The common path in double (groups of rows, the ratios and logs a vector at a time): the one-shot results within double's ulps.</summary>
+    [Fact]
+    public void Common_path_in_double_equals_the_one_shot_and_plain_forms()
+    {
+        const int rows = 40, classes = 260;
+        var random = new Random(8);
+        double[] x = [.. Enumerable.Range(0, rows * classes).Select(_ => (random.NextDouble() - 0.5) * 40)];
+        int[] t = [.. Enumerable.Range(0, rows).Select(r => r % 7 == 2 ? -100 : random.Next(classes))];
+        x[(3 * classes) + 7] = double.NegativeInfinity;
+        int[] widths = [100, 160];
+        var own = widths.Select(_ => new VocabularyPartial[rows]).ToArray();
+        var all = new VocabularyPartial[rows];
+        var g = new double[x.Length];
+        int at = 0;
+        for (int s = 0; s < widths.Length; s++)
+        {
+            CrossEntropySlices.Forward<double>(x.AsSpan(at), t, own[s], g.AsSpan(at), classes, at, widths[s], classes, entropy: true);
+            CrossEntropySlices.Combine(own[s], all);
+            at += widths[s];
+        }
+        double loss = CrossEntropySlices.Loss<double>(all, classes, zLoss: 1e-3);
+        at = 0;
+        for (int s = 0; s < widths.Length; s++)
+        {
+            CrossEntropySlices.Backward<double>(x.AsSpan(at), own[s], all, g.AsSpan(at), classes, at, widths[s], classes, zLoss: 1e-3);
+            at += widths[s];
+        }
+        var expected = new double[x.Length];
+        double expectedLoss = CrossEntropy.Forward<double>(x, t, classes, expected, zLoss: 1e-3);
+        Approx.Equal(expectedLoss, loss, 1e-13, 0, "loss");
+        Close<double>(expected, g, rows, classes, 1e-12, "gradient");
+
+        double[] alpha = [.. Enumerable.Range(0, rows).Select(_ => random.NextDouble() - 0.5)];
+        double[] beta = [.. Enumerable.Range(0, rows).Select(_ => random.NextDouble() - 0.5)];
+        var lp = new double[rows];
+        var h = new double[rows];
+        var expectedLp = new double[rows];
+        var expectedH = new double[rows];
+        var partials = new VocabularyPartial[rows];
+        TokenLogProbabilities.Forward<double>(x, t, lp, partials, g, classes, h);
+        TokenLogProbabilities.Backward<double>(x, partials, alpha, beta, g, classes);
+        TokenLogProbabilities.Forward<double>(x, t, expectedLp, classes, expectedH);
+        TokenLogProbabilities.Backward<double>(x, t, alpha, beta, expected, classes);
+        Approx.Equal<double>(expectedLp, lp, 1e-13, 1e-13, "log p");
+        Approx.Equal<double>(expectedH, h, 1e-12, 1e-13, "entropy");
+        Close<double>(expected, g, rows, classes, 1e-12, "token gradient");
+    }
+
     [Fact]
     public void In_place_without_a_cap_is_bitwise_the_out_of_place_result()
     {
