@@ -202,10 +202,21 @@ public static partial class CrossEntropySlices
                     : $"partials[{row}] and accumulator[{row}] both contain the target column {partials[row].Target}: their slices overlap.", nameof(partials));
             }
         }
-        for (int row = 0; row < partials.Length; row++)
+        // The rows' ratios exp(−|M₁ − M₂|) a vector at a time (bitwise the one-row exp), then each row in place, field by
+        // field: every input is read before the row's partial is written.
+        Span<double> ratios = stackalloc double[RowScalars.Count];
+        for (int start = 0; start < partials.Length; start += RowScalars.Count)
         {
-            // In place, field by field: every input is read before the row's partial is written.
-            VocabularyPartial.CombineInto(ref accumulator[row], in partials[row]);
+            int count = Math.Min(RowScalars.Count, partials.Length - start);
+            for (int k = 0; k < RowScalars.Count; k++)
+            {
+                ratios[k] = k < count ? VocabularyPartial.CombineShift(in accumulator[start + k], in partials[start + k]) : 0;
+            }
+            RowScalars.ExpInPlace(ratios);
+            for (int k = 0; k < count; k++)
+            {
+                VocabularyPartial.CombineInto(ref accumulator[start + k], in partials[start + k], ratios[k]);
+            }
         }
     }
 
@@ -236,14 +247,27 @@ public static partial class CrossEntropySlices
         }
         double zCoefficient = SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted);
         var total = new CompensatedSum();
-        for (int row = 0; row < partials.Length; row++)
+
+        // The rows' log S a vector at a time (RowScalars: ≤ 1 ulp, the same bits for any grouping).
+        Span<double> logs = stackalloc double[RowScalars.Count];
+        for (int start = 0; start < partials.Length; start += RowScalars.Count)
         {
-            double loss = SliceLoss.Row(in partials[row], 1 - labelSmoothing, labelSmoothing / classCount, zCoefficient);
-            if (reduction == Reduction.None)
+            int count = Math.Min(RowScalars.Count, partials.Length - start);
+            for (int k = 0; k < RowScalars.Count; k++)
             {
-                losses[row] = T.CreateTruncating(loss);
+                logs[k] = k < count && !partials[start + k].Ignored ? partials[start + k].SumOfExp : 1;
             }
-            total.Add(loss);
+            RowScalars.LogInPlace(logs);
+            for (int k = 0; k < count; k++)
+            {
+                int row = start + k;
+                double loss = SliceLoss.Row(in partials[row], 1 - labelSmoothing, labelSmoothing / classCount, zCoefficient, logs[k]);
+                if (reduction == Reduction.None)
+                {
+                    losses[row] = T.CreateTruncating(loss);
+                }
+                total.Add(loss);
+            }
         }
         return T.CreateTruncating(Reductions.Apply(total.Value, reduction, divisor));
     }
@@ -329,8 +353,9 @@ public static partial class CrossEntropySlices
     /// is written. If the gradient slice no longer holds the
     /// exps of the storing forward, the result is wrong: that is not detected (it would cost a pass); partials that do not fit
     /// are.</para>
-    /// <para>Cost: per row one exp (in double) and one pass reading and writing the gradient (and reading the logits with
-    /// a soft-cap). No allocation.</para>
+    /// <para>Cost: per row one exp exp(m − M) (in double, with the library's exp, ≤ 1 ulp; 32 rows at a time) and one pass
+    /// reading and writing the gradient, one multiply per element without smoothing (and reading the logits with a
+    /// soft-cap). No allocation.</para>
     /// </remarks>
     /// <exception cref="ArgumentException">Incomplete partials; slice partials of another length, another width or other targets,
     /// not written by a storing forward, or whose max exceeds the combined max (the message gives the row); a slice outside the
@@ -394,7 +419,10 @@ public static partial class CrossEntropySlices
                 WithoutMoment = storing && !entropy,
                 WithoutShiftedSum = storing && labelSmoothing == 0,
             };
-            RowDriver.Run<T, VocabularySliceOp<T, TIn, T>>(in op, rows, width, null, maxDegreeOfParallelism);
+            if (!SliceRowsOp<T, TIn, T>.TryRun(in op, rows, null, maxDegreeOfParallelism))
+            {
+                RowDriver.Run<T, VocabularySliceOp<T, TIn, T>>(in op, rows, width, null, maxDegreeOfParallelism);
+            }
         }
     }
 
@@ -446,7 +474,10 @@ public static partial class CrossEntropySlices
                 ZCoefficient = SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted),
                 GradientScale = Reductions.GradientScale(reduction, divisor),
             };
-            RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, null, maxDegreeOfParallelism);
+            if (!SliceRowsOp<T, TIn, TOut>.TryRun(in op, rows, null, maxDegreeOfParallelism))
+            {
+                RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, null, maxDegreeOfParallelism);
+            }
         }
     }
 

@@ -20,8 +20,11 @@ namespace Losses;
 /// NaN in a row makes that row's outputs NaN. The cap keeps −∞ masked (see <see cref="CrossEntropySlices"/>).</para>
 /// <para>Cost: one pass with one exp per element to read; a max pass and one pass with one exp per element to write the
 /// gradient. Forward and backward together are faster in the storing form (Forward with partials and a gradient buffer, then
-/// Backward with the partials): the forward leaves the exps in the gradient, and the backward rescales them in one pass
-/// without exp. Values are accumulated per lane with compensation, combined in double: a few ulp. No allocation.</para>
+/// Backward with the partials): the forward leaves the exps in the gradient (and sums E with one multiply-add per element
+/// more), and the backward rescales them in one pass without exp or log: with p_j·log p_j = (e_j/S)·(d_j − log S) folded
+/// into two scales per row, g_j = e_j·(s + s′·d_j) (d_j = x̃_j − M), one multiply-add and one multiply per element (d is
+/// floored, one operation more, only in slices whose forward saw a −∞ logit). Values are accumulated per lane with
+/// compensation, combined in double: a few ulp. No allocation.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -422,7 +425,10 @@ public static partial class TokenLogProbabilities
                 LogProbabilityGradient = logProbabilityGradient.IsEmpty ? null : dlp,
                 EntropyGradient = entropyGradient.IsEmpty ? null : dh,
             };
-            RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, backward ? null : lp, maxDegreeOfParallelism);
+            if (!SliceRowsOp<T, TIn, TOut>.TryRun(in op, rows, lp, maxDegreeOfParallelism))
+            {
+                RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, backward ? null : lp, maxDegreeOfParallelism);
+            }
         }
     }
 }

@@ -124,6 +124,12 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
     /// <summary>The smoothing sum <see cref="ShiftedSum"/> was not summed (it reads 0): a loss with label smoothing needs it.</summary>
     internal bool WithoutShiftedSum => (Marks & PartialMarks.WithoutShiftedSum) != 0;
 
+    /// <summary>
+    /// Set by a storing forward whose slice may hold a −∞ (masked) logit (its pass saw one, or could not tell): the entropy's
+    /// gradient from its stored exps then floors x̃ − M (a slice without the mark needs no floor, one operation fewer).
+    /// </summary>
+    internal bool MaskedLogits => (Marks & PartialMarks.MaskedLogits) != 0;
+
     [Flags]
     internal enum PartialMarks : byte
     {
@@ -131,6 +137,7 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
         ExpsStored = 1,
         WithoutMoment = 2,
         WithoutShiftedSum = 4,
+        MaskedLogits = 8,
     }
 
     /// <summary>log Σ exp(x̃) over the covered columns: M + log S.</summary>
@@ -158,6 +165,7 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
     }
 
     /// <summary>Whether two partials can be combined (what <see cref="TryCombine"/> would return), without combining them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static CombineError CheckCombine(in VocabularyPartial left, in VocabularyPartial right) =>
         left.Columns == 0 || right.Columns == 0 ? CombineError.None
         : left.Target != right.Target || left.Ignored != right.Ignored ? CombineError.Target
@@ -181,7 +189,24 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
     /// accumulator = Combine(accumulator, right), written field by field into <paramref name="accumulator"/> (no temporary
     /// and copy), for partials that <see cref="CheckCombine"/> accepts. Every input is read before anything is written.
     /// </summary>
-    internal static void CombineInto(ref VocabularyPartial accumulator, in VocabularyPartial right)
+    internal static void CombineInto(ref VocabularyPartial accumulator, in VocabularyPartial right) =>
+        CombineInto(ref accumulator, in right, Kernels.RowScalars.Exp(CombineShift(in accumulator, in right)));
+
+    /// <summary>
+    /// The one shift of a combination that is not 0, −|M₁ − M₂| (NaN for a NaN max or ∞ − ∞; 0 when a side is empty or
+    /// ignored): its exp is the ratio <see cref="CombineInto(ref VocabularyPartial, in VocabularyPartial, double)"/> takes, so
+    /// that a batch can take the exps of several rows in one vector.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static double CombineShift(in VocabularyPartial left, in VocabularyPartial right) =>
+        left.Columns == 0 || right.Columns == 0 || left.Ignored ? 0 : -Math.Abs(left.Max - right.Max);
+
+    /// <summary>
+    /// <see cref="CombineInto(ref VocabularyPartial, in VocabularyPartial)"/> given <paramref name="ratio"/> = exp of
+    /// <see cref="CombineShift"/> (with the library's exp, <see cref="Kernels.RowScalars"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void CombineInto(ref VocabularyPartial accumulator, in VocabularyPartial right, double ratio)
     {
         if (accumulator.Columns == 0)
         {
@@ -201,8 +226,8 @@ public readonly struct VocabularyPartial : IEquatable<VocabularyPartial>
         }
         double max = Math.Max(left.Max, right.Max);
         double leftShift = left.Max - max, rightShift = right.Max - max;
-        // One of the shifts is 0 (exp(0) = 1 exactly): one exp per combination, not two, with the same bits.
-        double leftRatio = leftShift == 0 ? 1 : Math.Exp(leftShift), rightRatio = rightShift == 0 ? 1 : Math.Exp(rightShift);
+        // One of the shifts is 0 (exp(0) = 1 exactly), the other is CombineShift: one exp per combination, given.
+        double leftRatio = leftShift == 0 ? 1 : ratio, rightRatio = rightShift == 0 ? 1 : ratio;
         double sum = (left.SumOfExp * leftRatio) + (right.SumOfExp * rightRatio);
         double moment = (leftRatio * (left.ExpMoment + (leftShift * left.SumOfExp))) + (rightRatio * (right.ExpMoment + (rightShift * right.SumOfExp)));
         double shifted = left.ShiftedSum - (leftShift * left.WeightSum) + right.ShiftedSum - (rightShift * right.WeightSum);

@@ -60,6 +60,7 @@ internal static class Operations
         new("ce-zloss-grad", "CrossEntropy.Forward + gradient, zLoss 1e-4", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient, zLoss: 1e-4)),
         new("ce-softcap-grad", "CrossEntropy.Forward + gradient, softCap 30", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient, softCap: 30)),
         new("token-fwd-grad", "TokenLogProbabilities.Forward (log-prob + entropy) storing the exps, then Backward rescaling them", w => LlmState.Of(w).Token),
+        new("token-fwd", "TokenLogProbabilities.Forward (log-prob + entropy) storing the exps (the forward of token-fwd-grad alone)", w => LlmState.Of(w).TokenForward),
         new("token-fwd-grad-plain", "TokenLogProbabilities.Forward (log-prob + entropy), then the plain Backward (targets)", w => LlmState.Of(w).TokenPlain),
         new("token-grad", "TokenLogProbabilities.Backward (log-prob + entropy gradients)", w => LlmState.Of(w).TokenGradient),
         new("ce-long-grad", "CrossEntropy.Forward + gradient, long targets", w => LlmState.Of(w).LongTargets),
@@ -254,9 +255,12 @@ internal sealed class LlmState
 
     public void Token()
     {
-        TokenLogProbabilities.Forward<float>(_w.Logits, _w.Targets, _logProbabilities, _combined, _w.Gradient, _w.Classes, _entropy);
+        TokenForward();
         TokenLogProbabilities.Backward<float>(_w.Logits, _combined, _logProbabilityGradient, _entropyGradient, _w.Gradient, _w.Classes);
     }
+
+    public void TokenForward() =>
+        TokenLogProbabilities.Forward<float>(_w.Logits, _w.Targets, _logProbabilities, _combined, _w.Gradient, _w.Classes, _entropy);
 
     public void TokenPlain()
     {

@@ -3,8 +3,8 @@ using System.Numerics;
 namespace Losses.Tests.Kernels;
 
 /// <summary>
-/// The block path's transposes at every row length they handle: whole 8- and 16-column groups, the narrow loads of the
-/// last 1–4 columns and the paired stores of the last two (<c>BlockTranspose.cs</c>). Softmax and the distillation
+/// The block path's transposes at every row length they handle: whole 4-, 8- and 16-column groups, the narrow loads of
+/// the last 1–4 columns and the paired or masked stores of the last 1–3 (<c>BlockTranspose.cs</c>). Softmax and the distillation
 /// gradient write through the inverse transpose: each batched row must equal the single-row result (row path).
 /// </summary>
 public class BlockTransposeTests

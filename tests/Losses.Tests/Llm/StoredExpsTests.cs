@@ -37,6 +37,26 @@ public class StoredExpsTests
         }
     }
 
+    /// <summary>The token storing forward and backward against the plain ones (log p, H, gradient); returns the stored form's gradient.</summary>
+    private static float[] TokenStoredAgainstPlain(float[] x, int[] t, int rows, int classes, float[] alpha, float[] beta, double cap, string what)
+    {
+        var lp = new float[rows];
+        var h = new float[rows];
+        var expectedLp = new float[rows];
+        var expectedH = new float[rows];
+        var partials = new VocabularyPartial[rows];
+        var g = new float[x.Length];
+        var expected = new float[x.Length];
+        TokenLogProbabilities.Forward<float>(x, t, lp, partials, g, classes, h, softCap: cap);
+        TokenLogProbabilities.Backward<float>(x, partials, alpha, beta, g, classes, cap);
+        TokenLogProbabilities.Forward<float>(x, t, expectedLp, classes, expectedH, softCap: cap);
+        TokenLogProbabilities.Backward<float>(x, t, alpha, beta, expected, classes, softCap: cap);
+        Approx.Equal<float>(expectedLp, lp, 2e-6, 2e-6, what);
+        Approx.Equal<float>(expectedH, h, 2e-5, 2e-6, what);
+        Close<float>(expected, g, rows, classes, 2e-5, what);
+        return g;
+    }
+
     private static int[][] Slicings(int classes) =>
     [
         [classes],
@@ -195,21 +215,7 @@ public class StoredExpsTests
             {
                 foreach (bool withBeta in new[] { true, false })
                 {
-                    var lp = new float[rows];
-                    var h = new float[rows];
-                    var expectedLp = new float[rows];
-                    var expectedH = new float[rows];
-                    var partials = new VocabularyPartial[rows];
-                    var g = new float[x.Length];
-                    var expected = new float[x.Length];
-                    TokenLogProbabilities.Forward<float>(x, t, lp, partials, g, classes, h, softCap: cap);
-                    TokenLogProbabilities.Backward<float>(x, partials, alpha, withBeta ? beta : default, g, classes, cap);
-                    TokenLogProbabilities.Forward<float>(x, t, expectedLp, classes, expectedH, softCap: cap);
-                    TokenLogProbabilities.Backward<float>(x, t, alpha, withBeta ? beta : default, expected, classes, softCap: cap);
-                    string what = $"C={classes} c={cap} β={withBeta}";
-                    Approx.Equal<float>(expectedLp, lp, 2e-6, 2e-6, what);
-                    Approx.Equal<float>(expectedH, h, 2e-5, 2e-6, what);
-                    Close<float>(expected, g, rows, classes, 2e-5, what);
+                    TokenStoredAgainstPlain(x, t, rows, classes, alpha, withBeta ? beta : [], cap, $"C={classes} c={cap} β={withBeta}");
                 }
             }
         }
@@ -241,6 +247,128 @@ public class StoredExpsTests
             at += widths[s];
         }
         Close<float>(expected, g, rows, classes, 2e-5, "token slices");
+    }
+
+    /// <summary>
+    /// Masked (−∞) logits in the common case (no cap, no weights), over more rows than one group of the row driver: the
+    /// storing forward finds them (its moment is summed again with the floor, the partial marked), the entropy's gradient
+    /// floors for those slices only; the results equal the plain forms and masked classes get exactly 0.
+    /// </summary>
+    [Fact]
+    public void Masked_logits_in_the_common_path_equal_the_plain_forms()
+    {
+        const int rows = 70, classes = 300;
+        var (x, t) = Batch(rows, classes, 11);
+        for (int r = 0; r < rows; r += 3)
+        {
+            for (int c = r % 7; c < classes; c += 5 + (r % 4))
+            {
+                x[(r * classes) + c] = c == t[r] ? x[(r * classes) + c] : float.NegativeInfinity;
+            }
+        }
+        var random = new Random(5);
+        float[] alpha = [.. Enumerable.Range(0, rows).Select(_ => (float)(random.NextDouble() - 0.5))];
+        float[] beta = [.. Enumerable.Range(0, rows).Select(_ => (float)(random.NextDouble() - 0.5))];
+
+        // Token log-probabilities: storing forward and backward against the plain ones.
+        float[] g = TokenStoredAgainstPlain(x, t, rows, classes, alpha, beta, double.PositiveInfinity, "masked");
+        for (int i = 0; i < x.Length; i++)
+        {
+            Assert.True(!float.IsNegativeInfinity(x[i]) || g[i] == 0, $"masked class {i} got {g[i]}");
+        }
+
+        // Entropy gradients of vocabulary slices from the cross-entropy's storing forward.
+        int[] widths = [100, 120, 80];
+        var own = widths.Select(_ => new VocabularyPartial[rows]).ToArray();
+        var all = new VocabularyPartial[rows];
+        Array.Clear(g);
+        var expected = new float[x.Length];
+        int at = 0;
+        for (int s = 0; s < widths.Length; s++)
+        {
+            CrossEntropySlices.Forward<float>(x.AsSpan(at), t, own[s], g.AsSpan(at), classes, at, widths[s], classes, entropy: true);
+            CrossEntropySlices.Combine(own[s], all);
+            at += widths[s];
+        }
+        at = 0;
+        for (int s = 0; s < widths.Length; s++)
+        {
+            TokenLogProbabilities.BackwardSlice<float>(x.AsSpan(at), own[s], all, alpha, beta, g.AsSpan(at), classes, at, widths[s], classes);
+            TokenLogProbabilities.BackwardSlice<float>(x.AsSpan(at), all, alpha, beta, expected.AsSpan(at), classes, at, widths[s], classes);
+            at += widths[s];
+        }
+        Close<float>(expected, g, rows, classes, 2e-5, "token slices");
+
+        // Cross-entropy in place and apart, with the entropy's moment summed: the same bits.
+        float[] apart = SlicedStored(x, t, rows, classes, widths, Reduction.Mean, [], 0, 1e-4, double.PositiveInfinity, out float loss, out var combined,
+            entropy: true);
+        float[] buffer = [.. x];
+        var inPlace = widths.Select(_ => new VocabularyPartial[rows]).ToArray();
+        var together = new VocabularyPartial[rows];
+        at = 0;
+        for (int s = 0; s < widths.Length; s++)
+        {
+            CrossEntropySlices.Forward<float>(buffer.AsSpan(at), t, inPlace[s], buffer.AsSpan(at), classes, at, widths[s], classes, entropy: true);
+            CrossEntropySlices.Combine(inPlace[s], together);
+            at += widths[s];
+        }
+        Assert.Equal(combined, together);
+        Assert.Equal(loss, CrossEntropySlices.Loss<float>(together, classes, zLoss: 1e-4));
+        at = 0;
+        for (int s = 0; s < widths.Length; s++)
+        {
+            CrossEntropySlices.Backward<float>(buffer.AsSpan(at), inPlace[s], together, buffer.AsSpan(at), classes, at, widths[s], classes, zLoss: 1e-4);
+            at += widths[s];
+        }
+        Assert.Equal(apart, buffer);
+    }
+
+    /// <summary>The common path in double (groups of rows, the ratios and logs a vector at a time): the one-shot results within double's ulps.</summary>
+    [Fact]
+    public void Common_path_in_double_equals_the_one_shot_and_plain_forms()
+    {
+        const int rows = 40, classes = 260;
+        var random = new Random(8);
+        double[] x = [.. Enumerable.Range(0, rows * classes).Select(_ => (random.NextDouble() - 0.5) * 40)];
+        int[] t = [.. Enumerable.Range(0, rows).Select(r => r % 7 == 2 ? -100 : random.Next(classes))];
+        x[(3 * classes) + 7] = double.NegativeInfinity;
+        int[] widths = [100, 160];
+        var own = widths.Select(_ => new VocabularyPartial[rows]).ToArray();
+        var all = new VocabularyPartial[rows];
+        var g = new double[x.Length];
+        int at = 0;
+        for (int s = 0; s < widths.Length; s++)
+        {
+            CrossEntropySlices.Forward<double>(x.AsSpan(at), t, own[s], g.AsSpan(at), classes, at, widths[s], classes, entropy: true);
+            CrossEntropySlices.Combine(own[s], all);
+            at += widths[s];
+        }
+        double loss = CrossEntropySlices.Loss<double>(all, classes, zLoss: 1e-3);
+        at = 0;
+        for (int s = 0; s < widths.Length; s++)
+        {
+            CrossEntropySlices.Backward<double>(x.AsSpan(at), own[s], all, g.AsSpan(at), classes, at, widths[s], classes, zLoss: 1e-3);
+            at += widths[s];
+        }
+        var expected = new double[x.Length];
+        double expectedLoss = CrossEntropy.Forward<double>(x, t, classes, expected, zLoss: 1e-3);
+        Approx.Equal(expectedLoss, loss, 1e-13, 0, "loss");
+        Close<double>(expected, g, rows, classes, 1e-12, "gradient");
+
+        double[] alpha = [.. Enumerable.Range(0, rows).Select(_ => random.NextDouble() - 0.5)];
+        double[] beta = [.. Enumerable.Range(0, rows).Select(_ => random.NextDouble() - 0.5)];
+        var lp = new double[rows];
+        var h = new double[rows];
+        var expectedLp = new double[rows];
+        var expectedH = new double[rows];
+        var partials = new VocabularyPartial[rows];
+        TokenLogProbabilities.Forward<double>(x, t, lp, partials, g, classes, h);
+        TokenLogProbabilities.Backward<double>(x, partials, alpha, beta, g, classes);
+        TokenLogProbabilities.Forward<double>(x, t, expectedLp, classes, expectedH);
+        TokenLogProbabilities.Backward<double>(x, t, alpha, beta, expected, classes);
+        Approx.Equal<double>(expectedLp, lp, 1e-13, 1e-13, "log p");
+        Approx.Equal<double>(expectedH, h, 1e-12, 1e-13, "entropy");
+        Close<double>(expected, g, rows, classes, 1e-12, "token gradient");
     }
 
     [Fact]

@@ -16,9 +16,19 @@ internal static unsafe class Tile<T, TOps, TBlock, TV>
     where TBlock : IBlockOps<TV, T>
     where TV : struct
 {
-    /// <summary>Tile <paramref name="index"/> of a block body's scratch.</summary>
+    /// <summary>
+    /// Tile <paramref name="index"/> of a block body's scratch (stack memory, which does not move), started at the next
+    /// 64-byte boundary: stackalloc aligns to 16 bytes only, and a tile whose vectors straddle cache lines splits every
+    /// load and store of it and can defeat store-to-load forwarding (measured: 1.4× or 2.0× Exp at 4096 × 10 from one
+    /// launch to the next, as the stack happened to fall). The tile's slack beyond 128 vectors absorbs the shift.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Span<TV> Of(Span<TV> scratch, int index) => scratch.Slice(index * RowDriver.TileLength, RowDriver.TileLength);
+    public static Span<TV> Of(Span<TV> scratch, int index)
+    {
+        nuint start = (nuint)Unsafe.AsPointer(ref scratch[index * RowDriver.TileLength]);
+        nuint aligned = (start + 63) & ~(nuint)63;
+        return new Span<TV>((void*)aligned, RowDriver.TileLength - 2);
+    }
 
     /// <summary>Rows [row, row + B) of the row-major batch at <paramref name="batch"/> (rows of <paramref name="c"/>) into <paramref name="tile"/>[0..c).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -42,6 +52,40 @@ internal static unsafe class Tile<T, TOps, TBlock, TV>
         {
             TBlock.StoreTransposed(ref Unsafe.Add(ref first, group), x + group, c, Math.Min(b, c - group));
         }
+    }
+
+    /// <summary>
+    /// Per lane, Σ_k e^(tile[k] − max) over k &lt; c with the term exp (<see cref="VectorMath{TOps, TV, T}.ExpTerm"/>): a
+    /// normalizer whose exps are not kept, the same bits as the row path's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV SumOfExpTerms(Span<TV> tile, TV max, int c)
+    {
+        TV sum = default;
+        for (int k = 0; k < c; k++)
+        {
+            sum = TOps.Add(sum, VectorMath<TOps, TV, T>.ExpTerm(TOps.Subtract(tile[k], max)));
+        }
+        return sum;
+    }
+
+    /// <summary>
+    /// Per lane j, tile[targets_j][j]: the target's column (targets as T, as <see cref="IBlockOps{TV, T}.LoadTargets"/>
+    /// gives them); 0 where the target is not in [0, c), e.g. the ignore index.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV AtTarget(Span<TV> tile, TV targets, int c)
+    {
+        TV one = TOps.Create(T.One);
+        TV classIndex = default;
+        TV atTarget = default;
+        for (int k = 0; k < c; k++)
+        {
+            // classIndex = k in every lane, counted up (exact: k ≤ 128).
+            atTarget = TOps.Select(TOps.Equal(targets, classIndex), tile[k], atTarget);
+            classIndex = TOps.Add(classIndex, one);
+        }
+        return atTarget;
     }
 
     /// <summary>Per lane, the maximum of tile[0..c), at least MinValue (so that a fully masked row shifts by a finite amount); which NaN wins is unspecified.</summary>

@@ -117,10 +117,42 @@ internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
     public static bool HasBlock => true;
 
     /// <summary>
-    /// B rows at once: max, exp (kept in the gradient tile), log and loss per lane; the gradient e·(s/Σe) − offset·w − a·onehot
-    /// in the tile, stored back row-major. One exp per element.
+    /// B rows at once: max, exp, log and loss per lane. Without weights, smoothing or gradient (the plain forward), the
+    /// exp-sum loop does nothing else and the target logit is picked in a loop of its own (compare and select per class);
+    /// otherwise <see cref="GeneralBlock"/>. The same lanes, bitwise, either way.
     /// </summary>
     public TV Block<TOps, TBlock, TV>(int row, Span<TV> scratch)
+        where TOps : ISimd<TV, T>
+        where TBlock : IBlockOps<TV, T>
+        where TV : struct
+    {
+        if (Weight != null || LabelSmoothing != T.Zero || Gradient != null)
+        {
+            return GeneralBlock<TOps, TBlock, TV>(row, scratch);
+        }
+        int c = ClassCount;
+        Span<TV> x = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
+        Tile<T, TOps, TBlock, TV>.Load(Logits, row, c, x);
+        TV max = Tile<T, TOps, TBlock, TV>.Max(x, c);
+        TV sum = Tile<T, TOps, TBlock, TV>.SumOfExpTerms(x, max, c);
+        TV targets = TBlock.LoadTargets(Targets + row);
+        TV atTarget = Tile<T, TOps, TBlock, TV>.AtTarget(x, targets, c);
+        TV logSum = VectorMath<TOps, TV, T>.Log(sum);
+        TV loss = TOps.Add(TOps.Subtract(max, atTarget), logSum);
+        if (ZCoefficient != T.Zero)
+        {
+            TV logZ = TOps.Add(max, logSum);
+            loss = TOps.MultiplyAdd(TOps.Multiply(TOps.Create(ZCoefficient), logZ), logZ, loss);
+        }
+        return TOps.Select(TOps.Equal(targets, TOps.Create(T.CreateTruncating(IgnoreIndex))), default, loss);
+    }
+
+    /// <summary>
+    /// B rows with weights, smoothing or a gradient: max, exp (kept in the gradient tile), log and loss per lane; the
+    /// gradient e·(s/Σe) − offset·w − a·onehot in the tile, stored back row-major. One exp per element.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TV GeneralBlock<TOps, TBlock, TV>(int row, Span<TV> scratch)
         where TOps : ISimd<TV, T>
         where TBlock : IBlockOps<TV, T>
         where TV : struct

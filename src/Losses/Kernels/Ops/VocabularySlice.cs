@@ -1,5 +1,11 @@
+global using CrossEntropyTerm = Losses.Kernels.GradientTerms<Losses.Kernels.Off, Losses.Kernels.Off, Losses.Kernels.On>;
+global using EntropyTerm = Losses.Kernels.GradientTerms<Losses.Kernels.On, Losses.Kernels.On, Losses.Kernels.Off>;
+global using ScaleTerm = Losses.Kernels.GradientTerms<Losses.Kernels.Off, Losses.Kernels.Off, Losses.Kernels.Off>;
+global using UnflooredEntropyTerm = Losses.Kernels.GradientTerms<Losses.Kernels.On, Losses.Kernels.Off, Losses.Kernels.Off>;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Losses.Kernels;
 
@@ -41,6 +47,35 @@ internal readonly struct On : ISwitch
 internal readonly struct Off : ISwitch
 {
     public static bool IsOn => false;
+}
+
+/// <summary>Which terms a gradient pass of <see cref="VocabularySliceRow{TOps, TV, T}"/> computes, at compile time.</summary>
+internal interface IGradientTerm
+{
+    /// <summary>The entropy's term entropyScale·e·d.</summary>
+    static abstract bool Entropy { get; }
+
+    /// <summary>d floored at <see cref="VocabularySliceRow{TOps, TV, T}.EntropyFloor"/> in the entropy's term (needed when a logit may be −∞).</summary>
+    static abstract bool Floored { get; }
+
+    /// <summary>The smoothing term −offset·w.</summary>
+    static abstract bool Offset { get; }
+}
+
+/// <summary>
+/// The terms as compile-time switches; the named kinds (global aliases at the top of this file): cross-entropy s·e − b·w
+/// (<c>CrossEntropyTerm</c>), s·e alone — no smoothing, or token log-probabilities without β (<c>ScaleTerm</c>), the
+/// entropy's e·(s + sd·max(d, floor)) (<c>EntropyTerm</c>), and the same without the floor for a slice whose storing
+/// forward saw no −∞ logit, one operation fewer (<c>UnflooredEntropyTerm</c>).
+/// </summary>
+internal readonly struct GradientTerms<TEntropy, TFloor, TOffset> : IGradientTerm
+    where TEntropy : struct, ISwitch
+    where TFloor : struct, ISwitch
+    where TOffset : struct, ISwitch
+{
+    public static bool Entropy => TEntropy.IsOn;
+    public static bool Floored => TFloor.IsOn;
+    public static bool Offset => TOffset.IsOn;
 }
 
 /// <summary>One row's statistics over a slice of its columns (relative to <see cref="Shift"/>).</summary>
@@ -210,6 +245,134 @@ internal static class VocabularySliceRow<TOps, TV, T>
     }
 
     /// <summary>
+    /// e[j] = exp(x[j] − shift) stored and Σe returned, with <typeparamref name="TMoment"/> also Σ e·(x − shift) (the entropy's
+    /// moment) in <paramref name="moment"/>, in one pass. With <typeparamref name="TFloor"/> x − shift is floored at the most
+    /// negative finite value in the moment, so that a −∞ logit adds 0·(−MaxValue) = 0; without, one operation fewer, and a
+    /// −∞ logit makes the moment (only) NaN: <see cref="Moment"/> then gives the floored moment's bits. The pass: the blocks and
+    /// flushes of <see cref="Rows{TOps, TV, T}.MapSum{TOp}"/>, the moment one multiply-add more per vector; Σe has the same bits
+    /// with or without the moment, so that asking for an entropy never changes a loss. Terms of both sums are bounded (e in
+    /// [0, 1], e·d in [−1/e, 0]): blocks of <see cref="UnitBlockSteps"/> vectors. With <paramref name="ahead"/> ≠ 0 each step
+    /// prefetches x[i + ahead] and e[i + ahead] (the next row of a strided slice, for its max pass and its stores; x86 only;
+    /// harmless past the end). The last
+    /// vector is loaded first, so e may be x itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static unsafe T ExpSum<TMoment, TFloor>(ref readonly T x, ref T e, int n, T shift, nint ahead, out T moment)
+        where TMoment : struct, ISwitch
+        where TFloor : struct, ISwitch
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint length = (nuint)n;
+        nuint last = length - count;
+        TV lastValue = TOps.Load(in x, last);
+        TV shiftV = TOps.Create(shift);
+        TV floor = TFloor.IsOn ? TOps.Create(FloatLimits<T>.MinValue) : default;
+        TV block = default, high = default, low = default;
+        TV momentBlock = default, momentHigh = default, momentLow = default;
+        int steps = 0;
+        nuint i = 0;
+        for (; i + count <= length; i += count)
+        {
+            if (ahead != 0 && Sse.IsSupported)
+            {
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Unsafe.AsRef(in x), ahead + (nint)i)));
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref e, ahead + (nint)i)));
+            }
+            TV d = TOps.Subtract(TOps.Load(in x, i), shiftV);
+            TV value = VectorMath<TOps, TV, T>.ExpNonPositive(d);
+            TOps.Store(value, ref e, i);
+            block = TOps.Add(block, value);
+            if (TMoment.IsOn)
+            {
+                momentBlock = TOps.MultiplyAdd(value, TFloor.IsOn ? TOps.MaxFast(d, floor) : d, momentBlock);
+            }
+            if (++steps == UnitBlockSteps)
+            {
+                high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+                block = default;
+                if (TMoment.IsOn)
+                {
+                    momentHigh = LaneSum<TOps, TV, T>.FlushInto(momentHigh, ref momentLow, momentBlock);
+                    momentBlock = default;
+                }
+                steps = 0;
+            }
+        }
+        if (i < length)
+        {
+            TV d = TOps.Subtract(lastValue, shiftV);
+            TV value = VectorMath<TOps, TV, T>.ExpNonPositive(d);
+            TOps.Store(value, ref e, last);
+            TV kept = TOps.Select(Rows<TOps, TV, T>.TailMask(i, last), value, default);
+            block = TOps.Add(block, kept);
+            if (TMoment.IsOn)
+            {
+                momentBlock = TOps.MultiplyAdd(kept, TFloor.IsOn ? TOps.MaxFast(d, floor) : d, momentBlock);
+            }
+        }
+        // A row of fewer than UnitBlockSteps full vectors never flushed: (high, low) = (0, 0), and flushing the block into
+        // them would give (block, 0) exactly, so the block is summed as it is (bitwise the same, a few operations fewer).
+        moment = T.Zero;
+        if (length < UnitBlockSteps * count)
+        {
+            if (TMoment.IsOn)
+            {
+                moment = TOps.Sum(momentBlock);
+            }
+            return TOps.Sum(block);
+        }
+        high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+        if (TMoment.IsOn)
+        {
+            momentHigh = LaneSum<TOps, TV, T>.FlushInto(momentHigh, ref momentLow, momentBlock);
+            moment = TOps.Sum(momentHigh) + TOps.Sum(momentLow);
+        }
+        return TOps.Sum(high) + TOps.Sum(low);
+    }
+
+    /// <summary>
+    /// The floored moment Σ e·max(x − shift, MinValue) of <see cref="ExpSum{TMoment, TFloor}"/> from its stored exps
+    /// <paramref name="e"/> (apart from x), bitwise what the floored pass sums: for rows with −∞ logits after the pass
+    /// without the floor.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static T Moment(ref readonly T x, ref readonly T e, int n, T shift)
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint length = (nuint)n;
+        nuint last = length - count;
+        TV shiftV = TOps.Create(shift);
+        TV floor = TOps.Create(FloatLimits<T>.MinValue);
+        TV block = default, high = default, low = default;
+        int steps = 0;
+        nuint i = 0;
+        for (; i + count <= length; i += count)
+        {
+            block = TOps.MultiplyAdd(TOps.Load(in e, i), TOps.MaxFast(TOps.Subtract(TOps.Load(in x, i), shiftV), floor), block);
+            if (++steps == UnitBlockSteps)
+            {
+                high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+                block = default;
+                steps = 0;
+            }
+        }
+        if (i < length)
+        {
+            TV kept = TOps.Select(Rows<TOps, TV, T>.TailMask(i, last), TOps.Load(in e, last), default);
+            block = TOps.MultiplyAdd(kept, TOps.MaxFast(TOps.Subtract(TOps.Load(in x, last), shiftV), floor), block);
+        }
+        if (length < UnitBlockSteps * count)
+        {
+            return TOps.Sum(block);
+        }
+        high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);
+        return TOps.Sum(high) + TOps.Sum(low);
+    }
+
+    /// <summary>Vectors summed between two flushes in <see cref="ExpSum{TMoment, TFloor}"/> and <see cref="Moment"/>: Rows.MapSum's.</summary>
+    private const int UnitBlockSteps = 32;
+
+    /// <summary>
     /// The statistics of x[0..n) after the cap in one pass (no max pass): per lane a running maximum m, seeded with the
     /// maximum of the first <see cref="SeedLength"/> elements so that rises are rare; when a lane's maximum rises from m to
     /// m′ (δ = m − m′), Σe and the moment are rescaled by exp(δ) (the moment also gains exp(δ)·δ·Σe) and the smoothing
@@ -328,22 +491,24 @@ internal static class VocabularySliceRow<TOps, TV, T>
     private const int SeedLength = 2048;
 
     /// <summary>
-    /// g[j] = cap′(x_j)·(exp(x̃_j − shift)·(scale + entropyScale·log p_j) − offset·w_j), log p_j = x̃_j − shift − logSum
-    /// (floored at the most negative finite value). The last vector is loaded first, so g may be x itself.
+    /// g[j] = cap′(x_j)·(exp(d_j)·(scale + entropyScale·d_j) − offset·w_j) (the terms <typeparamref name="TTerm"/> has) with d_j = x̃_j − shift (floored at
+    /// <see cref="EntropyFloor"/> in the entropy's term, where exp(d) is 0 already, so that a masked entry gives 0·finite = 0;
+    /// <see cref="SliceScales.Token"/> folds log p_j = d_j − log S into the two scales). The last vector is loaded first, so g may
+    /// be x itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Gradient<TIn, TOut, TCap, TWeights, TEntropy>(ref readonly TIn x, ref TOut g, int n, TCap cap, TWeights weights,
-        T shift, T logSum, T scale, T entropyScale, T offset)
+    public static void Gradient<TIn, TOut, TCap, TWeights, TTerm>(ref readonly TIn x, ref TOut g, int n, TCap cap, TWeights weights,
+        T shift, T scale, T entropyScale, T offset)
         where TIn : unmanaged
         where TOut : unmanaged
         where TCap : struct, ISoftCap<TV>
         where TWeights : struct, IColumnWeights<TV>
-        where TEntropy : struct, ISwitch
+        where TTerm : struct, IGradientTerm
     {
         nuint count = (nuint)TOps.Count;
         nuint last = (nuint)n - count;
         TV lastValue = Elements<TOps, TV, T>.Load(in x, last);
-        var term = new GradientTerm<TCap, TWeights, TEntropy>(cap, weights, shift, logSum, scale, entropyScale, offset);
+        var term = new GradientTerm<TCap, TWeights, TTerm>(cap, weights, shift, scale, entropyScale, offset);
         for (nuint i = 0; i < last; i += count)
         {
             Elements<TOps, TV, T>.Store(term.At(Elements<TOps, TV, T>.Load(in x, i), i), ref g, i);
@@ -354,45 +519,72 @@ internal static class VocabularySliceRow<TOps, TV, T>
     /// <summary>
     /// The same gradient from the exps a <see cref="Statistics"/> pass stored in g (relative to the same shift): no exp,
     /// bitwise the recomputed result. x is read only for the cap's derivative or the entropy's log p (then g must not be
-    /// x); otherwise g may be x itself.
+    /// x); otherwise g may be x itself. With <paramref name="ahead"/> ≠ 0 each step prefetches g[i + ahead] (and x[i + ahead]
+    /// when x is read: the next row of a strided slice; x86 only; harmless past the end).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Rescale<TIn, TCap, TWeights, TEntropy>(ref readonly TIn x, ref T g, int n, TCap cap, TWeights weights,
-        T shift, T logSum, T scale, T entropyScale, T offset)
+    public static unsafe void Rescale<TIn, TCap, TWeights, TTerm>(ref readonly TIn x, ref T g, int n, TCap cap, TWeights weights,
+        T shift, T scale, T entropyScale, T offset, nint ahead = 0)
         where TIn : unmanaged
         where TCap : struct, ISoftCap<TV>
         where TWeights : struct, IColumnWeights<TV>
-        where TEntropy : struct, ISwitch
+        where TTerm : struct, IGradientTerm
     {
-        bool readsLogits = TCap.IsActive || TEntropy.IsOn;
+        bool readsLogits = TCap.IsActive || TTerm.Entropy;
         nuint count = (nuint)TOps.Count;
         nuint last = (nuint)n - count;
         TV lastExp = TOps.Load(in g, last);
         TV lastValue = readsLogits ? Elements<TOps, TV, T>.Load(in x, last) : default;
-        var term = new GradientTerm<TCap, TWeights, TEntropy>(cap, weights, shift, logSum, scale, entropyScale, offset);
+        var term = new GradientTerm<TCap, TWeights, TTerm>(cap, weights, shift, scale, entropyScale, offset);
         for (nuint i = 0; i < last; i += count)
         {
+            if (ahead != 0 && Sse.IsSupported)
+            {
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref g, ahead + (nint)i)));
+                if (readsLogits)
+                {
+                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Unsafe.AsRef(in x), ahead + (nint)i)));
+                }
+            }
             TV raw = readsLogits ? Elements<TOps, TV, T>.Load(in x, i) : default;
             TOps.Store(term.From(TOps.Load(in g, i), raw, i), ref g, i);
         }
         TOps.Store(term.From(lastExp, lastValue, last), ref g, last);
     }
 
-    private readonly struct GradientTerm<TCap, TWeights, TEntropy>(TCap cap, TWeights weights, T shift, T logSum, T scale, T entropyScale, T offset)
+    /// <summary>
+    /// The floor of d = x̃ − shift in the entropy's gradient term: below it exp(d) is 0 in T (exp underflows below −104 in
+    /// float, −746 in double), and scale + entropyScale·floor stays finite for any |β| up to about 1e36 (float), so that a
+    /// masked (−∞) logit gets 0, not 0·∞.
+    /// </summary>
+    public static T EntropyFloor => typeof(T) == typeof(float) ? T.CreateTruncating(-128.0) : T.CreateTruncating(-1024.0);
+
+    private readonly struct GradientTerm<TCap, TWeights, TTerm>
         where TCap : struct, ISoftCap<TV>
         where TWeights : struct, IColumnWeights<TV>
-        where TEntropy : struct, ISwitch
+        where TTerm : struct, IGradientTerm
     {
-        private readonly TCap _cap = cap;
-        private readonly TWeights _weights = weights;
-        private readonly TV _shift = TOps.Create(shift);
-        private readonly TV _logSum = TOps.Create(logSum);
-        private readonly TV _scale = TOps.Create(scale);
-        private readonly TV _entropyScale = TOps.Create(entropyScale);
-        private readonly TV _offset = TOps.Create(offset);
+        private readonly TCap _cap;
+        private readonly TWeights _weights;
+        private readonly TV _shift;
+        private readonly TV _scale;
+        private readonly TV _entropyScale;
+        private readonly TV _offset;
 
         // Held, not read per vector: the row loops are compiled before tiering could fold the property.
-        private readonly TV _floor = TOps.Create(FloatLimits<T>.MinValue);
+        private readonly TV _floor;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public GradientTerm(TCap cap, TWeights weights, T shift, T scale, T entropyScale, T offset)
+        {
+            _cap = cap;
+            _weights = weights;
+            _shift = TOps.Create(shift);
+            _scale = TOps.Create(scale);
+            _entropyScale = TOps.Create(entropyScale);
+            _offset = TOps.Create(offset);
+            _floor = TOps.Create(EntropyFloor);
+        }
 
         /// <summary>The gradient at raw logits, recomputing the exp.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -407,21 +599,18 @@ internal static class VocabularySliceRow<TOps, TV, T>
         public TV From(TV e, TV raw, nuint index)
         {
             TV derivative = default;
-            TV d = TCap.IsActive || TEntropy.IsOn ? TOps.Subtract(_cap.Apply(raw, out derivative), _shift) : default;
+            TV d = TCap.IsActive || TTerm.Entropy ? TOps.Subtract(_cap.Apply(raw, out derivative), _shift) : default;
             return Term(e, d, derivative, index);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private TV Term(TV e, TV d, TV derivative, nuint index)
         {
-            TV softmaxTerm = TOps.Multiply(e, _scale);
-            if (TEntropy.IsOn)
-            {
-                // e·log p first: a masked entry gives 0·(−MaxValue) = 0, which no scale can turn into ∞·0.
-                TV logP = TOps.MaxFast(TOps.Subtract(d, _logSum), _floor);
-                softmaxTerm = TOps.MultiplyAdd(_entropyScale, TOps.Multiply(e, logP), softmaxTerm);
-            }
-            TV value = TOps.Subtract(softmaxTerm, _weights.Times(_offset, index));
+            // e·(scale + entropyScale·d): one multiply-add and one multiply (log p = d − log S is folded into scale).
+            TV softmaxTerm = TTerm.Entropy
+                ? TOps.Multiply(e, TOps.MultiplyAdd(TTerm.Floored ? TOps.MaxFast(d, _floor) : d, _entropyScale, _scale))
+                : TOps.Multiply(e, _scale);
+            TV value = TTerm.Offset ? TOps.Subtract(softmaxTerm, _weights.Times(_offset, index)) : softmaxTerm;
             return TCap.IsActive ? TOps.Multiply(value, derivative) : value;
         }
     }
@@ -522,7 +711,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
     /// <summary>Cross-entropy: ε/C.</summary>
     public double Uniform { get; init; }
 
-    /// <summary>Cross-entropy: λ times the z-loss's share of the reduction (see <see cref="SliceLoss.Row"/>).</summary>
+    /// <summary>Cross-entropy: λ times the z-loss's share of the reduction (see <see cref="SliceLoss.Row(in VocabularyPartial, double, double, double)"/>).</summary>
     public double ZCoefficient { get; init; }
 
     /// <summary>Cross-entropy: the reduction's factor of the gradient (1/D for Mean).</summary>
@@ -569,7 +758,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
 
             // The stored exps are relative to the slice's max m: exp(x̃ − M) = exp(x̃ − m)·exp(m − M), one exp per row.
             double sliceMax = SlicePartials[row].Max;
-            double ratio = sliceMax == given.Max ? 1 : Math.Exp(sliceMax - given.Max);
+            double ratio = RowScalars.Exp(sliceMax - given.Max);
             return Mode == SliceMode.CrossEntropy
                 ? CrossEntropyRow<TOps, TV, TCap, TWeights>(in x, row, in given, cap, weights, stored: true, ratio)
                 : TokenRow<TOps, TV, TCap>(in x, row, in given, cap, stored: true, ratio);
@@ -634,7 +823,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
             : shifted ? Sums<TOps, TV, TCap, TWeights, Off, On>(in x, ref e, cap, weights, store, twoPass) : Sums<TOps, TV, TCap, TWeights, Off, Off>(in x, ref e, cap, weights, store, twoPass);
         VocabularyPartial.Write(ref destination, Floats<T>.ToDouble(stats.Shift), Floats<T>.ToDouble(stats.SumOfExp), Floats<T>.ToDouble(stats.Moment),
             Floats<T>.ToDouble(stats.Shifted), SliceWeightSum, targetLogit, targetWeight, target, Width, found, false,
-            (store ? VocabularyPartial.PartialMarks.ExpsStored : 0) | (moment ? 0 : VocabularyPartial.PartialMarks.WithoutMoment)
+            (store ? VocabularyPartial.PartialMarks.ExpsStored | VocabularyPartial.PartialMarks.MaskedLogits : 0) | (moment ? 0 : VocabularyPartial.PartialMarks.WithoutMoment)
             | (shifted ? 0 : VocabularyPartial.PartialMarks.WithoutShiftedSum));
     }
 
@@ -682,24 +871,17 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
             new Span<TOut>(Unsafe.AsPointer(ref g), Width).Clear();
             return T.Zero;
         }
-        // log S only for the z-loss (the cross-entropy's gradient pass does not read it): one log per row and slice fewer.
-        double logSum = ZCoefficient != 0 ? Math.Log(p.SumOfExp) : 0;
-        double a = Keep * p.TargetWeight * GradientScale;
-        double b = Uniform * GradientScale;
-
-        // The z-loss's gradient 2λ·log Z·softmax is one more share of the softmax scale.
-        double s = a + (b * p.WeightSum) + (ZCoefficient != 0 ? 2 * ZCoefficient * (p.Max + logSum) * GradientScale : 0);
-        // ratio = exp(m_slice − M) for exps stored relative to the slice's max (1 otherwise: the same bits as s/S).
-        T shift = Floats<T>.FromDouble(p.Max), scale = Floats<T>.FromDouble(s * ratio / p.SumOfExp), offset = Floats<T>.FromDouble(b);
+        SliceScales.CrossEntropy(in p, Keep, Uniform, ZCoefficient, GradientScale, ratio, out double a, out double s, out double b);
+        T shift = Floats<T>.FromDouble(p.Max), scale = Floats<T>.FromDouble(s), offset = Floats<T>.FromDouble(b);
         if (stored)
         {
-            VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, TWeights, Off>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, weights,
-                shift, Floats<T>.FromDouble(logSum), scale, T.Zero, offset);
+            VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, TWeights, CrossEntropyTerm>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, weights,
+                shift, scale, T.Zero, offset);
         }
         else
         {
-            VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, TWeights, Off>(in x, ref g, Width, cap, weights,
-                shift, Floats<T>.FromDouble(logSum), scale, T.Zero, offset);
+            VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, TWeights, CrossEntropyTerm>(in x, ref g, Width, cap, weights,
+                shift, scale, T.Zero, offset);
         }
         AddAtTarget(ref g, in p, -a);
         return Floats<T>.FromDouble(loss);
@@ -727,27 +909,21 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         }
         double alpha = LogProbabilityGradient != null ? Floats<T>.ToDouble(LogProbabilityGradient[row]) : 0;
         double beta = EntropyGradient != null ? Floats<T>.ToDouble(EntropyGradient[row]) : 0;
-        double logSum = Math.Log(p.SumOfExp);
-
-        // ∂(α·log p_t + β·H)/∂x̃_j = α·[j = t] − p_j·(α + β·H + β·log p_j). Without β the entropy (and its moment) is not
-        // needed: β·H is then 0 for any finite H.
-        T shift = Floats<T>.FromDouble(p.Max);
-        T scale = Floats<T>.FromDouble(-(alpha + (beta != 0 ? beta * entropy : 0)) * ratio / p.SumOfExp);
-        T entropyScale = Floats<T>.FromDouble(-beta * ratio / p.SumOfExp);
-        T lse = Floats<T>.FromDouble(logSum);
+        SliceScales.Token(in p, alpha, beta, ratio, out double s, out double sd);
+        T shift = Floats<T>.FromDouble(p.Max), scale = Floats<T>.FromDouble(s), entropyScale = Floats<T>.FromDouble(sd);
         switch (beta != 0, stored)
         {
             case (true, true):
-                VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, NoWeights<TV>, On>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, default, shift, lse, scale, entropyScale, T.Zero);
+                VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, NoWeights<TV>, EntropyTerm>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, default, shift, scale, entropyScale, T.Zero);
                 break;
             case (true, false):
-                VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, On>(in x, ref g, Width, cap, default, shift, lse, scale, entropyScale, T.Zero);
+                VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, EntropyTerm>(in x, ref g, Width, cap, default, shift, scale, entropyScale, T.Zero);
                 break;
             case (false, true):
-                VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, NoWeights<TV>, Off>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, default, shift, lse, scale, T.Zero, T.Zero);
+                VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, NoWeights<TV>, ScaleTerm>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, default, shift, scale, T.Zero, T.Zero);
                 break;
             default:
-                VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, Off>(in x, ref g, Width, cap, default, shift, lse, scale, T.Zero, T.Zero);
+                VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, ScaleTerm>(in x, ref g, Width, cap, default, shift, scale, T.Zero, T.Zero);
                 break;
         }
         AddAtTarget(ref g, in p, alpha);
@@ -776,6 +952,404 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
     }
 }
 
+/// <summary>
+/// The common case of <see cref="VocabularySliceOp{T, TIn, TOut}"/>'s storing forward and stored backward — logits and
+/// gradient of T, no soft-cap, no class weights, no smoothing sum, a slice at least one 64-byte vector wide — with the
+/// passes of the fused one-shot cross-entropy row (<see cref="Rows{TOps, TV, T}.ShiftMax"/>, then
+/// <see cref="VocabularySliceRow{TOps, TV, T}.ExpSum{TMoment, TFloor}"/> storing the exps with MapSum's blocks, then
+/// <see cref="VocabularySliceRow{TOps, TV, T}.Rescale"/> rescaling them, each prefetching the next row's slice) and no
+/// per-row dispatch. One driver row is a group of <see cref="GroupRows"/> rows, so that the
+/// backward's per-row ratios exp(m − M) are taken in one vector (<see cref="RowScalars"/>). Both the in-place and the apart
+/// forms go through here, so that they agree to the bit; the partials, losses and gradients are those of the general op
+/// within a few ulp (the same formulas; Σe summed in longer blocks).
+/// </summary>
+[SkipLocalsInit]
+internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TIn : unmanaged
+    where TOut : unmanaged
+{
+    /// <summary>Rows per driver row: the ratios of a group are four vectors of doubles on AVX-512.</summary>
+    public const int GroupRows = RowScalars.Count;
+
+    /// <summary>The general op this one stands for: its pointers and options (logits and gradient of T). A field: no copy per read.</summary>
+    private readonly VocabularySliceOp<T, TIn, TOut> _op;
+    private readonly int _rows;
+
+    /// <summary>Forward of token log-probabilities: log p_t out (the general op's row values); null otherwise.</summary>
+    private readonly T* _logProbabilities;
+
+    private SliceRowsOp(in VocabularySliceOp<T, TIn, TOut> op, int rows, T* logProbabilities)
+    {
+        _op = op;
+        _rows = rows;
+        _logProbabilities = logProbabilities;
+    }
+
+    private T* Logits => (T*)_op.Logits;
+    private T* Gradient => (T*)_op.Gradient;
+    private int Width => _op.Width;
+    private nint Stride => _op.Stride;
+
+    /// <summary>
+    /// Elements from a row's slice to the next one's, prefetched while the row is done, for a row of up to 16 KB (a longer one
+    /// would be evicted before its turn); 0 for none.
+    /// </summary>
+    private nint Ahead => (long)Width * Unsafe.SizeOf<T>() <= 16384 ? Stride : 0;
+
+    /// <summary>Whether a slice of <paramref name="width"/> columns can take this op (every vector width fits in a row).</summary>
+    public static bool Fits(int width) => (long)width * Unsafe.SizeOf<T>() >= 64;
+
+    /// <summary>
+    /// Runs <paramref name="op"/> through this op when it is the common case (see the type), over groups of rows; false (and
+    /// nothing done) otherwise. <paramref name="logProbabilities"/>: where a token forward's row values go (null otherwise).
+    /// </summary>
+    public static bool TryRun(in VocabularySliceOp<T, TIn, TOut> op, int rows, T* logProbabilities, int maxDegreeOfParallelism)
+    {
+        if (typeof(TIn) != typeof(T) || typeof(TOut) != typeof(T) || T.IsFinite(op.SoftCap) || op.Weight != null || !Fits(op.Width))
+        {
+            return false;
+        }
+        // The storing forward (StoreExps: the partials, the exps, token outputs), or a backward from stored exps.
+        bool token = op.Mode == SliceMode.Token;
+        if (op.StoreExps ? !(token || (op.Mode == SliceMode.Statistics && op.WithoutShiftedSum)) : op.SlicePartials == null || op.Mode == SliceMode.Statistics)
+        {
+            return false;
+        }
+        var common = new SliceRowsOp<T, TIn, TOut>(in op, rows, token ? logProbabilities : null);
+        int groups = (rows + GroupRows - 1) / GroupRows;
+        int length = (int)Math.Min((long)op.Width * GroupRows, int.MaxValue);
+        RowDriver.Run<T, SliceRowsOp<T, TIn, TOut>>(in common, groups, length, null, maxDegreeOfParallelism);
+        return true;
+    }
+
+    public T Row<TOps, TV>(int group)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        int first = group * GroupRows;
+        int end = Math.Min(_rows, first + GroupRows);
+        if (_op.StoreExps)
+        {
+            for (int row = first; row < end; row++)
+            {
+                if (_op.Mode == SliceMode.Token || !_op.WithoutMoment)
+                {
+                    Forward<TOps, TV, On>(row);
+                }
+                else
+                {
+                    Forward<TOps, TV, Off>(row);
+                }
+            }
+            if (_logProbabilities != null)
+            {
+                TokenOutputs(first, end);
+            }
+        }
+        else
+        {
+            Backward<TOps, TV>(first, end);
+        }
+        return T.Zero;
+    }
+
+    private void Forward<TOps, TV, TMoment>(int row)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+        where TMoment : struct, ISwitch
+    {
+        long target = _op.Targets32 != null ? _op.Targets32[row] : _op.Targets64[row];
+        ref VocabularyPartial partial = ref _op.Partials[row];
+        if (target == _op.IgnoreIndex)
+        {
+            VocabularyPartial.Write(ref partial, 0, 0, 0, 0, 0, 0, 0, target, Width, false, true);
+            if (_logProbabilities != null)
+            {
+                _logProbabilities[row] = T.Zero;
+                if (_op.Entropy != null)
+                {
+                    _op.Entropy[row] = T.Zero;
+                }
+            }
+            return;
+        }
+        ref T x = ref Unsafe.AsRef<T>(Logits + (row * Stride));
+        ref T e = ref Unsafe.AsRef<T>(Gradient + (row * Stride));
+        long local = target - _op.Offset;
+        bool found = (ulong)local < (ulong)Width;
+
+        // Read before the exps may be stored over the logits.
+        double targetLogit = found ? Floats<T>.ToDouble(Unsafe.Add(ref x, (nint)local)) : 0;
+
+        // The max without a NaN test (one operation per vector); only a +∞ maximum needs the exact pass first (exp(∞ − ∞)
+        // is NaN: the sum cannot tell it from a NaN logit). Below +∞, a NaN sum means a NaN logit: the max is then NaN.
+        T max = Rows<TOps, TV, T>.ShiftMax(in x, Width);
+        if (max == T.PositiveInfinity)
+        {
+            max = VocabularySliceRow<TOps, TV, T>.Shift<T, NoCap<TV>, Off>(in x, ref Unsafe.NullRef<T>(), Width, default);
+        }
+        max = T.Max(max, FloatLimits<T>.MinValue);
+        // The moment without its floor, unless in place (then the logits are gone after the pass): a NaN moment beside a
+        // number sum means a −∞ logit (0·−∞); the floored moment is then summed again from the stored exps, and the
+        // partial marked, so that the entropy's gradient floors too (in place it is refused).
+        T moment;
+        T sum;
+        bool masked = false;
+        if (!TMoment.IsOn)
+        {
+            sum = VocabularySliceRow<TOps, TV, T>.ExpSum<Off, Off>(in x, ref e, Width, max, Ahead, out moment);
+        }
+        else if (Unsafe.AreSame(ref x, ref e))
+        {
+            sum = VocabularySliceRow<TOps, TV, T>.ExpSum<On, On>(in x, ref e, Width, max, Ahead, out moment);
+            masked = true;
+        }
+        else
+        {
+            sum = VocabularySliceRow<TOps, TV, T>.ExpSum<On, Off>(in x, ref e, Width, max, Ahead, out moment);
+            if (T.IsNaN(moment) && !T.IsNaN(sum))
+            {
+                moment = VocabularySliceRow<TOps, TV, T>.Moment(in x, in e, Width, max);
+                masked = true;
+            }
+        }
+        if (T.IsNaN(sum) && max != T.PositiveInfinity)
+        {
+            max = T.NaN;
+        }
+        VocabularyPartial.Write(ref partial, Floats<T>.ToDouble(max), Floats<T>.ToDouble(sum), Floats<T>.ToDouble(moment), 0, Width,
+            targetLogit, found ? 1 : 0, target, Width, found, false,
+            VocabularyPartial.PartialMarks.ExpsStored | VocabularyPartial.PartialMarks.WithoutShiftedSum
+            | (TMoment.IsOn ? 0 : VocabularyPartial.PartialMarks.WithoutMoment) | (masked ? VocabularyPartial.PartialMarks.MaskedLogits : 0));
+    }
+
+    /// <summary>
+    /// The group's log-probabilities and entropies from its partials, as <see cref="SliceLoss.Token"/> with the logs of a
+    /// group taken in one vector (<see cref="RowScalars"/>); ignored rows were written by the row pass.
+    /// </summary>
+    private void TokenOutputs(int first, int end)
+    {
+        Span<double> logs = stackalloc double[GroupRows];
+        for (int k = 0; k < GroupRows; k++)
+        {
+            int row = first + k;
+            logs[k] = row < end && !_op.Partials[row].Ignored ? _op.Partials[row].SumOfExp : 1;
+        }
+        RowScalars.LogInPlace(logs);
+        for (int row = first; row < end; row++)
+        {
+            ref readonly VocabularyPartial p = ref _op.Partials[row];
+            if (p.Ignored)
+            {
+                continue;
+            }
+            double logSum = logs[row - first];
+            _logProbabilities[row] = Floats<T>.FromDouble((p.TargetLogit - p.Max) - logSum);
+            if (_op.Entropy != null)
+            {
+                _op.Entropy[row] = Floats<T>.FromDouble(logSum - (p.ExpMoment / p.SumOfExp));
+            }
+        }
+    }
+
+    private void Backward<TOps, TV>(int first, int end)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        // The group's ratios exp(m_slice − M) in one vector (0 for ignored rows and past the end: exp(0) = 1, unused), then
+        // every row's scales before any pass, so that their divisions and the partials' loads overlap the passes instead of
+        // leading each one.
+        Span<double> ratios = stackalloc double[GroupRows];
+        for (int k = 0; k < GroupRows; k++)
+        {
+            int row = first + k;
+            ratios[k] = row < end && !_op.Partials[row].Ignored ? _op.SlicePartials[row].Max - _op.Partials[row].Max : 0;
+        }
+        RowScalars.ExpInPlace(ratios);
+        Span<T> scales = stackalloc T[GroupRows];
+        Span<T> seconds = stackalloc T[GroupRows];
+        Span<double> atTargets = stackalloc double[GroupRows];
+        bool crossEntropy = _op.Mode == SliceMode.CrossEntropy;
+        bool offset = false, entropy = false;
+        for (int row = first; row < end; row++)
+        {
+            ref readonly VocabularyPartial p = ref _op.Partials[row];
+            if (p.Ignored)
+            {
+                continue;
+            }
+            int k = row - first;
+            double scale, second;
+            if (crossEntropy)
+            {
+                SliceScales.CrossEntropy(in p, _op.Keep, _op.Uniform, _op.ZCoefficient, _op.GradientScale, ratios[k], out double a, out scale, out second);
+                atTargets[k] = -a;
+                offset |= second != 0;
+            }
+            else
+            {
+                double alpha = _op.LogProbabilityGradient != null ? Floats<T>.ToDouble(_op.LogProbabilityGradient[row]) : 0;
+                double beta = _op.EntropyGradient != null ? Floats<T>.ToDouble(_op.EntropyGradient[row]) : 0;
+                SliceScales.Token(in p, alpha, beta, ratios[k], out scale, out second);
+                atTargets[k] = alpha;
+                entropy |= beta != 0;
+            }
+            scales[k] = Floats<T>.FromDouble(scale);
+            seconds[k] = Floats<T>.FromDouble(second);
+        }
+        for (int row = first; row < end; row++)
+        {
+            ref readonly VocabularyPartial p = ref _op.Partials[row];
+            ref T g = ref Unsafe.AsRef<T>(Gradient + (row * Stride));
+            if (p.Ignored)
+            {
+                new Span<T>(Unsafe.AsPointer(ref g), Width).Clear();
+                continue;
+            }
+            int k = row - first;
+            if (crossEntropy && offset)
+            {
+                VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, CrossEntropyTerm>(in g, ref g, Width, default, default,
+                    T.Zero, scales[k], T.Zero, seconds[k], Ahead);
+            }
+            else if (!crossEntropy && entropy)
+            {
+                // A slice whose forward saw no −∞ logit needs no floor under d (its e·d is never 0·∞).
+                ref T x = ref Unsafe.AsRef<T>(Logits + (row * Stride));
+                T shift = Floats<T>.FromDouble(p.Max);
+                if (_op.SlicePartials[row].MaskedLogits)
+                {
+                    VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, EntropyTerm>(in x, ref g, Width, default, default,
+                        shift, scales[k], seconds[k], T.Zero, Ahead);
+                }
+                else
+                {
+                    VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, UnflooredEntropyTerm>(in x, ref g, Width, default, default,
+                        shift, scales[k], seconds[k], T.Zero, Ahead);
+                }
+            }
+            else
+            {
+                VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, ScaleTerm>(in g, ref g, Width, default, default,
+                    T.Zero, scales[k], T.Zero, T.Zero, Ahead);
+            }
+            long local = p.Target - _op.Offset;
+            if ((ulong)local < (ulong)Width)
+            {
+                Unsafe.Add(ref g, (nint)local) += Floats<T>.FromDouble(atTargets[k]);
+            }
+        }
+    }
+}
+
+/// <summary>The per-row scales of the slice gradients, shared by the general and the common-case ops (so that they agree to the bit).</summary>
+internal static class SliceScales
+{
+    /// <summary>
+    /// Cross-entropy: g = s·e − b·w − a·[j = t] from exps e relative to the slice's max (<paramref name="ratio"/> = exp(m − M),
+    /// 1 when the exps are relative to M): <paramref name="a"/> = (1 − ε)·w_t·r, <paramref name="b"/> = (ε/C)·r,
+    /// <paramref name="s"/> = (a + b·W + 2λ·log Z·r)·ratio/S. log S only with a z-loss.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CrossEntropy(in VocabularyPartial p, double keep, double uniform, double zCoefficient, double gradientScale, double ratio,
+        out double a, out double s, out double b)
+    {
+        double logSum = zCoefficient != 0 ? Math.Log(p.SumOfExp) : 0;
+        a = keep * p.TargetWeight * gradientScale;
+        b = uniform * gradientScale;
+
+        // The z-loss's gradient 2λ·log Z·softmax is one more share of the softmax scale.
+        s = (a + (b * p.WeightSum) + (zCoefficient != 0 ? 2 * zCoefficient * (p.Max + logSum) * gradientScale : 0)) * ratio / p.SumOfExp;
+    }
+
+    /// <summary>
+    /// Token log-probabilities: ∂(α·log p_t + β·H)/∂x̃_j = α·[j = t] − p_j·(α + β·H + β·log p_j), and with
+    /// log p_j = d_j − log S, H = log S − E/S: p_j·(…) = e_j·(ratio/S)·(α − β·E/S + β·d_j), d_j = x̃_j − M. So
+    /// g_j = e_j·(s + sd·d_j) + α·[j = t] with s = (β·E/S − α)·ratio/S and sd = −β·ratio/S: no log S, and no β·H − β·log S
+    /// cancellation. Without β, E is not read (s = −α·ratio/S).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Token(in VocabularyPartial p, double alpha, double beta, double ratio, out double s, out double sd)
+    {
+        double r = ratio / p.SumOfExp;
+        s = beta != 0 ? ((beta * (p.ExpMoment / p.SumOfExp)) - alpha) * r : -alpha * r;
+        sd = -beta * r;
+    }
+}
+
+/// <summary>
+/// Per-row scalars of a group of rows in double with the library's exp and log (≤ 1 ulp): exp of non-positive values (the
+/// ratios exp(m − M) of partials) and log (of Σe), one at a time or <see cref="Count"/> at once — bitwise the same either
+/// way (<see cref="VectorMath{TOps, TV, T}"/> is), so that grouping rows never changes a bit. exp(0) = 1, exp(−∞) = 0,
+/// log(1) = 0, log(0) = −∞, NaN → NaN.
+/// </summary>
+internal static class RowScalars
+{
+    /// <summary>Values per <see cref="ExpInPlace"/> and <see cref="LogInPlace"/>: four vectors of 8 on AVX-512, whose latencies overlap.</summary>
+    public const int Count = 32;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Exp(double x) => VectorMath<Scalar<double>, double, double>.ExpNonPositive(x);
+
+    /// <summary>x[k] = exp(x[k]) for the <see cref="Count"/> values (≤ 0, −∞ or NaN) of <paramref name="x"/>.</summary>
+    public static void ExpInPlace(Span<double> x) => InPlace<ExpOf>(x);
+
+    /// <summary>x[k] = log(x[k]) for the <see cref="Count"/> values of <paramref name="x"/>.</summary>
+    public static void LogInPlace(Span<double> x) => InPlace<LogOf>(x);
+
+    private interface IFunction
+    {
+        static abstract TV Of<TOps, TV>(TV x)
+            where TOps : ISimd<TV, double>
+            where TV : struct;
+    }
+
+    private readonly struct ExpOf : IFunction
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Of<TOps, TV>(TV x)
+            where TOps : ISimd<TV, double>
+            where TV : struct => VectorMath<TOps, TV, double>.ExpNonPositive(x);
+    }
+
+    private readonly struct LogOf : IFunction
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Of<TOps, TV>(TV x)
+            where TOps : ISimd<TV, double>
+            where TV : struct => VectorMath<TOps, TV, double>.Log(x);
+    }
+
+    private static void InPlace<TFunction>(Span<double> x)
+        where TFunction : struct, IFunction
+    {
+        ref double first = ref x[Count - 1];
+        first = ref x[0];
+        if (V512<double>.IsAccelerated)
+        {
+            for (nuint k = 0; k < Count; k += 8)
+            {
+                V512<double>.Store(TFunction.Of<V512<double>, Vector512<double>>(V512<double>.Load(in first, k)), ref first, k);
+            }
+        }
+        else if (V256<double>.IsAccelerated)
+        {
+            for (nuint k = 0; k < Count; k += 4)
+            {
+                V256<double>.Store(TFunction.Of<V256<double>, Vector256<double>>(V256<double>.Load(in first, k)), ref first, k);
+            }
+        }
+        else
+        {
+            for (nuint k = 0; k < Count; k++)
+            {
+                Unsafe.Add(ref first, k) = TFunction.Of<Scalar<double>, double>(Unsafe.Add(ref first, k));
+            }
+        }
+    }
+}
+
 /// <summary>Per-row values from a complete partial (every column covered).</summary>
 internal static class SliceLoss
 {
@@ -783,13 +1357,16 @@ internal static class SliceLoss
     /// The row's cross-entropy (weighted, smoothed) plus <paramref name="zCoefficient"/>·(log Z)²; 0 for an ignored row.
     /// With Mean the caller passes λ·D/N, so that the driver's total / D is Σ ℓ / D + λ·Σ (log Z)² / N.
     /// </summary>
-    public static double Row(in VocabularyPartial p, double keep, double uniform, double zCoefficient)
+    public static double Row(in VocabularyPartial p, double keep, double uniform, double zCoefficient) =>
+        p.Ignored ? 0 : Row(in p, keep, uniform, zCoefficient, Math.Log(p.SumOfExp));
+
+    /// <summary><see cref="Row(in VocabularyPartial, double, double, double)"/> given log S (for a batch that takes its logs a vector at a time).</summary>
+    public static double Row(in VocabularyPartial p, double keep, double uniform, double zCoefficient, double logSum)
     {
         if (p.Ignored)
         {
             return 0;
         }
-        double logSum = Math.Log(p.SumOfExp);
         // (M − x_t) + log S never cancels.
         double loss = p.TargetWeight * ((p.Max - p.TargetLogit) + logSum);
         if (uniform != 0)

@@ -258,44 +258,21 @@ internal readonly unsafe struct Block256<T> : IBlockOps<Vector256<T>, T>
 internal readonly unsafe struct Block512<T> : IBlockOps<Vector512<T>, T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Rows 0..h−1 and h..2h−1 (h = Count/2) are transposed as two Vector256 blocks and joined per column.</summary>
+    /// <summary>
+    /// Float: in groups of 4 columns (<see cref="Columns16x4"/>). Double: rows 0..3 and 4..7 are transposed as two
+    /// Vector256 blocks and joined per column.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Transpose(T* x, int stride, ref Vector512<T> tile, int columns)
     {
-        // Lower halves of tile[k] take rows 0..h−1, upper halves rows h..2h−1; each column is joined in registers and
-        // stored whole, so that loading it back forwards from one store.
+        // Each column is built in registers and stored whole, so that loading it back forwards from one store.
         if (typeof(T) == typeof(float))
         {
             float* f = (float*)x;
             ref Vector512<float> o = ref Unsafe.As<Vector512<T>, Vector512<float>>(ref tile);
-            for (int group = 0; group < 16 && group < columns; group += 8)
+            for (int group = 0; group < 16 && group < columns; group += 4)
             {
-                if (columns - group <= 4)
-                {
-                    // The last 1–4 columns: pairs of columns from 128-bit loads.
-                    Block256<T>.Pair8(f + group, stride, high: false, out var a0, out var a1);
-                    Block256<T>.Pair8(f + group + (8 * stride), stride, high: false, out var b0, out var b1);
-                    Unsafe.Add(ref o, group) = Vector512.Create(a0, b0);
-                    Unsafe.Add(ref o, group + 1) = Vector512.Create(a1, b1);
-                    if (columns - group > 2)
-                    {
-                        Block256<T>.Pair8(f + group, stride, high: true, out var a2, out var a3);
-                        Block256<T>.Pair8(f + group + (8 * stride), stride, high: true, out var b2, out var b3);
-                        Unsafe.Add(ref o, group + 2) = Vector512.Create(a2, b2);
-                        Unsafe.Add(ref o, group + 3) = Vector512.Create(a3, b3);
-                    }
-                    break;
-                }
-                Block256<T>.Transpose8(f + group, stride, out var l0, out var l1, out var l2, out var l3, out var l4, out var l5, out var l6, out var l7);
-                Block256<T>.Transpose8(f + group + (8 * stride), stride, out var h0, out var h1, out var h2, out var h3, out var h4, out var h5, out var h6, out var h7);
-                Unsafe.Add(ref o, group) = Vector512.Create(l0, h0);
-                Unsafe.Add(ref o, group + 1) = Vector512.Create(l1, h1);
-                Unsafe.Add(ref o, group + 2) = Vector512.Create(l2, h2);
-                Unsafe.Add(ref o, group + 3) = Vector512.Create(l3, h3);
-                Unsafe.Add(ref o, group + 4) = Vector512.Create(l4, h4);
-                Unsafe.Add(ref o, group + 5) = Vector512.Create(l5, h5);
-                Unsafe.Add(ref o, group + 6) = Vector512.Create(l6, h6);
-                Unsafe.Add(ref o, group + 7) = Vector512.Create(l7, h7);
+                Columns16x4(f + group, stride, ref Unsafe.Add(ref o, group), columns - group);
             }
         }
         else
@@ -322,13 +299,78 @@ internal readonly unsafe struct Block512<T> : IBlockOps<Vector512<T>, T>
         }
     }
 
-    /// <summary>In column groups of h = Count/2: lower halves are rows 0..h−1, upper halves rows h..2h−1.</summary>
+    /// <summary>
+    /// Columns 0–3 (0–1 when <paramref name="columns"/> ≤ 2) of 16 float rows <paramref name="stride"/> apart into o[0..4):
+    /// vector m (m &lt; 4) holds the 128-bit pieces of rows m, 4 + m, 8 + m and 12 + m, so that a 4 × 4 transpose within
+    /// each 128-bit lane (8 unpacks) leaves column k of rows 0–15 in order. 16 loads, 12 inserts and 8 shuffles for 4
+    /// columns, where two 8 × 8 transposes and their joins take 56 shuffles for 8.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Columns16x4(float* f, int stride, ref Vector512<float> o, int columns)
+    {
+        Vector512<float> a0 = Rows4(f, stride), a1 = Rows4(f + stride, stride), a2 = Rows4(f + (2 * stride), stride), a3 = Rows4(f + (3 * stride), stride);
+        Vector512<double> t0 = Avx512F.UnpackLow(a0, a1).AsDouble(), t2 = Avx512F.UnpackLow(a2, a3).AsDouble();
+        o = Avx512F.UnpackLow(t0, t2).AsSingle();
+        Unsafe.Add(ref o, 1) = Avx512F.UnpackHigh(t0, t2).AsSingle();
+        if (columns > 2)
+        {
+            Vector512<double> t1 = Avx512F.UnpackHigh(a0, a1).AsDouble(), t3 = Avx512F.UnpackHigh(a2, a3).AsDouble();
+            Unsafe.Add(ref o, 2) = Avx512F.UnpackLow(t1, t3).AsSingle();
+            Unsafe.Add(ref o, 3) = Avx512F.UnpackHigh(t1, t3).AsSingle();
+        }
+    }
+
+    /// <summary>
+    /// The inverse of <see cref="Columns16x4"/>: columns c[0..4) of 16 rows into the first 4 floats of rows
+    /// <paramref name="stride"/> apart at f; 8 in-lane unpacks, then one 128-bit store per row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rows16x4(ref Vector512<float> c, float* f, int stride)
+    {
+        Vector512<float> c0 = c, c1 = Unsafe.Add(ref c, 1), c2 = Unsafe.Add(ref c, 2), c3 = Unsafe.Add(ref c, 3);
+        Vector512<double> t0 = Avx512F.UnpackLow(c0, c1).AsDouble(), t1 = Avx512F.UnpackHigh(c0, c1).AsDouble();
+        Vector512<double> t2 = Avx512F.UnpackLow(c2, c3).AsDouble(), t3 = Avx512F.UnpackHigh(c2, c3).AsDouble();
+        Lanes4(Avx512F.UnpackLow(t0, t2).AsSingle(), f, stride);
+        Lanes4(Avx512F.UnpackHigh(t0, t2).AsSingle(), f + stride, stride);
+        Lanes4(Avx512F.UnpackLow(t1, t3).AsSingle(), f + (2 * stride), stride);
+        Lanes4(Avx512F.UnpackHigh(t1, t3).AsSingle(), f + (3 * stride), stride);
+    }
+
+    /// <summary>The 128-bit lanes of <paramref name="a"/> to rows 0, 4, 8 and 12 (<paramref name="stride"/> apart) at f.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Lanes4(Vector512<float> a, float* f, int stride)
+    {
+        a.GetLower().GetLower().Store(f);
+        Avx512F.ExtractVector128(a, 1).Store(f + (4 * stride));
+        Avx512F.ExtractVector128(a, 2).Store(f + (8 * stride));
+        Avx512F.ExtractVector128(a, 3).Store(f + (12 * stride));
+    }
+
+    /// <summary>The first 4 floats of rows 0, 4, 8 and 12 (<paramref name="stride"/> apart), one per 128-bit lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Rows4(float* f, int stride) =>
+        Vector512.Create(
+            Vector256.Create(Vector128.Load(f), Vector128.Load(f + (4 * stride))),
+            Vector256.Create(Vector128.Load(f + (8 * stride)), Vector128.Load(f + (12 * stride))));
+
+    /// <summary>
+    /// Float: whole groups of 4 columns as the inverse of <see cref="Columns16x4"/> (<see cref="Rows16x4"/>). The rest (all
+    /// of a double tile) in column groups of h = Count/2: lower halves are rows 0..h−1, upper halves rows h..2h−1.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void StoreTransposed(ref Vector512<T> tile, T* x, int stride, int columns)
     {
         int h = Vector256<T>.Count;
         T* t = (T*)Unsafe.AsPointer(ref tile);
-        for (int group = 0; group < columns; group += h)
+        int group = 0;
+        if (typeof(T) == typeof(float))
+        {
+            for (; group + 4 <= columns; group += 4)
+            {
+                Rows16x4(ref Unsafe.As<Vector512<T>, Vector512<float>>(ref Unsafe.Add(ref tile, group)), (float*)x + group, stride);
+            }
+        }
+        for (; group < columns; group += h)
         {
             int count = Math.Min(h, columns - group);
             if (count == 2)

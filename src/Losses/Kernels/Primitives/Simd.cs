@@ -336,8 +336,16 @@ internal static class FloatLimits<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>The most negative finite value: the floor of running maxima, so that −∞ entries give exp(−∞) = 0, never exp(−∞ + ∞).</summary>
-    public static T MinValue => typeof(T) == typeof(float) ? T.CreateTruncating(float.MinValue) : T.CreateTruncating(double.MinValue);
+    public static T MinValue
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => typeof(T) == typeof(float) ? T.CreateTruncating(float.MinValue) : T.CreateTruncating(double.MinValue);
+    }
 
     /// <summary>The largest finite value.</summary>
-    public static T MaxValue => typeof(T) == typeof(float) ? T.CreateTruncating(float.MaxValue) : T.CreateTruncating(double.MaxValue);
+    public static T MaxValue
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => typeof(T) == typeof(float) ? T.CreateTruncating(float.MaxValue) : T.CreateTruncating(double.MaxValue);
+    }
 }
