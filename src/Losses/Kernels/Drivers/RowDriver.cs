@@ -25,7 +25,7 @@ internal static unsafe class RowDriver
     public const int BlockTiles = 3;
 
     /// <summary>About this many elements per chunk: large enough to amortise scheduling, small enough to balance 2–64 cores.</summary>
-    public const int ElementsPerChunk = 1 << 14;
+    public const int ElementsPerChunk = 1 << 15;
 
     /// <summary>
     /// Runs <paramref name="op"/> over <paramref name="rows"/> rows of <paramref name="rowLength"/>; stores row values in
