@@ -125,6 +125,28 @@ public class VocabularySlicePathTests
         Approx.Equal(entropy, h[0], 1e-5, 1e-6, "entropy");
     }
 
+    [Theory]
+    [InlineData(7)]
+    [InlineData(300)]
+    public void An_infinite_class_weight_without_smoothing_gives_the_one_shot_gradient(int classes)
+    {
+        // Without smoothing the weighted term −offset·w is absent (offset 0): an infinite weight of a class that is not
+        // the target must not turn 0·∞ into NaN in that class's gradient (the one-shot int32 path skips the term too).
+        var random = new Random(11);
+        float[] x = [.. Enumerable.Range(0, 2 * classes).Select(_ => (float)(random.NextDouble() * 4 - 2))];
+        float[] weight = [.. Enumerable.Repeat(1f, classes)];
+        weight[1] = float.PositiveInfinity;
+        float[] sliced = new float[x.Length], oneShot = new float[x.Length];
+        float a = CrossEntropy.Forward<float>(x, [0L, 2L], classes, sliced, weight: weight);
+        float b = CrossEntropy.Forward<float>(x, [0, 2], classes, oneShot, weight: weight);
+        Assert.Equal(b, a, 2e-6f);
+        for (int i = 0; i < x.Length; i++)
+        {
+            Assert.True(float.IsFinite(sliced[i]), $"gradient[{i}] = {sliced[i]}");
+            Assert.Equal(oneShot[i], sliced[i], 1e-6f);
+        }
+    }
+
     [Fact]
     public void A_late_NaN_makes_the_row_NaN()
     {

@@ -873,14 +873,25 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         }
         SliceScales.CrossEntropy(in p, Keep, Uniform, ZCoefficient, GradientScale, ratio, out double a, out double s, out double b);
         T shift = Floats<T>.FromDouble(p.Max), scale = Floats<T>.FromDouble(s), offset = Floats<T>.FromDouble(b);
-        if (stored)
+        // Without smoothing (b = 0) the term −offset·w is left out, so that an infinite class weight gives 0, not 0·∞.
+        if (stored && b != 0)
         {
             VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, TWeights, CrossEntropyTerm>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, weights,
                 shift, scale, T.Zero, offset);
         }
-        else
+        else if (stored)
+        {
+            VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, TWeights, ScaleTerm>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, weights,
+                shift, scale, T.Zero, offset);
+        }
+        else if (b != 0)
         {
             VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, TWeights, CrossEntropyTerm>(in x, ref g, Width, cap, weights,
+                shift, scale, T.Zero, offset);
+        }
+        else
+        {
+            VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, TWeights, ScaleTerm>(in x, ref g, Width, cap, weights,
                 shift, scale, T.Zero, offset);
         }
         AddAtTarget(ref g, in p, -a);
@@ -1260,7 +1271,8 @@ internal static class SliceScales
         b = uniform * gradientScale;
 
         // The z-loss's gradient 2λ·log Z·softmax is one more share of the softmax scale.
-        s = (a + (b * p.WeightSum) + (zCoefficient != 0 ? 2 * zCoefficient * (p.Max + logSum) * gradientScale : 0)) * ratio / p.SumOfExp;
+        // Without smoothing b = 0 and its weighted share is skipped, so that an infinite class weight gives 0, not 0·∞.
+        s = (a + (b != 0 ? b * p.WeightSum : 0) + (zCoefficient != 0 ? 2 * zCoefficient * (p.Max + logSum) * gradientScale : 0)) * ratio / p.SumOfExp;
     }
 
     /// <summary>
