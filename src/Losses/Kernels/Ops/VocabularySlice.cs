@@ -874,25 +874,13 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         SliceScales.CrossEntropy(in p, Keep, Uniform, ZCoefficient, GradientScale, ratio, out double a, out double s, out double b);
         T shift = Floats<T>.FromDouble(p.Max), scale = Floats<T>.FromDouble(s), offset = Floats<T>.FromDouble(b);
         // Without smoothing (b = 0) the term −offset·w is left out, so that an infinite class weight gives 0, not 0·∞.
-        if (stored && b != 0)
+        if (b != 0)
         {
-            VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, TWeights, CrossEntropyTerm>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, weights,
-                shift, scale, T.Zero, offset);
-        }
-        else if (stored)
-        {
-            VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, TWeights, ScaleTerm>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, weights,
-                shift, scale, T.Zero, offset);
-        }
-        else if (b != 0)
-        {
-            VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, TWeights, CrossEntropyTerm>(in x, ref g, Width, cap, weights,
-                shift, scale, T.Zero, offset);
+            WriteGradient<TOps, TV, TCap, TWeights, CrossEntropyTerm>(in x, ref g, stored, cap, weights, shift, scale, T.Zero, offset);
         }
         else
         {
-            VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, TWeights, ScaleTerm>(in x, ref g, Width, cap, weights,
-                shift, scale, T.Zero, offset);
+            WriteGradient<TOps, TV, TCap, TWeights, ScaleTerm>(in x, ref g, stored, cap, weights, shift, scale, T.Zero, T.Zero);
         }
         AddAtTarget(ref g, in p, -a);
         return Floats<T>.FromDouble(loss);
@@ -922,23 +910,37 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         double beta = EntropyGradient != null ? Floats<T>.ToDouble(EntropyGradient[row]) : 0;
         SliceScales.Token(in p, alpha, beta, ratio, out double s, out double sd);
         T shift = Floats<T>.FromDouble(p.Max), scale = Floats<T>.FromDouble(s), entropyScale = Floats<T>.FromDouble(sd);
-        switch (beta != 0, stored)
+        if (beta != 0)
         {
-            case (true, true):
-                VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, NoWeights<TV>, EntropyTerm>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, default, shift, scale, entropyScale, T.Zero);
-                break;
-            case (true, false):
-                VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, EntropyTerm>(in x, ref g, Width, cap, default, shift, scale, entropyScale, T.Zero);
-                break;
-            case (false, true):
-                VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, NoWeights<TV>, ScaleTerm>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, default, shift, scale, T.Zero, T.Zero);
-                break;
-            default:
-                VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, NoWeights<TV>, ScaleTerm>(in x, ref g, Width, cap, default, shift, scale, T.Zero, T.Zero);
-                break;
+            WriteGradient<TOps, TV, TCap, NoWeights<TV>, EntropyTerm>(in x, ref g, stored, cap, default, shift, scale, entropyScale, T.Zero);
+        }
+        else
+        {
+            WriteGradient<TOps, TV, TCap, NoWeights<TV>, ScaleTerm>(in x, ref g, stored, cap, default, shift, scale, T.Zero, T.Zero);
         }
         AddAtTarget(ref g, in p, alpha);
         return Floats<T>.FromDouble(logProbability);
+    }
+
+    /// <summary>A row's gradient pass with the terms <typeparamref name="TTerm"/>: the exps stored in g rescaled (<paramref name="stored"/>), or computed from x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void WriteGradient<TOps, TV, TCap, TWeights, TTerm>(ref readonly TIn x, ref TOut g, bool stored, TCap cap, TWeights weights,
+        T shift, T scale, T entropyScale, T offset)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+        where TCap : struct, ISoftCap<TV>
+        where TWeights : struct, IColumnWeights<TV>
+        where TTerm : struct, IGradientTerm
+    {
+        if (stored)
+        {
+            VocabularySliceRow<TOps, TV, T>.Rescale<TIn, TCap, TWeights, TTerm>(in x, ref Unsafe.As<TOut, T>(ref g), Width, cap, weights,
+                shift, scale, entropyScale, offset);
+        }
+        else
+        {
+            VocabularySliceRow<TOps, TV, T>.Gradient<TIn, TOut, TCap, TWeights, TTerm>(in x, ref g, Width, cap, weights, shift, scale, entropyScale, offset);
+        }
     }
 
     /// <summary>
