@@ -35,11 +35,7 @@ internal readonly unsafe struct LogSoftmaxOp<T>(T* logits, T* destination, int c
         Span<TV> x = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
         Tile<T, TOps, TBlock, TV>.Load(_logits, row, c, x);
         TV max = Tile<T, TOps, TBlock, TV>.Max(x, c);
-        TV sum = default;
-        for (int k = 0; k < c; k++)
-        {
-            sum = TOps.Add(sum, VectorMath<TOps, TV, T>.ExpTerm(TOps.Subtract(x[k], max)));
-        }
+        TV sum = Tile<T, TOps, TBlock, TV>.SumOfExpTerms(x, max, c);
         TV logSum = VectorMath<TOps, TV, T>.Log(sum);
         for (int k = 0; k < c; k++)
         {
