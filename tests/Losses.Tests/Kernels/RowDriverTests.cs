@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Losses.Tests.Kernels;
 
 /// <summary>The driver's promise: every batched function gives bitwise the same result for any maxDegreeOfParallelism.</summary>
@@ -91,5 +93,96 @@ public class RowDriverTests
         LogSumExp.Forward<float>(logits, lse, classes, threads);
         static int[] Bits(IEnumerable<float> values) => [.. values.Select(BitConverter.SingleToInt32Bits)];
         return [Bits([mean, withGradient]), Bits(losses), Bits(gradient), Bits(lse)];
+    }
+}
+
+/// <summary>
+/// Ops with a pair body (cross-entropy forward, log-sum-exp) give each row the bits it has alone: rows paired in any
+/// position, odd row counts, ignored targets beside kept ones, special values in one row of a pair. Rows longer than
+/// the block path's (which sums a row in another order), up to beyond the pair path's SeedLength.
+/// </summary>
+public class RowPairTests
+{
+    public static TheoryData<int, int> Shapes() => new() { { 7, 129 }, { 5, 300 }, { 9, 1000 }, { 3, 2048 }, { 3, 2049 } };
+
+    private static T[] Logits<T>(int rows, int classes)
+        where T : IFloatingPointIeee754<T>
+    {
+        var random = new Random(rows * 7919 + classes);
+        var x = new T[rows * classes];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = T.CreateTruncating((random.NextDouble() * 12) - 6);
+        }
+        // Row 1: a NaN; row 2: masked entries and a +1e4 spike; row 3 (if any): all masked; row 4: +∞.
+        x[classes + (classes / 2)] = T.NaN;
+        for (int k = 0; k < classes; k += 3)
+        {
+            x[(2 * classes) + k] = T.NegativeInfinity;
+        }
+        x[(2 * classes) + 1] = T.CreateTruncating(1e4);
+        if (rows > 3)
+        {
+            x.AsSpan(3 * classes, classes).Fill(T.NegativeInfinity);
+        }
+        if (rows > 4)
+        {
+            x[(4 * classes) + 5] = T.PositiveInfinity;
+        }
+        return x;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Cross_entropy_rows_in_a_batch_have_their_bits_alone(int rows, int classes)
+    {
+        Check<float>(rows, classes);
+        Check<double>(rows, classes);
+
+        static void Check<T>(int rows, int classes)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            T[] x = Logits<T>(rows, classes);
+            int[] targets = [.. Enumerable.Range(0, rows).Select(r => r % 4 == 1 ? -100 : (r * 37) % classes)];
+            targets[2] = 1;
+            T[] weight = [.. Enumerable.Range(0, classes).Select(k => T.CreateTruncating(0.5 + (k % 5)))];
+            foreach ((bool weighted, double smoothing, double zLoss) in new[] { (false, 0.0, 0.0), (true, 0.0, 1e-4), (true, 0.1, 0.0) })
+            {
+                var batch = new T[rows];
+                CrossEntropy.Forward<T>(x, targets, classes, reduction: Reduction.None, losses: batch,
+                    weight: weighted ? weight : default, labelSmoothing: smoothing, zLoss: zLoss);
+                for (int r = 0; r < rows; r++)
+                {
+                    var alone = new T[1];
+                    CrossEntropy.Forward<T>(x.AsSpan(r * classes, classes), targets.AsSpan(r, 1), classes, reduction: Reduction.None,
+                        losses: alone, weight: weighted ? weight : default, labelSmoothing: smoothing, zLoss: zLoss);
+                    Assert.True(alone[0].Equals(batch[r]) || (T.IsNaN(alone[0]) && T.IsNaN(batch[r])), $"row {r} ({typeof(T).Name}, weighted {weighted}, smoothing {smoothing}, z {zLoss}): {batch[r]} in the batch, {alone[0]} alone");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Log_sum_exp_rows_in_a_batch_have_their_bits_alone(int rows, int classes)
+    {
+        Check<float>(rows, classes);
+        Check<double>(rows, classes);
+
+        static void Check<T>(int rows, int classes)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            T[] x = Logits<T>(rows, classes);
+            var batch = new T[rows];
+            LogSumExp.Forward<T>(x, batch, classes);
+            for (int r = 0; r < rows; r++)
+            {
+                T alone = LogSumExp.Forward<T>(x.AsSpan(r * classes, classes));
+                var one = new T[1];
+                LogSumExp.Forward<T>(x.AsSpan(r * classes, classes), one, classes);
+                Assert.True(one[0].Equals(batch[r]) || (T.IsNaN(one[0]) && T.IsNaN(batch[r])), $"row {r}: {batch[r]} in the batch, {one[0]} alone");
+                Assert.True(alone.Equals(batch[r]) || (T.IsNaN(alone) && T.IsNaN(batch[r])), $"row {r}: {batch[r]} in the batch, {alone} from the span overload");
+            }
+        }
     }
 }
