@@ -68,6 +68,69 @@ public class VectorMathTests
     }
 
     [Fact]
+    public void Exp_term_flushed_is_the_term_exp_down_to_its_cut_and_zero_below()
+    {
+        // Float: the same bits as ExpTerm from −86.5 up, 0 below; double: those of ExpNonPositive from −708 up.
+        foreach (float x in FloatSweep(-120f, 0f))
+        {
+            float expected = x < -86.5f ? 0f : VectorMath<Scalar<float>, float, float>.ExpTerm(x);
+            Assert.Equal(expected, VectorMath<Scalar<float>, float, float>.ExpTermFlushed(x));
+        }
+        foreach (double x in DoubleSweep(-760, 0))
+        {
+            double expected = x < -708 ? 0 : VectorMath<Scalar<double>, double, double>.ExpNonPositive(x);
+            Assert.Equal(expected, VectorMath<Scalar<double>, double, double>.ExpTermFlushed(x));
+        }
+        foreach (float x in new[] { float.NegativeInfinity, float.MinValue, -1e30f, -3e6f, -86.5f, -86.49f })
+        {
+            Assert.Equal(x < -86.5f ? 0f : VectorMath<Scalar<float>, float, float>.ExpTerm(x), VectorMath<Scalar<float>, float, float>.ExpTermFlushed(x));
+        }
+        Assert.Equal(1f, VectorMath<Scalar<float>, float, float>.ExpTermFlushed(0f));
+        Assert.Equal(0.0, VectorMath<Scalar<double>, double, double>.ExpTermFlushed(double.NegativeInfinity));
+        Assert.True(float.IsNaN(VectorMath<Scalar<float>, float, float>.ExpTermFlushed(float.NaN)));
+        Assert.True(float.IsNaN(VectorMath<Scalar<float>, float, float>.ExpTermFlushed(BitConverter.Int32BitsToSingle(0x7FC00001))));
+        Assert.True(double.IsNaN(VectorMath<Scalar<double>, double, double>.ExpTermFlushed(double.NaN)));
+    }
+
+    [Fact]
+    public void Exp_and_term_exps_give_every_width_the_scalar_bits()
+    {
+        // Vectors mixing lanes whose results are normal with lanes in the subnormals, 0, +∞ and NaN: without vscalef the
+        // whole vector then takes the two-step scaling, otherwise one product; the bits are the same either way.
+        float[] x = [.. FloatSweep(-110f, 90f), float.NegativeInfinity, float.PositiveInfinity, float.NaN, -1e30f];
+        for (int i = 0; i + 8 <= x.Length; i += 3)
+        {
+            var v128 = Vector128.Create(x[i], x[i + 1], x[i + 2], x[i + 3]);
+            var v256 = Vector256.Create(x.AsSpan(i, 8));
+            var exp128 = VectorMath<V128<float>, Vector128<float>, float>.Exp(v128);
+            var exp256 = VectorMath<V256<float>, Vector256<float>, float>.Exp(v256);
+            var flushed256 = VectorMath<V256<float>, Vector256<float>, float>.ExpTermFlushed(Vector256.Min(v256, Vector256<float>.Zero));
+            for (int k = 0; k < 8; k++)
+            {
+                float scalar = VectorMath<Scalar<float>, float, float>.Exp(x[i + k]);
+                Assert.Equal(scalar, exp256[k]);
+                Assert.Equal(VectorMath<Scalar<float>, float, float>.ExpTermFlushed(Math.Min(x[i + k], 0f)), flushed256[k]);
+                if (k < 4)
+                {
+                    Assert.Equal(scalar, exp128[k]);
+                }
+            }
+        }
+        double[] d = [.. DoubleSweep(-760, 712), double.NegativeInfinity, double.PositiveInfinity, double.NaN];
+        for (int i = 0; i + 4 <= d.Length; i += 3)
+        {
+            var v256 = Vector256.Create(d.AsSpan(i, 4));
+            var exp256 = VectorMath<V256<double>, Vector256<double>, double>.Exp(v256);
+            var flushed256 = VectorMath<V256<double>, Vector256<double>, double>.ExpTermFlushed(Vector256.Min(v256, Vector256<double>.Zero));
+            for (int k = 0; k < 4; k++)
+            {
+                Assert.Equal(VectorMath<Scalar<double>, double, double>.Exp(d[i + k]), exp256[k]);
+                Assert.Equal(VectorMath<Scalar<double>, double, double>.ExpTermFlushed(Math.Min(d[i + k], 0)), flushed256[k]);
+            }
+        }
+    }
+
+    [Fact]
     public void Exp_double_is_within_one_ulp_over_the_finite_range()
     {
         double worst = 0, worstAt = 0;

@@ -97,11 +97,11 @@ public class RowDriverTests
 }
 
 /// <summary>
-/// Ops with a pair body (cross-entropy forward, log-sum-exp) give each row the bits it has alone: rows paired in any
-/// position, odd row counts, ignored targets beside kept ones, special values in one row of a pair. Rows longer than
-/// the block path's (which sums a row in another order), up to beyond the pair path's SeedLength.
+/// On the row path (rows longer than the block path's, which sums a row in another order), cross-entropy and log-sum-exp
+/// give each row of a batch the bits it has alone: odd row counts, ignored targets beside kept ones, special values
+/// (NaN, masked, all masked, +∞, 1e4) in some rows, up to beyond the normalizer's seed length.
 /// </summary>
-public class RowPairTests
+public class RowInBatchTests
 {
     public static TheoryData<int, int> Shapes() => new() { { 7, 129 }, { 5, 300 }, { 9, 1000 }, { 3, 2048 }, { 3, 2049 } };
 

@@ -28,20 +28,6 @@ internal interface IRowOp<T>
     static virtual bool HasBlock => false;
 
     /// <summary>
-    /// True when the op has a <see cref="RowPair"/> body: two rows at once, so that the fixed latency of a row (its maximum,
-    /// the reductions across lanes, the log) overlaps the other row's work.
-    /// </summary>
-    static virtual bool HasRowPair => false;
-
-    /// <summary>
-    /// Rows <paramref name="row"/> and <paramref name="row"/> + 1, as two <see cref="Row"/> calls would do them: the same
-    /// outputs and values, bitwise.
-    /// </summary>
-    (T First, T Second) RowPair<TOps, TV>(int row)
-        where TOps : ISimd<TV, T>
-        where TV : struct => throw new NotSupportedException();
-
-    /// <summary>
     /// Rows [<paramref name="row"/>, <paramref name="row"/> + Count) at once, one row per lane: load inputs with
     /// <see cref="Tile{T, TOps, TBlock, TV}.Load"/> (one vector per class), compute with plain vertical operations, write
     /// outputs with <see cref="Tile{T, TOps, TBlock, TV}.Store"/>; returns the rows' values, one per lane.

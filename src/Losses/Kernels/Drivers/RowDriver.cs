@@ -128,7 +128,7 @@ internal static unsafe class RowDriver
         }
     }
 
-    /// <summary>The row-by-row loop (two rows at a time where the op has a pair body), at the width <see cref="Dispatch"/> picks.</summary>
+    /// <summary>The row-by-row loop, at the width <see cref="Dispatch"/> picks.</summary>
     private struct RowRange<T, TOp> : IRowKernel<T, RowRange<T, TOp>>
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOp : struct, IRowOp<T>
@@ -145,22 +145,7 @@ internal static unsafe class RowDriver
             where TV : struct
         {
             var total = range.Total;
-            int row = range.Start;
-            if (TOp.HasRowPair)
-            {
-                for (; row + 1 < range.End; row += 2)
-                {
-                    (T first, T second) = range.Op.RowPair<TOps, TV>(row);
-                    if (range.Values != null)
-                    {
-                        range.Values[row] = first;
-                        range.Values[row + 1] = second;
-                    }
-                    total.Add(double.CreateTruncating(first));
-                    total.Add(double.CreateTruncating(second));
-                }
-            }
-            for (; row < range.End; row++)
+            for (int row = range.Start; row < range.End; row++)
             {
                 T value = range.Op.Row<TOps, TV>(row);
                 if (range.Values != null)

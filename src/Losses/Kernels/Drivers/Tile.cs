@@ -55,7 +55,7 @@ internal static unsafe class Tile<T, TOps, TBlock, TV>
     }
 
     /// <summary>
-    /// Per lane, Σ_k e^(tile[k] − max) over k &lt; c with the term exp (<see cref="VectorMath{TOps, TV, T}.ExpTerm"/>): a
+    /// Per lane, Σ_k e^(tile[k] − max) over k &lt; c with the term exp (<see cref="VectorMath{TOps, TV, T}.ExpTermFlushed"/>): a
     /// normalizer whose exps are not kept, the same bits as the row path's.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -64,7 +64,7 @@ internal static unsafe class Tile<T, TOps, TBlock, TV>
         TV sum = default;
         for (int k = 0; k < c; k++)
         {
-            sum = TOps.Add(sum, VectorMath<TOps, TV, T>.ExpTerm(TOps.Subtract(tile[k], max)));
+            sum = TOps.Add(sum, VectorMath<TOps, TV, T>.ExpTermFlushed(TOps.Subtract(tile[k], max)));
         }
         return sum;
     }

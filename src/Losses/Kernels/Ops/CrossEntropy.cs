@@ -72,36 +72,11 @@ internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
                 return ZCoefficient != T.Zero ? loss + (ZCoefficient * logZ * logZ) : loss;
             }
         }
-        return GeneralRow<TOps, TV>(ref x, row, t, atTarget, wt, Rows<TOps, TV, T>.Normalizer(in x, c));
+        return GeneralRow<TOps, TV>(ref x, row, t, atTarget, wt);
     }
 
-    /// <summary>The forward without a gradient pairs its rows (unless one is ignored): see <see cref="Rows{TOps, TV, T}.NormalizerPair"/>.</summary>
-    public static bool HasRowPair => true;
-
-    public (T First, T Second) RowPair<TOps, TV>(int row)
-        where TOps : ISimd<TV, T>
-        where TV : struct
-    {
-        int c = ClassCount;
-        int t0 = Targets[row];
-        int t1 = Targets[row + 1];
-        if (Gradient != null || t0 == IgnoreIndex || t1 == IgnoreIndex)
-        {
-            return (Row<TOps, TV>(row), Row<TOps, TV>(row + 1));
-        }
-        ref T x0 = ref Batch<T>.Row(Logits, row, c);
-        ref T x1 = ref Batch<T>.Row(Logits, row + 1, c);
-        var first = Rows<TOps, TV, T>.NormalizerPair(in x0, in x1, c, out var second);
-        return (
-            GeneralRow<TOps, TV>(ref x0, row, t0, Unsafe.Add(ref x0, t0), Weight != null ? Weight[t0] : T.One, first),
-            GeneralRow<TOps, TV>(ref x1, row + 1, t1, Unsafe.Add(ref x1, t1), Weight != null ? Weight[t1] : T.One, second));
-    }
-
-    /// <summary>
-    /// The loss from the row's online normalizer <paramref name="norm"/>, then (with a gradient) one more pass; label
-    /// smoothing adds a pass.
-    /// </summary>
-    private T GeneralRow<TOps, TV>(ref T x, int row, int t, T atTarget, T wt, SoftmaxNormalizer<T> norm)
+    /// <summary>The online normalizer for the loss, then (with a gradient) one more pass; label smoothing adds a pass.</summary>
+    private T GeneralRow<TOps, TV>(ref T x, int row, int t, T atTarget, T wt)
         where TOps : ISimd<TV, T>
         where TV : struct
     {
@@ -111,6 +86,7 @@ internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
         T keep = T.One - LabelSmoothing;
         T uniform = LabelSmoothing / T.CreateTruncating(c);
         ref readonly T w = ref Unsafe.AsRef<T>(Weight);
+        var norm = Rows<TOps, TV, T>.Normalizer(in x, c);
         T max = norm.Max;
         T logSum = T.Log(norm.SumOfExp);
         T loss = wt * ((max - atTarget) + logSum);
@@ -208,7 +184,7 @@ internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
             else
             {
                 // Only summed (the row path's normalizer): the cheaper term exp, the same bits as the row path.
-                exp = VectorMath<TOps, TV, T>.ExpTerm(TOps.Subtract(column, max));
+                exp = VectorMath<TOps, TV, T>.ExpTermFlushed(TOps.Subtract(column, max));
             }
             sum = TOps.Add(sum, exp);
 

@@ -16,26 +16,7 @@ internal readonly unsafe struct LogSumExpOp<T>(T* logits, int classCount) : IPin
         where TV : struct
     {
         ref T x = ref Batch<T>.Row(_logits, row, _classCount);
-        return Value<TOps, TV>(in x, Rows<TOps, TV, T>.Normalizer(in x, _classCount));
-    }
-
-    public static bool HasRowPair => true;
-
-    public (T First, T Second) RowPair<TOps, TV>(int row)
-        where TOps : ISimd<TV, T>
-        where TV : struct
-    {
-        ref T x0 = ref Batch<T>.Row(_logits, row, _classCount);
-        ref T x1 = ref Batch<T>.Row(_logits, row + 1, _classCount);
-        var first = Rows<TOps, TV, T>.NormalizerPair(in x0, in x1, _classCount, out var second);
-        return (Value<TOps, TV>(in x0, first), Value<TOps, TV>(in x1, second));
-    }
-
-    private T Value<TOps, TV>(ref readonly T x, SoftmaxNormalizer<T> normalizer)
-        where TOps : ISimd<TV, T>
-        where TV : struct
-    {
-        T result = normalizer.LogSumExp;
+        T result = Rows<TOps, TV, T>.Normalizer(in x, _classCount).LogSumExp;
 
         // The normalizer may let +∞ win over a NaN; a NaN anywhere gives NaN (as PyTorch).
         return T.IsPositiveInfinity(result) && T.IsNaN(Rows<TOps, TV, T>.Max(in x, _classCount)) ? T.NaN : result;
@@ -61,7 +42,7 @@ internal readonly unsafe struct LogSumExpOp<T>(T* logits, int classCount) : IPin
         var sum = new LaneSum<TOps, TV, T>();
         for (int k = 0; k < c; k++)
         {
-            sum.Add(VectorMath<TOps, TV, T>.ExpTerm(TOps.Subtract(x[k], max)));
+            sum.Add(VectorMath<TOps, TV, T>.ExpTermFlushed(TOps.Subtract(x[k], max)));
         }
         TV infinity = TOps.Create(T.PositiveInfinity);
         TV lse = TOps.Add(max, VectorMath<TOps, TV, T>.Log(sum.Current));

@@ -280,7 +280,7 @@ internal static partial class Rows<TOps, TV, T>
         {
             TV d = TOps.Subtract(v, max);
             bool rises = TOps.AnyGreaterThan(v, max);
-            TV e = VectorMath<TOps, TV, T>.ExpTerm(rises ? TOps.Subtract(default, TOps.Abs(d)) : d);
+            TV e = VectorMath<TOps, TV, T>.ExpTermFlushed(rises ? TOps.Subtract(default, TOps.Abs(d)) : d);
             if (rises)
             {
                 TV newMax = TOps.MaxFast(max, v);
@@ -352,76 +352,11 @@ internal static partial class Rows<TOps, TV, T>
     {
         // Every lane shifts by the row maximum itself, so the lanes need no rescaling exp when they are combined.
         (TV max, TV high, TV low) = SeededSumInline(in x, n, prefetchNext: true, broadcast: true);
-        return FromBroadcast(max, high, low);
-    }
-
-    /// <summary>A row's normalizer from its broadcast maximum and its lanes' sums (high + low).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static SoftmaxNormalizer<T> FromBroadcast(TV max, TV high, TV low)
-    {
         T rowMax = TOps.GetElement(max, 0);
         T sum = TOps.Sum(high) + TOps.Sum(low);
         return sum == T.Zero && rowMax == FloatLimits<T>.MinValue
             ? new SoftmaxNormalizer<T>(T.NegativeInfinity, T.Zero)
             : new SoftmaxNormalizer<T>(rowMax, sum);
-    }
-
-    /// <summary>
-    /// The normalizers of two rows of the same length, bitwise those of two <see cref="Normalizer"/> calls. Rows of
-    /// 2·Count to SeedLength elements go through one loop that sums both rows' terms side by side, so that one row's
-    /// fixed latency (its maximum pass and the reduction of its lanes, a tenth or more of a 1000-element row) overlaps
-    /// the other's exps; each step prefetches the same offsets two rows ahead (the next pair of a row-major batch).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static SoftmaxNormalizer<T> NormalizerPair(ref readonly T x0, ref readonly T x1, int length, out SoftmaxNormalizer<T> second)
-    {
-        if (length <= 2 * TOps.Count || length > SeedLength)
-        {
-            second = Normalizer(in x1, length);
-            return Normalizer(in x0, length);
-        }
-        return SeededNormalizerPair(in x0, in x1, (nuint)length, out second);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static unsafe SoftmaxNormalizer<T> SeededNormalizerPair(ref readonly T x0, ref readonly T x1, nuint n, out SoftmaxNormalizer<T> second)
-    {
-        nuint count = (nuint)TOps.Count;
-        TV max0 = SeedMax(in x0, n);
-        TV max1 = SeedMax(in x1, n);
-        max0 = TOps.Create(TOps.MaxAcross(max0));
-        max1 = TOps.Create(TOps.MaxAcross(max1));
-        TV block0 = default;
-        TV high0 = default;
-        TV low0 = default;
-        TV block1 = default;
-        TV high1 = default;
-        TV low1 = default;
-        int steps = 0;
-        nuint i = 0;
-        nuint j = 0;
-        while (NextOrTail(in x0, ref i, n, n, out TV v0) && NextOrTail(in x1, ref j, n, n, out TV v1))
-        {
-            if (Sse.IsSupported)
-            {
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Unsafe.AsRef(in x0), (2 * n) + i - count)));
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Unsafe.AsRef(in x1), (2 * n) + i - count)));
-            }
-            block0 = TOps.Add(block0, VectorMath<TOps, TV, T>.ExpTerm(TOps.Subtract(v0, max0)));
-            block1 = TOps.Add(block1, VectorMath<TOps, TV, T>.ExpTerm(TOps.Subtract(v1, max1)));
-            if (++steps == UnitBlockSteps)
-            {
-                high0 = LaneSum<TOps, TV, T>.FlushInto(high0, ref low0, block0);
-                high1 = LaneSum<TOps, TV, T>.FlushInto(high1, ref low1, block1);
-                block0 = default;
-                block1 = default;
-                steps = 0;
-            }
-        }
-        high0 = LaneSum<TOps, TV, T>.FlushInto(high0, ref low0, block0);
-        high1 = LaneSum<TOps, TV, T>.FlushInto(high1, ref low1, block1);
-        second = FromBroadcast(max1, high1, low1);
-        return FromBroadcast(max0, high0, low0);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -444,7 +379,7 @@ internal static partial class Rows<TOps, TV, T>
                 // The same offset in the next row (as MapSum's prefetchNextRow), so that its maximum pass reads from L1.
                 Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Unsafe.AsRef(in x), n + i - count)));
             }
-            block = TOps.Add(block, VectorMath<TOps, TV, T>.ExpTerm(TOps.Subtract(v, max)));
+            block = TOps.Add(block, VectorMath<TOps, TV, T>.ExpTermFlushed(TOps.Subtract(v, max)));
             if (++steps == UnitBlockSteps)
             {
                 high = LaneSum<TOps, TV, T>.FlushInto(high, ref low, block);

@@ -73,6 +73,10 @@ internal interface ISimd<TV, T>
     /// the subnormals or to ±∞. One instruction (vscalef) where AVX-512 is available.
     /// </summary>
     static abstract TV ScaleByPowerOfTwo(TV x, TV n);
+
+    /// <summary>True when <see cref="ScaleByPowerOfTwo"/> is one instruction (vscalef, AVX-512); otherwise it takes two
+    /// clamped steps, and callers whose results are known to be normal numbers multiply by 2ⁿ built from its bits instead.</summary>
+    static abstract bool HasScaleInstruction { get; }
 }
 
 /// <summary>Vector512 lanes.</summary>
@@ -131,6 +135,8 @@ internal readonly struct V512<T> : ISimd<Vector512<T>, T>
         }
         return VectorMath<V512<T>, Vector512<T>, T>.ScaleTwoStep(x, n);
     }
+
+    public static bool HasScaleInstruction => Avx512F.IsSupported;
 }
 
 /// <summary>Vector256 lanes.</summary>
@@ -189,6 +195,8 @@ internal readonly struct V256<T> : ISimd<Vector256<T>, T>
         }
         return VectorMath<V256<T>, Vector256<T>, T>.ScaleTwoStep(x, n);
     }
+
+    public static bool HasScaleInstruction => Avx512F.VL.IsSupported;
 }
 
 /// <summary>Vector128 lanes.</summary>
@@ -261,6 +269,8 @@ internal readonly struct V128<T> : ISimd<Vector128<T>, T>
         }
         return VectorMath<V128<T>, Vector128<T>, T>.ScaleTwoStep(x, n);
     }
+
+    public static bool HasScaleInstruction => Avx512F.VL.IsSupported;
 }
 
 /// <summary>One lane: the scalar path, used when no vector width is accelerated or a row is shorter than a Vector128.</summary>
@@ -329,6 +339,8 @@ internal readonly struct Scalar<T> : ISimd<T, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T ScaleByPowerOfTwo(T x, T n) => VectorMath<Scalar<T>, T, T>.ScaleTwoStep(x, n);
+
+    public static bool HasScaleInstruction => false;
 }
 
 /// <summary>The finite extremes of <typeparamref name="T"/> (float or double), which the generic-math interfaces do not expose.</summary>

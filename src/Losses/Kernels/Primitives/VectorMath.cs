@@ -48,7 +48,9 @@ internal static class VectorMath<TOps, TV, T>
     /// one multiply-add (ln2 rounded to float, an error of n·1.9e-9 that only the tiny terms see) and a degree-5 polynomial
     /// (relative error 1.05e-7 ≈ 1.8·2⁻²⁴ on |r| ≤ ln2/2, benchmarks/exp-fit.py): ≤ 2 ulp on [−10, 0], ≤ 5 ulp below
     /// (tested by sweeping), so a sum with a term e⁰ is within about 2 ulp of its exact value. For double the same as
-    /// <see cref="ExpNonPositive"/>. Every width gives the same bits.
+    /// <see cref="ExpNonPositive"/>. Every width gives the same bits. Terms that reach the subnormals are rounded into
+    /// them, as by <see cref="Exp(TV)"/>: for sums whose other terms are not ≥ 1 (the two-model pass weighs them by
+    /// logit differences); <see cref="ExpTermFlushed"/> is cheaper where a term 1 is in the sum.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV ExpTerm(TV x)
@@ -58,16 +60,45 @@ internal static class VectorMath<TOps, TV, T>
             return Exp(x, nonPositive: true);
         }
         TV xc = TOps.MaxFast(C(-104.0), x);
+        TV p = TermPolynomial(xc, out TV n);
+        return TOps.ScaleByPowerOfTwo(p, n);
+    }
+
+    /// <summary>
+    /// <see cref="ExpTerm"/> for the terms of a sum that has a term e⁰ = 1 (a normalizer shifted by its maximum): the same
+    /// bits for x ≥ −86.5 (float; −708 for double), where e^x is a normal number, and 0 below, where a term cannot change
+    /// such a sum (it is below 2⁻¹²⁴, under half an ulp of anything ≥ 2⁻¹⁰⁰). So the result is always a normal number
+    /// or 0, and 2ⁿ is one product with a power of two built from its bits (no clamps; two steps would be needed for
+    /// subnormal results): four operations fewer than <see cref="ExpTerm"/> without AVX-512's vscalef. No clamp either:
+    /// whatever the steps make of a lane below the cut (−∞, −1e30), it is zeroed at the end. NaN → NaN, −∞ → 0, 0 → 1.
+    /// Every width gives the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV ExpTermFlushed(TV x)
+    {
+        bool single = typeof(T) == typeof(float);
+        TV n;
+        TV p = single ? TermPolynomial(x, out n) : Polynomial(x, out n);
+        TV e = TOps.HasScaleInstruction ? TOps.ScaleByPowerOfTwo(p, n) : TOps.Multiply(p, Pow2(n));
+        return TOps.Select(TOps.LessThan(x, C(single ? -86.5 : -708.0)), default, e);
+    }
+
+    /// <summary>
+    /// The float term exp before scaling: n = round(x·log₂e) and e^(x − n·ln2) by the degree-5 polynomial, in [½√2, √2]
+    /// for x in the clamped range.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV TermPolynomial(TV x, out TV n)
+    {
         TV magic = C(12582912.0);
-        TV n = TOps.Subtract(TOps.MultiplyAdd(xc, C(1.4426950408889634), magic), magic);
-        TV r = TOps.MultiplyAdd(n, C(-0.6931471805599453), xc);
+        n = TOps.Subtract(TOps.MultiplyAdd(x, C(1.4426950408889634), magic), magic);
+        TV r = TOps.MultiplyAdd(n, C(-0.6931471805599453), x);
         TV p = C(0.008312479002850235);
         p = TOps.MultiplyAdd(p, r, C(0.04189014336136741));
         p = TOps.MultiplyAdd(p, r, C(0.1666711496291675));
         p = TOps.MultiplyAdd(p, r, C(0.49999231600257826));
         p = TOps.MultiplyAdd(p, r, C(1.0));
-        p = TOps.MultiplyAdd(p, r, C(1.0));
-        return TOps.ScaleByPowerOfTwo(p, n);
+        return TOps.MultiplyAdd(p, r, C(1.0));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -79,11 +110,33 @@ internal static class VectorMath<TOps, TV, T>
         // it is NaN, maxps/minps (and the scalar a > b ? a : b) return it, so NaN flows through to the result.
         TV xc = TOps.MaxFast(C(single ? -104.0 : -746.0), x);
         xc = nonPositive ? xc : TOps.MinFast(C(single ? 89.0 : 710.0), xc);
+        TV p = Polynomial(xc, out TV n);
+        if (TOps.HasScaleInstruction)
+        {
+            return TOps.ScaleByPowerOfTwo(p, n);
+        }
+
+        // Without vscalef: while every lane's result is a normal number (n in [−125, 127] for float, p in [½√2, √2]), 2ⁿ
+        // is built from its bits and multiplied in, exactly; a vector with a lane that reaches the subnormals or +∞
+        // takes the two clamped steps. The same bits either way.
+        return TOps.AnyGreaterThan(TOps.Abs(TOps.Subtract(n, C(1.0))), C(single ? 126.0 : 1022.0))
+            ? ScaleTwoStep(p, n)
+            : TOps.Multiply(p, Pow2(n));
+    }
+
+    /// <summary>
+    /// The accurate exp before scaling: n = round(x·log₂e) by the add-a-magic-constant trick, r = x − n·ln2 in two parts,
+    /// e^r by the polynomial (see the class remarks).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Polynomial(TV xc, out TV n)
+    {
+        bool single = typeof(T) == typeof(float);
 
         // t = x·log2(e) + 1.5·2^p rounds x·log2(e) to the nearest integer n, held in t's low mantissa bits.
         TV magic = C(single ? 12582912.0 : 6755399441055744.0);
         TV t = TOps.MultiplyAdd(xc, C(1.4426950408889634), magic);
-        TV n = TOps.Subtract(t, magic);
+        n = TOps.Subtract(t, magic);
 
         // r = x − n·ln2, with ln2 split so that n·ln2Hi is exact.
         TV r;
@@ -118,9 +171,7 @@ internal static class VectorMath<TOps, TV, T>
             p = TOps.MultiplyAdd(p, r, C(0.5));
         }
         p = TOps.MultiplyAdd(p, r, C(1.0));
-        p = TOps.MultiplyAdd(p, r, C(1.0));
-
-        return TOps.ScaleByPowerOfTwo(p, n);
+        return TOps.MultiplyAdd(p, r, C(1.0));
     }
 
     /// <summary>
