@@ -113,8 +113,10 @@ internal readonly unsafe struct DistillationOp<T> : IPinnedOp<T, DistillationOp<
     {
         int c = ClassCount;
         bool gradient = StudentGradient != null;
-        Span<TV> t = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, TeacherLogits, row, c);
-        Span<TV> s = Tile<T, TOps, TBlock, TV>.Load(scratch, 1, StudentLogits, row, c);
+        Span<TV> t = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
+        Span<TV> s = Tile<T, TOps, TBlock, TV>.Of(scratch, 1);
+        Tile<T, TOps, TBlock, TV>.Load(TeacherLogits, row, c, t);
+        Tile<T, TOps, TBlock, TV>.Load(StudentLogits, row, c, s);
         int h = DistributionTerms<TOps, TV, T>.WeightExponent(c);
         TV inverseTemperature = TOps.Create(InverseTemperature);
         TV differenceScale = TOps.Create(T.ScaleB(InverseTemperature, -h));
