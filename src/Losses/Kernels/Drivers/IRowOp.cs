@@ -29,7 +29,7 @@ internal interface IRowOp<T>
 
     /// <summary>
     /// Rows [<paramref name="row"/>, <paramref name="row"/> + Count) at once, one row per lane: load inputs with
-    /// <see cref="Tile{T, TOps, TBlock, TV}.Load"/> (one vector per class), compute with plain vertical operations, write
+    /// <see cref="Tile{T, TOps, TBlock, TV}.Load(Span{TV}, int, T*, int, int)"/> (one vector per class), compute with plain vertical operations, write
     /// outputs with <see cref="Tile{T, TOps, TBlock, TV}.Store"/>; returns the rows' values, one per lane.
     /// <paramref name="scratch"/> holds <see cref="RowDriver.BlockTiles"/> tiles of <see cref="RowDriver.TileLength"/> vectors.
     /// </summary>

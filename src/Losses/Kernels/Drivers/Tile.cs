@@ -41,6 +41,15 @@ internal static unsafe class Tile<T, TOps, TBlock, TV>
         }
     }
 
+    /// <summary>Tile <paramref name="index"/> of <paramref name="scratch"/> (<see cref="Of"/>) loaded with rows [row, row + B) of <paramref name="batch"/> (<see cref="Load(T*, int, int, Span{TV})"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Span<TV> Load(Span<TV> scratch, int index, T* batch, int row, int c)
+    {
+        Span<TV> tile = Of(scratch, index);
+        Load(batch, row, c, tile);
+        return tile;
+    }
+
     /// <summary>Writes <paramref name="tile"/>[0..c) back as rows [row, row + B) of the batch at <paramref name="batch"/>, touching nothing else.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Store(Span<TV> tile, T* batch, int row, int c)
@@ -98,5 +107,67 @@ internal static unsafe class Tile<T, TOps, TBlock, TV>
             max = TOps.MaxFast(max, tile[k]);
         }
         return max;
+    }
+    /// <summary>tile[k] = op(tile[k]) for k &lt; c: the block twin of <see cref="Rows{TOps, TV, T}.Map{TOp}(ref readonly T, ref T, int, TOp)"/> with the same operation struct.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Map<TOp>(Span<TV> tile, int c, TOp op)
+        where TOp : struct, IUnaryOp<TV>
+    {
+        for (int k = 0; k < c; k++)
+        {
+            tile[k] = op.Invoke(tile[k]);
+        }
+    }
+
+    /// <summary>a[k] = op(a[k], b[k]) for k &lt; c: the block twin of the two-input <see cref="Rows{TOps, TV, T}.Map{TOp}(ref readonly T, ref readonly T, ref T, int, TOp)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Map<TOp>(Span<TV> a, Span<TV> b, int c, TOp op)
+        where TOp : struct, IBinaryOp<TV>
+    {
+        for (int k = 0; k < c; k++)
+        {
+            a[k] = op.Invoke(a[k], b[k]);
+        }
+    }
+
+    /// <summary>Per lane, Σ_k tile[k] over k &lt; c, in class order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Sum(Span<TV> tile, int c)
+    {
+        TV sum = default;
+        for (int k = 0; k < c; k++)
+        {
+            sum = TOps.Add(sum, tile[k]);
+        }
+        return sum;
+    }
+
+    /// <summary>Per lane, Σ_k a[k]·b[k] over k &lt; c, in class order (one multiply-add each).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Dot(Span<TV> a, Span<TV> b, int c)
+    {
+        TV dot = default;
+        for (int k = 0; k < c; k++)
+        {
+            dot = TOps.MultiplyAdd(a[k], b[k], dot);
+        }
+        return dot;
+    }
+
+    /// <summary>
+    /// tile[k] = e^(tile[k] − max) for k &lt; c (max ≥ every tile[k]: <see cref="VectorMath{TOps, TV, T}.ExpNonPositive"/>), and
+    /// per lane their sum: softmax numerators kept in the tile.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV StoreExpShift(Span<TV> tile, TV max, int c)
+    {
+        TV sum = default;
+        for (int k = 0; k < c; k++)
+        {
+            TV e = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Subtract(tile[k], max));
+            tile[k] = e;
+            sum = TOps.Add(sum, e);
+        }
+        return sum;
     }
 }

@@ -131,8 +131,7 @@ internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
             return GeneralBlock<TOps, TBlock, TV>(row, scratch);
         }
         int c = ClassCount;
-        Span<TV> x = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
-        Tile<T, TOps, TBlock, TV>.Load(Logits, row, c, x);
+        Span<TV> x = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, Logits, row, c);
         TV max = Tile<T, TOps, TBlock, TV>.Max(x, c);
         TV sum = Tile<T, TOps, TBlock, TV>.SumOfExpTerms(x, max, c);
         TV targets = TBlock.LoadTargets(Targets + row);
@@ -161,9 +160,8 @@ internal readonly unsafe struct CrossEntropyOp<T> : IRowOp<T>
         bool weighted = Weight != null;
         bool smoothing = LabelSmoothing != T.Zero;
         bool gradient = Gradient != null;
-        Span<TV> x = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
+        Span<TV> x = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, Logits, row, c);
         Span<TV> e = Tile<T, TOps, TBlock, TV>.Of(scratch, 1);
-        Tile<T, TOps, TBlock, TV>.Load(Logits, row, c, x);
         TV targets = TBlock.LoadTargets(Targets + row);
         TV max = Tile<T, TOps, TBlock, TV>.Max(x, c);
         TV sum = default;
@@ -298,10 +296,8 @@ internal readonly unsafe struct SoftCrossEntropyOp<T> : IRowOp<T>
     {
         int c = ClassCount;
         bool weighted = Weight != null;
-        Span<TV> x = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
-        Span<TV> y = Tile<T, TOps, TBlock, TV>.Of(scratch, 1);
-        Tile<T, TOps, TBlock, TV>.Load(Logits, row, c, x);
-        Tile<T, TOps, TBlock, TV>.Load(Probabilities, row, c, y);
+        Span<TV> x = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, Logits, row, c);
+        Span<TV> y = Tile<T, TOps, TBlock, TV>.Load(scratch, 1, Probabilities, row, c);
         TV keep = TOps.Create(T.One - LabelSmoothing);
         TV uniform = TOps.Create(LabelSmoothing / T.CreateTruncating(c));
         TV max = Tile<T, TOps, TBlock, TV>.Max(x, c);

@@ -88,8 +88,7 @@ internal readonly unsafe struct EntropyFromLogitsOp<T> : IPinnedOp<T, EntropyFro
         where TV : struct
     {
         int c = ClassCount;
-        Span<TV> x = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
-        Tile<T, TOps, TBlock, TV>.Load(Logits, row, c, x);
+        Span<TV> x = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, Logits, row, c);
         TV max = Tile<T, TOps, TBlock, TV>.Max(x, c);
         TV sum = default;
         TV weighted = default;

@@ -20,7 +20,7 @@ internal readonly unsafe struct LogSoftmaxOp<T>(T* logits, T* destination, int c
         ref T x = ref Batch<T>.Row(_logits, row, c);
         var normalizer = Rows<TOps, TV, T>.Normalizer(in x, c);
         Rows<TOps, TV, T>.Map(in x, ref Batch<T>.Row(_destination, row, c), c,
-            new ElementOps<TOps, TV, T>.SubtractTwice(normalizer.Max, T.Log(normalizer.SumOfExp)));
+            new ElementOps<TOps, TV, T>.SubtractTwice(TOps.Create(normalizer.Max), TOps.Create(T.Log(normalizer.SumOfExp))));
         return T.Zero;
     }
 
@@ -32,15 +32,10 @@ internal readonly unsafe struct LogSoftmaxOp<T>(T* logits, T* destination, int c
         where TV : struct
     {
         int c = _classCount;
-        Span<TV> x = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
-        Tile<T, TOps, TBlock, TV>.Load(_logits, row, c, x);
+        Span<TV> x = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, _logits, row, c);
         TV max = Tile<T, TOps, TBlock, TV>.Max(x, c);
-        TV sum = Tile<T, TOps, TBlock, TV>.SumOfExpTerms(x, max, c);
-        TV logSum = VectorMath<TOps, TV, T>.Log(sum);
-        for (int k = 0; k < c; k++)
-        {
-            x[k] = TOps.Subtract(TOps.Subtract(x[k], max), logSum);
-        }
+        TV logSum = VectorMath<TOps, TV, T>.Log(Tile<T, TOps, TBlock, TV>.SumOfExpTerms(x, max, c));
+        Tile<T, TOps, TBlock, TV>.Map(x, c, new ElementOps<TOps, TV, T>.SubtractTwice(max, logSum));
         Tile<T, TOps, TBlock, TV>.Store(x, _destination, row, c);
         return default;
     }
@@ -64,7 +59,7 @@ internal readonly unsafe struct LogSoftmaxBackwardOp<T>(T* output, T* outputGrad
         int c = _classCount;
         ref T dy = ref Batch<T>.Row(_outputGradient, row, c);
         T sum = Rows<TOps, TV, T>.Sum(in dy, c);
-        Rows<TOps, TV, T>.Map(in Batch<T>.Row(_output, row, c), in dy, ref Batch<T>.Row(_inputGradient, row, c), c, new ElementOps<TOps, TV, T>.LogSoftmaxVjp(sum));
+        Rows<TOps, TV, T>.Map(in Batch<T>.Row(_output, row, c), in dy, ref Batch<T>.Row(_inputGradient, row, c), c, new ElementOps<TOps, TV, T>.LogSoftmaxVjp(TOps.Create(sum)));
         return T.Zero;
     }
 
@@ -76,19 +71,9 @@ internal readonly unsafe struct LogSoftmaxBackwardOp<T>(T* output, T* outputGrad
         where TV : struct
     {
         int c = _classCount;
-        Span<TV> y = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
-        Span<TV> dy = Tile<T, TOps, TBlock, TV>.Of(scratch, 1);
-        Tile<T, TOps, TBlock, TV>.Load(_output, row, c, y);
-        Tile<T, TOps, TBlock, TV>.Load(_outputGradient, row, c, dy);
-        TV sum = default;
-        for (int k = 0; k < c; k++)
-        {
-            sum = TOps.Add(sum, dy[k]);
-        }
-        for (int k = 0; k < c; k++)
-        {
-            y[k] = TOps.Subtract(dy[k], TOps.Multiply(VectorMath<TOps, TV, T>.Exp(y[k]), sum));
-        }
+        Span<TV> y = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, _output, row, c);
+        Span<TV> dy = Tile<T, TOps, TBlock, TV>.Load(scratch, 1, _outputGradient, row, c);
+        Tile<T, TOps, TBlock, TV>.Map(y, dy, c, new ElementOps<TOps, TV, T>.LogSoftmaxVjp(Tile<T, TOps, TBlock, TV>.Sum(dy, c)));
         Tile<T, TOps, TBlock, TV>.Store(y, _inputGradient, row, c);
         return default;
     }

@@ -30,8 +30,7 @@ internal readonly unsafe struct LogSumExpOp<T>(T* logits, int classCount) : IPin
         where TV : struct
     {
         int c = _classCount;
-        Span<TV> x = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
-        Tile<T, TOps, TBlock, TV>.Load(_logits, row, c, x);
+        Span<TV> x = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, _logits, row, c);
         TV max = TOps.Create(FloatLimits<T>.MinValue);
         TV nan = default;
         for (int k = 0; k < c; k++)
@@ -81,13 +80,8 @@ internal readonly unsafe struct LogSumExpBackwardOp<T>(T* logits, T* output, T* 
         where TV : struct
     {
         int c = _classCount;
-        Span<TV> x = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
-        Tile<T, TOps, TBlock, TV>.Load(_logits, row, c, x);
-        var op = new ElementOps<TOps, TV, T>.ExpShiftScale(TOps.Load(in *_output, (nuint)row), TOps.Load(in *_outputGradient, (nuint)row));
-        for (int k = 0; k < c; k++)
-        {
-            x[k] = op.Invoke(x[k]);
-        }
+        Span<TV> x = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, _logits, row, c);
+        Tile<T, TOps, TBlock, TV>.Map(x, c, new ElementOps<TOps, TV, T>.ExpShiftScale(TOps.Load(in *_output, (nuint)row), TOps.Load(in *_outputGradient, (nuint)row)));
         Tile<T, TOps, TBlock, TV>.Store(x, _inputGradient, row, c);
         return default;
     }

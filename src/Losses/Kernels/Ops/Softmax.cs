@@ -39,21 +39,9 @@ internal readonly unsafe struct SoftmaxOp<T>(T* logits, T* probabilities, int cl
         where TV : struct
     {
         int c = _classCount;
-        Span<TV> x = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
-        Tile<T, TOps, TBlock, TV>.Load(_logits, row, c, x);
-        TV max = Tile<T, TOps, TBlock, TV>.Max(x, c);
-        TV sum = default;
-        for (int k = 0; k < c; k++)
-        {
-            TV e = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Subtract(x[k], max));
-            x[k] = e;
-            sum = TOps.Add(sum, e);
-        }
-        TV scale = TOps.Divide(TOps.Create(T.One), sum);
-        for (int k = 0; k < c; k++)
-        {
-            x[k] = TOps.Multiply(x[k], scale);
-        }
+        Span<TV> x = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, _logits, row, c);
+        TV sum = Tile<T, TOps, TBlock, TV>.StoreExpShift(x, Tile<T, TOps, TBlock, TV>.Max(x, c), c);
+        Tile<T, TOps, TBlock, TV>.Map(x, c, new ElementOps<TOps, TV, T>.Scale(TOps.Divide(TOps.Create(T.One), sum)));
         Tile<T, TOps, TBlock, TV>.Store(x, _probabilities, row, c);
         return default;
     }
@@ -78,7 +66,7 @@ internal readonly unsafe struct SoftmaxBackwardOp<T>(T* output, T* outputGradien
         ref T y = ref Batch<T>.Row(_output, row, c);
         ref T dy = ref Batch<T>.Row(_outputGradient, row, c);
         T dot = Rows<TOps, TV, T>.Dot(in y, in dy, c);
-        Rows<TOps, TV, T>.Map(in y, in dy, ref Batch<T>.Row(_inputGradient, row, c), c, new ElementOps<TOps, TV, T>.SoftmaxVjp(dot));
+        Rows<TOps, TV, T>.Map(in y, in dy, ref Batch<T>.Row(_inputGradient, row, c), c, new ElementOps<TOps, TV, T>.SoftmaxVjp(TOps.Create(dot)));
         return T.Zero;
     }
 
@@ -90,19 +78,9 @@ internal readonly unsafe struct SoftmaxBackwardOp<T>(T* output, T* outputGradien
         where TV : struct
     {
         int c = _classCount;
-        Span<TV> y = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
-        Span<TV> dy = Tile<T, TOps, TBlock, TV>.Of(scratch, 1);
-        Tile<T, TOps, TBlock, TV>.Load(_output, row, c, y);
-        Tile<T, TOps, TBlock, TV>.Load(_outputGradient, row, c, dy);
-        TV dot = default;
-        for (int k = 0; k < c; k++)
-        {
-            dot = TOps.MultiplyAdd(y[k], dy[k], dot);
-        }
-        for (int k = 0; k < c; k++)
-        {
-            y[k] = TOps.Multiply(y[k], TOps.Subtract(dy[k], dot));
-        }
+        Span<TV> y = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, _output, row, c);
+        Span<TV> dy = Tile<T, TOps, TBlock, TV>.Load(scratch, 1, _outputGradient, row, c);
+        Tile<T, TOps, TBlock, TV>.Map(y, dy, c, new ElementOps<TOps, TV, T>.SoftmaxVjp(Tile<T, TOps, TBlock, TV>.Dot(y, dy, c)));
         Tile<T, TOps, TBlock, TV>.Store(y, _inputGradient, row, c);
         return default;
     }

@@ -34,37 +34,42 @@ internal static class ElementOps<TOps, TV, T>
     }
 
     /// <summary>x · scale.</summary>
-    public readonly struct Scale(T scale) : IUnaryOp<TV>
+    public readonly struct Scale(TV scale) : IUnaryOp<TV>
     {
-        private readonly TV _scale = TOps.Create(scale);
+        private readonly TV _scale = scale;
+
+        public Scale(T scale)
+            : this(TOps.Create(scale))
+        {
+        }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV Invoke(TV x) => TOps.Multiply(x, _scale);
     }
 
     /// <summary>(x − first) − second: log-softmax as (x − max) − log Σ, which keeps x − max exact for x near the max.</summary>
-    public readonly struct SubtractTwice(T first, T second) : IUnaryOp<TV>
+    public readonly struct SubtractTwice(TV first, TV second) : IUnaryOp<TV>
     {
-        private readonly TV _first = TOps.Create(first);
-        private readonly TV _second = TOps.Create(second);
+        private readonly TV _first = first;
+        private readonly TV _second = second;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV Invoke(TV x) => TOps.Subtract(TOps.Subtract(x, _first), _second);
     }
 
     /// <summary>y · (dy − dot): the softmax vector–Jacobian product.</summary>
-    public readonly struct SoftmaxVjp(T dot) : IBinaryOp<TV>
+    public readonly struct SoftmaxVjp(TV dot) : IBinaryOp<TV>
     {
-        private readonly TV _dot = TOps.Create(dot);
+        private readonly TV _dot = dot;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV Invoke(TV y, TV dy) => TOps.Multiply(y, TOps.Subtract(dy, _dot));
     }
 
     /// <summary>dy − exp(logY) · sum: the log-softmax vector–Jacobian product.</summary>
-    public readonly struct LogSoftmaxVjp(T sum) : IBinaryOp<TV>
+    public readonly struct LogSoftmaxVjp(TV sum) : IBinaryOp<TV>
     {
-        private readonly TV _sum = TOps.Create(sum);
+        private readonly TV _sum = sum;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV Invoke(TV logY, TV dy) => TOps.Subtract(dy, TOps.Multiply(VectorMath<TOps, TV, T>.Exp(logY), _sum));
