@@ -36,6 +36,28 @@ internal static unsafe class Batch
         return rows;
     }
 
+    /// <summary>
+    /// Checks an information measure with one value per row in base <paramref name="logBase"/>: the shapes as
+    /// <see cref="PerRow{T}"/>, then the base, then that <paramref name="input"/> (and, with <see cref="DistributionInputs.Both"/>,
+    /// <paramref name="other"/>) holds probabilities or counts. Returns 1 / ln(<paramref name="logBase"/>), the op's scale.
+    /// </summary>
+    public static T PerRowInBase<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> other, Span<T> destination, int classCount, double logBase,
+        int maxDegreeOfParallelism, string inputName, string otherName, DistributionInputs distributions)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        PerRow(input, other, destination, classCount, maxDegreeOfParallelism, inputName, otherName);
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        if (distributions != DistributionInputs.None)
+        {
+            Guard.Probabilities(input, inputName);
+        }
+        if (distributions == DistributionInputs.Both)
+        {
+            Guard.Probabilities(other, otherName);
+        }
+        return scale;
+    }
+
     /// <summary>Runs <paramref name="op"/> over one row of <paramref name="length"/> and returns its value (zero for an empty row).</summary>
     public static T One<T, TOp>(in TOp op, int length)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -165,4 +187,17 @@ internal static unsafe class Batch
             return T.CreateTruncating(total / divisor);
         }
     }
+}
+
+/// <summary>Which inputs of <see cref="Batch.PerRowInBase{T}"/> must be probabilities (or counts): finite and ≥ 0.</summary>
+internal enum DistributionInputs
+{
+    /// <summary>Neither (logits).</summary>
+    None,
+
+    /// <summary>The first input only (the second, if any, is logits).</summary>
+    First,
+
+    /// <summary>Both inputs.</summary>
+    Both,
 }

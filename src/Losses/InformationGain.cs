@@ -144,12 +144,8 @@ public static class InformationGain
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
     /// <example><code>InformationGain.FromContingency&lt;double&gt;([3, 0, 0, 3], 2, logBase: 2); // 1 bit: the feature decides the class</code></example>
     public static T FromContingency<T>(ReadOnlySpan<T> table, int classCount, double logBase = Math.E)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Guard.FloatOrDouble<T>();
-        var e = Entropies(table, classCount, nameof(table));
-        return T.CreateTruncating(e.Gain * LogScale(logBase));
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        T.CreateTruncating(Entropies(table, classCount, nameof(table)).Gain * LogScale(logBase));
 
     /// <summary>H(Y | X) = Σ_x p(x) H(Y | X = x) from a contingency table of feature values × classes. Allocates nothing.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -163,7 +159,6 @@ public static class InformationGain
     public static T ConditionalEntropyFromContingency<T>(ReadOnlySpan<T> table, int classCount, double logBase = Math.E)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
         var e = Entropies(table, classCount, nameof(table));
         return T.CreateTruncating((e.Labels - e.Gain) * LogScale(logBase));
     }
@@ -178,12 +173,8 @@ public static class InformationGain
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
     /// <example><code>InformationGain.SplitInformationFromContingency&lt;double&gt;([1, 1, 2, 0], 2, logBase: 2); // 1 bit</code></example>
     public static T SplitInformationFromContingency<T>(ReadOnlySpan<T> table, int classCount, double logBase = Math.E)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Guard.FloatOrDouble<T>();
-        var e = Entropies(table, classCount, nameof(table));
-        return T.CreateTruncating(e.Features * LogScale(logBase));
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        T.CreateTruncating(Entropies(table, classCount, nameof(table)).Features * LogScale(logBase));
 
     /// <summary>The C4.5 gain ratio IG(Y; X) / H(X) from a contingency table. Allocates nothing.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -196,11 +187,8 @@ public static class InformationGain
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
     /// <example><code>InformationGain.GainRatioFromContingency&lt;double&gt;([3, 0, 0, 3], 2); // 1</code></example>
     public static T GainRatioFromContingency<T>(ReadOnlySpan<T> table, int classCount)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Guard.FloatOrDouble<T>();
-        return T.CreateTruncating(Entropies(table, classCount, nameof(table)).GainRatio);
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        T.CreateTruncating(Entropies(table, classCount, nameof(table)).GainRatio);
 
     /// <summary>
     /// The mutual information I(U; V) = Σ p(u, v) log(p(u, v) / (p(u) p(v))) from a contingency table of two labelings
@@ -215,12 +203,8 @@ public static class InformationGain
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="columnCount"/> is not positive.</exception>
     /// <example><code>InformationGain.MutualInformationFromContingency&lt;double&gt;([3, 0, 0, 3], 2); // ln 2</code></example>
     public static T MutualInformationFromContingency<T>(ReadOnlySpan<T> table, int columnCount, double logBase = Math.E)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Guard.FloatOrDouble<T>();
-        var e = Entropies(table, columnCount, nameof(table));
-        return T.CreateTruncating(e.Gain * LogScale(logBase));
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        T.CreateTruncating(Entropies(table, columnCount, nameof(table)).Gain * LogScale(logBase));
 
     /// <summary>
     /// The normalized mutual information I(U; V) / mean(H(U), H(V)) from a contingency table, as scikit-learn's
@@ -826,9 +810,11 @@ public static class InformationGain
         }
     }
 
+    /// <summary>Checks <typeparamref name="T"/> and the table's shape, then takes its entropies (in nats) in one pass.</summary>
     private static TableEntropies Entropies<T>(ReadOnlySpan<T> table, int classCount, string name)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        Guard.FloatOrDouble<T>();
         int rows = Guard.Rows(table.Length, classCount, name);
         double[]? rented = classCount > StackClasses ? ArrayPool<double>.Shared.Rent(classCount) : null;
         Span<double> columns = rented is null ? stackalloc double[StackClasses] : rented;

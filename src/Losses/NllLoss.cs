@@ -40,11 +40,8 @@ public static partial class NllLoss
         Reduction reduction = Reduction.Mean, Span<T> losses = default, ReadOnlySpan<T> weight = default, int ignoreIndex = -100, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        int rows = Guard.Rows(logProbabilities.Length, classCount, nameof(logProbabilities));
-        Guard.SameLength(rows, targets.Length, nameof(targets), "the number of rows of logProbabilities");
-        CrossEntropy.CheckCommon(logProbabilities, nameof(logProbabilities), gradient, reduction, losses, weight, rows, maxDegreeOfParallelism);
-        CrossEntropy.CheckWeight(weight, classCount);
+        int rows = CrossEntropy.CheckClassTargets(logProbabilities, targets.Length, classCount, gradient, reduction, losses, weight,
+            maxDegreeOfParallelism, nameof(logProbabilities));
         double divisor = CrossEntropy.Divisor(targets, classCount, weight, ignoreIndex);
 
         fixed (T* x = logProbabilities)
