@@ -87,6 +87,30 @@ internal static unsafe class Batch
     }
 
     /// <summary>
+    /// An output of an elementwise loss: at least as long as <paramref name="input"/> (returned cut to its length); the input
+    /// and the target may be the output itself when <paramref name="inPlace"/>, else apart from it, as the weights must be.
+    /// </summary>
+    private static Span<T> ElementwiseOutput<T>(Span<T> output, string outputName, bool inPlace, ReadOnlySpan<T> input, ReadOnlySpan<T> target,
+        ReadOnlySpan<T> weight, ReadOnlySpan<T> perClass, string inputName, string targetName)
+    {
+        Guard.DestinationLength(input.Length, output.Length, outputName);
+        output = output[..input.Length];
+        if (inPlace)
+        {
+            Guard.InPlaceOrApart<T>(input, output, inputName, outputName);
+            Guard.InPlaceOrApart<T>(target, output, targetName, outputName);
+        }
+        else
+        {
+            Guard.Apart<T>(input, output, inputName, outputName);
+            Guard.Apart<T>(target, output, targetName, outputName);
+        }
+        Guard.Apart<T>(weight, output, "weight", outputName);
+        Guard.Apart<T>(perClass, output, "posWeight", outputName);
+        return output;
+    }
+
+    /// <summary>
     /// Pins up to three row-major spans of <paramref name="classCount"/> columns (the op's inputs and outputs, in its order;
     /// empty where unused), builds <paramref name="op"/> on them and runs it over the rows of <paramref name="first"/>,
     /// one value per row to <paramref name="values"/> unless it is empty. Arguments are checked by the caller.
@@ -124,21 +148,11 @@ internal static unsafe class Batch
         }
         if (!gradient.IsEmpty)
         {
-            Guard.DestinationLength(n, gradient.Length, nameof(gradient));
-            gradient = gradient[..n];
-            Guard.InPlaceOrApart<T>(input, gradient, inputName, nameof(gradient));
-            Guard.InPlaceOrApart<T>(target, gradient, targetName, nameof(gradient));
-            Guard.Apart<T>(weight, gradient, "weight", nameof(gradient));
-            Guard.Apart<T>(perClass, gradient, "posWeight", nameof(gradient));
+            gradient = ElementwiseOutput(gradient, nameof(gradient), inPlace: true, input, target, weight, perClass, inputName, targetName);
         }
         if (reduction == Reduction.None)
         {
-            Guard.DestinationLength(n, losses.Length, nameof(losses));
-            losses = losses[..n];
-            Guard.Apart<T>(input, losses, inputName, nameof(losses));
-            Guard.Apart<T>(target, losses, targetName, nameof(losses));
-            Guard.Apart<T>(weight, losses, "weight", nameof(losses));
-            Guard.Apart<T>(perClass, losses, "posWeight", nameof(losses));
+            losses = ElementwiseOutput(losses, nameof(losses), inPlace: false, input, target, weight, perClass, inputName, targetName);
             Guard.Apart<T>(gradient, losses, nameof(gradient), nameof(losses));
         }
         double divisor = reduction switch

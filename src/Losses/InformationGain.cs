@@ -495,11 +495,8 @@ public static class InformationGain
     public static ThresholdSplit<T> BestThreshold<T>(ReadOnlySpan<T> feature, ReadOnlySpan<int> labels, ReadOnlySpan<T> sampleWeights, int classCount, Span<T> sortedFeature, Span<int> order, Span<double> classScratch, double logBase = Math.E)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        double scale = LogScale(logBase);
+        double scale = CheckSplitSearch(feature, labels, classCount, logBase);
         int n = feature.Length;
-        Guard.SameLength(n, labels.Length, nameof(labels), nameof(feature));
-        CheckClassCount(classCount);
         CheckWeights(sampleWeights, n);
         CheckRange(labels, classCount, nameof(labels));
         Guard.DestinationLength(n, sortedFeature.Length, nameof(sortedFeature));
@@ -545,7 +542,7 @@ public static class InformationGain
                 ArrayPool<LabelWeight<T>>.Shared.Return(rented);
             }
         }
-        return Split(keys, result, scale);
+        return Split(keys, default, result, scale);
     }
 
     /// <summary>
@@ -582,11 +579,8 @@ public static class InformationGain
     public static ThresholdSplit<T> BestThresholdSorted<T>(ReadOnlySpan<T> feature, ReadOnlySpan<int> labels, ReadOnlySpan<T> sampleWeights, ReadOnlySpan<int> order, int classCount, Span<double> classScratch, double logBase = Math.E)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        double scale = LogScale(logBase);
+        double scale = CheckSplitSearch(feature, labels, classCount, logBase);
         int n = feature.Length;
-        Guard.SameLength(n, labels.Length, nameof(labels), nameof(feature));
-        CheckClassCount(classCount);
         if (!sampleWeights.IsEmpty)
         {
             Guard.SameLength(n, sampleWeights.Length, nameof(sampleWeights), nameof(feature));
@@ -617,19 +611,36 @@ public static class InformationGain
             }
         }
         var samples = new Indexed<T>(feature, order, labels, sampleWeights);
-        var result = ThresholdScan.Run<T, Indexed<T>>(ref samples, classCount, classScratch);
-        if (result.LastLeft < 0)
+        return Split(feature, order, ThresholdScan.Run<T, Indexed<T>>(ref samples, classCount, classScratch), scale);
+    }
+
+    /// <summary>Checks the arguments both threshold searches share; returns the scale of <paramref name="logBase"/>.</summary>
+    private static double CheckSplitSearch<T>(ReadOnlySpan<T> feature, ReadOnlySpan<int> labels, int classCount, double logBase)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.FloatOrDouble<T>();
+        double scale = LogScale(logBase);
+        Guard.SameLength(feature.Length, labels.Length, nameof(labels), nameof(feature));
+        CheckClassCount(classCount);
+        return scale;
+    }
+
+    /// <summary>
+    /// The split a scan found: the threshold halfway between the last sample on the left and the first on the right, in
+    /// sorted order (<paramref name="feature"/> itself when <paramref name="order"/> is empty, else its <paramref name="order"/>).
+    /// </summary>
+    private static ThresholdSplit<T> Split<T>(ReadOnlySpan<T> feature, ReadOnlySpan<int> order, ScanResult result, double scale)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int left = result.LastLeft;
+        if (left < 0)
         {
             return new ThresholdSplit<T>(T.NaN, T.Zero, 0);
         }
-        return new ThresholdSplit<T>(Midpoint(feature[order[result.LastLeft]], feature[order[result.LastLeft + 1]]), T.CreateTruncating(result.GainNats * scale), result.LastLeft + 1);
+        T below = order.IsEmpty ? feature[left] : feature[order[left]];
+        T above = order.IsEmpty ? feature[left + 1] : feature[order[left + 1]];
+        return new ThresholdSplit<T>(Midpoint(below, above), T.CreateTruncating(result.GainNats * scale), left + 1);
     }
-
-    private static ThresholdSplit<T> Split<T>(ReadOnlySpan<T> keys, ScanResult result, double scale)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        result.LastLeft < 0
-            ? new ThresholdSplit<T>(T.NaN, T.Zero, 0)
-            : new ThresholdSplit<T>(Midpoint(keys[result.LastLeft], keys[result.LastLeft + 1]), T.CreateTruncating(result.GainNats * scale), result.LastLeft + 1);
 
     /// <summary>scikit-learn's rule: a/2 + b/2 (in double), or a when that rounds up to b (adjacent values, or b = +∞).</summary>
     private static T Midpoint<T>(T a, T b)
