@@ -131,6 +131,22 @@ internal static unsafe class Batch
     }
 
     /// <summary>
+    /// Runs a loss op (built on its pinned inputs and outputs) over <paramref name="rows"/>, each row's loss to
+    /// <paramref name="losses"/> with <see cref="Reduction.None"/>, and returns the total reduced by
+    /// <paramref name="divisor"/> as <paramref name="reduction"/> says. Arguments are checked by the caller.
+    /// </summary>
+    public static T Reduce<T, TOp>(in TOp op, int rows, int classCount, Span<T> losses, Reduction reduction, double divisor, int maxDegreeOfParallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOp : struct, IRowOp<T>
+    {
+        fixed (T* l = losses)
+        {
+            double total = RowDriver.Run<T, TOp>(in op, rows, classCount, reduction == Reduction.None ? l : null, maxDegreeOfParallelism);
+            return T.CreateTruncating(Reductions.Apply(total, reduction, divisor));
+        }
+    }
+
+    /// <summary>
     /// An elementwise loss: checks the common arguments and the overlap rule (input and target may be the gradient in
     /// place; losses, weight and the per-class vector must be apart from the outputs), pins, and runs the driver.
     /// </summary>

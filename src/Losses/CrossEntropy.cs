@@ -85,7 +85,6 @@ public static partial class CrossEntropy
         fixed (int* tg = targets)
         fixed (T* w = weight)
         fixed (T* g = gradient)
-        fixed (T* l = losses)
         {
             var op = new CrossEntropyOp<T>
             {
@@ -100,8 +99,7 @@ public static partial class CrossEntropy
                 GradientScale = T.CreateTruncating(Reductions.GradientScale(reduction, divisor)),
                 ZCoefficient = T.CreateTruncating(SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted)),
             };
-            double total = RowDriver.Run<T, CrossEntropyOp<T>>(in op, rows, classCount, reduction == Reduction.None ? l : null, maxDegreeOfParallelism);
-            return T.CreateTruncating(Reductions.Apply(total, reduction, divisor));
+            return Batch.Reduce<T, CrossEntropyOp<T>>(in op, rows, classCount, losses, reduction, divisor, maxDegreeOfParallelism);
         }
     }
 
@@ -150,7 +148,6 @@ public static partial class CrossEntropy
         fixed (T* y = probabilities)
         fixed (T* w = weight)
         fixed (T* g = gradient)
-        fixed (T* l = losses)
         {
             var op = new SoftCrossEntropyOp<T>
             {
@@ -162,8 +159,7 @@ public static partial class CrossEntropy
                 LabelSmoothing = T.CreateTruncating(labelSmoothing),
                 GradientScale = T.CreateTruncating(Reductions.GradientScale(reduction, rows)),
             };
-            double total = RowDriver.Run<T, SoftCrossEntropyOp<T>>(in op, rows, classCount, reduction == Reduction.None ? l : null, maxDegreeOfParallelism);
-            return T.CreateTruncating(Reductions.Apply(total, reduction, rows));
+            return Batch.Reduce<T, SoftCrossEntropyOp<T>>(in op, rows, classCount, losses, reduction, rows, maxDegreeOfParallelism);
         }
     }
 
@@ -285,7 +281,6 @@ public static partial class CrossEntropy
         fixed (long* t64 = targets.Int64)
         fixed (T* w = weight)
         fixed (TOut* g = gradient)
-        fixed (T* l = losses)
         {
             var op = new VocabularySliceOp<T, TIn, TOut>
             {
@@ -305,8 +300,7 @@ public static partial class CrossEntropy
                 ZCoefficient = SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted),
                 GradientScale = Reductions.GradientScale(reduction, divisor),
             };
-            double total = RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, targets.Length, classCount, reduction == Reduction.None ? l : null, maxDegreeOfParallelism);
-            return T.CreateTruncating(Reductions.Apply(total, reduction, divisor));
+            return Batch.Reduce<T, VocabularySliceOp<T, TIn, TOut>>(in op, targets.Length, classCount, losses, reduction, divisor, maxDegreeOfParallelism);
         }
     }
 

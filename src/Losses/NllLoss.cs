@@ -48,7 +48,6 @@ public static partial class NllLoss
         fixed (int* tg = targets)
         fixed (T* w = weight)
         fixed (T* g = gradient)
-        fixed (T* l = losses)
         {
             var op = new NllLossOp<T>
             {
@@ -60,8 +59,7 @@ public static partial class NllLoss
                 IgnoreIndex = ignoreIndex,
                 GradientScale = T.CreateTruncating(Reductions.GradientScale(reduction, divisor)),
             };
-            double total = RowDriver.Run<T, NllLossOp<T>>(in op, rows, classCount, reduction == Reduction.None ? l : null, maxDegreeOfParallelism);
-            return T.CreateTruncating(Reductions.Apply(total, reduction, divisor));
+            return Batch.Reduce<T, NllLossOp<T>>(in op, rows, classCount, losses, reduction, divisor, maxDegreeOfParallelism);
         }
     }
 }
