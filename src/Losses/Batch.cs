@@ -73,6 +73,18 @@ internal static unsafe class Batch
     }
 
     /// <summary>
+    /// A forward pass over rows: checks <c>logits</c> (rows × classCount) and <c>destination</c> (at least as long, exactly
+    /// the logits or apart), then runs <typeparamref name="TOp"/> on the two.
+    /// </summary>
+    public static void Forward<T, TOp>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, int maxDegreeOfParallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOp : struct, IPinnedOp<T, TOp>
+    {
+        Rows(logits, destination, classCount, maxDegreeOfParallelism, nameof(logits), nameof(destination));
+        Run(default(TOp), logits, destination, default, default, classCount, maxDegreeOfParallelism);
+    }
+
+    /// <summary>
     /// A backward pass over rows: checks <c>output</c> and <c>outputGradient</c> (rows × classCount) and <c>inputGradient</c>
     /// (at least as long, each input exactly or apart), then runs <typeparamref name="TOp"/> on the three.
     /// </summary>
