@@ -36,6 +36,28 @@ internal static unsafe class Batch
         return rows;
     }
 
+    /// <summary>
+    /// Checks an information measure with one value per row in base <paramref name="logBase"/>: the shapes as
+    /// <see cref="PerRow{T}"/>, then the base, then that <paramref name="input"/> (and, with <see cref="DistributionInputs.Both"/>,
+    /// <paramref name="other"/>) holds probabilities or counts. Returns 1 / ln(<paramref name="logBase"/>), the op's scale.
+    /// </summary>
+    public static T PerRowInBase<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> other, Span<T> destination, int classCount, double logBase,
+        int maxDegreeOfParallelism, string inputName, string otherName, DistributionInputs distributions)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        PerRow(input, other, destination, classCount, maxDegreeOfParallelism, inputName, otherName);
+        T scale = Guard.InverseLogOfBase<T>(logBase);
+        if (distributions != DistributionInputs.None)
+        {
+            Guard.Probabilities(input, inputName);
+        }
+        if (distributions == DistributionInputs.Both)
+        {
+            Guard.Probabilities(other, otherName);
+        }
+        return scale;
+    }
+
     /// <summary>Runs <paramref name="op"/> over one row of <paramref name="length"/> and returns its value (zero for an empty row).</summary>
     public static T One<T, TOp>(in TOp op, int length)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -51,6 +73,18 @@ internal static unsafe class Batch
     }
 
     /// <summary>
+    /// A forward pass over rows: checks <c>logits</c> (rows × classCount) and <c>destination</c> (at least as long, exactly
+    /// the logits or apart), then runs <typeparamref name="TOp"/> on the two.
+    /// </summary>
+    public static void Forward<T, TOp>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, int maxDegreeOfParallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOp : struct, IPinnedOp<T, TOp>
+    {
+        Rows(logits, destination, classCount, maxDegreeOfParallelism, nameof(logits), nameof(destination));
+        Run(default(TOp), logits, destination, default, default, classCount, maxDegreeOfParallelism);
+    }
+
+    /// <summary>
     /// A backward pass over rows: checks <c>output</c> and <c>outputGradient</c> (rows × classCount) and <c>inputGradient</c>
     /// (at least as long, each input exactly or apart), then runs <typeparamref name="TOp"/> on the three.
     /// </summary>
@@ -62,6 +96,30 @@ internal static unsafe class Batch
         Guard.SameLength(output.Length, outputGradient.Length, nameof(outputGradient), nameof(output));
         Guard.InPlaceOrApart<T>(outputGradient, inputGradient[..output.Length], nameof(outputGradient), nameof(inputGradient));
         Run(default(TOp), output, outputGradient, inputGradient, default, classCount, maxDegreeOfParallelism);
+    }
+
+    /// <summary>
+    /// An output of an elementwise loss: at least as long as <paramref name="input"/> (returned cut to its length); the input
+    /// and the target may be the output itself when <paramref name="inPlace"/>, else apart from it, as the weights must be.
+    /// </summary>
+    private static Span<T> ElementwiseOutput<T>(Span<T> output, string outputName, bool inPlace, ReadOnlySpan<T> input, ReadOnlySpan<T> target,
+        ReadOnlySpan<T> weight, ReadOnlySpan<T> perClass, string inputName, string targetName)
+    {
+        Guard.DestinationLength(input.Length, output.Length, outputName);
+        output = output[..input.Length];
+        if (inPlace)
+        {
+            Guard.InPlaceOrApart<T>(input, output, inputName, outputName);
+            Guard.InPlaceOrApart<T>(target, output, targetName, outputName);
+        }
+        else
+        {
+            Guard.Apart<T>(input, output, inputName, outputName);
+            Guard.Apart<T>(target, output, targetName, outputName);
+        }
+        Guard.Apart<T>(weight, output, "weight", outputName);
+        Guard.Apart<T>(perClass, output, "posWeight", outputName);
+        return output;
     }
 
     /// <summary>
@@ -85,6 +143,22 @@ internal static unsafe class Batch
     }
 
     /// <summary>
+    /// Runs a loss op (built on its pinned inputs and outputs) over <paramref name="rows"/>, each row's loss to
+    /// <paramref name="losses"/> with <see cref="Reduction.None"/>, and returns the total reduced by
+    /// <paramref name="divisor"/> as <paramref name="reduction"/> says. Arguments are checked by the caller.
+    /// </summary>
+    public static T Reduce<T, TOp>(in TOp op, int rows, int classCount, Span<T> losses, Reduction reduction, double divisor, int maxDegreeOfParallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOp : struct, IRowOp<T>
+    {
+        fixed (T* l = losses)
+        {
+            double total = RowDriver.Run<T, TOp>(in op, rows, classCount, reduction == Reduction.None ? l : null, maxDegreeOfParallelism);
+            return T.CreateTruncating(Reductions.Apply(total, reduction, divisor));
+        }
+    }
+
+    /// <summary>
     /// An elementwise loss: checks the common arguments and the overlap rule (input and target may be the gradient in
     /// place; losses, weight and the per-class vector must be apart from the outputs), pins, and runs the driver.
     /// </summary>
@@ -102,21 +176,11 @@ internal static unsafe class Batch
         }
         if (!gradient.IsEmpty)
         {
-            Guard.DestinationLength(n, gradient.Length, nameof(gradient));
-            gradient = gradient[..n];
-            Guard.InPlaceOrApart<T>(input, gradient, inputName, nameof(gradient));
-            Guard.InPlaceOrApart<T>(target, gradient, targetName, nameof(gradient));
-            Guard.Apart<T>(weight, gradient, "weight", nameof(gradient));
-            Guard.Apart<T>(perClass, gradient, "posWeight", nameof(gradient));
+            gradient = ElementwiseOutput(gradient, nameof(gradient), inPlace: true, input, target, weight, perClass, inputName, targetName);
         }
         if (reduction == Reduction.None)
         {
-            Guard.DestinationLength(n, losses.Length, nameof(losses));
-            losses = losses[..n];
-            Guard.Apart<T>(input, losses, inputName, nameof(losses));
-            Guard.Apart<T>(target, losses, targetName, nameof(losses));
-            Guard.Apart<T>(weight, losses, "weight", nameof(losses));
-            Guard.Apart<T>(perClass, losses, "posWeight", nameof(losses));
+            losses = ElementwiseOutput(losses, nameof(losses), inPlace: false, input, target, weight, perClass, inputName, targetName);
             Guard.Apart<T>(gradient, losses, nameof(gradient), nameof(losses));
         }
         double divisor = reduction switch
@@ -165,4 +229,17 @@ internal static unsafe class Batch
             return T.CreateTruncating(total / divisor);
         }
     }
+}
+
+/// <summary>Which inputs of <see cref="Batch.PerRowInBase{T}"/> must be probabilities (or counts): finite and ≥ 0.</summary>
+internal enum DistributionInputs
+{
+    /// <summary>Neither (logits).</summary>
+    None,
+
+    /// <summary>The first input only (the second, if any, is logits).</summary>
+    First,
+
+    /// <summary>Both inputs.</summary>
+    Both,
 }

@@ -69,11 +69,7 @@ public static partial class CrossEntropy
         double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        int rows = Guard.Rows(logits.Length, classCount, nameof(logits));
-        Guard.SameLength(rows, targets.Length, nameof(targets), "the number of rows of logits");
-        CheckCommon(logits, nameof(logits), gradient, reduction, losses, weight, rows, maxDegreeOfParallelism);
-        CheckWeight(weight, classCount);
+        int rows = CheckClassTargets(logits, targets.Length, classCount, gradient, reduction, losses, weight, maxDegreeOfParallelism, nameof(logits));
         CheckSmoothing(labelSmoothing);
         CrossEntropySlices.CheckOptions(double.CreateTruncating(labelSmoothing), zLoss, softCap);
         if (double.IsFinite(softCap))
@@ -89,7 +85,6 @@ public static partial class CrossEntropy
         fixed (int* tg = targets)
         fixed (T* w = weight)
         fixed (T* g = gradient)
-        fixed (T* l = losses)
         {
             var op = new CrossEntropyOp<T>
             {
@@ -104,8 +99,7 @@ public static partial class CrossEntropy
                 GradientScale = T.CreateTruncating(Reductions.GradientScale(reduction, divisor)),
                 ZCoefficient = T.CreateTruncating(SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted)),
             };
-            double total = RowDriver.Run<T, CrossEntropyOp<T>>(in op, rows, classCount, reduction == Reduction.None ? l : null, maxDegreeOfParallelism);
-            return T.CreateTruncating(Reductions.Apply(total, reduction, divisor));
+            return Batch.Reduce<T, CrossEntropyOp<T>>(in op, rows, classCount, losses, reduction, divisor, maxDegreeOfParallelism);
         }
     }
 
@@ -154,7 +148,6 @@ public static partial class CrossEntropy
         fixed (T* y = probabilities)
         fixed (T* w = weight)
         fixed (T* g = gradient)
-        fixed (T* l = losses)
         {
             var op = new SoftCrossEntropyOp<T>
             {
@@ -166,8 +159,7 @@ public static partial class CrossEntropy
                 LabelSmoothing = T.CreateTruncating(labelSmoothing),
                 GradientScale = T.CreateTruncating(Reductions.GradientScale(reduction, rows)),
             };
-            double total = RowDriver.Run<T, SoftCrossEntropyOp<T>>(in op, rows, classCount, reduction == Reduction.None ? l : null, maxDegreeOfParallelism);
-            return T.CreateTruncating(Reductions.Apply(total, reduction, rows));
+            return Batch.Reduce<T, SoftCrossEntropyOp<T>>(in op, rows, classCount, losses, reduction, rows, maxDegreeOfParallelism);
         }
     }
 
@@ -232,11 +224,7 @@ public static partial class CrossEntropy
         double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        int rows = Guard.Rows(logits.Length, classCount, nameof(logits));
-        Guard.SameLength(rows, targets.Length, nameof(targets), "the number of rows of logits");
-        CheckCommon(logits, nameof(logits), gradient, reduction, losses, weight, rows, maxDegreeOfParallelism);
-        CheckWeight(weight, classCount);
+        CheckClassTargets(logits, targets.Length, classCount, gradient, reduction, losses, weight, maxDegreeOfParallelism, nameof(logits));
         CrossEntropySlices.CheckOptions(labelSmoothing, zLoss, softCap);
         return BySlices<T, T, T>(logits, new TargetSpan(targets), classCount, gradient, reduction, losses, weight, ignoreIndex, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
     }
@@ -261,7 +249,7 @@ public static partial class CrossEntropy
         where TIn : unmanaged
     {
         int rows = Guard.Rows(logits.Length, classCount, nameof(logits));
-        Guard.SameLength(rows, targets.Length, nameof(targets), "the number of rows of logits");
+        Guard.OnePerRow(rows, targets.Length, nameof(targets), nameof(logits));
         Reductions.Check(reduction);
         RowDriver.CheckParallelism(maxDegreeOfParallelism);
         if (!gradient.IsEmpty)
@@ -293,7 +281,6 @@ public static partial class CrossEntropy
         fixed (long* t64 = targets.Int64)
         fixed (T* w = weight)
         fixed (TOut* g = gradient)
-        fixed (T* l = losses)
         {
             var op = new VocabularySliceOp<T, TIn, TOut>
             {
@@ -313,8 +300,7 @@ public static partial class CrossEntropy
                 ZCoefficient = SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted),
                 GradientScale = Reductions.GradientScale(reduction, divisor),
             };
-            double total = RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, targets.Length, classCount, reduction == Reduction.None ? l : null, maxDegreeOfParallelism);
-            return T.CreateTruncating(Reductions.Apply(total, reduction, divisor));
+            return Batch.Reduce<T, VocabularySliceOp<T, TIn, TOut>>(in op, targets.Length, classCount, losses, reduction, divisor, maxDegreeOfParallelism);
         }
     }
 
@@ -322,6 +308,23 @@ public static partial class CrossEntropy
     /// The checks every row loss with integer or soft targets shares: the reduction, the multi-core option, and the
     /// overlap rule — the gradient may be the input exactly (in place); losses and weight must be apart from the outputs.
     /// </summary>
+    /// <summary>
+    /// Checks a batch of rows with one class-index target per row (cross-entropy, NLL): <typeparamref name="T"/>, the rows
+    /// of <paramref name="input"/>, one target per row, the outputs and their overlaps (<see cref="CheckCommon{T}"/>) and the
+    /// class weights. Returns the row count; the targets' values are checked by the caller.
+    /// </summary>
+    internal static int CheckClassTargets<T>(ReadOnlySpan<T> input, int targetCount, int classCount, Span<T> gradient, Reduction reduction,
+        Span<T> losses, ReadOnlySpan<T> weight, int maxDegreeOfParallelism, string inputName)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.FloatOrDouble<T>();
+        int rows = Guard.Rows(input.Length, classCount, inputName);
+        Guard.OnePerRow(rows, targetCount, "targets", inputName);
+        CheckCommon(input, inputName, gradient, reduction, losses, weight, rows, maxDegreeOfParallelism);
+        CheckWeight(weight, classCount);
+        return rows;
+    }
+
     internal static void CheckCommon<T>(ReadOnlySpan<T> input, string inputName, Span<T> gradient, Reduction reduction, Span<T> losses, ReadOnlySpan<T> weight,
         int rows, int maxDegreeOfParallelism)
     {
@@ -356,7 +359,7 @@ public static partial class CrossEntropy
         }
     }
 
-    private static void CheckSmoothing(double labelSmoothing)
+    internal static void CheckSmoothing(double labelSmoothing)
     {
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
         {

@@ -79,9 +79,7 @@ public static partial class Entropy
     public static unsafe void Of<T>(ReadOnlySpan<T> p, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Batch.PerRow(p, default, destination, classCount, maxDegreeOfParallelism, nameof(p), "");
-        T scale = Guard.InverseLogOfBase<T>(logBase);
-        Guard.Probabilities(p, nameof(p));
+        T scale = Batch.PerRowInBase(p, default, destination, classCount, logBase, maxDegreeOfParallelism, nameof(p), "", DistributionInputs.First);
         Batch.Run(new EntropyOp<T> { Scale = scale }, p, default, default, destination, classCount, maxDegreeOfParallelism);
     }
 
@@ -132,9 +130,7 @@ public static partial class Entropy
     public static unsafe void FromCounts<T>(ReadOnlySpan<T> counts, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Batch.PerRow(counts, default, destination, classCount, maxDegreeOfParallelism, nameof(counts), "");
-        T scale = Guard.InverseLogOfBase<T>(logBase);
-        Guard.Probabilities(counts, nameof(counts));
+        T scale = Batch.PerRowInBase(counts, default, destination, classCount, logBase, maxDegreeOfParallelism, nameof(counts), "", DistributionInputs.First);
         Batch.Run(new EntropyOp<T> { Scale = scale, Normalize = true }, counts, default, default, destination, classCount, maxDegreeOfParallelism);
     }
 
@@ -186,8 +182,7 @@ public static partial class Entropy
     public static unsafe void FromLogits<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Batch.PerRow(logits, default, destination, classCount, maxDegreeOfParallelism, nameof(logits), "");
-        T scale = Guard.InverseLogOfBase<T>(logBase);
+        T scale = Batch.PerRowInBase(logits, default, destination, classCount, logBase, maxDegreeOfParallelism, nameof(logits), "", DistributionInputs.None);
         Batch.Run(new EntropyFromLogitsOp<T> { Scale = scale }, logits, default, default, destination, classCount, maxDegreeOfParallelism);
     }
 
@@ -303,10 +298,7 @@ public static partial class Entropy
     public static unsafe void Cross<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
-        T scale = Guard.InverseLogOfBase<T>(logBase);
-        Guard.Probabilities(p, nameof(p));
-        Guard.Probabilities(q, nameof(q));
+        T scale = Batch.PerRowInBase(p, q, destination, classCount, logBase, maxDegreeOfParallelism, nameof(p), nameof(q), DistributionInputs.Both);
         Batch.Run(new CrossOp<T> { Scale = scale }, p, q, default, destination, classCount, maxDegreeOfParallelism);
     }
 
@@ -356,9 +348,7 @@ public static partial class Entropy
     public static unsafe void CrossFromLogits<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logitsQ, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Batch.PerRow(p, logitsQ, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(logitsQ));
-        T scale = Guard.InverseLogOfBase<T>(logBase);
-        Guard.Probabilities(p, nameof(p));
+        T scale = Batch.PerRowInBase(p, logitsQ, destination, classCount, logBase, maxDegreeOfParallelism, nameof(p), nameof(logitsQ), DistributionInputs.First);
         Batch.Run(new CrossFromLogitsOp<T> { Scale = scale }, p, logitsQ, default, destination, classCount, maxDegreeOfParallelism);
     }
 

@@ -40,6 +40,19 @@ internal static class Guard
         }
     }
 
+    /// <summary>One value per row of <paramref name="inputName"/>: <paramref name="count"/> must be <paramref name="rows"/>.</summary>
+    public static void OnePerRow(int rows, int count, string name, string inputName)
+    {
+        if (count != rows)
+        {
+            ThrowNotOnePerRow(rows, count, name, inputName);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNotOnePerRow(int rows, int count, string name, string inputName) =>
+        throw new ArgumentException($"{name} has {count} elements but the number of rows of {inputName} has {rows}; they must have the same length.", name);
+
     public static void DestinationLength(int needed, int actual, string name)
     {
         if (actual < needed)

@@ -144,12 +144,8 @@ public static class InformationGain
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
     /// <example><code>InformationGain.FromContingency&lt;double&gt;([3, 0, 0, 3], 2, logBase: 2); // 1 bit: the feature decides the class</code></example>
     public static T FromContingency<T>(ReadOnlySpan<T> table, int classCount, double logBase = Math.E)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Guard.FloatOrDouble<T>();
-        var e = Entropies(table, classCount, nameof(table));
-        return T.CreateTruncating(e.Gain * LogScale(logBase));
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        T.CreateTruncating(Entropies(table, classCount, nameof(table)).Gain * LogScale(logBase));
 
     /// <summary>H(Y | X) = Σ_x p(x) H(Y | X = x) from a contingency table of feature values × classes. Allocates nothing.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -163,7 +159,6 @@ public static class InformationGain
     public static T ConditionalEntropyFromContingency<T>(ReadOnlySpan<T> table, int classCount, double logBase = Math.E)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
         var e = Entropies(table, classCount, nameof(table));
         return T.CreateTruncating((e.Labels - e.Gain) * LogScale(logBase));
     }
@@ -178,12 +173,8 @@ public static class InformationGain
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
     /// <example><code>InformationGain.SplitInformationFromContingency&lt;double&gt;([1, 1, 2, 0], 2, logBase: 2); // 1 bit</code></example>
     public static T SplitInformationFromContingency<T>(ReadOnlySpan<T> table, int classCount, double logBase = Math.E)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Guard.FloatOrDouble<T>();
-        var e = Entropies(table, classCount, nameof(table));
-        return T.CreateTruncating(e.Features * LogScale(logBase));
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        T.CreateTruncating(Entropies(table, classCount, nameof(table)).Features * LogScale(logBase));
 
     /// <summary>The C4.5 gain ratio IG(Y; X) / H(X) from a contingency table. Allocates nothing.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -196,11 +187,8 @@ public static class InformationGain
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
     /// <example><code>InformationGain.GainRatioFromContingency&lt;double&gt;([3, 0, 0, 3], 2); // 1</code></example>
     public static T GainRatioFromContingency<T>(ReadOnlySpan<T> table, int classCount)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Guard.FloatOrDouble<T>();
-        return T.CreateTruncating(Entropies(table, classCount, nameof(table)).GainRatio);
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        T.CreateTruncating(Entropies(table, classCount, nameof(table)).GainRatio);
 
     /// <summary>
     /// The mutual information I(U; V) = Σ p(u, v) log(p(u, v) / (p(u) p(v))) from a contingency table of two labelings
@@ -215,12 +203,8 @@ public static class InformationGain
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="columnCount"/> is not positive.</exception>
     /// <example><code>InformationGain.MutualInformationFromContingency&lt;double&gt;([3, 0, 0, 3], 2); // ln 2</code></example>
     public static T MutualInformationFromContingency<T>(ReadOnlySpan<T> table, int columnCount, double logBase = Math.E)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Guard.FloatOrDouble<T>();
-        var e = Entropies(table, columnCount, nameof(table));
-        return T.CreateTruncating(e.Gain * LogScale(logBase));
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        T.CreateTruncating(Entropies(table, columnCount, nameof(table)).Gain * LogScale(logBase));
 
     /// <summary>
     /// The normalized mutual information I(U; V) / mean(H(U), H(V)) from a contingency table, as scikit-learn's
@@ -511,11 +495,8 @@ public static class InformationGain
     public static ThresholdSplit<T> BestThreshold<T>(ReadOnlySpan<T> feature, ReadOnlySpan<int> labels, ReadOnlySpan<T> sampleWeights, int classCount, Span<T> sortedFeature, Span<int> order, Span<double> classScratch, double logBase = Math.E)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        double scale = LogScale(logBase);
+        double scale = CheckSplitSearch(feature, labels, classCount, logBase);
         int n = feature.Length;
-        Guard.SameLength(n, labels.Length, nameof(labels), nameof(feature));
-        CheckClassCount(classCount);
         CheckWeights(sampleWeights, n);
         CheckRange(labels, classCount, nameof(labels));
         Guard.DestinationLength(n, sortedFeature.Length, nameof(sortedFeature));
@@ -561,7 +542,7 @@ public static class InformationGain
                 ArrayPool<LabelWeight<T>>.Shared.Return(rented);
             }
         }
-        return Split(keys, result, scale);
+        return Split(keys, default, result, scale);
     }
 
     /// <summary>
@@ -598,11 +579,8 @@ public static class InformationGain
     public static ThresholdSplit<T> BestThresholdSorted<T>(ReadOnlySpan<T> feature, ReadOnlySpan<int> labels, ReadOnlySpan<T> sampleWeights, ReadOnlySpan<int> order, int classCount, Span<double> classScratch, double logBase = Math.E)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        double scale = LogScale(logBase);
+        double scale = CheckSplitSearch(feature, labels, classCount, logBase);
         int n = feature.Length;
-        Guard.SameLength(n, labels.Length, nameof(labels), nameof(feature));
-        CheckClassCount(classCount);
         if (!sampleWeights.IsEmpty)
         {
             Guard.SameLength(n, sampleWeights.Length, nameof(sampleWeights), nameof(feature));
@@ -633,19 +611,36 @@ public static class InformationGain
             }
         }
         var samples = new Indexed<T>(feature, order, labels, sampleWeights);
-        var result = ThresholdScan.Run<T, Indexed<T>>(ref samples, classCount, classScratch);
-        if (result.LastLeft < 0)
+        return Split(feature, order, ThresholdScan.Run<T, Indexed<T>>(ref samples, classCount, classScratch), scale);
+    }
+
+    /// <summary>Checks the arguments both threshold searches share; returns the scale of <paramref name="logBase"/>.</summary>
+    private static double CheckSplitSearch<T>(ReadOnlySpan<T> feature, ReadOnlySpan<int> labels, int classCount, double logBase)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.FloatOrDouble<T>();
+        double scale = LogScale(logBase);
+        Guard.SameLength(feature.Length, labels.Length, nameof(labels), nameof(feature));
+        CheckClassCount(classCount);
+        return scale;
+    }
+
+    /// <summary>
+    /// The split a scan found: the threshold halfway between the last sample on the left and the first on the right, in
+    /// sorted order (<paramref name="feature"/> itself when <paramref name="order"/> is empty, else its <paramref name="order"/>).
+    /// </summary>
+    private static ThresholdSplit<T> Split<T>(ReadOnlySpan<T> feature, ReadOnlySpan<int> order, ScanResult result, double scale)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int left = result.LastLeft;
+        if (left < 0)
         {
             return new ThresholdSplit<T>(T.NaN, T.Zero, 0);
         }
-        return new ThresholdSplit<T>(Midpoint(feature[order[result.LastLeft]], feature[order[result.LastLeft + 1]]), T.CreateTruncating(result.GainNats * scale), result.LastLeft + 1);
+        T below = order.IsEmpty ? feature[left] : feature[order[left]];
+        T above = order.IsEmpty ? feature[left + 1] : feature[order[left + 1]];
+        return new ThresholdSplit<T>(Midpoint(below, above), T.CreateTruncating(result.GainNats * scale), left + 1);
     }
-
-    private static ThresholdSplit<T> Split<T>(ReadOnlySpan<T> keys, ScanResult result, double scale)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        result.LastLeft < 0
-            ? new ThresholdSplit<T>(T.NaN, T.Zero, 0)
-            : new ThresholdSplit<T>(Midpoint(keys[result.LastLeft], keys[result.LastLeft + 1]), T.CreateTruncating(result.GainNats * scale), result.LastLeft + 1);
 
     /// <summary>scikit-learn's rule: a/2 + b/2 (in double), or a when that rounds up to b (adjacent values, or b = +∞).</summary>
     private static T Midpoint<T>(T a, T b)
@@ -826,9 +821,11 @@ public static class InformationGain
         }
     }
 
+    /// <summary>Checks <typeparamref name="T"/> and the table's shape, then takes its entropies (in nats) in one pass.</summary>
     private static TableEntropies Entropies<T>(ReadOnlySpan<T> table, int classCount, string name)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        Guard.FloatOrDouble<T>();
         int rows = Guard.Rows(table.Length, classCount, name);
         double[]? rented = classCount > StackClasses ? ArrayPool<double>.Shared.Rent(classCount) : null;
         Span<double> columns = rented is null ? stackalloc double[StackClasses] : rented;

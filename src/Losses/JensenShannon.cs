@@ -66,10 +66,7 @@ public static partial class JensenShannon
     public static unsafe void Divergence<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
-        T scale = Guard.InverseLogOfBase<T>(logBase);
-        Guard.Probabilities(p, nameof(p));
-        Guard.Probabilities(q, nameof(q));
+        T scale = Batch.PerRowInBase(p, q, destination, classCount, logBase, maxDegreeOfParallelism, nameof(p), nameof(q), DistributionInputs.Both);
         Batch.Run(new JensenShannonOp<T> { Scale = scale }, p, q, default, destination, classCount, maxDegreeOfParallelism);
     }
 
@@ -116,10 +113,7 @@ public static partial class JensenShannon
     public static unsafe void Distance<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
-        T scale = Guard.InverseLogOfBase<T>(logBase);
-        Guard.Probabilities(p, nameof(p));
-        Guard.Probabilities(q, nameof(q));
+        T scale = Batch.PerRowInBase(p, q, destination, classCount, logBase, maxDegreeOfParallelism, nameof(p), nameof(q), DistributionInputs.Both);
         Batch.Run(new JensenShannonOp<T> { Scale = scale, SquareRoot = true }, p, q, default, destination, classCount, maxDegreeOfParallelism);
     }
 }

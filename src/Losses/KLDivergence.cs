@@ -74,10 +74,7 @@ public static partial class KLDivergence
     public static unsafe void Of<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
-        T scale = Guard.InverseLogOfBase<T>(logBase);
-        Guard.Probabilities(p, nameof(p));
-        Guard.Probabilities(q, nameof(q));
+        T scale = Batch.PerRowInBase(p, q, destination, classCount, logBase, maxDegreeOfParallelism, nameof(p), nameof(q), DistributionInputs.Both);
         Batch.Run(new RelativeEntropyOp<T> { Scale = scale }, p, q, default, destination, classCount, maxDegreeOfParallelism);
     }
 
@@ -126,10 +123,7 @@ public static partial class KLDivergence
     public static unsafe void FromCounts<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, Span<T> destination, int classCount, double logBase = Math.E, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Batch.PerRow(p, q, destination, classCount, maxDegreeOfParallelism, nameof(p), nameof(q));
-        T scale = Guard.InverseLogOfBase<T>(logBase);
-        Guard.Probabilities(p, nameof(p));
-        Guard.Probabilities(q, nameof(q));
+        T scale = Batch.PerRowInBase(p, q, destination, classCount, logBase, maxDegreeOfParallelism, nameof(p), nameof(q), DistributionInputs.Both);
         Batch.Run(new RelativeEntropyOp<T> { Scale = scale, Normalize = true }, p, q, default, destination, classCount, maxDegreeOfParallelism);
     }
 

@@ -111,10 +111,7 @@ public static partial class LinearCrossEntropy
         spans.Destination(losses, nameof(losses));
         spans.CheckApart();
         CrossEntropy.CheckWeight(weight, classCount);
-        if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "labelSmoothing must be in [0, 1].");
-        }
+        CrossEntropy.CheckSmoothing(labelSmoothing);
         CrossEntropySlices.CheckOptions(double.CreateTruncating(labelSmoothing), zLoss, softCap);
         if (zLoss != 0 && !weight.IsEmpty && reduction == Reduction.Mean)
         {

@@ -44,12 +44,9 @@ public static partial class LogSoftmax
     /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classCount"/>,
     /// <paramref name="destination"/> is too short, or it partly overlaps <paramref name="logits"/>.</exception>
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
-    public static unsafe void Forward<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, int maxDegreeOfParallelism = 1)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Batch.Rows(logits, destination, classCount, maxDegreeOfParallelism, nameof(logits), nameof(destination));
-        Batch.Run(default(LogSoftmaxOp<T>), logits, destination, default, default, classCount, maxDegreeOfParallelism);
-    }
+    public static void Forward<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Batch.Forward<T, LogSoftmaxOp<T>>(logits, destination, classCount, maxDegreeOfParallelism);
 
     /// <summary>
     /// The backward pass of log-softmax for one row: dx = dy − softmax(x)·Σⱼ dyⱼ, with softmax(x) = exp(output).
@@ -72,9 +69,7 @@ public static partial class LogSoftmax
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">Lengths disagree, or a destination partly overlaps an input.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
-    public static unsafe void Backward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classCount, int maxDegreeOfParallelism = 1)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
+    public static void Backward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classCount, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
         Batch.Backward<T, LogSoftmaxBackwardOp<T>>(output, outputGradient, inputGradient, classCount, maxDegreeOfParallelism);
-    }
 }

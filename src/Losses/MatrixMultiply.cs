@@ -44,17 +44,9 @@ public static class MatrixMultiply
     /// MatrixMultiply.Multiply&lt;float&gt;(a, b, c, m: 2, n: 2, k: 3);
     /// </code>
     /// </example>
-    public static unsafe void Multiply<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k, bool accumulate = false, int maxDegreeOfParallelism = 1)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Check(a, b, c, m, n, k, maxDegreeOfParallelism);
-        fixed (T* pa = a)
-        fixed (T* pb = b)
-        fixed (T* pc = c)
-        {
-            Gemm<T>.Multiply(new MatrixView<T>(pa, k, 1), new MatrixView<T>(pb, n, 1), pc, n, m, n, k, accumulate, maxDegreeOfParallelism);
-        }
-    }
+    public static void Multiply<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k, bool accumulate = false, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Run(a, b, c, m, n, k, (k, 1), (n, 1), accumulate, maxDegreeOfParallelism);
 
     /// <summary>C[m × n] = A[m × k]·B[n × k]ᵀ (or C += A·Bᵀ), all row-major: the product of <c>nn.Linear</c>, x·Wᵀ.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -76,17 +68,9 @@ public static class MatrixMultiply
     /// MatrixMultiply.MultiplyTransposedB&lt;float&gt;(x, w, y, m: 1, n: 2, k: 3);
     /// </code>
     /// </example>
-    public static unsafe void MultiplyTransposedB<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k, bool accumulate = false, int maxDegreeOfParallelism = 1)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Check(a, b, c, m, n, k, maxDegreeOfParallelism);
-        fixed (T* pa = a)
-        fixed (T* pb = b)
-        fixed (T* pc = c)
-        {
-            Gemm<T>.Multiply(new MatrixView<T>(pa, k, 1), new MatrixView<T>(pb, 1, k), pc, n, m, n, k, accumulate, maxDegreeOfParallelism);
-        }
-    }
+    public static void MultiplyTransposedB<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k, bool accumulate = false, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Run(a, b, c, m, n, k, (k, 1), (1, k), accumulate, maxDegreeOfParallelism);
 
     /// <summary>C[m × n] = A[k × m]ᵀ·B[k × n] (or C += Aᵀ·B), all row-major: e.g. a weight gradient, Gᵀ·X.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -108,7 +92,16 @@ public static class MatrixMultiply
     /// MatrixMultiply.MultiplyTransposedA&lt;float&gt;(g, x, dw, m: 2, n: 3, k: 1);
     /// </code>
     /// </example>
-    public static unsafe void MultiplyTransposedA<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k, bool accumulate = false, int maxDegreeOfParallelism = 1)
+    public static void MultiplyTransposedA<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k, bool accumulate = false, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Run(a, b, c, m, n, k, (1, m), (n, 1), accumulate, maxDegreeOfParallelism);
+
+    /// <summary>
+    /// Checks the arguments, then c = op(a) · op(b) (+ c): <paramref name="aSteps"/> and <paramref name="bSteps"/> are the
+    /// element steps from one row, and from one column, of op(a) and op(b) to the next in memory (a transposed operand swaps them).
+    /// </summary>
+    private static unsafe void Run<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k, (int Row, int Column) aSteps,
+        (int Row, int Column) bSteps, bool accumulate, int maxDegreeOfParallelism)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(a, b, c, m, n, k, maxDegreeOfParallelism);
@@ -116,7 +109,8 @@ public static class MatrixMultiply
         fixed (T* pb = b)
         fixed (T* pc = c)
         {
-            Gemm<T>.Multiply(new MatrixView<T>(pa, 1, m), new MatrixView<T>(pb, n, 1), pc, n, m, n, k, accumulate, maxDegreeOfParallelism);
+            Gemm<T>.Multiply(new MatrixView<T>(pa, aSteps.Row, aSteps.Column), new MatrixView<T>(pb, bSteps.Row, bSteps.Column), pc, n, m, n, k,
+                accumulate, maxDegreeOfParallelism);
         }
     }
 

@@ -40,18 +40,14 @@ public static partial class NllLoss
         Reduction reduction = Reduction.Mean, Span<T> losses = default, ReadOnlySpan<T> weight = default, int ignoreIndex = -100, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.FloatOrDouble<T>();
-        int rows = Guard.Rows(logProbabilities.Length, classCount, nameof(logProbabilities));
-        Guard.SameLength(rows, targets.Length, nameof(targets), "the number of rows of logProbabilities");
-        CrossEntropy.CheckCommon(logProbabilities, nameof(logProbabilities), gradient, reduction, losses, weight, rows, maxDegreeOfParallelism);
-        CrossEntropy.CheckWeight(weight, classCount);
+        int rows = CrossEntropy.CheckClassTargets(logProbabilities, targets.Length, classCount, gradient, reduction, losses, weight,
+            maxDegreeOfParallelism, nameof(logProbabilities));
         double divisor = CrossEntropy.Divisor(targets, classCount, weight, ignoreIndex);
 
         fixed (T* x = logProbabilities)
         fixed (int* tg = targets)
         fixed (T* w = weight)
         fixed (T* g = gradient)
-        fixed (T* l = losses)
         {
             var op = new NllLossOp<T>
             {
@@ -63,8 +59,7 @@ public static partial class NllLoss
                 IgnoreIndex = ignoreIndex,
                 GradientScale = T.CreateTruncating(Reductions.GradientScale(reduction, divisor)),
             };
-            double total = RowDriver.Run<T, NllLossOp<T>>(in op, rows, classCount, reduction == Reduction.None ? l : null, maxDegreeOfParallelism);
-            return T.CreateTruncating(Reductions.Apply(total, reduction, divisor));
+            return Batch.Reduce<T, NllLossOp<T>>(in op, rows, classCount, losses, reduction, divisor, maxDegreeOfParallelism);
         }
     }
 }

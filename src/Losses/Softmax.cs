@@ -46,12 +46,9 @@ public static partial class Softmax
     /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classCount"/>,
     /// <paramref name="destination"/> is too short, or it partly overlaps <paramref name="logits"/>.</exception>
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
-    public static unsafe void Forward<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, int maxDegreeOfParallelism = 1)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Batch.Rows(logits, destination, classCount, maxDegreeOfParallelism, nameof(logits), nameof(destination));
-        Batch.Run(default(SoftmaxOp<T>), logits, destination, default, default, classCount, maxDegreeOfParallelism);
-    }
+    public static void Forward<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Batch.Forward<T, SoftmaxOp<T>>(logits, destination, classCount, maxDegreeOfParallelism);
 
     /// <summary>
     /// Softmax of each row of Half logits, written as float: each logit is widened to float in the row loop's loads (no
@@ -108,9 +105,7 @@ public static partial class Softmax
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentException">Lengths disagree, or a destination partly overlaps an input.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
-    public static unsafe void Backward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classCount, int maxDegreeOfParallelism = 1)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
+    public static void Backward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classCount, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
         Batch.Backward<T, SoftmaxBackwardOp<T>>(output, outputGradient, inputGradient, classCount, maxDegreeOfParallelism);
-    }
 }

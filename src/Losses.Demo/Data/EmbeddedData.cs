@@ -11,25 +11,11 @@ internal static class EmbeddedData
     public static Dataset Digits()
     {
         using var reader = new StreamReader(new GZipStream(Open("digits.csv.gz"), CompressionMode.Decompress));
-        var features = new List<float>(1797 * 64);
-        var labels = new List<int>(1797);
-        string? line;
-        while ((line = reader.ReadLine()) is not null)
-        {
-            if (line.Length == 0)
-            {
-                continue;
-            }
-            string[] cells = line.Split(',');
-            for (int i = 0; i < 64; i++)
-            {
-                features.Add(float.Parse(cells[i], CultureInfo.InvariantCulture));
-            }
-            labels.Add((int)double.Parse(cells[64], CultureInfo.InvariantCulture));
-        }
+        var (features, labelCells) = ReadRows(reader, 64, 1797);
+        int[] labels = [.. labelCells.Select(cell => (int)double.Parse(cell, CultureInfo.InvariantCulture))];
         string[] pixels = Enumerable.Range(0, 64).Select(i => $"pixel_{i / 8}_{i % 8}").ToArray();
         string[] digits = Enumerable.Range(0, 10).Select(d => d.ToString(CultureInfo.InvariantCulture)).ToArray();
-        return new Dataset("digits", [.. features], [.. labels], pixels, digits);
+        return new Dataset("digits", features, labels, pixels, digits);
     }
 
     /// <summary>
@@ -40,23 +26,9 @@ internal static class EmbeddedData
     {
         using var reader = new StreamReader(Open("breast_cancer.csv"));
         _ = reader.ReadLine(); // "569,30,malignant,benign"
-        var features = new List<float>(569 * 30);
-        var labels = new List<int>(569);
-        string? line;
-        while ((line = reader.ReadLine()) is not null)
-        {
-            if (line.Length == 0)
-            {
-                continue;
-            }
-            string[] cells = line.Split(',');
-            for (int i = 0; i < 30; i++)
-            {
-                features.Add(float.Parse(cells[i], CultureInfo.InvariantCulture));
-            }
-            labels.Add(cells[30].Trim() == "0" ? 1 : 0);
-        }
-        return new Dataset("breast_cancer", [.. features], [.. labels], BreastCancerFeatures, ["benign", "malignant"]);
+        var (features, labelCells) = ReadRows(reader, 30, 569);
+        int[] labels = [.. labelCells.Select(cell => cell.Trim() == "0" ? 1 : 0)];
+        return new Dataset("breast_cancer", features, labels, BreastCancerFeatures, ["benign", "malignant"]);
     }
 
     /// <summary>The King James Version, Genesis–Deuteronomy, as the lines of <c>bible -l0</c>: chapter headings and numbered verses.</summary>
@@ -79,6 +51,28 @@ internal static class EmbeddedData
         "radius", "texture", "perimeter", "area", "smoothness",
         "compactness", "concavity", "concave points", "symmetry", "fractal dimension",
     ];
+
+    /// <summary>Reads CSV rows of <paramref name="featureCount"/> numbers and then a label cell, skipping empty lines.</summary>
+    private static (float[] Features, List<string> Labels) ReadRows(TextReader reader, int featureCount, int expectedRows)
+    {
+        var features = new List<float>(expectedRows * featureCount);
+        var labels = new List<string>(expectedRows);
+        string? line;
+        while ((line = reader.ReadLine()) is not null)
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+            string[] cells = line.Split(',');
+            for (int i = 0; i < featureCount; i++)
+            {
+                features.Add(float.Parse(cells[i], CultureInfo.InvariantCulture));
+            }
+            labels.Add(cells[featureCount]);
+        }
+        return ([.. features], labels);
+    }
 
     private static Stream Open(string file)
     {

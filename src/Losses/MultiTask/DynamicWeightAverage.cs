@@ -59,8 +59,7 @@ public sealed class DynamicWeightAverage<T> : ILossBalancer<T>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="taskCount"/> is not positive, or <paramref name="temperature"/> is ≤ 0, NaN or ∞.</exception>
     public DynamicWeightAverage(int taskCount, double temperature = 2)
     {
-        Guard.FloatOrDouble<T>();
-        int k = LossBalancing.TaskCount(taskCount, nameof(taskCount));
+        int k = LossBalancing.TaskCount<T>(taskCount, nameof(taskCount));
         Temperature = LossBalancing.Parameter(temperature, allowZero: false, nameof(temperature));
         _previous = new T[k];
         _beforePrevious = new T[k];
@@ -84,9 +83,7 @@ public sealed class DynamicWeightAverage<T> : ILossBalancer<T>
     /// <exception cref="ArgumentOutOfRangeException">A loss is ≤ 0 or not finite (the message names its index), or the total is not finite; nothing is recorded.</exception>
     public T Combine(ReadOnlySpan<T> losses, Span<T> weights)
     {
-        LossBalancing.Values(losses, _previous.Length, LossDomain.Positive, nameof(losses));
-        LossBalancing.Destination(weights, _previous.Length, nameof(weights));
-        LossBalancing.NoOverlap(losses, weights, nameof(losses), nameof(weights));
+        LossBalancing.Combine(losses, weights, _previous.Length, LossDomain.Positive);
         lock (_gate)
         {
             // Weights go through the scratch array so that weights may alias losses.

@@ -57,9 +57,7 @@ public sealed class FixedLossWeights<T> : ILossBalancer<T>
     /// <exception cref="ArgumentOutOfRangeException">A loss is NaN or ±∞ (the message names its index).</exception>
     public T Combine(ReadOnlySpan<T> losses, Span<T> weights)
     {
-        LossBalancing.Values(losses, _weights.Length, LossDomain.Finite, nameof(losses));
-        LossBalancing.Destination(weights, _weights.Length, nameof(weights));
-        LossBalancing.NoOverlap(losses, weights, nameof(losses), nameof(weights));
+        LossBalancing.Combine(losses, weights, _weights.Length, LossDomain.Finite);
         T total = LossBalancing.WeightedSum<T>(_weights, losses);
         _weights.CopyTo(weights);
         return total;

@@ -61,8 +61,7 @@ public sealed class GradNorm<T> : ILossBalancer<T>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="taskCount"/> is not positive, or <paramref name="alpha"/> or <paramref name="learningRate"/> is out of range.</exception>
     public GradNorm(int taskCount, double alpha = 1.5, double learningRate = 0.025)
     {
-        Guard.FloatOrDouble<T>();
-        int k = LossBalancing.TaskCount(taskCount, nameof(taskCount));
+        int k = LossBalancing.TaskCount<T>(taskCount, nameof(taskCount));
         Alpha = LossBalancing.Parameter(alpha, allowZero: true, nameof(alpha));
         LearningRate = LossBalancing.Parameter(learningRate, allowZero: false, nameof(learningRate));
         _weights = new T[k];
@@ -95,9 +94,7 @@ public sealed class GradNorm<T> : ILossBalancer<T>
     /// <exception cref="ArgumentOutOfRangeException">A loss is ≤ 0 or not finite (the message names its index), or the total is not finite; nothing is recorded.</exception>
     public T Combine(ReadOnlySpan<T> losses, Span<T> weights)
     {
-        LossBalancing.Values(losses, _weights.Length, LossDomain.Positive, nameof(losses));
-        LossBalancing.Destination(weights, _weights.Length, nameof(weights));
-        LossBalancing.NoOverlap(losses, weights, nameof(losses), nameof(weights));
+        LossBalancing.Combine(losses, weights, _weights.Length, LossDomain.Positive);
         lock (_gate)
         {
             T total = LossBalancing.FiniteWeightedSum<T>(_weights, losses);

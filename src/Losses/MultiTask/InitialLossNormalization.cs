@@ -43,8 +43,7 @@ public sealed class InitialLossNormalization<T> : ILossBalancer<T>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="taskCount"/> is not positive.</exception>
     public InitialLossNormalization(int taskCount)
     {
-        Guard.FloatOrDouble<T>();
-        _initialLosses = new T[LossBalancing.TaskCount(taskCount, nameof(taskCount))];
+        _initialLosses = new T[LossBalancing.TaskCount<T>(taskCount, nameof(taskCount))];
     }
 
     /// <inheritdoc/>

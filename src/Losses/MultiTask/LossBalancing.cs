@@ -24,8 +24,10 @@ internal enum LossDomain
 /// </summary>
 internal static class LossBalancing
 {
-    public static int TaskCount(int taskCount, string name)
+    /// <summary>A balancer's element type and its task count: <typeparamref name="T"/> float or double, the count positive.</summary>
+    public static int TaskCount<T>(int taskCount, string name)
     {
+        Guard.FloatOrDouble<T>();
         if (taskCount <= 0)
         {
             throw new ArgumentOutOfRangeException(name, taskCount, "The task count must be positive.");
@@ -55,6 +57,18 @@ internal static class LossBalancing
                 ThrowValue(value, i, domain, name);
             }
         }
+    }
+
+    /// <summary>
+    /// Checks the arguments of a <c>Combine</c>: one loss per task in <paramref name="domain"/>, room for one weight per task,
+    /// and the weights exactly the losses or apart from them.
+    /// </summary>
+    public static void Combine<T>(ReadOnlySpan<T> losses, Span<T> weights, int taskCount, LossDomain domain)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Values(losses, taskCount, domain, nameof(losses));
+        Destination(weights, taskCount, nameof(weights));
+        NoOverlap<T>(losses, weights, nameof(losses), nameof(weights));
     }
 
     /// <summary>Checks a destination with room for one entry per task.</summary>

@@ -77,8 +77,7 @@ public sealed class UncertaintyWeighting<T> : ILossBalancer<T>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="taskCount"/> is not positive or <paramref name="learningRate"/> is negative or not finite.</exception>
     public UncertaintyWeighting(int taskCount, double learningRate = DefaultLearningRate)
     {
-        Guard.FloatOrDouble<T>();
-        int k = LossBalancing.TaskCount(taskCount, nameof(taskCount));
+        int k = LossBalancing.TaskCount<T>(taskCount, nameof(taskCount));
         LearningRate = LossBalancing.Parameter(learningRate, allowZero: true, nameof(learningRate));
         _logVariances = new T[k];
         _initialLogVariances = new T[k];
@@ -208,9 +207,7 @@ public sealed class UncertaintyWeighting<T> : ILossBalancer<T>
     private T Combine(ReadOnlySpan<T> losses, Span<T> weights, Span<T> logVarianceGradient, bool gradientWanted)
     {
         int k = _logVariances.Length;
-        LossBalancing.Values(losses, k, LossDomain.NonNegative, nameof(losses));
-        LossBalancing.Destination(weights, k, nameof(weights));
-        LossBalancing.NoOverlap(losses, weights, nameof(losses), nameof(weights));
+        LossBalancing.Combine(losses, weights, k, LossDomain.NonNegative);
         if (gradientWanted)
         {
             LossBalancing.Destination(logVarianceGradient, k, nameof(logVarianceGradient));
