@@ -74,9 +74,11 @@ internal interface ISimd<TV, T>
     /// </summary>
     static abstract TV ScaleByPowerOfTwo(TV x, TV n);
 
-    /// <summary>True when <see cref="ScaleByPowerOfTwo"/> is one instruction (vscalef, AVX-512); otherwise it takes two
-    /// clamped steps, and callers whose results are known to be normal numbers multiply by 2ⁿ built from its bits instead.</summary>
-    static abstract bool HasScaleInstruction { get; }
+    /// <summary>
+    /// x · 2ⁿ for results known to be normal numbers (x in [½, 2), n in [−125, 127] for float, [−1021, 1023] for double)
+    /// or NaN: vscalef where AVX-512 is available, otherwise one product with 2ⁿ built from its bits (no clamps).
+    /// </summary>
+    static abstract TV ScaleNormal(TV x, TV n);
 }
 
 /// <summary>Vector512 lanes.</summary>
@@ -133,10 +135,12 @@ internal readonly struct V512<T> : ISimd<Vector512<T>, T>
                 ? Avx512F.Scale(x.AsSingle(), n.AsSingle()).As<float, T>()
                 : Avx512F.Scale(x.AsDouble(), n.AsDouble()).As<double, T>();
         }
-        return VectorMath<V512<T>, Vector512<T>, T>.ScaleTwoStep(x, n);
+        return VectorMath<V512<T>, Vector512<T>, T>.ScaleWithoutInstruction(x, n);
     }
 
-    public static bool HasScaleInstruction => Avx512F.IsSupported;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> ScaleNormal(Vector512<T> x, Vector512<T> n) =>
+        Avx512F.IsSupported ? ScaleByPowerOfTwo(x, n) : x * VectorMath<V512<T>, Vector512<T>, T>.Pow2(n);
 }
 
 /// <summary>Vector256 lanes.</summary>
@@ -193,10 +197,12 @@ internal readonly struct V256<T> : ISimd<Vector256<T>, T>
                 ? Avx512F.VL.Scale(x.AsSingle(), n.AsSingle()).As<float, T>()
                 : Avx512F.VL.Scale(x.AsDouble(), n.AsDouble()).As<double, T>();
         }
-        return VectorMath<V256<T>, Vector256<T>, T>.ScaleTwoStep(x, n);
+        return VectorMath<V256<T>, Vector256<T>, T>.ScaleWithoutInstruction(x, n);
     }
 
-    public static bool HasScaleInstruction => Avx512F.VL.IsSupported;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> ScaleNormal(Vector256<T> x, Vector256<T> n) =>
+        Avx512F.VL.IsSupported ? ScaleByPowerOfTwo(x, n) : x * VectorMath<V256<T>, Vector256<T>, T>.Pow2(n);
 }
 
 /// <summary>Vector128 lanes.</summary>
@@ -267,10 +273,12 @@ internal readonly struct V128<T> : ISimd<Vector128<T>, T>
                 ? Avx512F.VL.Scale(x.AsSingle(), n.AsSingle()).As<float, T>()
                 : Avx512F.VL.Scale(x.AsDouble(), n.AsDouble()).As<double, T>();
         }
-        return VectorMath<V128<T>, Vector128<T>, T>.ScaleTwoStep(x, n);
+        return VectorMath<V128<T>, Vector128<T>, T>.ScaleWithoutInstruction(x, n);
     }
 
-    public static bool HasScaleInstruction => Avx512F.VL.IsSupported;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> ScaleNormal(Vector128<T> x, Vector128<T> n) =>
+        Avx512F.VL.IsSupported ? ScaleByPowerOfTwo(x, n) : x * VectorMath<V128<T>, Vector128<T>, T>.Pow2(n);
 }
 
 /// <summary>One lane: the scalar path, used when no vector width is accelerated or a row is shorter than a Vector128.</summary>
@@ -338,9 +346,10 @@ internal readonly struct Scalar<T> : ISimd<T, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T MaxAcross(T a) => a;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static T ScaleByPowerOfTwo(T x, T n) => VectorMath<Scalar<T>, T, T>.ScaleTwoStep(x, n);
+    public static T ScaleByPowerOfTwo(T x, T n) => VectorMath<Scalar<T>, T, T>.ScaleWithoutInstruction(x, n);
 
-    public static bool HasScaleInstruction => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T ScaleNormal(T x, T n) => x * VectorMath<Scalar<T>, T, T>.Pow2(n);
 }
 
 /// <summary>The finite extremes of <typeparamref name="T"/> (float or double), which the generic-math interfaces do not expose.</summary>

@@ -76,11 +76,15 @@ internal static class VectorMath<TOps, TV, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV ExpTermFlushed(TV x)
     {
-        bool single = typeof(T) == typeof(float);
-        TV n;
-        TV p = single ? TermPolynomial(x, out n) : Polynomial(x, out n);
-        TV e = TOps.HasScaleInstruction ? TOps.ScaleByPowerOfTwo(p, n) : TOps.Multiply(p, Pow2(n));
-        return TOps.Select(TOps.LessThan(x, C(single ? -86.5 : -708.0)), default, e);
+        // The type test written out in each condition (not through a local) so that the JIT drops the other branch when it
+        // imports the method: otherwise the double polynomial counts against the inlining budget of every float loop.
+        if (typeof(T) == typeof(float))
+        {
+            TV p = TermPolynomial(x, out TV n);
+            return TOps.Select(TOps.LessThan(x, C(-86.5)), default, TOps.ScaleNormal(p, n));
+        }
+        TV q = Polynomial(x, out TV m);
+        return TOps.Select(TOps.LessThan(x, C(-708.0)), default, TOps.ScaleNormal(q, m));
     }
 
     /// <summary>
@@ -111,17 +115,7 @@ internal static class VectorMath<TOps, TV, T>
         TV xc = TOps.MaxFast(C(single ? -104.0 : -746.0), x);
         xc = nonPositive ? xc : TOps.MinFast(C(single ? 89.0 : 710.0), xc);
         TV p = Polynomial(xc, out TV n);
-        if (TOps.HasScaleInstruction)
-        {
-            return TOps.ScaleByPowerOfTwo(p, n);
-        }
-
-        // Without vscalef: while every lane's result is a normal number (n in [−125, 127] for float, p in [½√2, √2]), 2ⁿ
-        // is built from its bits and multiplied in, exactly; a vector with a lane that reaches the subnormals or +∞
-        // takes the two clamped steps. The same bits either way.
-        return TOps.AnyGreaterThan(TOps.Abs(TOps.Subtract(n, C(1.0))), C(single ? 126.0 : 1022.0))
-            ? ScaleTwoStep(p, n)
-            : TOps.Multiply(p, Pow2(n));
+        return TOps.ScaleByPowerOfTwo(p, n);
     }
 
     /// <summary>
@@ -175,6 +169,17 @@ internal static class VectorMath<TOps, TV, T>
     }
 
     /// <summary>
+    /// x · 2ⁿ without AVX-512 (x in [½, 2)): while every lane's result is a normal number (n in [−125, 127] for float,
+    /// [−1021, 1023] for double), one product with 2ⁿ built from its bits, exactly; a vector with a lane that reaches the
+    /// subnormals or overflows takes <see cref="ScaleTwoStep"/>. The same bits either way, and those of vscalef.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV ScaleWithoutInstruction(TV x, TV n) =>
+        TOps.AnyGreaterThan(TOps.Abs(TOps.Subtract(n, C(1.0))), C(typeof(T) == typeof(float) ? 126.0 : 1022.0))
+            ? ScaleTwoStep(x, n)
+            : TOps.Multiply(x, Pow2(n));
+
+    /// <summary>
     /// x · 2ⁿ without AVX-512: 2ⁿ = 2^n1 · 2^n2 with n1 clamped to the normal exponent range and n2 = n − n1 small, so
     /// both factors are normal numbers, the first product is exact (a normal number) for x in [½, 2) and the second rounds once (into
     /// the subnormals or to +∞) — the same result as vscalef.
@@ -190,7 +195,7 @@ internal static class VectorMath<TOps, TV, T>
 
     /// <summary>2^k for integral k in the normal exponent range, built from the bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Pow2(TV k)
+    internal static TV Pow2(TV k)
     {
         bool single = typeof(T) == typeof(float);
 
