@@ -245,6 +245,14 @@ public static partial class CrossEntropySlices
             Guard.DestinationLength(partials.Length, losses.Length, nameof(losses));
             Guard.ApartAcrossTypes(partials, (ReadOnlySpan<T>)losses, nameof(partials), nameof(losses));
         }
+        return LossOf(partials, classCount, reduction, losses, labelSmoothing, zLoss, divisor, counted);
+    }
+
+    /// <summary>The loop of <see cref="Loss{T}"/> over checked partials (their divisor D and counted rows N given).</summary>
+    internal static T LossOf<T>(ReadOnlySpan<VocabularyPartial> partials, int classCount, Reduction reduction, Span<T> losses, double labelSmoothing,
+        double zLoss, double divisor, int counted)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         double zCoefficient = SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted);
         var total = new CompensatedSum();
 
@@ -400,31 +408,40 @@ public static partial class CrossEntropySlices
         fixed (VocabularyPartial* p = partials)
         fixed (T* g = gradient)
         {
-            var op = new VocabularySliceOp<T, TIn, T>
-            {
-                Mode = SliceMode.Statistics,
-                Logits = x,
-                Stride = stride,
-                Width = width,
-                Offset = offset,
-                Targets32 = targets.IsInt64 ? null : t32,
-                Targets64 = targets.IsInt64 ? t64 : null,
-                IgnoreIndex = ignoreIndex,
-                Weight = weight.IsEmpty ? null : w,
-                SliceWeightSum = weight.IsEmpty ? width : CrossEntropy.Sum(weight.Slice(offset, width)),
-                SoftCap = T.CreateTruncating(softCap),
-                Partials = p,
-                Gradient = storing ? g : null,
-                StoreExps = storing,
-                WithoutMoment = storing && !entropy,
-                WithoutShiftedSum = storing && labelSmoothing == 0,
-            };
+            var op = ForwardOp(x, targets.IsInt64 ? null : t32, targets.IsInt64 ? t64 : null, ignoreIndex, weight.IsEmpty ? null : w, weight,
+                offset, width, stride, softCap, p, storing ? g : null, storing, entropy, labelSmoothing);
             if (!SliceRowsOp<T, TIn, T>.TryRun(in op, rows, null, maxDegreeOfParallelism))
             {
                 RowDriver.Run<T, VocabularySliceOp<T, TIn, T>>(in op, rows, width, null, maxDegreeOfParallelism);
             }
         }
     }
+
+    /// <summary>The op of a slice's forward (plain, or storing its exps into <paramref name="g"/>), as <see cref="ForwardCore"/> and <see cref="ForwardBackward{T}(ReadOnlySpan{ReadOnlyMemory{T}}, ReadOnlySpan{int}, ReadOnlySpan{Memory{T}}, Span{VocabularyPartial}, Reduction, Span{T}, ReadOnlySpan{T}, int, double, double, double, int)"/> build it.</summary>
+    internal static unsafe VocabularySliceOp<T, TIn, T> ForwardOp<T, TIn>(TIn* x, int* targets32, long* targets64, long ignoreIndex, T* w,
+        ReadOnlySpan<T> weight, int offset, int width, int stride, double softCap, VocabularyPartial* p, T* g, bool storing, bool entropy,
+        double labelSmoothing)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TIn : unmanaged =>
+        new()
+        {
+            Mode = SliceMode.Statistics,
+            Logits = x,
+            Stride = stride,
+            Width = width,
+            Offset = offset,
+            Targets32 = targets32,
+            Targets64 = targets64,
+            IgnoreIndex = ignoreIndex,
+            Weight = w,
+            SliceWeightSum = weight.IsEmpty ? width : CrossEntropy.Sum(weight.Slice(offset, width)),
+            SoftCap = T.CreateTruncating(softCap),
+            Partials = p,
+            Gradient = g,
+            StoreExps = storing,
+            WithoutMoment = storing && !entropy,
+            WithoutShiftedSum = storing && labelSmoothing == 0,
+        };
 
     internal static unsafe void BackwardCore<T, TIn, TOut>(ReadOnlySpan<TIn> logits, ReadOnlySpan<VocabularyPartial> partials, Span<TOut> gradient,
         int classCount, int offset, int width, int stride, Reduction reduction, ReadOnlySpan<T> weight, double labelSmoothing, double zLoss, double softCap,
@@ -457,29 +474,38 @@ public static partial class CrossEntropySlices
         fixed (VocabularyPartial* p = partials)
         fixed (VocabularyPartial* sp = slicePartials)
         {
-            var op = new VocabularySliceOp<T, TIn, TOut>
-            {
-                Mode = SliceMode.CrossEntropy,
-                Logits = x,
-                Stride = stride,
-                Width = width,
-                Offset = offset,
-                Weight = weight.IsEmpty ? null : w,
-                SoftCap = T.CreateTruncating(softCap),
-                Partials = p,
-                SlicePartials = stored ? sp : null,
-                Gradient = g,
-                Keep = 1 - labelSmoothing,
-                Uniform = labelSmoothing / classCount,
-                ZCoefficient = SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted),
-                GradientScale = Reductions.GradientScale(reduction, divisor),
-            };
+            var op = BackwardOp(x, g, weight.IsEmpty ? null : w, p, stored ? sp : null, classCount, offset, width, stride, reduction, labelSmoothing,
+                zLoss, softCap, divisor, counted);
             if (!SliceRowsOp<T, TIn, TOut>.TryRun(in op, rows, null, maxDegreeOfParallelism))
             {
                 RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, null, maxDegreeOfParallelism);
             }
         }
     }
+
+    /// <summary>The op of a slice's backward given the combined partials <paramref name="p"/> (from the stored exps when <paramref name="sp"/>, the slice's own partials, is not null).</summary>
+    internal static unsafe VocabularySliceOp<T, TIn, TOut> BackwardOp<T, TIn, TOut>(TIn* x, TOut* g, T* w, VocabularyPartial* p, VocabularyPartial* sp,
+        int classCount, int offset, int width, int stride, Reduction reduction, double labelSmoothing, double zLoss, double softCap, double divisor, int counted)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TIn : unmanaged
+        where TOut : unmanaged =>
+        new()
+        {
+            Mode = SliceMode.CrossEntropy,
+            Logits = x,
+            Stride = stride,
+            Width = width,
+            Offset = offset,
+            Weight = w,
+            SoftCap = T.CreateTruncating(softCap),
+            Partials = p,
+            SlicePartials = sp,
+            Gradient = g,
+            Keep = 1 - labelSmoothing,
+            Uniform = labelSmoothing / classCount,
+            ZCoefficient = SliceLoss.ZCoefficient(zLoss, reduction, divisor, counted),
+            GradientScale = Reductions.GradientScale(reduction, divisor),
+        };
 
     /// <summary>
     /// The stored form's gradient: a slice laid out as the logits, and in place with them only without a soft-cap (the

@@ -55,6 +55,7 @@ internal static class Operations
 
         // LLM-scale cross-entropy (issue 12): compare with ce-forward-grad (or ce-long-grad for the 16-bit logits).
         new("ce-slices-4", "CrossEntropySlices in 4 slices, storing form: forward storing the exps, combine, loss, backward rescaling them", w => LlmState.Of(w).Sliced),
+        new("ce-slices-4-group", "CrossEntropySlices.ForwardBackward over 4 separate [rows × C/4] chunk buffers (the group form: forward, combine, loss, backward per block of rows)", w => LlmState.Of(w).SlicedGroup),
         new("ce-slices-4-forward", "CrossEntropySlices in 4 slices, storing form: the forwards, combines and loss only (no backward)", w => LlmState.Of(w).SlicedForward),
         new("ce-slices-4-plain", "CrossEntropySlices in 4 slices, plain form: forward, combine, loss, backward recomputing the exps", w => LlmState.Of(w).SlicedPlain),
         new("ce-zloss-grad", "CrossEntropy.Forward + gradient, zLoss 1e-4", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient, zLoss: 1e-4)),
@@ -188,6 +189,8 @@ internal sealed class LlmState
     private readonly VocabularyPartial[] _partial;
     private readonly VocabularyPartial[] _combined;
     private readonly VocabularyPartial[][] _slicePartials;
+    private readonly ReadOnlyMemory<float>[] _chunks;
+    private readonly Memory<float>[] _chunkGradients;
     private readonly float[] _logProbabilities;
     private readonly float[] _entropy;
     private readonly float[] _logProbabilityGradient;
@@ -202,6 +205,10 @@ internal sealed class LlmState
         _partial = new VocabularyPartial[w.Rows];
         _combined = new VocabularyPartial[w.Rows];
         _slicePartials = [.. Enumerable.Range(0, Slices).Select(_ => new VocabularyPartial[w.Rows])];
+        // The same logits as 4 separate column-chunk buffers [rows × width] (the last one wider when C % 4 != 0).
+        int c = w.Classes, width = c / Slices;
+        _chunks = [.. Enumerable.Range(0, Slices).Select(s => (ReadOnlyMemory<float>)Chunk(w, s * width, s == Slices - 1 ? c - (s * width) : width))];
+        _chunkGradients = [.. _chunks.Select(m => (Memory<float>)new float[m.Length])];
         _logProbabilities = new float[w.Rows];
         _entropy = new float[w.Rows];
         var random = new Random(7);
@@ -210,6 +217,18 @@ internal sealed class LlmState
     }
 
     public static LlmState Of(Workload w) => States.GetValue(w, static w => new LlmState(w));
+
+    private static float[] Chunk(Workload w, int offset, int width)
+    {
+        var chunk = new float[w.Rows * width];
+        for (int r = 0; r < w.Rows; r++)
+        {
+            w.Logits.AsSpan((r * w.Classes) + offset, width).CopyTo(chunk.AsSpan(r * width));
+        }
+        return chunk;
+    }
+
+    public void SlicedGroup() => CrossEntropySlices.ForwardBackward<float>(_chunks, _w.Targets, _chunkGradients, _combined);
 
     public void Sliced()
     {

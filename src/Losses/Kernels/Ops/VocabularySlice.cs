@@ -992,12 +992,16 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
     /// <summary>Forward of token log-probabilities: log p_t out (the general op's row values); null otherwise.</summary>
     private readonly T* _logProbabilities;
 
-    private SliceRowsOp(in VocabularySliceOp<T, TIn, TOut> op, int rows, T* logProbabilities)
+    /// <summary>The op for <paramref name="op"/> over <paramref name="rows"/> rows (a <see cref="Takes"/> case), for callers that run its rows themselves (<see cref="SliceGroupOp{T}"/>).</summary>
+    public SliceRowsOp(in VocabularySliceOp<T, TIn, TOut> op, int rows, T* logProbabilities)
     {
         _op = op;
         _rows = rows;
         _logProbabilities = logProbabilities;
     }
+
+    /// <summary>The general op this one stands for (a copy).</summary>
+    public VocabularySliceOp<T, TIn, TOut> Op => _op;
 
     private T* Logits => (T*)_op.Logits;
     private T* Gradient => (T*)_op.Gradient;
@@ -1019,22 +1023,28 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
     /// </summary>
     public static bool TryRun(in VocabularySliceOp<T, TIn, TOut> op, int rows, T* logProbabilities, int maxDegreeOfParallelism)
     {
-        if (typeof(TIn) != typeof(T) || typeof(TOut) != typeof(T) || T.IsFinite(op.SoftCap) || op.Weight != null || !Fits(op.Width))
+        if (!Takes(in op))
         {
             return false;
         }
-        // The storing forward (StoreExps: the partials, the exps, token outputs), or a backward from stored exps.
         bool token = op.Mode == SliceMode.Token;
-        if (op.StoreExps ? !(token || (op.Mode == SliceMode.Statistics && op.WithoutShiftedSum)) : op.SlicePartials == null || op.Mode == SliceMode.Statistics)
-        {
-            return false;
-        }
         var common = new SliceRowsOp<T, TIn, TOut>(in op, rows, token ? logProbabilities : null);
         int groups = (rows + GroupRows - 1) / GroupRows;
         int length = (int)Math.Min((long)op.Width * GroupRows, int.MaxValue);
         RowDriver.Run<T, SliceRowsOp<T, TIn, TOut>>(in common, groups, length, null, maxDegreeOfParallelism);
         return true;
     }
+
+    /// <summary>
+    /// Whether <paramref name="op"/> is the common case this op runs: logits and gradient of T, no cap, no weights, a slice
+    /// that <see cref="Fits"/>, and either the storing forward (StoreExps: the partials, the exps, token outputs; for
+    /// statistics without the smoothing sum) or a backward from stored exps.
+    /// </summary>
+    public static bool Takes(in VocabularySliceOp<T, TIn, TOut> op) =>
+        typeof(TIn) == typeof(T) && typeof(TOut) == typeof(T) && !T.IsFinite(op.SoftCap) && op.Weight == null && Fits(op.Width)
+        && (op.StoreExps
+            ? op.Mode == SliceMode.Token || (op.Mode == SliceMode.Statistics && op.WithoutShiftedSum)
+            : op.SlicePartials != null && op.Mode != SliceMode.Statistics);
 
     public T Row<TOps, TV>(int group)
         where TOps : ISimd<TV, T>
@@ -1046,14 +1056,7 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
         {
             for (int row = first; row < end; row++)
             {
-                if (_op.Mode == SliceMode.Token || !_op.WithoutMoment)
-                {
-                    Forward<TOps, TV, On>(row);
-                }
-                else
-                {
-                    Forward<TOps, TV, Off>(row);
-                }
+                ForwardRow<TOps, TV>(row);
             }
             if (_logProbabilities != null)
             {
@@ -1065,6 +1068,21 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
             Backward<TOps, TV>(first, end);
         }
         return T.Zero;
+    }
+
+    /// <summary>The storing forward of one row: its partial (with the moment unless left out), its exps, and for ignored token rows their outputs.</summary>
+    public void ForwardRow<TOps, TV>(int row)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        if (_op.Mode == SliceMode.Token || !_op.WithoutMoment)
+        {
+            Forward<TOps, TV, On>(row);
+        }
+        else
+        {
+            Forward<TOps, TV, Off>(row);
+        }
     }
 
     private void Forward<TOps, TV, TMoment>(int row)
@@ -1166,7 +1184,8 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
         }
     }
 
-    private void Backward<TOps, TV>(int first, int end)
+    /// <summary>The stored backward of rows [<paramref name="first"/>, <paramref name="end"/>), at most <see cref="GroupRows"/> of them.</summary>
+    public void Backward<TOps, TV>(int first, int end)
         where TOps : ISimd<TV, T>
         where TV : struct
     {
@@ -1179,7 +1198,7 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
             int row = first + k;
             ratios[k] = row < end && !_op.Partials[row].Ignored ? _op.SlicePartials[row].Max - _op.Partials[row].Max : 0;
         }
-        RowScalars.ExpInPlace(ratios);
+        RowScalars.ExpInPlace(ratios, end - first);
         Span<T> scales = stackalloc T[GroupRows];
         Span<T> seconds = stackalloc T[GroupRows];
         Span<double> atTargets = stackalloc double[GroupRows];
@@ -1300,7 +1319,7 @@ internal static class SliceScales
 /// </summary>
 internal static class RowScalars
 {
-    /// <summary>Values per <see cref="ExpInPlace"/> and <see cref="LogInPlace"/>: four vectors of 8 on AVX-512, whose latencies overlap.</summary>
+    /// <summary>Values per <see cref="ExpInPlace(Span{double})"/> and <see cref="LogInPlace"/>: four vectors of 8 on AVX-512, whose latencies overlap.</summary>
     public const int Count = 32;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -1335,28 +1354,31 @@ internal static class RowScalars
             where TV : struct => VectorMath<TOps, TV, double>.Log(x);
     }
 
-    private static void InPlace<TFunction>(Span<double> x)
+    /// <summary>x[k] = exp(x[k]) for the first <paramref name="count"/> (≤ <see cref="Count"/>) values, a vector at a time (the rest of the vector too, up to Count).</summary>
+    public static void ExpInPlace(Span<double> x, int count) => InPlace<ExpOf>(x, (nuint)count);
+
+    private static void InPlace<TFunction>(Span<double> x, nuint count = Count)
         where TFunction : struct, IFunction
     {
         ref double first = ref x[Count - 1];
         first = ref x[0];
         if (V512<double>.IsAccelerated)
         {
-            for (nuint k = 0; k < Count; k += 8)
+            for (nuint k = 0; k < count; k += 8)
             {
                 V512<double>.Store(TFunction.Of<V512<double>, Vector512<double>>(V512<double>.Load(in first, k)), ref first, k);
             }
         }
         else if (V256<double>.IsAccelerated)
         {
-            for (nuint k = 0; k < Count; k += 4)
+            for (nuint k = 0; k < count; k += 4)
             {
                 V256<double>.Store(TFunction.Of<V256<double>, Vector256<double>>(V256<double>.Load(in first, k)), ref first, k);
             }
         }
         else
         {
-            for (nuint k = 0; k < Count; k++)
+            for (nuint k = 0; k < count; k++)
             {
                 Unsafe.Add(ref first, k) = TFunction.Of<Scalar<double>, double>(Unsafe.Add(ref first, k));
             }
