@@ -69,7 +69,7 @@ internal static class VectorMath<TOps, TV, T>
     /// bits for x ≥ −86.5 (float; −708 for double), where e^x is a normal number, and 0 below, where a term cannot change
     /// such a sum (it is below 2⁻¹²⁴, under half an ulp of anything ≥ 2⁻¹⁰⁰). So the result is always a normal number
     /// or 0, and 2ⁿ is one product with a power of two built from its bits (no clamps; two steps would be needed for
-    /// subnormal results): four operations fewer than <see cref="ExpTerm"/> without AVX-512's vscalef. No clamp either:
+    /// subnormal results): about five operations fewer than <see cref="ExpTerm"/> without AVX-512's vscalef (clamp and two-step scaling against product, compare and select). No clamp either:
     /// whatever the steps make of a lane below the cut (−∞, −1e30), it is zeroed at the end. NaN → NaN, −∞ → 0, 0 → 1.
     /// Every width gives the same bits.
     /// </summary>
