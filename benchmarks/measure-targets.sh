@@ -1,7 +1,7 @@
 #!/bin/bash
 # Usage: benchmarks/measure-targets.sh LAUNCH_LABEL  — one launch of every ratio the open issues' targets name (fresh process per line).
 cd "$(dirname "$0")/.."
-r() { dotnet run -c Release --no-build --project benchmarks/Losses.Benchmarks -- ratio "$@" --seconds 2 2>&1 | grep " / "; }
+r() { dotnet run -c Release --no-build --project benchmarks/Losses.Benchmarks -- ratio "$@" --seconds 2 2>&1 | grep -E " / |ns/element"; }
 echo "# launch $1 $(date -u +%H:%M) load $(cut -d' ' -f1 /proc/loadavg) $(git rev-parse --short HEAD)"
 for s in 512x1000 8x32000 2x128000; do
   for o in ce-forward logsumexp softmax ce-forward-grad; do r $o exp --shape $s; done
