@@ -81,11 +81,23 @@ internal interface ISimd<TV, T>
     static abstract TV ScaleNormal(TV x, TV n);
 }
 
+/// <summary>
+/// A test hook: with the environment variable <c>LOSSES_SOFTWARE_VECTOR512=1</c> the row paths pick <see cref="V512{T}"/>
+/// on a machine without AVX-512, so that the 16-lane bodies, tails and masks run (slowly, in .NET's software
+/// <see cref="Vector512{T}"/>) and can be tested on AVX2 hardware. The AVX-512-only instructions (vscalef, the block
+/// transposes) keep their own <c>Avx512F.IsSupported</c> checks and stay untested without the hardware. Read once; a
+/// static readonly the JIT folds, so it costs nothing when unset.
+/// </summary>
+internal static class SoftwareVector512
+{
+    public static readonly bool Enabled = Environment.GetEnvironmentVariable("LOSSES_SOFTWARE_VECTOR512") == "1";
+}
+
 /// <summary>Vector512 lanes.</summary>
 internal readonly struct V512<T> : ISimd<Vector512<T>, T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public static bool IsAccelerated => Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported;
+    public static bool IsAccelerated => (Vector512.IsHardwareAccelerated || SoftwareVector512.Enabled) && Vector512<T>.IsSupported;
     public static int Count => Vector512<T>.Count;
     public static Vector512<T> Indices => Vector512<T>.Indices;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Create(T value) => Vector512.Create(value);
