@@ -53,10 +53,10 @@ internal static class RatioCommand
     /// One measurement in a fresh process (with the JIT settings): what one kernel's tier-1 code looks like never depends on
     /// which other kernels ran before it in the same process (dynamic PGO profiles shared code paths).
     /// </summary>
-    public static RatioResult Isolated(string candidate, string baseline, string shape, double seconds)
+    public static RatioResult Isolated(string candidate, string baseline, string shape, double seconds, IEnumerable<(string Name, string Value)>? environment = null)
     {
         var output = new StringWriter();
-        int code = JitSettings.Relaunch(["measure", candidate, baseline, "--shape", shape, "--seconds", seconds.ToString(CultureInfo.InvariantCulture)], output: output);
+        int code = JitSettings.Relaunch(["measure", candidate, baseline, "--shape", shape, "--seconds", seconds.ToString(CultureInfo.InvariantCulture)], environment, output);
         string[] f = output.ToString().Trim().Split('\t');
         if (code != 0 || f.Length != 6)
         {
