@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Losses.Kernels;
 
@@ -101,8 +102,17 @@ internal readonly unsafe struct EntropyFromLogitsOp<T> : IPinnedOp<T, EntropyFro
         }
         TV entropy = TOps.Subtract(VectorMath<TOps, TV, T>.Log(sum), TOps.Divide(weighted, sum));
         entropy = TOps.Multiply(entropy, TOps.Create(Scale));
-        return Exponentiate ? VectorMath<TOps, TV, T>.Exp(entropy) : entropy;
+        return Exponentiate ? ExpOutOfLine<TOps, TV>(entropy) : entropy;
     }
+
+    /// <summary>
+    /// e^H for the perplexity form, out of line: inlined next to the loop's exps, this exp exhausted the JIT's inlining
+    /// budget and left its primitives as calls (seen by the smoke check's inlining half, 2026-12-03).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TV ExpOutOfLine<TOps, TV>(TV x)
+        where TOps : ISimd<TV, T>
+        where TV : struct => VectorMath<TOps, TV, T>.Exp(x);
 }
 
 /// <summary>H(p, softmax(x)) · scale per row, as P·log S − A (<see cref="Entropy.CrossFromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>).</summary>
