@@ -6,6 +6,27 @@ namespace Losses;
 /// <summary>The public boundary's shared steps: checks of the common shapes, then the hand-over to <see cref="RowDriver"/>.</summary>
 internal static unsafe class Batch
 {
+    /// <summary>
+    /// The single-row form of a per-row measure: its batch form on one row of max(length, 1) classes, on one thread, into a
+    /// one-element destination; so the two agree to the bit (an empty row is no row, and gives 0).
+    /// </summary>
+    public static T OneRow<T, TOption>(ReadOnlySpan<T> first, TOption option, RowMeasure<T, TOption> batch)
+        where T : unmanaged
+    {
+        Span<T> value = stackalloc T[1];
+        batch(first, value, Math.Max(first.Length, 1), option, 1);
+        return value[0];
+    }
+
+    /// <inheritdoc cref="OneRow{T, TOption}(ReadOnlySpan{T}, TOption, RowMeasure{T, TOption})"/>
+    public static T OneRow<T, TOption>(ReadOnlySpan<T> first, ReadOnlySpan<T> second, TOption option, PairMeasure<T, TOption> batch)
+        where T : unmanaged
+    {
+        Span<T> value = stackalloc T[1];
+        batch(first, second, value, Math.Max(first.Length, 1), option, 1);
+        return value[0];
+    }
+
     /// <summary>Checks a batch of rows × classCount with one output of the same size that may be the input itself; returns the row count.</summary>
     public static int Rows<T>(ReadOnlySpan<T> input, Span<T> output, int classCount, int maxDegreeOfParallelism, string inputName, string outputName)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -232,6 +253,12 @@ internal static unsafe class Batch
 }
 
 /// <summary>Which inputs of <see cref="Batch.PerRowInBase{T}"/> must be probabilities (or counts): finite and ≥ 0.</summary>
+/// <summary>The batch form of a per-row measure of one batch of rows (<see cref="Batch.OneRow{T, TOption}(ReadOnlySpan{T}, TOption, RowMeasure{T, TOption})"/>).</summary>
+internal delegate void RowMeasure<T, TOption>(ReadOnlySpan<T> first, Span<T> destination, int classCount, TOption option, int maxDegreeOfParallelism);
+
+/// <summary>The batch form of a per-row measure of two batches of rows (<see cref="Batch.OneRow{T, TOption}(ReadOnlySpan{T}, ReadOnlySpan{T}, TOption, PairMeasure{T, TOption})"/>).</summary>
+internal delegate void PairMeasure<T, TOption>(ReadOnlySpan<T> first, ReadOnlySpan<T> second, Span<T> destination, int classCount, TOption option, int maxDegreeOfParallelism);
+
 internal enum DistributionInputs
 {
     /// <summary>Neither (logits).</summary>

@@ -52,13 +52,9 @@ public static partial class Entropy
     /// </code>
     /// </example>
     /// <seealso cref="FromLogits{T}(ReadOnlySpan{T}, double)"/>
-    public static unsafe T Of<T>(ReadOnlySpan<T> p, double logBase)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Span<T> value = stackalloc T[1];
-        Of(p, value, Math.Max(p.Length, 1), logBase);
-        return value[0];
-    }
+    public static T Of<T>(ReadOnlySpan<T> p, double logBase)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Batch.OneRow<T, double>(p, logBase, Of);
 
     /// <summary>H(p) of each row of a row-major [rows × <paramref name="classCount"/>] batch of probabilities, used as is.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -104,13 +100,9 @@ public static partial class Entropy
     /// double h = Entropy.FromCounts([3.0, 1.0]); // entropy of [0.75, 0.25] = 0.5623 nats
     /// </code>
     /// </example>
-    public static unsafe T FromCounts<T>(ReadOnlySpan<T> counts, double logBase)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Span<T> value = stackalloc T[1];
-        FromCounts(counts, value, Math.Max(counts.Length, 1), logBase);
-        return value[0];
-    }
+    public static T FromCounts<T>(ReadOnlySpan<T> counts, double logBase)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Batch.OneRow<T, double>(counts, logBase, FromCounts);
 
     /// <summary>H(c / Σc) of each row of a batch of counts or weights, each row normalised by its own sum.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -155,13 +147,9 @@ public static partial class Entropy
     /// </code>
     /// </example>
     /// <seealso cref="PerplexityFromLogits{T}(ReadOnlySpan{T})"/>
-    public static unsafe T FromLogits<T>(ReadOnlySpan<T> logits, double logBase)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Span<T> value = stackalloc T[1];
-        FromLogits(logits, value, Math.Max(logits.Length, 1), logBase);
-        return value[0];
-    }
+    public static T FromLogits<T>(ReadOnlySpan<T> logits, double logBase)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Batch.OneRow<T, double>(logits, logBase, FromLogits);
 
     /// <summary>H(softmax(x)) of each row of a row-major batch of logits (a max pass and one fused pass per row).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -269,13 +257,9 @@ public static partial class Entropy
     /// <remarks>Not symmetric: P comes first, as in the notation H(P, Q) and in KL(P ‖ Q).</remarks>
     /// <example><code>double h = Entropy.Cross([1.0, 0.0], [0.5, 0.5], logBase: 2); // 1 bit</code></example>
     /// <seealso cref="KLDivergence.Of{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, double)"/>
-    public static unsafe T Cross<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Span<T> value = stackalloc T[1];
-        Cross(p, q, value, Math.Max(p.Length, 1), logBase);
-        return value[0];
-    }
+    public static T Cross<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Batch.OneRow<T, double>(p, q, logBase, Cross);
 
     /// <summary>H(p, q) of each row pair of two row-major batches.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -319,13 +303,9 @@ public static partial class Entropy
     /// <exception cref="ArgumentException">Lengths differ, or an element of <paramref name="p"/> is bad.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="logBase"/> is invalid.</exception>
     /// <example><code>float h = Entropy.CrossFromLogits([0.5f, 0.5f], [1e4f, 1e4f]); // ln 2</code></example>
-    public static unsafe T CrossFromLogits<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logitsQ, double logBase)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Span<T> value = stackalloc T[1];
-        CrossFromLogits(p, logitsQ, value, Math.Max(p.Length, 1), logBase);
-        return value[0];
-    }
+    public static T CrossFromLogits<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logitsQ, double logBase)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Batch.OneRow<T, double>(p, logitsQ, logBase, CrossFromLogits);
 
     /// <summary>H(p, softmax(x)) of each row pair of a batch of probabilities and a batch of logits.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>

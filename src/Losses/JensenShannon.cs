@@ -37,13 +37,9 @@ public static partial class JensenShannon
     /// <exception cref="ArgumentException">Lengths differ, or an element is negative, infinite or NaN.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="logBase"/> is invalid.</exception>
     /// <example><code>double js = JensenShannon.Divergence([1.0, 0.0], [0.0, 1.0], logBase: 2); // 1</code></example>
-    public static unsafe T Divergence<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Span<T> value = stackalloc T[1];
-        Divergence(p, q, value, Math.Max(p.Length, 1), logBase);
-        return value[0];
-    }
+    public static T Divergence<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Batch.OneRow<T, double>(p, q, logBase, Divergence);
 
     /// <summary>JS(P, Q) of each row pair of two row-major [rows × <paramref name="classCount"/>] batches, each row normalised.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -84,13 +80,9 @@ public static partial class JensenShannon
     /// <exception cref="ArgumentException">Lengths differ, or an element is bad.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="logBase"/> is invalid.</exception>
     /// <example><code>double d = JensenShannon.Distance([1.0, 0.0], [0.5, 0.5], logBase: 2); // 0.5579</code></example>
-    public static unsafe T Distance<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Span<T> value = stackalloc T[1];
-        Distance(p, q, value, Math.Max(p.Length, 1), logBase);
-        return value[0];
-    }
+    public static T Distance<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Batch.OneRow<T, double>(p, q, logBase, Distance);
 
     /// <summary>The Jensen–Shannon distance of each row pair of two batches.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>

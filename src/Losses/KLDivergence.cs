@@ -45,13 +45,9 @@ public static partial class KLDivergence
     /// <exception cref="ArgumentException">Lengths differ, or an element is negative, infinite or NaN.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="logBase"/> is invalid.</exception>
     /// <example><code>double d = KLDivergence.Of([0.5, 0.5], [0.9, 0.1]); // 0.5108 nats</code></example>
-    public static unsafe T Of<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Span<T> value = stackalloc T[1];
-        Of(p, q, value, Math.Max(p.Length, 1), logBase);
-        return value[0];
-    }
+    public static T Of<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Batch.OneRow<T, double>(p, q, logBase, Of);
 
     /// <summary>D(P ‖ Q) of each row pair of two row-major [rows × <paramref name="classCount"/>] batches of probabilities.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -94,13 +90,9 @@ public static partial class KLDivergence
     /// <remarks>Each row is normalised as in <see cref="Entropy.FromCounts{T}(ReadOnlySpan{T}, double)"/>: counts of any finite
     /// magnitude (near MaxValue, or subnormal) are first scaled by a power of two when Σ or 1/Σ is not a normal number.</remarks>
     /// <example><code>double d = KLDivergence.FromCounts([5.0, 5.0], [9.0, 1.0]); // 0.5108 nats</code></example>
-    public static unsafe T FromCounts<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Span<T> value = stackalloc T[1];
-        FromCounts(p, q, value, Math.Max(p.Length, 1), logBase);
-        return value[0];
-    }
+    public static T FromCounts<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, double logBase)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Batch.OneRow<T, double>(p, q, logBase, FromCounts);
 
     /// <summary>D(P ‖ Q) of each row pair of two batches of counts, each row normalised by its own sum.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -144,13 +136,9 @@ public static partial class KLDivergence
     /// <exception cref="ArgumentException">Lengths differ, or an element is bad.</exception>
     /// <remarks>A zero P (or log P = −∞) contributes 0 even where log qᵢ = −∞; PyTorch gives NaN there.</remarks>
     /// <example><code>double d = KLDivergence.FromLogProbabilities([0.5, 0.5], [Math.Log(0.9), Math.Log(0.1)]); // 0.5108</code></example>
-    public static unsafe T FromLogProbabilities<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logQ, bool logTarget)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Span<T> value = stackalloc T[1];
-        FromLogProbabilities(p, logQ, value, Math.Max(p.Length, 1), logTarget);
-        return value[0];
-    }
+    public static T FromLogProbabilities<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> logQ, bool logTarget)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Batch.OneRow<T, bool>(p, logQ, logTarget, FromLogProbabilities);
 
     /// <summary>D(P ‖ Q) from log Q (and P or log P) for each row pair of two batches.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -203,13 +191,9 @@ public static partial class KLDivergence
     /// </code>
     /// </example>
     /// <seealso cref="Distillation{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, Span{T}, Reduction, double, bool, int)"/>
-    public static unsafe T FromLogits<T>(ReadOnlySpan<T> teacherLogits, ReadOnlySpan<T> studentLogits, double temperature)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Span<T> value = stackalloc T[1];
-        FromLogits(teacherLogits, studentLogits, value, Math.Max(teacherLogits.Length, 1), temperature);
-        return value[0];
-    }
+    public static T FromLogits<T>(ReadOnlySpan<T> teacherLogits, ReadOnlySpan<T> studentLogits, double temperature)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Batch.OneRow<T, double>(teacherLogits, studentLogits, temperature, FromLogits);
 
     /// <summary>KL(softmax(t/T) ‖ softmax(s/T)) of each row pair of two row-major batches of logits.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>

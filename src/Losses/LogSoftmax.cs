@@ -46,7 +46,7 @@ public static partial class LogSoftmax
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     public static void Forward<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Batch.Forward<T, LogSoftmaxOp<T>>(logits, destination, classCount, maxDegreeOfParallelism);
+        Batch.Forward<T, RowMapOp<T, LogSoftmaxMap<T>>>(logits, destination, classCount, maxDegreeOfParallelism);
 
     /// <summary>
     /// The backward pass of log-softmax for one row: dx = dy − softmax(x)·Σⱼ dyⱼ, with softmax(x) = exp(output).
@@ -71,5 +71,5 @@ public static partial class LogSoftmax
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
     public static void Backward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classCount, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Batch.Backward<T, LogSoftmaxBackwardOp<T>>(output, outputGradient, inputGradient, classCount, maxDegreeOfParallelism);
+        Batch.Backward<T, RowGradientOp<T, LogSoftmaxGradient<T>>>(output, outputGradient, inputGradient, classCount, maxDegreeOfParallelism);
 }

@@ -48,7 +48,7 @@ public static partial class Softmax
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     public static void Forward<T>(ReadOnlySpan<T> logits, Span<T> destination, int classCount, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Batch.Forward<T, SoftmaxOp<T>>(logits, destination, classCount, maxDegreeOfParallelism);
+        Batch.Forward<T, RowMapOp<T, SoftmaxMap<T>>>(logits, destination, classCount, maxDegreeOfParallelism);
 
     /// <summary>
     /// Softmax of each row of Half logits, written as float: each logit is widened to float in the row loop's loads (no
@@ -107,5 +107,5 @@ public static partial class Softmax
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is not positive.</exception>
     public static void Backward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classCount, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Batch.Backward<T, SoftmaxBackwardOp<T>>(output, outputGradient, inputGradient, classCount, maxDegreeOfParallelism);
+        Batch.Backward<T, RowGradientOp<T, SoftmaxGradient<T>>>(output, outputGradient, inputGradient, classCount, maxDegreeOfParallelism);
 }
