@@ -553,6 +553,56 @@ internal static class VocabularySliceRow<TOps, TV, T>
     }
 
     /// <summary>
+    /// <see cref="Rescale"/> with the scale term alone (g = e·s, bitwise the same) over <paramref name="rows"/> rows of
+    /// <paramref name="n"/> stored exps, <paramref name="stride"/> elements apart, row k scaled by
+    /// <paramref name="scales"/>[k]: one call per group of rows and four vectors a step, so that a short slice does not pay a
+    /// call, a loop exit and a prologue per row. Each row prefetches the next one's lines (<paramref name="stride"/> ahead).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void ScaleRows(ref T g, nint stride, int n, ref readonly T scales, int rows)
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint last = (nuint)n - count;
+        nint line = 64 / Unsafe.SizeOf<T>();
+        for (int k = 0; k < rows; k++)
+        {
+            ref T row = ref Unsafe.Add(ref g, k * stride);
+            TV scale = TOps.Create(Unsafe.Add(ref Unsafe.AsRef(in scales), k));
+            TV lastExp = TOps.Load(in row, last);
+            nuint i = 0;
+            for (; i + (4 * count) <= last; i += 4 * count)
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref row, stride + (nint)i)));
+                    if (4 * count > (nuint)line)
+                    {
+                        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref row, stride + (nint)i + line)));
+                    }
+                }
+                TV a = TOps.Load(in row, i);
+                TV b = TOps.Load(in row, i + count);
+                TV c = TOps.Load(in row, i + (2 * count));
+                TV d = TOps.Load(in row, i + (3 * count));
+                TOps.Store(TOps.Multiply(a, scale), ref row, i);
+                TOps.Store(TOps.Multiply(b, scale), ref row, i + count);
+                TOps.Store(TOps.Multiply(c, scale), ref row, i + (2 * count));
+                TOps.Store(TOps.Multiply(d, scale), ref row, i + (3 * count));
+            }
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref row, stride + (nint)i)));
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref row, stride + (nint)last)));
+            }
+            for (; i < last; i += count)
+            {
+                TOps.Store(TOps.Multiply(TOps.Load(in row, i), scale), ref row, i);
+            }
+            TOps.Store(TOps.Multiply(lastExp, scale), ref row, last);
+        }
+    }
+
+    /// <summary>
     /// The floor of d = x̃ − shift in the entropy's gradient term: below it exp(d) is 0 in T (exp underflows below −104 in
     /// float, −746 in double), and scale + entropyScale·floor stays finite for any |β| up to about 1e36 (float), so that a
     /// masked (−∞) logit gets 0, not 0·∞.
@@ -1203,12 +1253,13 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
         Span<T> seconds = stackalloc T[GroupRows];
         Span<double> atTargets = stackalloc double[GroupRows];
         bool crossEntropy = _op.Mode == SliceMode.CrossEntropy;
-        bool offset = false, entropy = false;
+        bool offset = false, entropy = false, ignored = false;
         for (int row = first; row < end; row++)
         {
             ref readonly VocabularyPartial p = ref _op.Partials[row];
             if (p.Ignored)
             {
+                ignored = true;
                 continue;
             }
             int k = row - first;
@@ -1229,6 +1280,20 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
             }
             scales[k] = Floats<T>.FromDouble(scale);
             seconds[k] = Floats<T>.FromDouble(second);
+        }
+        if (crossEntropy && !offset && !ignored)
+        {
+            // The common case: every row rescaled by its scale alone, in one call, then the targets' corrections.
+            VocabularySliceRow<TOps, TV, T>.ScaleRows(ref Unsafe.AsRef<T>(Gradient + (first * Stride)), Stride, Width, in scales[0], end - first);
+            for (int row = first; row < end; row++)
+            {
+                long local = _op.Partials[row].Target - _op.Offset;
+                if ((ulong)local < (ulong)Width)
+                {
+                    Unsafe.AsRef<T>(Gradient + (row * Stride) + local) += Floats<T>.FromDouble(atTargets[row - first]);
+                }
+            }
+            return;
         }
         for (int row = first; row < end; row++)
         {
