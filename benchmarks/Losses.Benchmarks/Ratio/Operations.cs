@@ -59,6 +59,7 @@ internal static class Operations
         new("ce-slices-4-forward", "CrossEntropySlices in 4 slices, storing form: the forwards, combines and loss only (no backward)", w => LlmState.Of(w).SlicedForward),
         new("ce-slices-1", "CrossEntropySlices in 1 slice, storing form (as ce-slices-4: isolates the per-slice fixed costs)", w => () => LlmState.Of(w).SlicedIn(1)),
         new("ce-slices-2", "CrossEntropySlices in 2 slices, storing form (as ce-slices-4)", w => () => LlmState.Of(w).SlicedIn(2)),
+        new("ce-slices-4-combine", "CrossEntropySlices.Combine of 4 slices' partials (as in ce-slices-4, partials from one earlier forward)", w => LlmState.Of(w).SlicedCombine),
         new("ce-slices-1-forward", "CrossEntropySlices in 1 slice, storing form: the forward, combine and loss only (as ce-slices-4-forward)", w => () => LlmState.Of(w).SlicedIn(1, backward: false)),
         new("ce-slices-4-plain", "CrossEntropySlices in 4 slices, plain form: forward, combine, loss, backward recomputing the exps", w => LlmState.Of(w).SlicedPlain),
         new("ce-zloss-grad", "CrossEntropy.Forward + gradient, zLoss 1e-4", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient, zLoss: 1e-4)),
@@ -275,6 +276,23 @@ internal sealed class LlmState
             CrossEntropySlices.Backward<float>(_w.Logits.AsSpan(s * width), _slicePartials[s], _combined, _w.Gradient.AsSpan(s * width), c, s * width, last, stride: c);
         }
     }
+
+    /// <summary>The combines of <see cref="SlicedForward"/> alone, over the slice partials of one forward done here the first time.</summary>
+    public void SlicedCombine()
+    {
+        if (!_combinedOnce)
+        {
+            SlicedForward();
+            _combinedOnce = true;
+        }
+        Array.Clear(_combined);
+        for (int s = 0; s < Slices; s++)
+        {
+            CrossEntropySlices.Combine(_slicePartials[s], _combined);
+        }
+    }
+
+    private bool _combinedOnce;
 
     public void SlicedPlain()
     {
