@@ -234,29 +234,9 @@ internal sealed class LlmState
 
     public void SlicedGroup() => CrossEntropySlices.ForwardBackward<float>(_chunks, _w.Targets, _chunkGradients, _combined);
 
-    public void Sliced()
-    {
-        int c = _w.Classes, width = c / Slices;
-        SlicedForward();
-        for (int s = 0; s < Slices; s++)
-        {
-            int last = s == Slices - 1 ? c - (s * width) : width;
-            CrossEntropySlices.Backward<float>(_w.Logits.AsSpan(s * width), _slicePartials[s], _combined, _w.Gradient.AsSpan(s * width), c, s * width, last, stride: c);
-        }
-    }
+    public void Sliced() => SlicedIn(Slices);
 
-    public void SlicedForward()
-    {
-        int c = _w.Classes, width = c / Slices;
-        Array.Clear(_combined);
-        for (int s = 0; s < Slices; s++)
-        {
-            int last = s == Slices - 1 ? c - (s * width) : width;
-            CrossEntropySlices.Forward<float>(_w.Logits.AsSpan(s * width), _w.Targets, _slicePartials[s], _w.Gradient.AsSpan(s * width), c, s * width, last, stride: c);
-            CrossEntropySlices.Combine(_slicePartials[s], _combined);
-        }
-        CrossEntropySlices.Loss<float>(_combined, c);
-    }
+    public void SlicedForward() => SlicedIn(Slices, backward: false);
 
     /// <summary>As <see cref="Sliced"/> in <paramref name="slices"/> slices (at most 4): forward, combine, loss, backward.</summary>
     public void SlicedIn(int slices, bool backward = true)
