@@ -57,6 +57,10 @@ internal static class Operations
         new("ce-slices-4", "CrossEntropySlices in 4 slices, storing form: forward storing the exps, combine, loss, backward rescaling them", w => LlmState.Of(w).Sliced),
         new("ce-slices-4-group", "CrossEntropySlices.ForwardBackward over 4 separate [rows × C/4] chunk buffers (the group form: forward, combine, loss, backward per block of rows)", w => LlmState.Of(w).SlicedGroup),
         new("ce-slices-4-forward", "CrossEntropySlices in 4 slices, storing form: the forwards, combines and loss only (no backward)", w => LlmState.Of(w).SlicedForward),
+        new("ce-slices-1", "CrossEntropySlices in 1 slice, storing form (as ce-slices-4: isolates the per-slice fixed costs)", w => () => LlmState.Of(w).SlicedIn(1)),
+        new("ce-slices-2", "CrossEntropySlices in 2 slices, storing form (as ce-slices-4)", w => () => LlmState.Of(w).SlicedIn(2)),
+        new("ce-slices-4-combine", "CrossEntropySlices.Combine of 4 slices' partials (as in ce-slices-4, partials from one earlier forward)", w => LlmState.Of(w).SlicedCombine),
+        new("ce-slices-1-forward", "CrossEntropySlices in 1 slice, storing form: the forward, combine and loss only (as ce-slices-4-forward)", w => () => LlmState.Of(w).SlicedIn(1, backward: false)),
         new("ce-slices-4-plain", "CrossEntropySlices in 4 slices, plain form: forward, combine, loss, backward recomputing the exps", w => LlmState.Of(w).SlicedPlain),
         new("ce-zloss-grad", "CrossEntropy.Forward + gradient, zLoss 1e-4", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient, zLoss: 1e-4)),
         new("ce-softcap-grad", "CrossEntropy.Forward + gradient, softCap 30", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient, softCap: 30)),
@@ -230,29 +234,45 @@ internal sealed class LlmState
 
     public void SlicedGroup() => CrossEntropySlices.ForwardBackward<float>(_chunks, _w.Targets, _chunkGradients, _combined);
 
-    public void Sliced()
-    {
-        int c = _w.Classes, width = c / Slices;
-        SlicedForward();
-        for (int s = 0; s < Slices; s++)
-        {
-            int last = s == Slices - 1 ? c - (s * width) : width;
-            CrossEntropySlices.Backward<float>(_w.Logits.AsSpan(s * width), _slicePartials[s], _combined, _w.Gradient.AsSpan(s * width), c, s * width, last, stride: c);
-        }
-    }
+    public void Sliced() => SlicedIn(Slices);
 
-    public void SlicedForward()
+    public void SlicedForward() => SlicedIn(Slices, backward: false);
+
+    /// <summary>As <see cref="Sliced"/> in <paramref name="slices"/> slices (at most 4): forward, combine, loss, backward.</summary>
+    public void SlicedIn(int slices, bool backward = true)
     {
-        int c = _w.Classes, width = c / Slices;
+        int c = _w.Classes, width = c / slices;
         Array.Clear(_combined);
-        for (int s = 0; s < Slices; s++)
+        for (int s = 0; s < slices; s++)
         {
-            int last = s == Slices - 1 ? c - (s * width) : width;
+            int last = s == slices - 1 ? c - (s * width) : width;
             CrossEntropySlices.Forward<float>(_w.Logits.AsSpan(s * width), _w.Targets, _slicePartials[s], _w.Gradient.AsSpan(s * width), c, s * width, last, stride: c);
             CrossEntropySlices.Combine(_slicePartials[s], _combined);
         }
         CrossEntropySlices.Loss<float>(_combined, c);
+        for (int s = 0; backward && s < slices; s++)
+        {
+            int last = s == slices - 1 ? c - (s * width) : width;
+            CrossEntropySlices.Backward<float>(_w.Logits.AsSpan(s * width), _slicePartials[s], _combined, _w.Gradient.AsSpan(s * width), c, s * width, last, stride: c);
+        }
     }
+
+    /// <summary>The combines of <see cref="SlicedForward"/> alone, over the slice partials of one forward done here the first time.</summary>
+    public void SlicedCombine()
+    {
+        if (!_combinedOnce)
+        {
+            SlicedForward();
+            _combinedOnce = true;
+        }
+        Array.Clear(_combined);
+        for (int s = 0; s < Slices; s++)
+        {
+            CrossEntropySlices.Combine(_slicePartials[s], _combined);
+        }
+    }
+
+    private bool _combinedOnce;
 
     public void SlicedPlain()
     {

@@ -590,6 +590,55 @@ public class StoredExpsTests
         }
     }
 
+    /// <summary>
+    /// Short slices over more rows than one group (the common path takes a group's rows in one pass, each row's max taken
+    /// during the previous row's exps): a NaN row, a +∞ row, a row with −∞ logits and ignored rows (first, last, in a run)
+    /// leave every other row's partials and gradient bitwise as in a clean batch, and the clean batch equals the plain form.
+    /// </summary>
+    [Theory]
+    [InlineData(70, 256, 64)]
+    [InlineData(40, 100, 25)]
+    [InlineData(33, 48, 16)]
+    public void Special_rows_in_short_slices_stay_in_their_row(int rows, int classes, int width)
+    {
+        var (x, t) = Batch(rows, classes, seed: rows, spread: 10);
+        int[] special = [0, 1, 31, 32, rows - 1];
+        var poisoned = (float[])x.Clone();
+        int[] poisonedTargets = (int[])t.Clone();
+        poisoned[(1 * classes) + 3] = float.NaN;
+        poisoned[(31 * classes) + width + 1] = float.PositiveInfinity;
+        poisoned[(32 * classes) + 2] = float.NegativeInfinity;
+        poisonedTargets[0] = -100;
+        poisonedTargets[rows - 1] = -100;
+        int[] widths = [.. Enumerable.Repeat(width, classes / width)];
+        float[] clean = SlicedStored(x, t, rows, classes, widths, Reduction.Sum, [], 0, 0, double.PositiveInfinity, out _, out var cleanPartials);
+        float[] other = SlicedStored(poisoned, poisonedTargets, rows, classes, widths, Reduction.Sum, [], 0, 0, double.PositiveInfinity, out _, out var otherPartials);
+        for (int r = 0; r < rows; r++)
+        {
+            if (special.Contains(r) || t[r] == -100)
+            {
+                continue;
+            }
+            Assert.Equal(cleanPartials[r], otherPartials[r]);
+            Assert.True(clean.AsSpan(r * classes, classes).SequenceEqual(other.AsSpan(r * classes, classes)), $"row {r}");
+        }
+        Assert.True(double.IsNaN(otherPartials[1].Max), "NaN row");
+        Assert.True(other.AsSpan(1 * classes, classes).ToArray().All(float.IsNaN), "NaN row's gradient");
+        Assert.True(otherPartials[0].Ignored && otherPartials[rows - 1].Ignored);
+        Assert.True(other.AsSpan(0, classes).ToArray().All(v => v == 0), "ignored row's gradient");
+        var plain = new float[x.Length];
+        CrossEntropy.Forward<float>(x, t, classes, plain, Reduction.Sum);
+        Close<float>(plain, clean, rows, classes, 2e-5, $"{rows}x{classes} in slices of {width}");
+        var maskedPlain = new float[x.Length];
+        var noNaN = (float[])poisoned.Clone();
+        noNaN[(1 * classes) + 3] = 0;
+        noNaN[(31 * classes) + width + 1] = 0;
+        float[] maskedStored = SlicedStored(noNaN, t, rows, classes, widths, Reduction.Sum, [], 0, 0, double.PositiveInfinity, out _, out _);
+        CrossEntropy.Forward<float>(noNaN, t, classes, maskedPlain, Reduction.Sum);
+        Close<float>(maskedPlain, maskedStored, rows, classes, 2e-5, "−∞ logits");
+        Assert.Equal(0f, maskedStored[(32 * classes) + 2]);
+    }
+
     /// <summary>The max pass finds NaN through a sum of the logits, re-checked exactly when that sum is NaN: a NaN anywhere
     /// makes the row's max NaN; +∞ beside −∞, or an overflowing sum beside −∞, does not.</summary>
     [Theory]
