@@ -103,20 +103,28 @@ internal readonly unsafe struct DistillationOp<T> : IPinnedOp<T, DistillationOp<
     public static bool HasBlock => true;
 
     /// <summary>
-    /// B rows at once: two exps per element, no log (the numerators stay in the tiles for the gradient, which takes one
-    /// reciprocal per lane and sum); per lane, one division and one log for the divergence.
+    /// B rows at once: <see cref="DivergenceBlock"/> without a gradient, <see cref="GradientBlock"/> with one. Each is a
+    /// method of its own, so that neither body's inlinees count against the other's budget.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TV Block<TOps, TBlock, TV>(int row, Span<TV> scratch)
+        where TOps : ISimd<TV, T>
+        where TBlock : IBlockOps<TV, T>
+        where TV : struct =>
+        StudentGradient == null ? DivergenceBlock<TOps, TBlock, TV>(row, scratch) : GradientBlock<TOps, TBlock, TV>(row, scratch);
+
+    /// <summary>
+    /// The divergence of B rows: two exps per element, no log (per lane, one division and one log, in <see cref="Divergence"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TV DivergenceBlock<TOps, TBlock, TV>(int row, Span<TV> scratch)
         where TOps : ISimd<TV, T>
         where TBlock : IBlockOps<TV, T>
         where TV : struct
     {
         int c = ClassCount;
-        bool gradient = StudentGradient != null;
-        Span<TV> t = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
-        Span<TV> s = Tile<T, TOps, TBlock, TV>.Of(scratch, 1);
-        Tile<T, TOps, TBlock, TV>.Load(TeacherLogits, row, c, t);
-        Tile<T, TOps, TBlock, TV>.Load(StudentLogits, row, c, s);
+        Span<TV> t = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, TeacherLogits, row, c);
+        Span<TV> s = Tile<T, TOps, TBlock, TV>.Load(scratch, 1, StudentLogits, row, c);
         int h = DistributionTerms<TOps, TV, T>.WeightExponent(c);
         TV inverseTemperature = TOps.Create(InverseTemperature);
         TV differenceScale = TOps.Create(T.ScaleB(InverseTemperature, -h));
@@ -135,33 +143,62 @@ internal readonly unsafe struct DistillationOp<T> : IPinnedOp<T, DistillationOp<
             teacherSum = TOps.Add(teacherSum, et);
             studentSum = TOps.Add(studentSum, es);
             weighted = TOps.Add(weighted, DistributionTerms<TOps, TV, T>.Weighted(et, TOps.Multiply(TOps.Subtract(a, b), differenceScale)));
-            if (gradient)
-            {
-                t[k] = et;
-                s[k] = es;
-            }
-        }
-        if (gradient)
-        {
-            TV scale = TOps.Create(GradientScale);
-            TV cp = TOps.Subtract(default, TOps.Divide(scale, teacherSum));
-            TV cq = TOps.Divide(scale, studentSum);
-            for (int k = 0; k < c; k++)
-            {
-                // cq·e^s′ − cp·e^t′ in the row path's form (DistillationGradient): one rounding fewer.
-                s[k] = TOps.MultiplyAdd(t[k], cp, TOps.Multiply(s[k], cq));
-            }
-            Tile<T, TOps, TBlock, TV>.Store(s, StudentGradient, row, c);
         }
         return Divergence<TOps, TV>(weighted, teacherSum, studentSum, T.ScaleB(T.One, h), Scale);
     }
 
     /// <summary>
-    /// (W/St·2^h + log(Ss/St))·scale per lane, in T: the sums carry T's precision already, so finishing in double (as the
-    /// row path does, one lane at a time) would cost two scalar logs per row and gain at most an ulp. (A body
-    /// whose inlinees exceed the JIT's budget gets the log's vector operations as calls: 5× Exp instead of 3× at 10 classes.)
+    /// The divergence and the student gradient of B rows: two exps per element, no log (the numerators stay in the tiles
+    /// for the gradient, which takes one reciprocal per lane and sum); per lane, one division and one log for the divergence.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TV GradientBlock<TOps, TBlock, TV>(int row, Span<TV> scratch)
+        where TOps : ISimd<TV, T>
+        where TBlock : IBlockOps<TV, T>
+        where TV : struct
+    {
+        int c = ClassCount;
+        Span<TV> t = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, TeacherLogits, row, c);
+        Span<TV> s = Tile<T, TOps, TBlock, TV>.Load(scratch, 1, StudentLogits, row, c);
+        int h = DistributionTerms<TOps, TV, T>.WeightExponent(c);
+        TV inverseTemperature = TOps.Create(InverseTemperature);
+        TV differenceScale = TOps.Create(T.ScaleB(InverseTemperature, -h));
+        TV teacherMax = Tile<T, TOps, TBlock, TV>.Max(t, c);
+        TV studentMax = Tile<T, TOps, TBlock, TV>.Max(s, c);
+        TV teacherSum = default;
+        TV studentSum = default;
+        TV weighted = default;
+        for (int k = 0; k < c; k++)
+        {
+            TV a = TOps.Subtract(t[k], teacherMax);
+            TV b = TOps.Subtract(s[k], studentMax);
+            TV et = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(a, inverseTemperature));
+            TV es = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(b, inverseTemperature));
+            teacherSum = TOps.Add(teacherSum, et);
+            studentSum = TOps.Add(studentSum, es);
+            weighted = TOps.Add(weighted, DistributionTerms<TOps, TV, T>.Weighted(et, TOps.Multiply(TOps.Subtract(a, b), differenceScale)));
+            t[k] = et;
+            s[k] = es;
+        }
+        TV scale = TOps.Create(GradientScale);
+        TV cp = TOps.Subtract(default, TOps.Divide(scale, teacherSum));
+        TV cq = TOps.Divide(scale, studentSum);
+        for (int k = 0; k < c; k++)
+        {
+            // cq·e^s′ − cp·e^t′ in the row path's form (DistillationGradient): one rounding fewer.
+            s[k] = TOps.MultiplyAdd(t[k], cp, TOps.Multiply(s[k], cq));
+        }
+        Tile<T, TOps, TBlock, TV>.Store(s, StudentGradient, row, c);
+        return Divergence<TOps, TV>(weighted, teacherSum, studentSum, T.ScaleB(T.One, h), Scale);
+    }
+
+    /// <summary>
+    /// (W/St·2^h + log(Ss/St))·scale per lane, in T: the sums carry T's precision already, so finishing in double (as the
+    /// row path does, one lane at a time) would cost two scalar logs per row and gain at most an ulp. Not inlined: a
+    /// block body whose inlinees exceed the JIT's budget gets the log's vector operations as calls (measured 4.3× Exp
+    /// instead of ~3× at 4096 × 10), and one call per block costs little.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static TV Divergence<TOps, TV>(TV weighted, TV teacherSum, TV studentSum, T weightScale, T scale)
         where TOps : ISimd<TV, T>
         where TV : struct
