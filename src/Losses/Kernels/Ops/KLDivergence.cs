@@ -113,9 +113,7 @@ internal readonly unsafe struct DistillationOp<T> : IPinnedOp<T, DistillationOp<
         where TV : struct =>
         StudentGradient == null ? DivergenceBlock<TOps, TBlock, TV>(row, scratch) : GradientBlock<TOps, TBlock, TV>(row, scratch);
 
-    /// <summary>
-    /// The divergence of B rows: two exps per element, no log (per lane, one division and one log, in <see cref="Divergence"/>).
-    /// </summary>
+    /// <summary>The divergence of B rows: two exps per element, no log (per lane, one division and one log, in <see cref="Divergence"/>).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private TV DivergenceBlock<TOps, TBlock, TV>(int row, Span<TV> scratch)
         where TOps : ISimd<TV, T>
@@ -125,31 +123,13 @@ internal readonly unsafe struct DistillationOp<T> : IPinnedOp<T, DistillationOp<
         int c = ClassCount;
         Span<TV> t = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, TeacherLogits, row, c);
         Span<TV> s = Tile<T, TOps, TBlock, TV>.Load(scratch, 1, StudentLogits, row, c);
-        int h = DistributionTerms<TOps, TV, T>.WeightExponent(c);
-        TV inverseTemperature = TOps.Create(InverseTemperature);
-        TV differenceScale = TOps.Create(T.ScaleB(InverseTemperature, -h));
-        TV teacherMax = Tile<T, TOps, TBlock, TV>.Max(t, c);
-        TV studentMax = Tile<T, TOps, TBlock, TV>.Max(s, c);
-        TV teacherSum = default;
-        TV studentSum = default;
-        TV weighted = default;
-        for (int k = 0; k < c; k++)
-        {
-            // As RelativeEntropyOfLogits: W = Σ e^t′·(a − b)·2^−h/T, rescaled at the end.
-            TV a = TOps.Subtract(t[k], teacherMax);
-            TV b = TOps.Subtract(s[k], studentMax);
-            TV et = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(a, inverseTemperature));
-            TV es = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(b, inverseTemperature));
-            teacherSum = TOps.Add(teacherSum, et);
-            studentSum = TOps.Add(studentSum, es);
-            weighted = TOps.Add(weighted, DistributionTerms<TOps, TV, T>.Weighted(et, TOps.Multiply(TOps.Subtract(a, b), differenceScale)));
-        }
-        return Divergence<TOps, TV>(weighted, teacherSum, studentSum, T.ScaleB(T.One, h), Scale);
+        var (teacherSum, studentSum, weighted) = Sums<TOps, TBlock, TV>(t, s, c, keep: false);
+        return Divergence<TOps, TV>(weighted, teacherSum, studentSum, c, Scale);
     }
 
     /// <summary>
-    /// The divergence and the student gradient of B rows: two exps per element, no log (the numerators stay in the tiles
-    /// for the gradient, which takes one reciprocal per lane and sum); per lane, one division and one log for the divergence.
+    /// The divergence and the student gradient of B rows: the numerators stay in the tiles for the gradient, which takes
+    /// one reciprocal per lane and sum.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private TV GradientBlock<TOps, TBlock, TV>(int row, Span<TV> scratch)
@@ -160,9 +140,31 @@ internal readonly unsafe struct DistillationOp<T> : IPinnedOp<T, DistillationOp<
         int c = ClassCount;
         Span<TV> t = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, TeacherLogits, row, c);
         Span<TV> s = Tile<T, TOps, TBlock, TV>.Load(scratch, 1, StudentLogits, row, c);
-        int h = DistributionTerms<TOps, TV, T>.WeightExponent(c);
+        var (teacherSum, studentSum, weighted) = Sums<TOps, TBlock, TV>(t, s, c, keep: true);
+        TV scale = TOps.Create(GradientScale);
+        TV cp = TOps.Subtract(default, TOps.Divide(scale, teacherSum));
+        TV cq = TOps.Divide(scale, studentSum);
+        for (int k = 0; k < c; k++)
+        {
+            // cq·e^s′ − cp·e^t′ in the row path's form (DistillationGradient): one rounding fewer.
+            s[k] = TOps.MultiplyAdd(t[k], cp, TOps.Multiply(s[k], cq));
+        }
+        Tile<T, TOps, TBlock, TV>.Store(s, StudentGradient, row, c);
+        return Divergence<TOps, TV>(weighted, teacherSum, studentSum, c, Scale);
+    }
+
+    /// <summary>
+    /// Per lane St = Σ e^t′, Ss = Σ e^s′ and W·2^−h = Σ e^t′·(a − b)·2^−h/T (as <see cref="DistributionTerms{TOps, TV, T}.RelativeEntropyOfLogits"/>),
+    /// two exps per element; with <paramref name="keep"/> (a constant at each call) the numerators e^t′, e^s′ replace the logits in the tiles.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private readonly (TV TeacherSum, TV StudentSum, TV Weighted) Sums<TOps, TBlock, TV>(Span<TV> t, Span<TV> s, int c, bool keep)
+        where TOps : ISimd<TV, T>
+        where TBlock : IBlockOps<TV, T>
+        where TV : struct
+    {
         TV inverseTemperature = TOps.Create(InverseTemperature);
-        TV differenceScale = TOps.Create(T.ScaleB(InverseTemperature, -h));
+        TV differenceScale = TOps.Create(T.ScaleB(InverseTemperature, -DistributionTerms<TOps, TV, T>.WeightExponent(c)));
         TV teacherMax = Tile<T, TOps, TBlock, TV>.Max(t, c);
         TV studentMax = Tile<T, TOps, TBlock, TV>.Max(s, c);
         TV teacherSum = default;
@@ -177,32 +179,27 @@ internal readonly unsafe struct DistillationOp<T> : IPinnedOp<T, DistillationOp<
             teacherSum = TOps.Add(teacherSum, et);
             studentSum = TOps.Add(studentSum, es);
             weighted = TOps.Add(weighted, DistributionTerms<TOps, TV, T>.Weighted(et, TOps.Multiply(TOps.Subtract(a, b), differenceScale)));
-            t[k] = et;
-            s[k] = es;
+            if (keep)
+            {
+                t[k] = et;
+                s[k] = es;
+            }
         }
-        TV scale = TOps.Create(GradientScale);
-        TV cp = TOps.Subtract(default, TOps.Divide(scale, teacherSum));
-        TV cq = TOps.Divide(scale, studentSum);
-        for (int k = 0; k < c; k++)
-        {
-            // cq·e^s′ − cp·e^t′ in the row path's form (DistillationGradient): one rounding fewer.
-            s[k] = TOps.MultiplyAdd(t[k], cp, TOps.Multiply(s[k], cq));
-        }
-        Tile<T, TOps, TBlock, TV>.Store(s, StudentGradient, row, c);
-        return Divergence<TOps, TV>(weighted, teacherSum, studentSum, T.ScaleB(T.One, h), Scale);
+        return (teacherSum, studentSum, weighted);
     }
 
     /// <summary>
-    /// (W/St·2^h + log(Ss/St))·scale per lane, in T: the sums carry T's precision already, so finishing in double (as the
+    /// (W/St·2^h + log(Ss/St))·scale per lane (h = <see cref="DistributionTerms{TOps, TV, T}.WeightExponent"/> of c), in T: the sums carry T's precision already, so finishing in double (as the
     /// row path does, one lane at a time) would cost two scalar logs per row and gain at most an ulp. Not inlined: a
     /// block body whose inlinees exceed the JIT's budget gets the log's vector operations as calls (measured 4.3× Exp
     /// instead of ~3× at 4096 × 10), and one call per block costs little.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static TV Divergence<TOps, TV>(TV weighted, TV teacherSum, TV studentSum, T weightScale, T scale)
+    private static TV Divergence<TOps, TV>(TV weighted, TV teacherSum, TV studentSum, int c, T scale)
         where TOps : ISimd<TV, T>
         where TV : struct
     {
+        T weightScale = T.ScaleB(T.One, DistributionTerms<TOps, TV, T>.WeightExponent(c));
         TV divergence = TOps.Add(TOps.Multiply(TOps.Divide(weighted, teacherSum), TOps.Create(weightScale)), VectorMath<TOps, TV, T>.Log(TOps.Divide(studentSum, teacherSum)));
         return TOps.Multiply(divergence, TOps.Create(scale));
     }
