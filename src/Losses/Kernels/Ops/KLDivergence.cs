@@ -103,55 +103,52 @@ internal readonly unsafe struct DistillationOp<T> : IPinnedOp<T, DistillationOp<
     public static bool HasBlock => true;
 
     /// <summary>
-    /// B rows at once: <see cref="DivergenceBlock"/> without a gradient, <see cref="GradientBlock"/> with one. Each is a
-    /// method of its own, so that neither body's inlinees count against the other's budget.
+    /// B rows at once: <see cref="Body{TOps, TBlock, TV, TGradient}"/> with or without the gradient, two instantiations so that
+    /// the divergence alone carries none of the gradient's code (nor its inlinees against the JIT's budget).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TV Block<TOps, TBlock, TV>(int row, Span<TV> scratch)
         where TOps : ISimd<TV, T>
         where TBlock : IBlockOps<TV, T>
         where TV : struct =>
-        StudentGradient == null ? DivergenceBlock<TOps, TBlock, TV>(row, scratch) : GradientBlock<TOps, TBlock, TV>(row, scratch);
-
-    /// <summary>The divergence of B rows: two exps per element, no log (per lane, one division and one log, in <see cref="Divergence"/>).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private TV DivergenceBlock<TOps, TBlock, TV>(int row, Span<TV> scratch)
-        where TOps : ISimd<TV, T>
-        where TBlock : IBlockOps<TV, T>
-        where TV : struct
-    {
-        int c = ClassCount;
-        Span<TV> t = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, TeacherLogits, row, c);
-        Span<TV> s = Tile<T, TOps, TBlock, TV>.Load(scratch, 1, StudentLogits, row, c);
-        var (teacherSum, studentSum, weighted) = Sums<TOps, TBlock, TV>(t, s, c, keep: false);
-        return Divergence<TOps, TV>(weighted, teacherSum, studentSum, c, Scale);
-    }
+        StudentGradient == null ? Body<TOps, TBlock, TV, WithoutGradient>(row, scratch) : Body<TOps, TBlock, TV, WithGradient>(row, scratch);
 
     /// <summary>
-    /// The divergence and the student gradient of B rows: the numerators stay in the tiles for the gradient, which takes
-    /// one reciprocal per lane and sum.
+    /// The divergence of B rows and, with <see cref="WithGradient"/>, the student gradient: two exps per element, no log
+    /// (<see cref="Sums"/>); the numerators stay in the tiles for the gradient, which takes one reciprocal per lane and sum;
+    /// per lane, one division and one log for the divergence (<see cref="Divergence"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private TV GradientBlock<TOps, TBlock, TV>(int row, Span<TV> scratch)
+    private TV Body<TOps, TBlock, TV, TGradient>(int row, Span<TV> scratch)
         where TOps : ISimd<TV, T>
         where TBlock : IBlockOps<TV, T>
         where TV : struct
+        where TGradient : struct
     {
         int c = ClassCount;
         Span<TV> t = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, TeacherLogits, row, c);
         Span<TV> s = Tile<T, TOps, TBlock, TV>.Load(scratch, 1, StudentLogits, row, c);
-        var (teacherSum, studentSum, weighted) = Sums<TOps, TBlock, TV>(t, s, c, keep: true);
-        TV scale = TOps.Create(GradientScale);
-        TV cp = TOps.Subtract(default, TOps.Divide(scale, teacherSum));
-        TV cq = TOps.Divide(scale, studentSum);
-        for (int k = 0; k < c; k++)
+        var (teacherSum, studentSum, weighted) = Sums<TOps, TBlock, TV>(t, s, c, keep: typeof(TGradient) == typeof(WithGradient));
+        if (typeof(TGradient) == typeof(WithGradient))
         {
-            // cq·e^s′ − cp·e^t′ in the row path's form (DistillationGradient): one rounding fewer.
-            s[k] = TOps.MultiplyAdd(t[k], cp, TOps.Multiply(s[k], cq));
+            TV scale = TOps.Create(GradientScale);
+            TV cp = TOps.Subtract(default, TOps.Divide(scale, teacherSum));
+            TV cq = TOps.Divide(scale, studentSum);
+            for (int k = 0; k < c; k++)
+            {
+                // cq·e^s′ − cp·e^t′ in the row path's form (DistillationGradient): one rounding fewer.
+                s[k] = TOps.MultiplyAdd(t[k], cp, TOps.Multiply(s[k], cq));
+            }
+            Tile<T, TOps, TBlock, TV>.Store(s, StudentGradient, row, c);
         }
-        Tile<T, TOps, TBlock, TV>.Store(s, StudentGradient, row, c);
         return Divergence<TOps, TV>(weighted, teacherSum, studentSum, c, Scale);
     }
+
+    /// <summary>The block body with the student gradient.</summary>
+    private struct WithGradient;
+
+    /// <summary>The block body of the divergence alone.</summary>
+    private struct WithoutGradient;
 
     /// <summary>
     /// Per lane St = Σ e^t′, Ss = Σ e^s′ and W·2^−h = Σ e^t′·(a − b)·2^−h/T (as <see cref="DistributionTerms{TOps, TV, T}.RelativeEntropyOfLogits"/>),
