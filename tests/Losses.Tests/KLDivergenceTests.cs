@@ -151,6 +151,47 @@ public class KLDivergenceTests
     }
 
     [Fact]
+    public void Far_tails_count_in_blocks_as_in_single_rows()
+    {
+        // 16 rows of 2 and of 10 classes (the block path; each row alone takes the row path). Teacher terms e^−90 (below
+        // the float normals) weighed by a difference of 3e38: KL = e^−90·3e38 ≈ 0.25, which a flushed exp would lose.
+        // Student terms far below e^−86.5 (the block flushes them to 0): the divergence and gradient as the row path's.
+        foreach (int classes in new[] { 2, 10 })
+        {
+            const int rows = 16;
+            var teacher = new float[rows * classes];
+            var student = new float[rows * classes];
+            for (int r = 0; r < rows; r++)
+            {
+                for (int k = 1; k < classes; k++)
+                {
+                    teacher[(r * classes) + k] = r % 2 == 0 ? -90f - k : -k;
+                    student[(r * classes) + k] = r % 2 == 0 ? -3e38f : -88f - (r * k);
+                }
+            }
+            var perRow = new float[rows];
+            KLDivergence.FromLogits<float>(teacher, student, perRow, classes);
+            var gradient = new float[rows * classes];
+            KLDivergence.Distillation<float>(teacher, student, classes, gradient, Reduction.Sum);
+            for (int r = 0; r < rows; r++)
+            {
+                var t = teacher.AsSpan(r * classes, classes);
+                var s = student.AsSpan(r * classes, classes);
+                float alone = KLDivergence.FromLogits<float>(t, s);
+                Approx.Equal(alone, perRow[r], 1e-5, 1e-7, $"{classes} classes, KL row {r}");
+                if (r % 2 == 0)
+                {
+                    double expected = Enumerable.Range(1, classes - 1).Sum(k => Math.Exp(-90.0 - k) * 3e38);
+                    Approx.Equal(expected, perRow[r], 1e-4, 0, $"{classes} classes, far teacher tail, row {r}");
+                }
+                var g = new float[classes];
+                KLDivergence.Distillation<float>(t, s, classes, g, Reduction.Sum);
+                Approx.Equal<float>(g, gradient.AsSpan(r * classes, classes), 2e-6, 1e-7, $"{classes} classes, gradient row {r}");
+            }
+        }
+    }
+
+    [Fact]
     public void Reductions_scale_loss_and_gradient()
     {
         var random = new Random(5);

@@ -103,45 +103,33 @@ internal readonly unsafe struct DistillationOp<T> : IPinnedOp<T, DistillationOp<
     public static bool HasBlock => true;
 
     /// <summary>
-    /// B rows at once: two exps per element, no log (the numerators stay in the tiles for the gradient, which takes one
-    /// reciprocal per lane and sum); per lane, one division and one log for the divergence.
+    /// B rows at once: <see cref="Body{TOps, TBlock, TV, TGradient}"/> with or without the gradient, two instantiations so that
+    /// the divergence alone carries none of the gradient's code (nor its inlinees against the JIT's budget).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TV Block<TOps, TBlock, TV>(int row, Span<TV> scratch)
         where TOps : ISimd<TV, T>
         where TBlock : IBlockOps<TV, T>
+        where TV : struct =>
+        StudentGradient == null ? Body<TOps, TBlock, TV, WithoutGradient>(row, scratch) : Body<TOps, TBlock, TV, WithGradient>(row, scratch);
+
+    /// <summary>
+    /// The divergence of B rows and, with <see cref="WithGradient"/>, the student gradient: two exps per element, no log
+    /// (<see cref="Sums"/>); the numerators stay in the tiles for the gradient, which takes one reciprocal per lane and sum;
+    /// per lane, one division and one log for the divergence (<see cref="Divergence"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TV Body<TOps, TBlock, TV, TGradient>(int row, Span<TV> scratch)
+        where TOps : ISimd<TV, T>
+        where TBlock : IBlockOps<TV, T>
         where TV : struct
+        where TGradient : struct
     {
         int c = ClassCount;
-        bool gradient = StudentGradient != null;
-        Span<TV> t = Tile<T, TOps, TBlock, TV>.Of(scratch, 0);
-        Span<TV> s = Tile<T, TOps, TBlock, TV>.Of(scratch, 1);
-        Tile<T, TOps, TBlock, TV>.Load(TeacherLogits, row, c, t);
-        Tile<T, TOps, TBlock, TV>.Load(StudentLogits, row, c, s);
-        int h = DistributionTerms<TOps, TV, T>.WeightExponent(c);
-        TV inverseTemperature = TOps.Create(InverseTemperature);
-        TV differenceScale = TOps.Create(T.ScaleB(InverseTemperature, -h));
-        TV teacherMax = Tile<T, TOps, TBlock, TV>.Max(t, c);
-        TV studentMax = Tile<T, TOps, TBlock, TV>.Max(s, c);
-        TV teacherSum = default;
-        TV studentSum = default;
-        TV weighted = default;
-        for (int k = 0; k < c; k++)
-        {
-            // As RelativeEntropyOfLogits: W = Σ e^t′·(a − b)·2^−h/T, rescaled at the end.
-            TV a = TOps.Subtract(t[k], teacherMax);
-            TV b = TOps.Subtract(s[k], studentMax);
-            TV et = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(a, inverseTemperature));
-            TV es = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(b, inverseTemperature));
-            teacherSum = TOps.Add(teacherSum, et);
-            studentSum = TOps.Add(studentSum, es);
-            weighted = TOps.Add(weighted, DistributionTerms<TOps, TV, T>.Weighted(et, TOps.Multiply(TOps.Subtract(a, b), differenceScale)));
-            if (gradient)
-            {
-                t[k] = et;
-                s[k] = es;
-            }
-        }
-        if (gradient)
+        Span<TV> t = Tile<T, TOps, TBlock, TV>.Load(scratch, 0, TeacherLogits, row, c);
+        Span<TV> s = Tile<T, TOps, TBlock, TV>.Load(scratch, 1, StudentLogits, row, c);
+        var (teacherSum, studentSum, weighted) = Sums<TOps, TBlock, TV>(t, s, c, keep: typeof(TGradient) == typeof(WithGradient));
+        if (typeof(TGradient) == typeof(WithGradient))
         {
             TV scale = TOps.Create(GradientScale);
             TV cp = TOps.Subtract(default, TOps.Divide(scale, teacherSum));
@@ -153,19 +141,69 @@ internal readonly unsafe struct DistillationOp<T> : IPinnedOp<T, DistillationOp<
             }
             Tile<T, TOps, TBlock, TV>.Store(s, StudentGradient, row, c);
         }
-        return Divergence<TOps, TV>(weighted, teacherSum, studentSum, T.ScaleB(T.One, h), Scale);
+        return Divergence<TOps, TV>(weighted, teacherSum, studentSum, c, Scale);
+    }
+
+    /// <summary>The block body with the student gradient.</summary>
+    private struct WithGradient;
+
+    /// <summary>The block body of the divergence alone.</summary>
+    private struct WithoutGradient;
+
+    /// <summary>
+    /// Per lane St = Σ e^t′, Ss = Σ e^s′ and W·2^−h = Σ e^t′·(a − b)·2^−h/T (as <see cref="DistributionTerms{TOps, TV, T}.RelativeEntropyOfLogits"/>),
+    /// two exps per element; with <paramref name="keep"/> (a constant at each call) the numerators e^t′, e^s′ replace the logits in the tiles.
+    /// The student's exps are term exps (<see cref="VectorMath{TOps, TV, T}.ExpTermFlushed"/>, ≤ 2 ulp from the row path's on
+    /// [−10, 0], 0 below −86.5): they only enter Ss, which has the term e⁰ = 1, and q = e^s′/Ss in the gradient. The
+    /// teacher's stay exact down to the subnormals (<see cref="VectorMath{TOps, TV, T}.ExpNonPositive"/>): W weighs them
+    /// by a − b, which may be up to ~1e38, so a flushed term 2⁻¹²⁵ could move the divergence by units. (Measured at
+    /// 4096 × 10 with AVX2: the flushed student exps take the divergence from 2.2× Exp to 1.9×, with the gradient from
+    /// 2.3× to 2.1×; flushing the teacher's too gained no more than the noise.)
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private readonly (TV TeacherSum, TV StudentSum, TV Weighted) Sums<TOps, TBlock, TV>(Span<TV> t, Span<TV> s, int c, bool keep)
+        where TOps : ISimd<TV, T>
+        where TBlock : IBlockOps<TV, T>
+        where TV : struct
+    {
+        TV inverseTemperature = TOps.Create(InverseTemperature);
+        TV differenceScale = TOps.Create(T.ScaleB(InverseTemperature, -DistributionTerms<TOps, TV, T>.WeightExponent(c)));
+        TV teacherMax = Tile<T, TOps, TBlock, TV>.Max(t, c);
+        TV studentMax = Tile<T, TOps, TBlock, TV>.Max(s, c);
+        TV teacherSum = default;
+        TV studentSum = default;
+        TV weighted = default;
+        for (int k = 0; k < c; k++)
+        {
+            TV a = TOps.Subtract(t[k], teacherMax);
+            TV b = TOps.Subtract(s[k], studentMax);
+            TV et = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(a, inverseTemperature));
+            TV es = VectorMath<TOps, TV, T>.ExpTermFlushed(TOps.Multiply(b, inverseTemperature));
+            teacherSum = TOps.Add(teacherSum, et);
+            studentSum = TOps.Add(studentSum, es);
+            weighted = TOps.Add(weighted, DistributionTerms<TOps, TV, T>.Weighted(et, TOps.Multiply(TOps.Subtract(a, b), differenceScale)));
+            if (keep)
+            {
+                t[k] = et;
+                s[k] = es;
+            }
+        }
+        return (teacherSum, studentSum, weighted);
     }
 
     /// <summary>
-    /// (W/St·2^h + log(Ss/St))·scale per lane, in T: the sums carry T's precision already, so finishing in double (as the
-    /// row path does, one lane at a time) would cost two scalar logs per row and gain at most an ulp. (A body
-    /// whose inlinees exceed the JIT's budget gets the log's vector operations as calls: 5× Exp instead of 3× at 10 classes.)
+    /// (W/St·2^h + log(Ss/St))·scale per lane (h = <see cref="DistributionTerms{TOps, TV, T}.WeightExponent"/> of c), in T:
+    /// the sums carry T's precision already, so finishing in double (as the row path does, one lane at a time) would cost
+    /// two scalar logs per row and gain at most an ulp. Not inlined: inlined, the log's vector operations used up the
+    /// block body's inlining budget and became calls (measured with AVX2 at 4096 × 10: 4.3× Exp then, 2.2× out of line),
+    /// and one call per block costs little.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Divergence<TOps, TV>(TV weighted, TV teacherSum, TV studentSum, T weightScale, T scale)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TV Divergence<TOps, TV>(TV weighted, TV teacherSum, TV studentSum, int c, T scale)
         where TOps : ISimd<TV, T>
         where TV : struct
     {
+        T weightScale = T.ScaleB(T.One, DistributionTerms<TOps, TV, T>.WeightExponent(c));
         TV divergence = TOps.Add(TOps.Multiply(TOps.Divide(weighted, teacherSum), TOps.Create(weightScale)), VectorMath<TOps, TV, T>.Log(TOps.Divide(studentSum, teacherSum)));
         return TOps.Multiply(divergence, TOps.Create(scale));
     }
