@@ -283,7 +283,10 @@ internal static class DistributionTerms<TOps, TV, T>
     /// length (<see cref="WeightExponent"/>), and W·2^h is restored in double: W itself is up to St ≤ n times the divergence,
     /// so a divergence near MaxValue/n would overflow its float sum, and (a − b)/T can be finite where a/T or b/T alone is
     /// not (T &lt; 1). The power of two is exact, so only terms below 2^h times the smallest normal change.
-    /// With <typeparamref name="TStore"/> on, the student numerators e^s′ are stored into <paramref name="studentNumerators"/>
+    /// The exps are term exps, as in the block body: the teacher's <see cref="VectorMath{TOps, TV, T}.ExpTerm"/> (≤ 2 ulp
+    /// on [−10, 0], rounded into the subnormals, never flushed: W weighs them by a − b, up to ~1e38, so a flushed e^−90
+    /// would be a real loss), the student's <see cref="VectorMath{TOps, TV, T}.ExpTermFlushed"/> (the same bits down to
+    /// −86.5, 0 below: they only enter Ss, which has the term e⁰ = 1, and q = e^s′/Ss). With <typeparamref name="TStore"/> on, the student numerators e^s′ are stored into <paramref name="studentNumerators"/>
     /// (the distillation's gradient pass reads them); the last vectors are loaded before anything is stored, so it may be
     /// <paramref name="b"/> itself. The three sums are <see cref="LaneSum{TOps, TV, T}"/>'s (blocks of its
     /// <see cref="LaneSum{TOps, TV, T}.BlockSteps"/> steps, TwoSum into a running pair), kept in locals.
@@ -317,8 +320,8 @@ internal static class DistributionTerms<TOps, TV, T>
         {
             TV x = TOps.Subtract(TOps.Load(in a, i), maxA);
             TV y = TOps.Subtract(TOps.Load(in b, i), maxB);
-            TV et = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(x, scale));
-            TV es = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(y, scale));
+            TV et = VectorMath<TOps, TV, T>.ExpTerm(TOps.Multiply(x, scale));
+            TV es = VectorMath<TOps, TV, T>.ExpTermFlushed(TOps.Multiply(y, scale));
             if (TStore.IsOn)
             {
                 TOps.Store(es, ref studentNumerators, i);
@@ -365,8 +368,8 @@ internal static class DistributionTerms<TOps, TV, T>
     {
         TV x = TOps.Subtract(teacher, teacherMax);
         TV y = TOps.Subtract(student, studentMax);
-        TV et = TOps.Select(keep, VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(x, scale)), Zero);
-        TV es = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(y, scale));
+        TV et = TOps.Select(keep, VectorMath<TOps, TV, T>.ExpTerm(TOps.Multiply(x, scale)), Zero);
+        TV es = VectorMath<TOps, TV, T>.ExpTermFlushed(TOps.Multiply(y, scale));
         return (et, TOps.Select(keep, es, Zero), Weighted(et, TOps.Multiply(TOps.Subtract(x, y), differenceScale)), es);
     }
 
@@ -396,7 +399,8 @@ internal static class DistributionTerms<TOps, TV, T>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV Invoke(TV teacher, TV studentNumerator)
         {
-            TV teacherNumerator = VectorMath<TOps, TV, T>.Exp(TOps.Multiply(TOps.Subtract(teacher, _teacherMax), _inverseTemperature));
+            // (t − Mt)/T ≤ 0 (or NaN): the exponential's bits without its upper clamp.
+            TV teacherNumerator = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(TOps.Subtract(teacher, _teacherMax), _inverseTemperature));
             return TOps.MultiplyAdd(teacherNumerator, _teacherScale, TOps.Multiply(studentNumerator, _studentScale));
         }
     }
