@@ -51,8 +51,10 @@ internal readonly unsafe struct LogRelativeEntropyOp<T> : IPinnedOp<T, LogRelati
 /// <summary>
 /// KL(softmax(t/T) ‖ softmax(s/T)) · scale per row and, when asked, the student gradient GradientScale · (q − p)
 /// (<see cref="KLDivergence.FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>, <see cref="KLDivergence.Distillation{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, Span{T}, Reduction, double, bool, int)"/>).
-/// Row path: a max pass over both rows, one fused pass (two exps per element) that also stores the student numerators
-/// into the gradient, then a pass that recomputes the teacher numerators: three exps per element, no scratch.
+/// Row path: a max pass over both rows, one fused pass (two term exps per element,
+/// <see cref="DistributionTerms{TOps, TV, T}.RelativeEntropyOfLogits{TStore}"/>, a method per variant) that also stores
+/// the student numerators into the gradient, then a pass that recomputes the teacher numerators: three exps per
+/// element, no scratch.
 /// </summary>
 internal readonly unsafe struct DistillationOp<T> : IPinnedOp<T, DistillationOp<T>>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -81,18 +83,17 @@ internal readonly unsafe struct DistillationOp<T> : IPinnedOp<T, DistillationOp<
         int n = ClassCount;
         ref T t = ref Batch<T>.Row(TeacherLogits, row, n);
         ref T s = ref Batch<T>.Row(StudentLogits, row, n);
-        // The maxima are subtracted before dividing by T (see RelativeEntropyOfLogits): the rounding of max/T would
+        // The maxima are subtracted before dividing by T (see DistributionTerms.RelativeEntropyOfLogits): the rounding of max/T would
         // otherwise reach the exponent ([3e10, 0] at T = 3 gives e^512).
         var (teacherMax, studentMax) = MaxOf<TOps, TV, T>.Two(in t, in s, n);
-        var reducer = new DistributionTerms<TOps, TV, T>.RelativeEntropyOfLogits(InverseTemperature, teacherMax, studentMax, n);
         if (StudentGradient == null)
         {
-            Rows<TOps, TV, T>.Reduce(in t, in s, n, ref reducer);
-            return T.CreateTruncating(reducer.Result().Divergence * double.CreateTruncating(Scale));
+            var sums = DistributionTerms<TOps, TV, T>.RelativeEntropyOfLogits<Off>(in t, in s, ref Unsafe.NullRef<T>(), n, InverseTemperature, teacherMax, studentMax);
+            return T.CreateTruncating(DistributionTerms<TOps, TV, T>.RelativeEntropyOfLogitsResult(sums, n).Divergence * double.CreateTruncating(Scale));
         }
         ref T g = ref Batch<T>.Row(StudentGradient, row, n);
-        DistributionTerms<TOps, TV, T>.ReduceAndStore(in t, in s, ref g, n, ref reducer);
-        var (teacherSum, studentSum, divergence) = reducer.Result();
+        var (teacherSum, studentSum, divergence) = DistributionTerms<TOps, TV, T>.RelativeEntropyOfLogitsResult(
+            DistributionTerms<TOps, TV, T>.RelativeEntropyOfLogits<On>(in t, in s, ref g, n, InverseTemperature, teacherMax, studentMax), n);
         double scale = double.CreateTruncating(GradientScale);
         var op = new DistributionTerms<TOps, TV, T>.DistillationGradient(InverseTemperature, teacherMax,
             T.CreateTruncating(scale / teacherSum), T.CreateTruncating(scale / studentSum));
@@ -151,11 +152,12 @@ internal readonly unsafe struct DistillationOp<T> : IPinnedOp<T, DistillationOp<
     private struct WithoutGradient;
 
     /// <summary>
-    /// Per lane St = Σ e^t′, Ss = Σ e^s′ and W·2^−h = Σ e^t′·(a − b)·2^−h/T (as <see cref="DistributionTerms{TOps, TV, T}.RelativeEntropyOfLogits"/>),
+    /// Per lane St = Σ e^t′, Ss = Σ e^s′ and W·2^−h = Σ e^t′·(a − b)·2^−h/T (as <see cref="DistributionTerms{TOps, TV, T}.RelativeEntropyOfLogits{TStore}"/>),
     /// two exps per element; with <paramref name="keep"/> (a constant at each call) the numerators e^t′, e^s′ replace the logits in the tiles.
-    /// The student's exps are term exps (<see cref="VectorMath{TOps, TV, T}.ExpTermFlushed"/>, ≤ 2 ulp from the row path's on
+    /// The student's exps are term exps (<see cref="VectorMath{TOps, TV, T}.ExpTermFlushed"/>, as the row path's; ≤ 2 ulp on
     /// [−10, 0], 0 below −86.5): they only enter Ss, which has the term e⁰ = 1, and q = e^s′/Ss in the gradient. The
-    /// teacher's stay exact down to the subnormals (<see cref="VectorMath{TOps, TV, T}.ExpNonPositive"/>): W weighs them
+    /// teacher's stay exact down to the subnormals (<see cref="VectorMath{TOps, TV, T}.ExpNonPositive"/>; the row path's
+    /// <see cref="VectorMath{TOps, TV, T}.ExpTerm"/> is within 2 ulp of it on [−10, 0], and rounds into the subnormals too): W weighs them
     /// by a − b, which may be up to ~1e38, so a flushed term 2⁻¹²⁵ could move the divergence by units. (Measured at
     /// 4096 × 10 with AVX2: the flushed student exps take the divergence from 2.2× Exp to 1.9×, with the gradient from
     /// 2.3× to 2.1×; flushing the teacher's too gained no more than the noise.)

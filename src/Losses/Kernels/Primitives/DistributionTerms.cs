@@ -275,64 +275,111 @@ internal static class DistributionTerms<TOps, TV, T>
     }
 
     /// <summary>
-    /// KL(softmax(t/T) ‖ softmax(s/T)) given the row maxima Mt of t and Ms of s: with a = t − Mt, b = s − Ms,
+    /// KL(softmax(t/T) ‖ softmax(s/T)) of one row given its maxima Mt of t and Ms of s: with a = t − Mt, b = s − Ms,
     /// t′ = a/T and s′ = b/T (the max subtracted before dividing, so that the rounding of max/T never reaches the exponent:
     /// [3e10, 0] at T = 3 would otherwise give e^512), St = Σ e^t′, Ss = Σ e^s′ and W = Σ e^t′·(t′ − s′); then
-    /// KL = W/St − log St + log Ss. Working with logits relative to their maxima keeps the result accurate for logits of
-    /// ±1e4. t′ − s′ is formed as (a − b)·(2^−h/T) with 2^h ≥ the row length (<see cref="WeightExponent"/>), and W·2^h is
-    /// restored in double: W itself is up to St ≤ n times the divergence, so a divergence near MaxValue/n would overflow
-    /// its float sum, and (a − b)/T can be finite where a/T or b/T alone is not (T &lt; 1). The power of two is exact, so
-    /// only terms below 2^h times the smallest normal change. <see cref="EmitTeacher"/> and <see cref="EmitStudent"/>
-    /// hold the numerators e^t′, e^s′ of the last step, which the distillation stores for its gradient pass.
+    /// KL = W/St − log St + log Ss (<see cref="RelativeEntropyOfLogitsResult"/>). Working with logits relative to their
+    /// maxima keeps the result accurate for logits of ±1e4. t′ − s′ is formed as (a − b)·(2^−h/T) with 2^h ≥ the row
+    /// length (<see cref="WeightExponent"/>), and W·2^h is restored in double: W itself is up to St ≤ n times the divergence,
+    /// so a divergence near MaxValue/n would overflow its float sum, and (a − b)/T can be finite where a/T or b/T alone is
+    /// not (T &lt; 1). The power of two is exact, so only terms below 2^h times the smallest normal change.
+    /// The exps are term exps, as in the block body: the teacher's <see cref="VectorMath{TOps, TV, T}.ExpTerm"/> (≤ 2 ulp
+    /// on [−10, 0], rounded into the subnormals, never flushed: W weighs them by a − b, up to ~1e38, so a flushed e^−90
+    /// would be a real loss), the student's <see cref="VectorMath{TOps, TV, T}.ExpTermFlushed"/> (the same bits down to
+    /// −86.5, 0 below: they only enter Ss, which has the term e⁰ = 1, and q = e^s′/Ss). With <typeparamref name="TStore"/> on, the student numerators e^s′ are stored into <paramref name="studentNumerators"/>
+    /// (the distillation's gradient pass reads them); the last vectors are loaded before anything is stored, so it may be
+    /// <paramref name="b"/> itself. The three sums are <see cref="LaneSum{TOps, TV, T}"/>'s (blocks of its
+    /// <see cref="LaneSum{TOps, TV, T}.BlockSteps"/> steps, TwoSum into a running pair), kept in locals.
     /// </summary>
-    public struct RelativeEntropyOfLogits(T inverseTemperature, T teacherMax, T studentMax, int length = 1) : IReducer<TV>
+    /// <remarks>
+    /// The loop is written out in one method per variant, not inlined, with the masked tail in a method of its own
+    /// (<see cref="RelativeEntropyOfLogitsTail"/>): as a reducer struct run by <see cref="Rows{TOps, TV, T}.Reduce"/> (step, tail
+    /// step and three LaneSum adds each inlined) the body exceeded the JIT's inlining budget and its tier-1 code called the
+    /// exp polynomial, Pow2, LaneSum.Add and the V256 operations (found 2026-12-03).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static (T TeacherSum, T StudentSum, T Weighted) RelativeEntropyOfLogits<TStore>(
+        ref readonly T a, ref readonly T b, ref T studentNumerators, int length, T inverseTemperature, T teacherMax, T studentMax)
+        where TStore : struct, ISwitch
     {
-        private readonly TV _inverseTemperature = TOps.Create(inverseTemperature);
-        private readonly TV _differenceScale = TOps.Create(T.ScaleB(inverseTemperature, -WeightExponent(length)));
-        private readonly int _weightExponent = WeightExponent(length);
-        private readonly TV _teacherMax = TOps.Create(teacherMax);
-        private readonly TV _studentMax = TOps.Create(studentMax);
-        private LaneSum<TOps, TV, T> _teacherSum;
-        private LaneSum<TOps, TV, T> _studentSum;
-        private LaneSum<TOps, TV, T> _weighted;
-        public TV EmitTeacher;
-        public TV EmitStudent;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Step(TV teacher, TV student)
+        TV scale = TOps.Create(inverseTemperature);
+        TV differenceScale = TOps.Create(T.ScaleB(inverseTemperature, -WeightExponent(length)));
+        TV maxA = TOps.Create(teacherMax);
+        TV maxB = TOps.Create(studentMax);
+        nuint count = (nuint)TOps.Count;
+        nuint n = (nuint)length;
+        nuint start = n - count;
+        TV lastA = TOps.Load(in a, start);
+        TV lastB = TOps.Load(in b, start);
+        TV teacherBlock = default, teacherHigh = default, teacherLow = default;
+        TV studentBlock = default, studentHigh = default, studentLow = default;
+        TV weightedBlock = default, weightedHigh = default, weightedLow = default;
+        int steps = 0;
+        nuint i = 0;
+        for (; i + count <= n; i += count)
         {
-            TV a = TOps.Subtract(teacher, _teacherMax);
-            TV b = TOps.Subtract(student, _studentMax);
-            EmitTeacher = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(a, _inverseTemperature));
-            EmitStudent = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(b, _inverseTemperature));
-            _teacherSum.Add(EmitTeacher);
-            _studentSum.Add(EmitStudent);
-            _weighted.Add(Weighted(EmitTeacher, TOps.Multiply(TOps.Subtract(a, b), _differenceScale)));
+            TV x = TOps.Subtract(TOps.Load(in a, i), maxA);
+            TV y = TOps.Subtract(TOps.Load(in b, i), maxB);
+            TV et = VectorMath<TOps, TV, T>.ExpTerm(TOps.Multiply(x, scale));
+            TV es = VectorMath<TOps, TV, T>.ExpTermFlushed(TOps.Multiply(y, scale));
+            if (TStore.IsOn)
+            {
+                TOps.Store(es, ref studentNumerators, i);
+            }
+            teacherBlock = TOps.Add(teacherBlock, et);
+            studentBlock = TOps.Add(studentBlock, es);
+            weightedBlock = TOps.Add(weightedBlock, Weighted(et, TOps.Multiply(TOps.Subtract(x, y), differenceScale)));
+            if (++steps == LaneSum<TOps, TV, T>.BlockSteps)
+            {
+                teacherHigh = LaneSum<TOps, TV, T>.FlushInto(teacherHigh, ref teacherLow, teacherBlock);
+                studentHigh = LaneSum<TOps, TV, T>.FlushInto(studentHigh, ref studentLow, studentBlock);
+                weightedHigh = LaneSum<TOps, TV, T>.FlushInto(weightedHigh, ref weightedLow, weightedBlock);
+                teacherBlock = default;
+                studentBlock = default;
+                weightedBlock = default;
+                steps = 0;
+            }
         }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void StepTail(TV teacher, TV student, TV keep)
+        if (i < n)
         {
-            // Masked lanes are already counted: their terms are dropped, while the emitted numerators keep their true
-            // values so that a full-vector store rewrites the same values.
-            TV a = TOps.Subtract(teacher, _teacherMax);
-            TV b = TOps.Subtract(student, _studentMax);
-            EmitTeacher = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(a, _inverseTemperature));
-            EmitStudent = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(b, _inverseTemperature));
-            TV e = TOps.Select(keep, EmitTeacher, Zero);
-            _teacherSum.Add(e);
-            _studentSum.Add(TOps.Select(keep, EmitStudent, Zero));
-            _weighted.Add(Weighted(e, TOps.Multiply(TOps.Subtract(a, b), _differenceScale)));
+            var tail = RelativeEntropyOfLogitsTail(lastA, lastB, Rows<TOps, TV, T>.TailMask(i, start), maxA, maxB, scale, differenceScale);
+            if (TStore.IsOn)
+            {
+                TOps.Store(tail.StudentNumerators, ref studentNumerators, start);
+            }
+            teacherBlock = TOps.Add(teacherBlock, tail.Teacher);
+            studentBlock = TOps.Add(studentBlock, tail.Student);
+            weightedBlock = TOps.Add(weightedBlock, tail.Weighted);
         }
+        teacherHigh = LaneSum<TOps, TV, T>.FlushInto(teacherHigh, ref teacherLow, teacherBlock);
+        studentHigh = LaneSum<TOps, TV, T>.FlushInto(studentHigh, ref studentLow, studentBlock);
+        weightedHigh = LaneSum<TOps, TV, T>.FlushInto(weightedHigh, ref weightedLow, weightedBlock);
+        return (TOps.Sum(teacherHigh) + TOps.Sum(teacherLow), TOps.Sum(studentHigh) + TOps.Sum(studentLow), TOps.Sum(weightedHigh) + TOps.Sum(weightedLow));
+    }
 
-        /// <summary>St, Ss and KL in nats.</summary>
-        public (double TeacherSum, double StudentSum, double Divergence) Result()
-        {
-            double teacherSum = double.CreateTruncating(_teacherSum.Total());
-            double studentSum = double.CreateTruncating(_studentSum.Total());
-            double weighted = Math.ScaleB(double.CreateTruncating(_weighted.Total()), _weightExponent);
-            return (teacherSum, studentSum, weighted / teacherSum - Math.Log(teacherSum) + Math.Log(studentSum));
-        }
+    /// <summary>
+    /// The last, overlapping vector of <see cref="RelativeEntropyOfLogits{TStore}"/>: the terms of the lanes not yet seen
+    /// (<paramref name="keep"/>; the others 0), and the student numerators of every lane, so that a full-vector store
+    /// rewrites the same values. Out of line so that its two exps do not count against the loop's inlining budget.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (TV Teacher, TV Student, TV Weighted, TV StudentNumerators) RelativeEntropyOfLogitsTail(
+        TV teacher, TV student, TV keep, TV teacherMax, TV studentMax, TV scale, TV differenceScale)
+    {
+        TV x = TOps.Subtract(teacher, teacherMax);
+        TV y = TOps.Subtract(student, studentMax);
+        TV et = TOps.Select(keep, VectorMath<TOps, TV, T>.ExpTerm(TOps.Multiply(x, scale)), Zero);
+        TV es = VectorMath<TOps, TV, T>.ExpTermFlushed(TOps.Multiply(y, scale));
+        return (et, TOps.Select(keep, es, Zero), Weighted(et, TOps.Multiply(TOps.Subtract(x, y), differenceScale)), es);
+    }
+
+    /// <summary>St, Ss and KL in nats from the sums of <see cref="RelativeEntropyOfLogits{TStore}"/> of a row of <paramref name="length"/>.</summary>
+    public static (double TeacherSum, double StudentSum, double Divergence) RelativeEntropyOfLogitsResult((T TeacherSum, T StudentSum, T Weighted) sums, int length)
+    {
+        double teacherSum = double.CreateTruncating(sums.TeacherSum);
+        double studentSum = double.CreateTruncating(sums.StudentSum);
+        double weighted = Math.ScaleB(double.CreateTruncating(sums.Weighted), WeightExponent(length));
+        return (teacherSum, studentSum, weighted / teacherSum - Math.Log(teacherSum) + Math.Log(studentSum));
     }
 
     /// <summary>h = ⌈log₂ n⌉ (0 for n ≤ 1): 2^−h·Σ of n terms each at most M stays at most M.</summary>
@@ -352,33 +399,9 @@ internal static class DistributionTerms<TOps, TV, T>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TV Invoke(TV teacher, TV studentNumerator)
         {
-            TV teacherNumerator = VectorMath<TOps, TV, T>.Exp(TOps.Multiply(TOps.Subtract(teacher, _teacherMax), _inverseTemperature));
+            // (t − Mt)/T ≤ 0 (or NaN): the exponential's bits without its upper clamp.
+            TV teacherNumerator = VectorMath<TOps, TV, T>.ExpNonPositive(TOps.Multiply(TOps.Subtract(teacher, _teacherMax), _inverseTemperature));
             return TOps.MultiplyAdd(teacherNumerator, _teacherScale, TOps.Multiply(studentNumerator, _studentScale));
-        }
-    }
-
-    /// <summary>
-    /// <see cref="Rows{TOps, TV, T}.Reduce"/> that also stores the reducer's student numerators of every step. The last
-    /// vectors are loaded before anything is stored, so <paramref name="studentNumerators"/> may be <paramref name="b"/> itself.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ReduceAndStore(ref readonly T a, ref readonly T b, ref T studentNumerators, int length, ref RelativeEntropyOfLogits reducer)
-    {
-        nuint count = (nuint)TOps.Count;
-        nuint n = (nuint)length;
-        nuint start = n - count;
-        TV lastA = TOps.Load(in a, start);
-        TV lastB = TOps.Load(in b, start);
-        nuint i = 0;
-        for (; i + count <= n; i += count)
-        {
-            reducer.Step(TOps.Load(in a, i), TOps.Load(in b, i));
-            TOps.Store(reducer.EmitStudent, ref studentNumerators, i);
-        }
-        if (i < n)
-        {
-            reducer.StepTail(lastA, lastB, Rows<TOps, TV, T>.TailMask(i, start));
-            TOps.Store(reducer.EmitStudent, ref studentNumerators, start);
         }
     }
 
