@@ -108,12 +108,10 @@ internal static class VectorMath<TOps, TV, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Exp(TV x, bool nonPositive)
     {
-        bool single = typeof(T) == typeof(float);
-
         // Clamp so that n stays in range; outside [lo, hi] the result is 0 or +inf anyway. x is the second operand: where
         // it is NaN, maxps/minps (and the scalar a > b ? a : b) return it, so NaN flows through to the result.
-        TV xc = TOps.MaxFast(C(single ? -104.0 : -746.0), x);
-        xc = nonPositive ? xc : TOps.MinFast(C(single ? 89.0 : 710.0), xc);
+        TV xc = TOps.MaxFast(C(typeof(T) == typeof(float) ? -104.0 : -746.0), x);
+        xc = nonPositive ? xc : TOps.MinFast(C(typeof(T) == typeof(float) ? 89.0 : 710.0), xc);
         TV p = Polynomial(xc, out TV n);
         return TOps.ScaleByPowerOfTwo(p, n);
     }
@@ -125,17 +123,15 @@ internal static class VectorMath<TOps, TV, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Polynomial(TV xc, out TV n)
     {
-        bool single = typeof(T) == typeof(float);
-
         // t = x·log2(e) + 1.5·2^p rounds x·log2(e) to the nearest integer n, held in t's low mantissa bits.
-        TV magic = C(single ? 12582912.0 : 6755399441055744.0);
+        TV magic = C(typeof(T) == typeof(float) ? 12582912.0 : 6755399441055744.0);
         TV t = TOps.MultiplyAdd(xc, C(1.4426950408889634), magic);
         n = TOps.Subtract(t, magic);
 
         // r = x − n·ln2, with ln2 split so that n·ln2Hi is exact.
         TV r;
         TV p;
-        if (single)
+        if (typeof(T) == typeof(float))
         {
             r = TOps.MultiplyAdd(n, C(-0.693145751953125), xc);
             r = TOps.MultiplyAdd(n, C(-1.428606765330187e-06), r);
@@ -187,8 +183,7 @@ internal static class VectorMath<TOps, TV, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TV ScaleTwoStep(TV x, TV n)
     {
-        bool single = typeof(T) == typeof(float);
-        TV n1 = TOps.MinFast(TOps.MaxFast(n, C(single ? -125.0 : -1021.0)), C(single ? 127.0 : 1023.0));
+        TV n1 = TOps.MinFast(TOps.MaxFast(n, C(typeof(T) == typeof(float) ? -125.0 : -1021.0)), C(typeof(T) == typeof(float) ? 127.0 : 1023.0));
         TV n2 = TOps.Subtract(n, n1);
         return TOps.Multiply(TOps.Multiply(x, Pow2(n1)), Pow2(n2));
     }
@@ -197,34 +192,31 @@ internal static class VectorMath<TOps, TV, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TV Pow2(TV k)
     {
-        bool single = typeof(T) == typeof(float);
-
         // k + 1.5·2^p + bias holds (k + bias) in its low mantissa bits; shifting them into the exponent field drops
         // the magic's own bits off the top.
-        TV biased = TOps.Add(k, C(single ? 12582912.0 + 127 : 6755399441055744.0 + 1023));
-        return TOps.ShiftLeftBits(biased, single ? 23 : 52);
+        TV biased = TOps.Add(k, C(typeof(T) == typeof(float) ? 12582912.0 + 127 : 6755399441055744.0 + 1023));
+        return TOps.ShiftLeftBits(biased, typeof(T) == typeof(float) ? 23 : 52);
     }
 
     /// <summary>Natural logarithm of each lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Log(TV x)
     {
-        bool single = typeof(T) == typeof(float);
-        int mantissaBits = single ? 23 : 52;
+        int mantissaBits = typeof(T) == typeof(float) ? 23 : 52;
 
         // Subnormals: scale into the normal range first and remember the exponent offset.
-        TV tiny = TOps.LessThan(x, C(single ? 1.1754943508222875e-38 : 2.2250738585072014e-308));
-        TV scaled = TOps.Select(tiny, TOps.Multiply(x, C(single ? 16777216.0 : 18014398509481984.0)), x);
-        TV exponentOffset = TOps.Select(tiny, C(single ? -24.0 : -54.0), TOps.Create(T.Zero));
+        TV tiny = TOps.LessThan(x, C(typeof(T) == typeof(float) ? 1.1754943508222875e-38 : 2.2250738585072014e-308));
+        TV scaled = TOps.Select(tiny, TOps.Multiply(x, C(typeof(T) == typeof(float) ? 16777216.0 : 18014398509481984.0)), x);
+        TV exponentOffset = TOps.Select(tiny, C(typeof(T) == typeof(float) ? -24.0 : -54.0), TOps.Create(T.Zero));
 
         // Exponent as a number: put the biased exponent bits under the mantissa of 2^p and subtract 2^p.
         TV exponentBits = TOps.ShiftRightBits(scaled, mantissaBits);
-        TV twoToP = C(single ? 8388608.0 : 4503599627370496.0);
+        TV twoToP = C(typeof(T) == typeof(float) ? 8388608.0 : 4503599627370496.0);
         TV e = TOps.Subtract(TOps.Or(exponentBits, twoToP), twoToP);
-        e = TOps.Add(e, TOps.Add(exponentOffset, C(single ? -127.0 : -1023.0)));
+        e = TOps.Add(e, TOps.Add(exponentOffset, C(typeof(T) == typeof(float) ? -127.0 : -1023.0)));
 
         // Mantissa m in [1, 2), then folded into [√½, √2).
-        TV mantissaMask = TOps.FromBits(single ? 0x007FFFFF : 0x000FFFFFFFFFFFFF);
+        TV mantissaMask = TOps.FromBits(typeof(T) == typeof(float) ? 0x007FFFFF : 0x000FFFFFFFFFFFFF);
         TV m = TOps.Or(TOps.And(scaled, mantissaMask), TOps.Create(T.One));
         TV high = TOps.GreaterThanOrEqual(m, C(1.4142135623730951));
         m = TOps.Select(high, TOps.Multiply(m, C(0.5)), m);
@@ -234,7 +226,7 @@ internal static class VectorMath<TOps, TV, T>
         TV s = TOps.Divide(f, TOps.Add(f, C(2.0)));
         TV z = TOps.Multiply(s, s);
         TV poly;
-        if (single)
+        if (typeof(T) == typeof(float))
         {
             poly = C(2.0 / 9);
             poly = TOps.MultiplyAdd(poly, z, C(2.0 / 7));
@@ -258,8 +250,8 @@ internal static class VectorMath<TOps, TV, T>
         TV halfF2 = TOps.Multiply(TOps.Multiply(f, f), C(0.5));
 
         // log x = e·ln2Hi + (f − (½f² − (s(½f² + R) + e·ln2Lo)))
-        TV inner = TOps.MultiplyAdd(s, TOps.Add(halfF2, rTerm), TOps.Multiply(e, C(single ? 1.428606765330187e-06 : 1.9082149292705877e-10)));
-        TV result = TOps.Add(TOps.Subtract(f, TOps.Subtract(halfF2, inner)), TOps.Multiply(e, C(single ? 0.693145751953125 : 0.6931471803691238)));
+        TV inner = TOps.MultiplyAdd(s, TOps.Add(halfF2, rTerm), TOps.Multiply(e, C(typeof(T) == typeof(float) ? 1.428606765330187e-06 : 1.9082149292705877e-10)));
+        TV result = TOps.Add(TOps.Subtract(f, TOps.Subtract(halfF2, inner)), TOps.Multiply(e, C(typeof(T) == typeof(float) ? 0.693145751953125 : 0.6931471803691238)));
 
         // log(0) = −inf, log(+inf) = +inf, log(negative or NaN) = NaN.
         result = TOps.Select(TOps.Equal(x, TOps.Create(T.Zero)), TOps.Create(T.NegativeInfinity), result);
