@@ -1,7 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Losses.Kernels;
 
 namespace Losses;
@@ -194,24 +192,15 @@ public static partial class CrossEntropySlices
     public static void Combine(ReadOnlySpan<VocabularyPartial> partials, Span<VocabularyPartial> accumulator)
     {
         Guard.SameLength(accumulator.Length, partials.Length, nameof(partials), nameof(accumulator));
-        ref VocabularyPartial left = ref MemoryMarshal.GetReference(accumulator);
-        ref VocabularyPartial right = ref MemoryMarshal.GetReference(partials);
-        bool empty = true;
         for (int row = 0; row < partials.Length; row++)
         {
-            ref readonly VocabularyPartial a = ref Unsafe.Add(ref left, row);
-            var error = VocabularyPartial.CheckCombine(in a, in Unsafe.Add(ref right, row));
+            var error = VocabularyPartial.CheckCombine(in accumulator[row], in partials[row]);
             if (error != VocabularyPartial.CombineError.None)
             {
-                ThrowCombine(partials, accumulator, row, error);
+                throw new ArgumentException(error == VocabularyPartial.CombineError.Target
+                    ? $"partials[{row}] has target {partials[row].Target} but accumulator[{row}] has {accumulator[row].Target}: they are partials of different rows or batches."
+                    : $"partials[{row}] and accumulator[{row}] both contain the target column {partials[row].Target}: their slices overlap.", nameof(partials));
             }
-            empty &= a.Columns == 0;
-        }
-        if (empty && !partials.Overlaps(accumulator))
-        {
-            // The first combination into a cleared accumulator: every row is a copy (CombineInto's first case), in one move.
-            partials.CopyTo(accumulator);
-            return;
         }
         // The rows' ratios exp(−|M₁ − M₂|) a vector at a time (bitwise the one-row exp), then each row in place, field by
         // field: every input is read before the row's partial is written.
@@ -221,22 +210,15 @@ public static partial class CrossEntropySlices
             int count = Math.Min(RowScalars.Count, partials.Length - start);
             for (int k = 0; k < RowScalars.Count; k++)
             {
-                ratios[k] = k < count ? VocabularyPartial.CombineShift(in Unsafe.Add(ref left, start + k), in Unsafe.Add(ref right, start + k)) : 0;
+                ratios[k] = k < count ? VocabularyPartial.CombineShift(in accumulator[start + k], in partials[start + k]) : 0;
             }
             RowScalars.ExpInPlace(ratios);
             for (int k = 0; k < count; k++)
             {
-                VocabularyPartial.CombineInto(ref Unsafe.Add(ref left, start + k), in Unsafe.Add(ref right, start + k), ratios[k]);
+                VocabularyPartial.CombineInto(ref accumulator[start + k], in partials[start + k], ratios[k]);
             }
         }
     }
-
-    [DoesNotReturn]
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowCombine(ReadOnlySpan<VocabularyPartial> partials, Span<VocabularyPartial> accumulator, int row, VocabularyPartial.CombineError error) =>
-        throw new ArgumentException(error == VocabularyPartial.CombineError.Target
-            ? $"partials[{row}] has target {partials[row].Target} but accumulator[{row}] has {accumulator[row].Target}: they are partials of different rows or batches."
-            : $"partials[{row}] and accumulator[{row}] both contain the target column {partials[row].Target}: their slices overlap.", nameof(partials));
 
     /// <summary>The reduced cross-entropy (+ z-loss) from partials combined over the whole vocabulary.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>: the type of <paramref name="losses"/> and the result.</typeparam>

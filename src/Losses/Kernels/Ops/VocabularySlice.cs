@@ -1254,7 +1254,6 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
         Span<T> shifts = stackalloc T[GroupRows];
         Span<T> sums = stackalloc T[GroupRows];
         Span<double> targetLogits = stackalloc double[GroupRows];
-        bool inPlace = (void*)Logits == (void*)Gradient;
         uint skip = 0;
         for (int row = first; row < end; row++)
         {
@@ -1266,9 +1265,9 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
                 skip |= 1u << k;
                 continue;
             }
-            // In place, read before the exps are stored over the logits; apart, after the pass (from cache).
+            // Read before the exps may be stored over the logits.
             long local = target - _op.Offset;
-            targetLogits[k] = inPlace && (ulong)local < (ulong)Width ? Floats<T>.ToDouble(Logits[(row * Stride) + local]) : 0;
+            targetLogits[k] = (ulong)local < (ulong)Width ? Floats<T>.ToDouble(Logits[(row * Stride) + local]) : 0;
         }
         VocabularySliceRow<TOps, TV, T>.ShiftExpSumRows(in Unsafe.AsRef<T>(Logits + (first * Stride)), ref Unsafe.AsRef<T>(Gradient + (first * Stride)),
             Stride, Width, end - first, skip, ref shifts[0], ref sums[0]);
@@ -1280,9 +1279,7 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
                 continue;
             }
             long target = _op.Targets32 != null ? _op.Targets32[row] : _op.Targets64[row];
-            long local = target - _op.Offset;
-            bool found = (ulong)local < (ulong)Width;
-            double targetLogit = !found ? 0 : inPlace ? targetLogits[k] : Floats<T>.ToDouble(Logits[(row * Stride) + local]);
+            bool found = (ulong)(target - _op.Offset) < (ulong)Width;
             T max = shifts[k];
             T sum = sums[k];
             if (T.IsNaN(sum) && max != T.PositiveInfinity)
@@ -1290,7 +1287,7 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
                 max = T.NaN;
             }
             VocabularyPartial.Write(ref _op.Partials[row], Floats<T>.ToDouble(max), Floats<T>.ToDouble(sum), 0, 0, Width,
-                targetLogit, found ? 1 : 0, target, Width, found, false,
+                targetLogits[k], found ? 1 : 0, target, Width, found, false,
                 VocabularyPartial.PartialMarks.ExpsStored | VocabularyPartial.PartialMarks.WithoutShiftedSum | VocabularyPartial.PartialMarks.WithoutMoment);
         }
     }
