@@ -43,7 +43,8 @@ internal static class PerfSmoke
         ("entropy", "exp", "4096x10", 1.6, null),
         ("kl-logits", "exp", "4096x10", 5.8, "DistillationOp's block body calls primitives the JIT did not inline (found 2026-12-03)"),
         ("distillation", "exp", "4096x10", 7.0, "DistillationOp's block body calls primitives the JIT did not inline (found 2026-12-03)"),
-        ("ce-softcap-grad", "exp", "512x1000", 4.5, "the soft-capped statistics pass (VocabularySliceRow.Statistics with TanhCap) calls primitives the JIT did not inline (found 2026-12-03)"),
+        // Re-measured 2026-12-03 after the soft-capped statistics pass's tail left its loop (3.94x, 3 launches), rounded up by about a third.
+        ("ce-softcap-grad", "exp", "512x1000", 5.2, null),
     ];
 
     /// <summary>One isolated measurement, with the JIT listing its kernel code; the primitive calls <see cref="InliningCheck"/> finds in it.</summary>
