@@ -991,7 +991,9 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         where TWeights : struct, IColumnWeights<TV>
         where TMoment : struct, ISwitch
         where TShifted : struct, ISwitch =>
-        !twoPass ? VocabularySliceRow<TOps, TV, T>.OnlineStatistics<TIn, TCap, TWeights, TMoment, TShifted>(in x, Width, cap, weights)
+        // With a cap, no online pass: its tanh, its exp and the rise's exp in one loop exceed the JIT's inlining budget, and
+        // the max pass before the two-pass statistics needs no tanh (the cap of the max).
+        !twoPass && !TCap.IsActive ? VocabularySliceRow<TOps, TV, T>.OnlineStatistics<TIn, TCap, TWeights, TMoment, TShifted>(in x, Width, cap, weights)
         : !store ? VocabularySliceRow<TOps, TV, T>.Statistics<TIn, TCap, TWeights, TMoment, TShifted, Off>(in x, ref e, Width, cap, weights,
             VocabularySliceRow<TOps, TV, T>.Shift<TIn, TCap, Off>(in x, ref e, Width, cap))
         : typeof(TIn) == typeof(T)
