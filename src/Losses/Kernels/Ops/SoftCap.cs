@@ -75,10 +75,9 @@ internal readonly struct TanhCap<TOps, TV, T>(T cap) : ISoftCap<TV>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Tanh(TV y)
     {
-        bool single = typeof(T) == typeof(float);
         TV z = TOps.Multiply(y, y);
         TV small;
-        if (single)
+        if (typeof(T) == typeof(float))
         {
             TV p = C(-5.70498872745E-3);
             p = TOps.MultiplyAdd(p, z, C(2.06390887954E-2));
@@ -100,7 +99,7 @@ internal readonly struct TanhCap<TOps, TV, T>(T cap) : ISoftCap<TV>
         TV a = TOps.Abs(y);
         TV e = VectorMath<TOps, TV, T>.Exp(TOps.Add(a, a));
         TV large = TOps.Subtract(C(1.0), TOps.Divide(C(2.0), TOps.Add(e, C(1.0))));
-        TV sign = TOps.And(y, TOps.FromBits(single ? unchecked((int)0x80000000) : long.MinValue));
+        TV sign = TOps.And(y, TOps.FromBits(typeof(T) == typeof(float) ? unchecked((int)0x80000000) : long.MinValue));
         large = TOps.Or(large, sign);
         // NaN fails the comparison and takes the large branch, where exp keeps it NaN.
         return TOps.Select(TOps.LessThan(a, C(0.625)), small, large);

@@ -218,21 +218,15 @@ internal static class VocabularySliceRow<TOps, TV, T>
         }
         if (i < length)
         {
-            TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(Floats<T>.FromDouble(i - start)));
-            TV d = TOps.Subtract(cap.Apply(last), shiftV);
-            TV exp = VectorMath<TOps, TV, T>.ExpNonPositive(d);
-            if (TStore.IsOn)
-            {
-                TOps.Store(exp, ref e, start);
-            }
-            sum.Add(TOps.Select(keep, exp, default));
+            sum.Add(StatisticsTail<TCap, TWeights, TMoment, TShifted, TStore>(last, ref e, start, i - start, cap, weights, shiftV,
+                out TV momentTerm, out TV shiftedTerm));
             if (TMoment.IsOn)
             {
-                moment.Add(TOps.Select(keep, TOps.Multiply(exp, TOps.MaxFast(d, floor)), default));
+                moment.Add(momentTerm);
             }
             if (TShifted.IsOn)
             {
-                shifted.Add(TOps.Select(keep, weights.Times(TOps.Subtract(default, d), start), default));
+                shifted.Add(shiftedTerm);
             }
         }
         return new SliceStatistics<T>
@@ -242,6 +236,33 @@ internal static class VocabularySliceRow<TOps, TV, T>
             Moment = TMoment.IsOn ? moment.Total() : T.Zero,
             Shifted = TShifted.IsOn ? shifted.Total() : T.Zero,
         };
+    }
+
+    /// <summary>
+    /// <see cref="Statistics"/>'s last, overlapping vector (loaded from <paramref name="start"/>; lanes below
+    /// <paramref name="overlap"/> were counted by the loop): its exps stored with <typeparamref name="TStore"/>, its masked
+    /// terms of Σe (returned), the moment and the smoothing sum. A call of its own, once per row, so that the loop keeps
+    /// the only inlined copy of the cap's and the exp's polynomials (with two, a soft-capped pass ran out of inlining budget).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TV StatisticsTail<TCap, TWeights, TMoment, TShifted, TStore>(TV last, ref T e, nuint start, nuint overlap, TCap cap,
+        TWeights weights, TV shiftV, out TV momentTerm, out TV shiftedTerm)
+        where TCap : struct, ISoftCap<TV>
+        where TWeights : struct, IColumnWeights<TV>
+        where TMoment : struct, ISwitch
+        where TShifted : struct, ISwitch
+        where TStore : struct, ISwitch
+    {
+        TV keep = TOps.GreaterThanOrEqual(TOps.Indices, TOps.Create(Floats<T>.FromDouble(overlap)));
+        TV d = TOps.Subtract(cap.Apply(last), shiftV);
+        TV exp = VectorMath<TOps, TV, T>.ExpNonPositive(d);
+        if (TStore.IsOn)
+        {
+            TOps.Store(exp, ref e, start);
+        }
+        momentTerm = TMoment.IsOn ? TOps.Select(keep, TOps.Multiply(exp, TOps.MaxFast(d, TOps.Create(FloatLimits<T>.MinValue))), default) : default;
+        shiftedTerm = TShifted.IsOn ? TOps.Select(keep, weights.Times(TOps.Subtract(default, d), start), default) : default;
+        return TOps.Select(keep, exp, default);
     }
 
     /// <summary>
@@ -970,7 +991,9 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         where TWeights : struct, IColumnWeights<TV>
         where TMoment : struct, ISwitch
         where TShifted : struct, ISwitch =>
-        !twoPass ? VocabularySliceRow<TOps, TV, T>.OnlineStatistics<TIn, TCap, TWeights, TMoment, TShifted>(in x, Width, cap, weights)
+        // With a cap, no online pass: its tanh, its exp and the rise's exp in one loop exceed the JIT's inlining budget, and
+        // the max pass before the two-pass statistics needs no tanh (the cap of the max).
+        !twoPass && !TCap.IsActive ? VocabularySliceRow<TOps, TV, T>.OnlineStatistics<TIn, TCap, TWeights, TMoment, TShifted>(in x, Width, cap, weights)
         : !store ? VocabularySliceRow<TOps, TV, T>.Statistics<TIn, TCap, TWeights, TMoment, TShifted, Off>(in x, ref e, Width, cap, weights,
             VocabularySliceRow<TOps, TV, T>.Shift<TIn, TCap, Off>(in x, ref e, Width, cap))
         : typeof(TIn) == typeof(T)
