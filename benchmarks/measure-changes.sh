@@ -12,4 +12,4 @@ r ce-slices-4-group ce-forward-grad --shape 512x1000
 for s in 4096x10 512x1000; do
   for o in kl-logits distillation entropy softmax logsoftmax softmax-backward logsoftmax-backward ce-forward ce-forward-grad; do r $o exp --shape $s; done
 done
-r eval-compare ce-forward --shape 512x1000
+r eval-compare ce-forward --shape 512x1000; r ce-softcap exp --shape 512x1000; r ce-softcap-grad exp --shape 512x1000
