@@ -252,13 +252,13 @@ internal static unsafe class Batch
     }
 }
 
-/// <summary>Which inputs of <see cref="Batch.PerRowInBase{T}"/> must be probabilities (or counts): finite and ≥ 0.</summary>
 /// <summary>The batch form of a per-row measure of one batch of rows (<see cref="Batch.OneRow{T, TOption}(ReadOnlySpan{T}, TOption, RowMeasure{T, TOption})"/>).</summary>
 internal delegate void RowMeasure<T, TOption>(ReadOnlySpan<T> first, Span<T> destination, int classCount, TOption option, int maxDegreeOfParallelism);
 
 /// <summary>The batch form of a per-row measure of two batches of rows (<see cref="Batch.OneRow{T, TOption}(ReadOnlySpan{T}, ReadOnlySpan{T}, TOption, PairMeasure{T, TOption})"/>).</summary>
 internal delegate void PairMeasure<T, TOption>(ReadOnlySpan<T> first, ReadOnlySpan<T> second, Span<T> destination, int classCount, TOption option, int maxDegreeOfParallelism);
 
+/// <summary>Which inputs of <see cref="Batch.PerRowInBase{T}"/> must be probabilities (or counts): finite and ≥ 0.</summary>
 internal enum DistributionInputs
 {
     /// <summary>Neither (logits).</summary>

@@ -64,7 +64,7 @@ internal static class Operations
         new("ce-slices-4-plain", "CrossEntropySlices in 4 slices, plain form: forward, combine, loss, backward recomputing the exps", w => LlmState.Of(w).SlicedPlain),
         new("ce-zloss-grad", "CrossEntropy.Forward + gradient, zLoss 1e-4", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient, zLoss: 1e-4)),
         new("ce-softcap-grad", "CrossEntropy.Forward + gradient, softCap 30", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient, softCap: 30)),
-        new("ce-softcap", "CrossEntropy.Forward, softCap 30 (no gradient: the one-pass online statistics)", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, softCap: 30)),
+        new("ce-softcap", "CrossEntropy.Forward, softCap 30 (no gradient: a max pass, then the capped statistics pass)", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, softCap: 30)),
         new("token-fwd-grad", "TokenLogProbabilities.Forward (log-prob + entropy) storing the exps, then Backward rescaling them", w => LlmState.Of(w).Token),
         new("token-fwd", "TokenLogProbabilities.Forward (log-prob + entropy) storing the exps (the forward of token-fwd-grad alone)", w => LlmState.Of(w).TokenForward),
         new("token-fwd-grad-plain", "TokenLogProbabilities.Forward (log-prob + entropy), then the plain Backward (targets)", w => LlmState.Of(w).TokenPlain),
