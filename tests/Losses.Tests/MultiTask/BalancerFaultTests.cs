@@ -176,7 +176,16 @@ public class BalancerFaultTests
                             balancer.Combine(losses, weights);
                             if (balancer is GradNorm<float> gradNorm)
                             {
-                                gradNorm.Update(norms, losses);
+                                try
+                                {
+                                    gradNorm.Update(norms, losses);
+                                }
+                                catch (ArgumentOutOfRangeException e) when (e.Message.Contains("nothing was updated", StringComparison.Ordinal))
+                                {
+                                    // A rejected step is part of the contract (all or nothing), not an inconsistency: with random
+                                    // norms some interleavings of 16,000 steps drive a weight below GradNorm's floor after the
+                                    // renormalisation, and a later step would not be finite (seen once in CI, 2026-12-03).
+                                }
                                 var state = gradNorm.Save();
                                 if (Math.Abs(state.Weights.Sum() - K) > 1e-4)
                                 {
