@@ -321,6 +321,71 @@ public static partial class TokenLogProbabilities
         where TIn : unmanaged
         where TOut : unmanaged
     {
+        int rows = Check(logits, targets, partials, classCount, offset, width, logProbabilities, entropy, logProbabilityGradient, entropyGradient,
+            gradient, ignoreIndex, softCap, maxDegreeOfParallelism, ref stride, slicePartials, stored, partialsOut, storing, fused: false);
+        bool sliced = !partials.IsEmpty || targets.Length == 0;
+        bool backward = !storing && (!logProbabilityGradient.IsEmpty || !entropyGradient.IsEmpty || !gradient.IsEmpty);
+        fixed (TIn* x = logits)
+        fixed (int* t32 = targets.Int32)
+        fixed (long* t64 = targets.Int64)
+        fixed (VocabularyPartial* p = partials)
+        fixed (VocabularyPartial* po = partialsOut)
+        fixed (VocabularyPartial* sp = slicePartials)
+        fixed (T* lp = logProbabilities)
+        fixed (T* h = entropy)
+        fixed (T* dlp = logProbabilityGradient)
+        fixed (T* dh = entropyGradient)
+        fixed (TOut* g = gradient)
+        {
+            var op = TokenOp<T, TIn, TOut>(x, sliced ? default : targets, t32, t64, stride, width, offset, ignoreIndex, softCap) with
+            {
+                Partials = storing ? po : sliced ? p : null,
+                SlicePartials = stored ? sp : null,
+                StoreExps = storing,
+                Entropy = backward || entropy.IsEmpty ? null : h,
+                Gradient = backward || storing ? g : null,
+                LogProbabilityGradient = logProbabilityGradient.IsEmpty ? null : dlp,
+                EntropyGradient = entropyGradient.IsEmpty ? null : dh,
+            };
+            if (!SliceRowsOp<T, TIn, TOut>.TryRun(in op, rows, lp, maxDegreeOfParallelism))
+            {
+                RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, backward ? null : lp, maxDegreeOfParallelism);
+            }
+        }
+    }
+
+    /// <summary>The token op's common fields: mode, logits, slice, targets (none when <paramref name="targets"/> is empty), cap.</summary>
+    private static unsafe VocabularySliceOp<T, TIn, TOut> TokenOp<T, TIn, TOut>(TIn* x, TargetSpan targets, int* t32, long* t64, int stride, int width,
+        int offset, long ignoreIndex, double softCap)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TIn : unmanaged
+        where TOut : unmanaged =>
+        new()
+        {
+            Mode = SliceMode.Token,
+            Logits = x,
+            Stride = stride,
+            Width = width,
+            Offset = offset,
+            Targets32 = targets.Length == 0 || targets.IsInt64 ? null : t32,
+            Targets64 = targets.Length == 0 || !targets.IsInt64 ? null : t64,
+            IgnoreIndex = ignoreIndex,
+            SliceWeightSum = width,
+            SoftCap = T.CreateTruncating(softCap),
+        };
+
+    /// <summary>
+    /// Every argument check of <see cref="Run"/> and the fused form (nothing written before them); returns the rows and sets
+    /// the stride. <paramref name="fused"/>: a storing forward without partials whose backward reads the logits (apart).
+    /// </summary>
+    private static int Check<T, TIn, TOut>(ReadOnlySpan<TIn> logits, TargetSpan targets, ReadOnlySpan<VocabularyPartial> partials, int classCount,
+        int offset, int width, Span<T> logProbabilities, Span<T> entropy, ReadOnlySpan<T> logProbabilityGradient, ReadOnlySpan<T> entropyGradient,
+        Span<TOut> gradient, long ignoreIndex, double softCap, int maxDegreeOfParallelism, ref int stride,
+        ReadOnlySpan<VocabularyPartial> slicePartials, bool stored, Span<VocabularyPartial> partialsOut, bool storing, bool fused)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TIn : unmanaged
+        where TOut : unmanaged
+    {
         Guard.FloatOrDouble<T>();
         CrossEntropySlices.CheckOptions(0, 0, softCap);
         RowDriver.CheckParallelism(maxDegreeOfParallelism);
@@ -338,8 +403,11 @@ public static partial class TokenLogProbabilities
         {
             // The storing forward: the backward reads the logits for a cap or the entropy's term, so in place only without a cap
             // (and then the backward's β must be empty: checked there).
-            CrossEntropySlices.CheckStoredLayout(logits, (ReadOnlySpan<TOut>)gradient, rows, classCount, offset, width, stride, softCap);
-            Guard.DestinationLength(rows, partialsOut.Length, nameof(partials));
+            CrossEntropySlices.CheckStoredLayout(logits, (ReadOnlySpan<TOut>)gradient, rows, classCount, offset, width, stride, fused ? 1 : softCap);
+            if (!fused)
+            {
+                Guard.DestinationLength(rows, partialsOut.Length, nameof(partials));
+            }
         }
         if (stored)
         {
@@ -393,42 +461,6 @@ public static partial class TokenLogProbabilities
         Guard.Apart(gradientBytes, outBytes, nameof(gradient), nameof(partials));
         Guard.Apart(MemoryMarshal.AsBytes((ReadOnlySpan<T>)logProbabilities), outBytes, nameof(logProbabilities), nameof(partials));
         Guard.Apart(MemoryMarshal.AsBytes((ReadOnlySpan<T>)entropy), outBytes, nameof(entropy), nameof(partials));
-        fixed (TIn* x = logits)
-        fixed (int* t32 = targets.Int32)
-        fixed (long* t64 = targets.Int64)
-        fixed (VocabularyPartial* p = partials)
-        fixed (VocabularyPartial* po = partialsOut)
-        fixed (VocabularyPartial* sp = slicePartials)
-        fixed (T* lp = logProbabilities)
-        fixed (T* h = entropy)
-        fixed (T* dlp = logProbabilityGradient)
-        fixed (T* dh = entropyGradient)
-        fixed (TOut* g = gradient)
-        {
-            var op = new VocabularySliceOp<T, TIn, TOut>
-            {
-                Mode = SliceMode.Token,
-                Logits = x,
-                Stride = stride,
-                Width = width,
-                Offset = offset,
-                Targets32 = sliced || targets.IsInt64 ? null : t32,
-                Targets64 = sliced || !targets.IsInt64 ? null : t64,
-                IgnoreIndex = ignoreIndex,
-                SliceWeightSum = width,
-                SoftCap = T.CreateTruncating(softCap),
-                Partials = storing ? po : sliced ? p : null,
-                SlicePartials = stored ? sp : null,
-                StoreExps = storing,
-                Entropy = backward || entropy.IsEmpty ? null : h,
-                Gradient = backward || storing ? g : null,
-                LogProbabilityGradient = logProbabilityGradient.IsEmpty ? null : dlp,
-                EntropyGradient = entropyGradient.IsEmpty ? null : dh,
-            };
-            if (!SliceRowsOp<T, TIn, TOut>.TryRun(in op, rows, lp, maxDegreeOfParallelism))
-            {
-                RowDriver.Run<T, VocabularySliceOp<T, TIn, TOut>>(in op, rows, width, backward ? null : lp, maxDegreeOfParallelism);
-            }
-        }
+        return rows;
     }
 }

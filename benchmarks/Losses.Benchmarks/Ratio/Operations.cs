@@ -66,6 +66,7 @@ internal static class Operations
         new("ce-softcap-grad", "CrossEntropy.Forward + gradient, softCap 30", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, w.Gradient, softCap: 30)),
         new("ce-softcap", "CrossEntropy.Forward, softCap 30 (no gradient: a max pass, then the capped statistics pass)", w => () => CrossEntropy.Forward<float>(w.Logits, w.Targets, w.Classes, softCap: 30)),
         new("token-fwd-grad", "TokenLogProbabilities.Forward (log-prob + entropy) storing the exps, then Backward rescaling them", w => LlmState.Of(w).Token),
+        new("token-fused", "TokenLogProbabilities.ForwardBackward (log-prob + entropy, the gradient of a per-token objective in the same call; the upstream gradients of token-fwd-grad)", w => LlmState.Of(w).TokenFused),
         new("token-fwd", "TokenLogProbabilities.Forward (log-prob + entropy) storing the exps (the forward of token-fwd-grad alone)", w => LlmState.Of(w).TokenForward),
         new("token-fwd-grad-plain", "TokenLogProbabilities.Forward (log-prob + entropy), then the plain Backward (targets)", w => LlmState.Of(w).TokenPlain),
         new("token-grad", "TokenLogProbabilities.Backward (log-prob + entropy gradients)", w => LlmState.Of(w).TokenGradient),
@@ -297,6 +298,20 @@ internal sealed class LlmState
     {
         TokenForward();
         TokenLogProbabilities.Backward<float>(_w.Logits, _combined, _logProbabilityGradient, _entropyGradient, _w.Gradient, _w.Classes);
+    }
+
+    public void TokenFused() =>
+        TokenLogProbabilities.ForwardBackward<float, GivenUpstream>(_w.Logits, _w.Targets, _logProbabilities, _w.Gradient, _w.Classes,
+            new GivenUpstream(_logProbabilityGradient, _entropyGradient), _entropy);
+
+    /// <summary>A per-token objective whose upstream gradients are given per row (what token-fwd-grad's backward is given).</summary>
+    private readonly struct GivenUpstream(float[] alpha, float[] beta) : ITokenObjective<float>
+    {
+        public void Gradients(int row, float logProbability, float entropy, out float logProbabilityGradient, out float entropyGradient)
+        {
+            logProbabilityGradient = alpha[row];
+            entropyGradient = beta[row];
+        }
     }
 
     public void TokenForward() =>

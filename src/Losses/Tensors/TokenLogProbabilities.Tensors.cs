@@ -124,6 +124,39 @@ public static partial class TokenLogProbabilities
             softCap, maxDegreeOfParallelism);
     }
 
+    /// <summary>Tensor form of <see cref="ForwardBackward{T, TObjective}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, Span{T}, int, TObjective, Span{T}, int, double, int)"/>:
+    /// <paramref name="logits"/> and <paramref name="gradient"/> are [rows × classes], dense; targets and the other outputs
+    /// hold one element per row.</summary>
+    /// <inheritdoc cref="ForwardBackward{T, TObjective}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, Span{T}, int, TObjective, Span{T}, int, double, int)"/>
+    [OverloadResolutionPriority(-1)]
+    public static void ForwardBackward<T, TObjective>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<int> targets, in TensorSpan<T> logProbabilities,
+        in TensorSpan<T> gradient, TObjective objective, in TensorSpan<T> entropy = default, int ignoreIndex = -100,
+        double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TObjective : struct, ITokenObjective<T> =>
+        FusedTensors(logits, new TargetSpan(TensorRows.Read(targets, nameof(targets))), logProbabilities, gradient, objective, entropy, ignoreIndex,
+            softCap, maxDegreeOfParallelism);
+
+    /// <summary>Tensor form of <see cref="ForwardBackward{T, TObjective}(ReadOnlySpan{T}, ReadOnlySpan{long}, Span{T}, Span{T}, int, TObjective, Span{T}, long, double, int)"/>, with int64 targets; shapes as for the int form.</summary>
+    /// <inheritdoc cref="ForwardBackward{T, TObjective}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, Span{T}, int, TObjective, Span{T}, int, double, int)"/>
+    [OverloadResolutionPriority(-1)]
+    public static void ForwardBackward<T, TObjective>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<long> targets, in TensorSpan<T> logProbabilities,
+        in TensorSpan<T> gradient, TObjective objective, in TensorSpan<T> entropy = default, long ignoreIndex = -100,
+        double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TObjective : struct, ITokenObjective<T> =>
+        FusedTensors(logits, new TargetSpan(TensorRows.Read(targets, nameof(targets))), logProbabilities, gradient, objective, entropy, ignoreIndex,
+            softCap, maxDegreeOfParallelism);
+
+    /// <summary>The fused form's tensor forms, for either target type.</summary>
+    private static void FusedTensors<T, TObjective>(in ReadOnlyTensorSpan<T> logits, TargetSpan targets, in TensorSpan<T> logProbabilities,
+        in TensorSpan<T> gradient, TObjective objective, in TensorSpan<T> entropy, long ignoreIndex, double softCap, int maxDegreeOfParallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TObjective : struct, ITokenObjective<T> =>
+        Fused(TensorRows.Read(logits, nameof(logits), out int classCount), targets, TensorRows.Write(logProbabilities, nameof(logProbabilities)),
+            TensorRows.Write(gradient, nameof(gradient)), classCount, objective, TensorRows.Write(entropy, nameof(entropy)), ignoreIndex, softCap,
+            maxDegreeOfParallelism);
+
     /// <summary>The storing forward's tensor forms, for either target type.</summary>
     private static void StoringForward<T>(in ReadOnlyTensorSpan<T> logits, TargetSpan targets, in TensorSpan<T> logProbabilities,
         Span<VocabularyPartial> partials, in TensorSpan<T> gradient, in TensorSpan<T> entropy, long ignoreIndex, double softCap, int maxDegreeOfParallelism)

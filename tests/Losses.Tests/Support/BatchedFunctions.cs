@@ -111,6 +111,12 @@ public static class BatchedFunctions
                 TokenLogProbabilities.Backward<float>(s[0].Span, partials, s[1].Span, s[2].Span, s[3].Span, Classes, softCap: 5, maxDegreeOfParallelism: t);
                 return 0;
             }),
+            new("TokenLogProbabilities.ForwardBackward", [In("logits", SpanKind.Logits), Out("logProbabilities", rows), Out("gradient"), Out("entropy", rows)], (s, t) =>
+            {
+                TokenLogProbabilities.ForwardBackward(s[0].Span, targets, s[1].Span, s[2].Span, Classes, new ConstantObjective(), s[3].Span, softCap: 5,
+                    maxDegreeOfParallelism: t);
+                return 0;
+            }),
             new("CrossEntropy.ForwardWithProbabilities", [In("logits", SpanKind.Logits), In("probabilities", SpanKind.Probabilities), In("weight", SpanKind.Weights, Classes), Out("gradient"), Out("losses", rows)], (s, t) =>
                 CrossEntropy.ForwardWithProbabilities<float>(s[0].Span, s[1].Span, Classes, s[3].Span, Reduction.None, s[4].Span, s[2].Span, 0.1f, t)),
             new("NllLoss.Forward", [In("logProbabilities", SpanKind.LogProbabilities), In("weight", SpanKind.Weights, Classes), Out("gradient"), Out("losses", rows)], (s, t) =>
@@ -236,5 +242,15 @@ public static class BatchedFunctions
             }
         }
         return v;
+    }
+}
+
+/// <summary>A per-token objective with the same upstream gradients for every row (α = 1, β = −0.5).</summary>
+internal readonly struct ConstantObjective : ITokenObjective<float>
+{
+    public void Gradients(int row, float logProbability, float entropy, out float logProbabilityGradient, out float entropyGradient)
+    {
+        logProbabilityGradient = 1;
+        entropyGradient = -0.5f;
     }
 }

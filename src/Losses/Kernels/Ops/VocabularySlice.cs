@@ -637,20 +637,51 @@ internal static class VocabularySliceRow<TOps, TV, T>
         TV lastExp = TOps.Load(in g, last);
         TV lastValue = readsLogits ? Elements<TOps, TV, T>.Load(in x, last) : default;
         var term = new GradientTerm<TCap, TWeights, TTerm>(cap, weights, shift, scale, entropyScale, offset);
-        for (nuint i = 0; i < last; i += count)
+        nuint i = 0;
+        for (; i + (4 * count) <= last; i += 4 * count)
         {
             if (ahead != 0 && Sse.IsSupported)
             {
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref g, ahead + (nint)i)));
-                if (readsLogits)
+                // One prefetch per 64-byte line of the step (the conditions are constants of the width).
+                Prefetch(ref g, in x, ahead + (nint)i, readsLogits);
+                if (2 * count * (nuint)Unsafe.SizeOf<T>() == 64)
                 {
-                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Unsafe.AsRef(in x), ahead + (nint)i)));
+                    Prefetch(ref g, in x, ahead + (nint)(i + (2 * count)), readsLogits);
+                }
+                else if (count * (nuint)Unsafe.SizeOf<T>() == 64)
+                {
+                    Prefetch(ref g, in x, ahead + (nint)(i + count), readsLogits);
+                    Prefetch(ref g, in x, ahead + (nint)(i + (2 * count)), readsLogits);
+                    Prefetch(ref g, in x, ahead + (nint)(i + (3 * count)), readsLogits);
                 }
             }
+            Step(ref g, in x, i, readsLogits, in term);
+            Step(ref g, in x, i + count, readsLogits, in term);
+            Step(ref g, in x, i + (2 * count), readsLogits, in term);
+            Step(ref g, in x, i + (3 * count), readsLogits, in term);
+        }
+        for (; i < last; i += count)
+        {
+            Step(ref g, in x, i, readsLogits, in term);
+        }
+        TOps.Store(term.From(lastExp, lastValue, last), ref g, last);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Step(ref T g, ref readonly TIn x, nuint i, bool readsLogits, in GradientTerm<TCap, TWeights, TTerm> term)
+        {
             TV raw = readsLogits ? Elements<TOps, TV, T>.Load(in x, i) : default;
             TOps.Store(term.From(TOps.Load(in g, i), raw, i), ref g, i);
         }
-        TOps.Store(term.From(lastExp, lastValue, last), ref g, last);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Prefetch(ref T g, ref readonly TIn x, nint at, bool readsLogits)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref g, at)));
+            if (readsLogits)
+            {
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Unsafe.AsRef(in x), at)));
+            }
+        }
     }
 
     /// <summary>
@@ -1379,18 +1410,47 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
         RowScalars.LogInPlace(logs);
         for (int row = first; row < end; row++)
         {
-            ref readonly VocabularyPartial p = ref _op.Partials[row];
-            if (p.Ignored)
+            if (!_op.Partials[row].Ignored)
             {
-                continue;
-            }
-            double logSum = logs[row - first];
-            _logProbabilities[row] = Floats<T>.FromDouble((p.TargetLogit - p.Max) - logSum);
-            if (_op.Entropy != null)
-            {
-                _op.Entropy[row] = Floats<T>.FromDouble(logSum - (p.ExpMoment / p.SumOfExp));
+                TokenOutput(row, logs[row - first]);
             }
         }
+    }
+
+    /// <summary>Row <paramref name="row"/>'s log-probability and entropy (when asked for) from its partial and log S.</summary>
+    private void TokenOutput(int row, double logSum)
+    {
+        ref readonly VocabularyPartial p = ref _op.Partials[row];
+        _logProbabilities[row] = Floats<T>.FromDouble((p.TargetLogit - p.Max) - logSum);
+        if (_op.Entropy != null)
+        {
+            _op.Entropy[row] = Floats<T>.FromDouble(logSum - (p.ExpMoment / p.SumOfExp));
+        }
+    }
+
+    /// <summary>
+    /// The fused token row (<see cref="TokenObjectiveOp{T, TObjective}"/>): the storing forward of row <paramref name="row"/>,
+    /// its outputs, <paramref name="objective"/>'s α and β, then its backward while the row is in cache — bitwise the
+    /// two-call storing form (the log of one row is the group's vector log on one lane; the ratio exp(0) is 1).
+    /// <see cref="VocabularySliceOp{T, TIn, TOut}.Partials"/> (and SlicePartials, the same) and <see cref="VocabularySliceOp{T, TIn, TOut}.Entropy"/> must point to storage for the row.
+    /// </summary>
+    public void ForwardBackward<TOps, TV, TObjective>(int row, in TObjective objective)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+        where TObjective : struct, ITokenObjective<T>
+    {
+        Forward<TOps, TV, On>(row);
+        ref readonly VocabularyPartial p = ref _op.Partials[row];
+        if (p.Ignored)
+        {
+            BackwardRow<TOps, TV>(row, default, default, 0, crossEntropyOffset: false, entropy: false);
+            return;
+        }
+        TokenOutput(row, RowScalars.Log(p.SumOfExp));
+        objective.Gradients(row, _logProbabilities[row], _op.Entropy[row], out T alpha, out T beta);
+        double a = Floats<T>.ToDouble(alpha), b = Floats<T>.ToDouble(beta);
+        SliceScales.Token(in p, a, b, 1, out double scale, out double second);
+        BackwardRow<TOps, TV>(row, Floats<T>.FromDouble(scale), Floats<T>.FromDouble(second), a, crossEntropyOffset: false, entropy: b != 0);
     }
 
     /// <summary>The stored backward of rows [<paramref name="first"/>, <paramref name="end"/>), at most <see cref="GroupRows"/> of them.</summary>
@@ -1458,45 +1518,57 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
         }
         for (int row = first; row < end; row++)
         {
-            ref readonly VocabularyPartial p = ref _op.Partials[row];
-            ref T g = ref Unsafe.AsRef<T>(Gradient + (row * Stride));
-            if (p.Ignored)
-            {
-                new Span<T>(Unsafe.AsPointer(ref g), Width).Clear();
-                continue;
-            }
             int k = row - first;
-            if (crossEntropy && offset)
+            BackwardRow<TOps, TV>(row, scales[k], seconds[k], atTargets[k], crossEntropy && offset, !crossEntropy && entropy);
+        }
+    }
+
+    /// <summary>
+    /// The stored backward of row <paramref name="row"/> given its scales (see <see cref="SliceScales"/>): the exps rescaled
+    /// with the terms asked for (cross-entropy's smoothing offset, or the entropy's term), then the target's correction; an
+    /// ignored row is cleared.
+    /// </summary>
+    private void BackwardRow<TOps, TV>(int row, T scale, T second, double atTarget, bool crossEntropyOffset, bool entropy)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        ref readonly VocabularyPartial p = ref _op.Partials[row];
+        ref T g = ref Unsafe.AsRef<T>(Gradient + (row * Stride));
+        if (p.Ignored)
+        {
+            new Span<T>(Unsafe.AsPointer(ref g), Width).Clear();
+            return;
+        }
+        if (crossEntropyOffset)
+        {
+            VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, CrossEntropyTerm>(in g, ref g, Width, default, default,
+                T.Zero, scale, T.Zero, second, Ahead);
+        }
+        else if (entropy)
+        {
+            // A slice whose forward saw no −∞ logit needs no floor under d (its e·d is never 0·∞).
+            ref T x = ref Unsafe.AsRef<T>(Logits + (row * Stride));
+            T shift = Floats<T>.FromDouble(p.Max);
+            if (_op.SlicePartials[row].MaskedLogits)
             {
-                VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, CrossEntropyTerm>(in g, ref g, Width, default, default,
-                    T.Zero, scales[k], T.Zero, seconds[k], Ahead);
-            }
-            else if (!crossEntropy && entropy)
-            {
-                // A slice whose forward saw no −∞ logit needs no floor under d (its e·d is never 0·∞).
-                ref T x = ref Unsafe.AsRef<T>(Logits + (row * Stride));
-                T shift = Floats<T>.FromDouble(p.Max);
-                if (_op.SlicePartials[row].MaskedLogits)
-                {
-                    VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, EntropyTerm>(in x, ref g, Width, default, default,
-                        shift, scales[k], seconds[k], T.Zero, Ahead);
-                }
-                else
-                {
-                    VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, UnflooredEntropyTerm>(in x, ref g, Width, default, default,
-                        shift, scales[k], seconds[k], T.Zero, Ahead);
-                }
+                VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, EntropyTerm>(in x, ref g, Width, default, default,
+                    shift, scale, second, T.Zero, Ahead);
             }
             else
             {
-                VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, ScaleTerm>(in g, ref g, Width, default, default,
-                    T.Zero, scales[k], T.Zero, T.Zero, Ahead);
+                VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, UnflooredEntropyTerm>(in x, ref g, Width, default, default,
+                    shift, scale, second, T.Zero, Ahead);
             }
-            long local = p.Target - _op.Offset;
-            if ((ulong)local < (ulong)Width)
-            {
-                Unsafe.Add(ref g, (nint)local) += Floats<T>.FromDouble(atTargets[k]);
-            }
+        }
+        else
+        {
+            VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, ScaleTerm>(in g, ref g, Width, default, default,
+                T.Zero, scale, T.Zero, T.Zero, Ahead);
+        }
+        long local = p.Target - _op.Offset;
+        if ((ulong)local < (ulong)Width)
+        {
+            Unsafe.Add(ref g, (nint)local) += Floats<T>.FromDouble(atTarget);
         }
     }
 }
@@ -1550,6 +1622,10 @@ internal static class RowScalars
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double Exp(double x) => VectorMath<Scalar<double>, double, double>.ExpNonPositive(x);
+
+    /// <summary>log x, bitwise <see cref="LogInPlace"/>'s value for x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Log(double x) => VectorMath<Scalar<double>, double, double>.Log(x);
 
     /// <summary>x[k] = exp(x[k]) for the <see cref="Count"/> values (≤ 0, −∞ or NaN) of <paramref name="x"/>.</summary>
     public static void ExpInPlace(Span<double> x) => InPlace<ExpOf>(x);
