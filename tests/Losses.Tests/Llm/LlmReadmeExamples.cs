@@ -58,6 +58,53 @@ public class LlmReadmeExamples
         Assert.True(float.IsFinite(loss) && Math.Abs(fromHalf - fromBf16) < 0.05f);
     }
 
+    /// <summary>The README's PPO objective (keep in step with README.md).</summary>
+    private readonly struct Ppo(float[] oldLogProbs, float[] advantages, float clip, float entropyCoefficient) : ITokenObjective<float>
+    {
+        public void Gradients(int row, float logProbability, float entropy, out float dLogProb, out float dEntropy)
+        {
+            int n = advantages.Length;
+            float ratio = MathF.Exp(logProbability - oldLogProbs[row]), a = advantages[row];
+            bool clipped = a >= 0 ? ratio > 1 + clip : ratio < 1 - clip;   // the clipped term is the min: no gradient
+            dLogProb = clipped ? 0 : -ratio * a / n;
+            dEntropy = -entropyCoefficient / n;
+        }
+    }
+
+    [Fact]
+    public void Ppo_in_one_call()
+    {
+        const int rows = 3;
+        var random = new Random(5);
+        float[] logits = [.. Enumerable.Range(0, rows * 32000).Select(_ => (float)((random.NextDouble() * 10) - 5))];
+        int[] sampled = [5, 31999, 12000];
+        var logProbs = new float[rows];
+        var entropy = new float[rows];
+        var grad = new float[logits.Length];
+        float[] oldLogProbs = [-10.5f, -11f, -9f], advantages = [1f, -0.5f, 2f];
+
+        TokenLogProbabilities.ForwardBackward<float, Ppo>(logits, sampled, logProbs, grad, 32000,
+            new Ppo(oldLogProbs, advantages, clip: 0.2f, entropyCoefficient: 0.01f), entropy);
+
+        // The same through the two calls, with the objective's upstream gradients computed from the forward's outputs.
+        var expected = new float[logits.Length];
+        var partials = new VocabularyPartial[rows];
+        var lp = new float[rows];
+        var h = new float[rows];
+        TokenLogProbabilities.Forward<float>(logits, sampled, lp, partials, expected, 32000, h);
+        var dLogProbs = new float[rows];
+        var dEntropy = new float[rows];
+        var ppo = new Ppo(oldLogProbs, advantages, 0.2f, 0.01f);
+        for (int r = 0; r < rows; r++)
+        {
+            ppo.Gradients(r, lp[r], h[r], out dLogProbs[r], out dEntropy[r]);
+        }
+        TokenLogProbabilities.Backward<float>(logits, partials, dLogProbs, dEntropy, expected, 32000);
+        Assert.Equal(lp, logProbs);
+        Assert.Equal(h, entropy);
+        Assert.True(expected.AsSpan().SequenceEqual(grad));
+    }
+
     [Fact]
     public void Vocabulary_sharded_across_processes()
     {
