@@ -54,9 +54,10 @@ internal readonly unsafe struct TokenObjectiveOp<T, TObjective> : IRowOp<T>
         if (SliceRowsOp<T, T, T>.Takes(in forward) && TOps.Count <= _op.Width)
         {
             var rows = new SliceRowsOp<T, T, T>(in forward, _rows, _logProbabilities);
+            SliceRowsOp<T, T, T>.RowMax carried = default;
             for (int row = first; row < end; row++)
             {
-                rows.ForwardBackward<TOps, TV, TObjective>(row, in _objective);
+                rows.ForwardBackward<TOps, TV, TObjective>(row, in _objective, ref carried, hasNext: row + 1 < end);
             }
             return T.Zero;
         }

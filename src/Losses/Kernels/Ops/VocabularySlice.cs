@@ -274,18 +274,25 @@ internal static class VocabularySliceRow<TOps, TV, T>
     /// with or without the moment, so that asking for an entropy never changes a loss. Terms of both sums are bounded (e in
     /// [0, 1], e·d in [−1/e, 0]): blocks of <see cref="UnitBlockSteps"/> vectors. With <paramref name="ahead"/> ≠ 0 each step
     /// prefetches x[i + ahead] and e[i + ahead] (the next row of a strided slice, for its max pass and its stores; x86 only;
-    /// harmless past the end). The last
+    /// harmless past the end); with <typeparamref name="TNext"/> it also takes that next row's max into
+    /// <paramref name="nextMax"/> (bitwise <see cref="Rows{TOps, TV, T}.ShiftMax"/>: a max is exact in any order). The last
     /// vector is loaded first, so e may be x itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    public static unsafe T ExpSum<TMoment, TFloor>(ref readonly T x, ref T e, int n, T shift, nint ahead, out T moment)
+    public static unsafe T ExpSum<TMoment, TFloor, TNext>(ref readonly T x, ref T e, int n, T shift, nint ahead, out T moment, ref T nextMax)
         where TMoment : struct, ISwitch
         where TFloor : struct, ISwitch
+        where TNext : struct, ISwitch
     {
         nuint count = (nuint)TOps.Count;
         nuint length = (nuint)n;
         nuint last = length - count;
         TV lastValue = TOps.Load(in x, last);
+
+        // With TNext, the next row's (ahead elements on) lane maxima, as Rows.ShiftMax takes them: its last vector, then
+        // every full one — loads of a line this pass prefetches anyway, so that its max pass need not wait for them.
+        ref T next = ref Unsafe.Add(ref Unsafe.AsRef(in x), ahead);
+        TV nextLanes = TNext.IsOn ? TOps.Load(in next, last) : default;
         TV shiftV = TOps.Create(shift);
         TV floor = TFloor.IsOn ? TOps.Create(FloatLimits<T>.MinValue) : default;
         TV block = default, high = default, low = default;
@@ -298,6 +305,10 @@ internal static class VocabularySliceRow<TOps, TV, T>
             {
                 Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Unsafe.AsRef(in x), ahead + (nint)i)));
                 Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref e, ahead + (nint)i)));
+            }
+            if (TNext.IsOn)
+            {
+                nextLanes = TOps.MaxFast(nextLanes, TOps.Load(in next, i));
             }
             TV d = TOps.Subtract(TOps.Load(in x, i), shiftV);
             TV value = VectorMath<TOps, TV, T>.ExpNonPositive(d);
@@ -331,6 +342,10 @@ internal static class VocabularySliceRow<TOps, TV, T>
                 momentBlock = TOps.MultiplyAdd(kept, TFloor.IsOn ? TOps.MaxFast(d, floor) : d, momentBlock);
             }
         }
+        if (TNext.IsOn)
+        {
+            nextMax = TOps.MaxAcross(nextLanes);
+        }
         // A row of fewer than UnitBlockSteps full vectors never flushed: (high, low) = (0, 0), and flushing the block into
         // them would give (block, 0) exactly, so the block is summed as it is (bitwise the same, a few operations fewer).
         moment = T.Zero;
@@ -355,7 +370,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
     /// For each of <paramref name="rows"/> rows of x (<paramref name="n"/> elements, <paramref name="stride"/> apart) whose
     /// bit in <paramref name="skip"/> is clear: the shift m = max(<see cref="Rows{TOps, TV, T}.ShiftMax"/>, MinValue) (the
     /// exact <see cref="Shift"/> when that is +∞) into <paramref name="shifts"/>[k], then Σe into <paramref name="sums"/>[k]
-    /// while storing the exps into e (same stride) — bitwise those calls and <see cref="ExpSum{TMoment, TFloor}"/> without the
+    /// while storing the exps into e (same stride) — bitwise those calls and <see cref="ExpSum{TMoment, TFloor, TNext}"/> without the
     /// moment, for a slice of fewer than <see cref="UnitBlockSteps"/> vectors (never flushed), in one call per group of
     /// rows: no exp-pass call, prologue or tail mask per row. Each row prefetches the next one's lines; the last vector is
     /// loaded first, so e may be x itself.
@@ -432,7 +447,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
     public static bool ShortSlice(int n) => n < UnitBlockSteps * TOps.Count;
 
     /// <summary>
-    /// The floored moment Σ e·max(x − shift, MinValue) of <see cref="ExpSum{TMoment, TFloor}"/> from its stored exps
+    /// The floored moment Σ e·max(x − shift, MinValue) of <see cref="ExpSum{TMoment, TFloor, TNext}"/> from its stored exps
     /// <paramref name="e"/> (apart from x), bitwise what the floored pass sums: for rows with −∞ logits after the pass
     /// without the floor.
     /// </summary>
@@ -470,7 +485,7 @@ internal static class VocabularySliceRow<TOps, TV, T>
         return TOps.Sum(high) + TOps.Sum(low);
     }
 
-    /// <summary>Vectors summed between two flushes in <see cref="ExpSum{TMoment, TFloor}"/> and <see cref="Moment"/>: Rows.MapSum's.</summary>
+    /// <summary>Vectors summed between two flushes in <see cref="ExpSum{TMoment, TFloor, TNext}"/> and <see cref="Moment"/>: Rows.MapSum's.</summary>
     private const int UnitBlockSteps = 32;
 
     /// <summary>
@@ -1153,7 +1168,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
 /// The common case of <see cref="VocabularySliceOp{T, TIn, TOut}"/>'s storing forward and stored backward — logits and
 /// gradient of T, no soft-cap, no class weights, no smoothing sum, a slice at least one 64-byte vector wide — with the
 /// passes of the fused one-shot cross-entropy row (<see cref="Rows{TOps, TV, T}.ShiftMax"/>, then
-/// <see cref="VocabularySliceRow{TOps, TV, T}.ExpSum{TMoment, TFloor}"/> storing the exps with MapSum's blocks, then
+/// <see cref="VocabularySliceRow{TOps, TV, T}.ExpSum{TMoment, TFloor, TNext}"/> storing the exps with MapSum's blocks, then
 /// <see cref="VocabularySliceRow{TOps, TV, T}.Rescale"/> rescaling them, each prefetching the next row's slice) and no
 /// per-row dispatch. One driver row is a group of <see cref="GroupRows"/> rows, so that the
 /// backward's per-row ratios exp(m − M) are taken in one vector (<see cref="RowScalars"/>). Both the in-place and the apart
@@ -1182,6 +1197,7 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
         _op = op;
         _rows = rows;
         _logProbabilities = logProbabilities;
+        _ahead = (long)op.Width * Unsafe.SizeOf<T>() <= 16384 ? op.Stride : 0;
     }
 
     /// <summary>The general op this one stands for (a copy).</summary>
@@ -1196,7 +1212,10 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
     /// Elements from a row's slice to the next one's, prefetched while the row is done, for a row of up to 16 KB (a longer one
     /// would be evicted before its turn); 0 for none.
     /// </summary>
-    private nint Ahead => (long)Width * Unsafe.SizeOf<T>() <= 16384 ? Stride : 0;
+    private nint Ahead => _ahead;
+
+    /// <summary><see cref="Ahead"/>, set once (a field read: the property's computation was not inlined into the row code).</summary>
+    private readonly nint _ahead;
 
     /// <summary>Whether a slice of <paramref name="width"/> columns can take this op (every vector width fits in a row).</summary>
     public static bool Fits(int width) => (long)width * Unsafe.SizeOf<T>() >= 64;
@@ -1244,9 +1263,10 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
                 ForwardShort<TOps, TV>(first, end);
                 return T.Zero;
             }
+            RowMax carried = default;
             for (int row = first; row < end; row++)
             {
-                ForwardRow<TOps, TV>(row);
+                ForwardRow<TOps, TV>(row, ref carried, hasNext: row + 1 < end);
             }
             if (_logProbabilities != null)
             {
@@ -1265,14 +1285,34 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
         where TOps : ISimd<TV, T>
         where TV : struct
     {
+        RowMax none = default;
+        ForwardRow<TOps, TV>(row, ref none, hasNext: false);
+    }
+
+    /// <summary>
+    /// <see cref="ForwardRow{TOps, TV}(int)"/> with the row's max carried from the previous row's pass (when known), and,
+    /// when <paramref name="hasNext"/> and the next row is near enough to be prefetched, the next row's max taken in this
+    /// row's exp pass and left in <paramref name="carried"/>: one pass over each row instead of two.
+    /// </summary>
+    public void ForwardRow<TOps, TV>(int row, ref RowMax carried, bool hasNext)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
         if (_op.Mode == SliceMode.Token || !_op.WithoutMoment)
         {
-            Forward<TOps, TV, On>(row);
+            Forward<TOps, TV, On>(row, ref carried, hasNext);
         }
         else
         {
-            Forward<TOps, TV, Off>(row);
+            Forward<TOps, TV, Off>(row, ref carried, hasNext);
         }
+    }
+
+    /// <summary>A row's max carried from the previous row's exp pass to its own forward.</summary>
+    public struct RowMax
+    {
+        public bool Known;
+        public T Value;
     }
 
     /// <summary>
@@ -1325,13 +1365,15 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
         }
     }
 
-    private void Forward<TOps, TV, TMoment>(int row)
+    private void Forward<TOps, TV, TMoment>(int row, ref RowMax carried, bool hasNext)
         where TOps : ISimd<TV, T>
         where TV : struct
         where TMoment : struct, ISwitch
     {
         long target = _op.Targets32 != null ? _op.Targets32[row] : _op.Targets64[row];
         ref VocabularyPartial partial = ref _op.Partials[row];
+        bool known = carried.Known;
+        carried.Known = false;
         if (target == _op.IgnoreIndex)
         {
             VocabularyPartial.Write(ref partial, 0, 0, 0, 0, 0, 0, 0, target, Width, false, true);
@@ -1355,36 +1397,43 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
 
         // The max without a NaN test (one operation per vector); only a +∞ maximum needs the exact pass first (exp(∞ − ∞)
         // is NaN: the sum cannot tell it from a NaN logit). Below +∞, a NaN sum means a NaN logit: the max is then NaN.
-        T max = Rows<TOps, TV, T>.ShiftMax(in x, Width);
+        T max = known ? carried.Value : Rows<TOps, TV, T>.ShiftMax(in x, Width);
         if (max == T.PositiveInfinity)
         {
             max = VocabularySliceRow<TOps, TV, T>.Shift<T, NoCap<TV>, Off>(in x, ref Unsafe.NullRef<T>(), Width, default);
         }
         max = T.Max(max, FloatLimits<T>.MinValue);
+        bool next = hasNext && Ahead != 0;
         // The moment without its floor, unless in place (then the logits are gone after the pass): a NaN moment beside a
         // number sum means a −∞ logit (0·−∞); the floored moment is then summed again from the stored exps, and the
         // partial marked, so that the entropy's gradient floors too (in place it is refused).
         T moment;
         T sum;
         bool masked = false;
+        ref T nextMax = ref carried.Value;
         if (!TMoment.IsOn)
         {
-            sum = VocabularySliceRow<TOps, TV, T>.ExpSum<Off, Off>(in x, ref e, Width, max, Ahead, out moment);
+            sum = next ? VocabularySliceRow<TOps, TV, T>.ExpSum<Off, Off, On>(in x, ref e, Width, max, Ahead, out moment, ref nextMax)
+                : VocabularySliceRow<TOps, TV, T>.ExpSum<Off, Off, Off>(in x, ref e, Width, max, Ahead, out moment, ref nextMax);
         }
         else if (Unsafe.AreSame(ref x, ref e))
         {
-            sum = VocabularySliceRow<TOps, TV, T>.ExpSum<On, On>(in x, ref e, Width, max, Ahead, out moment);
+            // In place the next row's logits are still logits (this pass stores into this row only).
+            sum = next ? VocabularySliceRow<TOps, TV, T>.ExpSum<On, On, On>(in x, ref e, Width, max, Ahead, out moment, ref nextMax)
+                : VocabularySliceRow<TOps, TV, T>.ExpSum<On, On, Off>(in x, ref e, Width, max, Ahead, out moment, ref nextMax);
             masked = true;
         }
         else
         {
-            sum = VocabularySliceRow<TOps, TV, T>.ExpSum<On, Off>(in x, ref e, Width, max, Ahead, out moment);
+            sum = next ? VocabularySliceRow<TOps, TV, T>.ExpSum<On, Off, On>(in x, ref e, Width, max, Ahead, out moment, ref nextMax)
+                : VocabularySliceRow<TOps, TV, T>.ExpSum<On, Off, Off>(in x, ref e, Width, max, Ahead, out moment, ref nextMax);
             if (T.IsNaN(moment) && !T.IsNaN(sum))
             {
                 moment = VocabularySliceRow<TOps, TV, T>.Moment(in x, in e, Width, max);
                 masked = true;
             }
         }
+        carried.Known = next;
         if (T.IsNaN(sum) && max != T.PositiveInfinity)
         {
             max = T.NaN;
@@ -1434,12 +1483,12 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
     /// two-call storing form (the log of one row is the group's vector log on one lane; the ratio exp(0) is 1).
     /// <see cref="VocabularySliceOp{T, TIn, TOut}.Partials"/> (and SlicePartials, the same) and <see cref="VocabularySliceOp{T, TIn, TOut}.Entropy"/> must point to storage for the row.
     /// </summary>
-    public void ForwardBackward<TOps, TV, TObjective>(int row, in TObjective objective)
+    public void ForwardBackward<TOps, TV, TObjective>(int row, in TObjective objective, ref RowMax carried, bool hasNext)
         where TOps : ISimd<TV, T>
         where TV : struct
         where TObjective : struct, ITokenObjective<T>
     {
-        Forward<TOps, TV, On>(row);
+        Forward<TOps, TV, On>(row, ref carried, hasNext);
         ref readonly VocabularyPartial p = ref _op.Partials[row];
         if (p.Ignored)
         {
