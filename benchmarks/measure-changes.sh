@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 r() { dotnet run -c Release --no-build --project benchmarks/Losses.Benchmarks -- ratio "$@" --seconds 2 2>&1 | grep -E " / |ns/element"; }
 echo "# launch $1 $(date -u +%H:%M) load $(cut -d' ' -f1 /proc/loadavg) $(git rev-parse --short HEAD)"
 for s in 512x1000 8x32000 2x128000; do
-  r ce-slices-4 ce-forward-grad --shape $s; r token-fwd-grad ce-forward-grad --shape $s
+  r ce-slices-4 ce-forward-grad --shape $s; r token-fwd-grad ce-forward-grad --shape $s; r token-fused ce-forward-grad --shape $s
   r ce-softcap-grad ce-forward-grad --shape $s
 done
 r ce-slices-4-group ce-forward-grad --shape 512x1000

@@ -48,6 +48,8 @@ internal static class PerfSmoke
         // Re-measured 2026-12-03 after the soft-capped statistics pass's tail left its loop (3.94x, 3 launches), rounded up by about a third.
         ("ce-softcap-grad", "exp", "512x1000", 5.2, null),
         ("ce-softcap", "exp", "512x1000", 3.5, null),
+        // Added 2026-12-03 (second session) with the fused token form (0.75-0.80x Exp, 3 launches), rounded up by about a third.
+        ("token-fused", "exp", "512x1000", 1.05, null),
     ];
 
     /// <summary>One isolated measurement, with the JIT listing its kernel code; the primitive calls <see cref="InliningCheck"/> finds in it.</summary>
