@@ -29,7 +29,7 @@ internal readonly unsafe struct EntropyOp<T> : IPinnedOp<T, EntropyOp<T>>
         ref T p = ref Batch<T>.Row(P, row, n);
         (T first, T second) = Normalize ? InverseSums<TOps, TV, T>.Of(in p, n, Rows<TOps, TV, T>.Sum(in p, n)) : (T.One, T.One);
         T sum = Rows<TOps, TV, T>.SumOf(in p, in p, n, new DistributionTerms<TOps, TV, T>.XLogX(first, second));
-        T entropy = T.CreateTruncating(-double.CreateTruncating(sum) * double.CreateTruncating(Scale));
+        T entropy = Measure<T>.Scaled(-double.CreateTruncating(sum), Scale);
         return Exponentiate ? T.Exp(entropy) : entropy;
     }
 }
@@ -51,7 +51,7 @@ internal readonly unsafe struct CrossOp<T> : IPinnedOp<T, CrossOp<T>>
     {
         int n = ClassCount;
         T sum = Rows<TOps, TV, T>.SumOf(in Batch<T>.Row(P, row, n), in Batch<T>.Row(Q, row, n), n, new DistributionTerms<TOps, TV, T>.XLogY());
-        return T.CreateTruncating(-double.CreateTruncating(sum) * double.CreateTruncating(Scale));
+        return Measure<T>.Scaled(-double.CreateTruncating(sum), Scale);
     }
 }
 
@@ -77,7 +77,7 @@ internal readonly unsafe struct EntropyFromLogitsOp<T> : IPinnedOp<T, EntropyFro
         ref T x = ref Batch<T>.Row(Logits, row, n);
         var reducer = new DistributionTerms<TOps, TV, T>.EntropyOfLogits(MaxOf<TOps, TV, T>.One(in x, n));
         Rows<TOps, TV, T>.Reduce(in x, in x, n, ref reducer);
-        T entropy = T.CreateTruncating(reducer.Result() * double.CreateTruncating(Scale));
+        T entropy = Measure<T>.Scaled(reducer.Result(), Scale);
         return Exponentiate ? T.Exp(entropy) : entropy;
     }
 
@@ -134,7 +134,7 @@ internal readonly unsafe struct CrossFromLogitsOp<T> : IPinnedOp<T, CrossFromLog
         ref T x = ref Batch<T>.Row(Logits, row, n);
         var reducer = new DistributionTerms<TOps, TV, T>.CrossOfLogits(MaxOf<TOps, TV, T>.One(in x, n));
         Rows<TOps, TV, T>.Reduce(in Batch<T>.Row(P, row, n), in x, n, ref reducer);
-        return T.CreateTruncating(reducer.Result() * double.CreateTruncating(Scale));
+        return Measure<T>.Scaled(reducer.Result(), Scale);
     }
 }
 
@@ -170,6 +170,14 @@ internal readonly unsafe struct BinaryCrossOp<T> : IRowOp<T>
         Rows<TOps, TV, T>.Map(in *P, in *Q, ref *Destination, Length, op);
         return Rows<TOps, TV, T>.Sum(in *Destination, Length);
     }
+}
+
+/// <summary>The per-row measures' one rounding: a value computed in double, times the op's scale (1/ln base, T², …) in double, rounded to T once.</summary>
+internal static class Measure<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Scaled(double value, T scale) => T.CreateTruncating(value * double.CreateTruncating(scale));
 }
 
 /// <summary>The maxima the logit measures shift by (each at least MinValue), one pass. Not inlined: its loop would use up the

@@ -24,7 +24,7 @@ internal readonly unsafe struct RelativeEntropyOp<T> : IPinnedOp<T, RelativeEntr
         ref T q = ref Batch<T>.Row(Q, row, n);
         var (scaleP, scaleQ) = Normalize ? InverseSums<TOps, TV, T>.Of(in p, in q, n) : ((T.One, T.One), (T.One, T.One));
         T sum = Rows<TOps, TV, T>.SumOf(in p, in q, n, new DistributionTerms<TOps, TV, T>.RelativeEntropy(scaleP, scaleQ));
-        return T.CreateTruncating(double.CreateTruncating(sum) * double.CreateTruncating(Scale));
+        return Measure<T>.Scaled(double.CreateTruncating(sum), Scale);
     }
 }
 
@@ -89,7 +89,7 @@ internal readonly unsafe struct DistillationOp<T> : IPinnedOp<T, DistillationOp<
         if (StudentGradient == null)
         {
             var sums = DistributionTerms<TOps, TV, T>.RelativeEntropyOfLogits<Off>(in t, in s, ref Unsafe.NullRef<T>(), n, InverseTemperature, teacherMax, studentMax);
-            return T.CreateTruncating(DistributionTerms<TOps, TV, T>.RelativeEntropyOfLogitsResult(sums, n).Divergence * double.CreateTruncating(Scale));
+            return Measure<T>.Scaled(DistributionTerms<TOps, TV, T>.RelativeEntropyOfLogitsResult(sums, n).Divergence, Scale);
         }
         ref T g = ref Batch<T>.Row(StudentGradient, row, n);
         var (teacherSum, studentSum, divergence) = DistributionTerms<TOps, TV, T>.RelativeEntropyOfLogitsResult(
@@ -98,7 +98,7 @@ internal readonly unsafe struct DistillationOp<T> : IPinnedOp<T, DistillationOp<
         var op = new DistributionTerms<TOps, TV, T>.DistillationGradient(InverseTemperature, teacherMax,
             T.CreateTruncating(scale / teacherSum), T.CreateTruncating(scale / studentSum));
         Rows<TOps, TV, T>.Map(in t, in g, ref g, n, op);
-        return T.CreateTruncating(divergence * double.CreateTruncating(Scale));
+        return Measure<T>.Scaled(divergence, Scale);
     }
 
     public static bool HasBlock => true;

@@ -60,25 +60,25 @@ internal readonly unsafe struct TokenFiguresOp<T> : IRowOp<T>
             return T.Zero;
         }
         ref T x = ref Batch<T>.Row(Logits, row, ClassCount);
-        TokenFigures figures = LossOnly ? Lean<TOps, TV>(in x, ClassCount, (int)t) : Full<TOps, TV>(in x, ClassCount, (int)t);
+        T atTarget = Unsafe.Add(ref x, (int)t);
+        TokenFigures figures = LossOnly ? Lean<TOps, TV>(in x, ClassCount, (int)t, atTarget) : Full<TOps, TV>(in x, ClassCount, (int)t, atTarget);
         Figures[row] = figures;
         return Floats<T>.FromDouble(figures.Loss);
     }
 
     // Not inlined into the driver's loop over rows: the JIT would run out of inlining budget and call the exp polynomial.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static TokenFigures Full<TOps, TV>(ref readonly T x, int c, int t)
+    private static TokenFigures Full<TOps, TV>(ref readonly T x, int c, int t, T atTarget)
         where TOps : ISimd<TV, T>
         where TV : struct
     {
         T max = MaxOf<TOps, TV, T>.One(in x, c);
-        T atTarget = Unsafe.Add(ref Unsafe.AsRef(in x), t);
         var reducer = new TargetReducer<TOps, TV>(max, atTarget);
         Rows<TOps, TV, T>.Reduce(in x, in x, c, ref reducer);
         var (sum, entropy) = reducer.Entropy.SumAndEntropy();
         return new TokenFigures
         {
-            Loss = (Floats<T>.ToDouble(max) - Floats<T>.ToDouble(atTarget)) + Math.Log(sum),
+            Loss = LossOf(max, atTarget, sum),
             Entropy = entropy,
             Rank = reducer.Rank.Result(in x, t, atTarget),
             Target = t,
@@ -87,18 +87,18 @@ internal readonly unsafe struct TokenFiguresOp<T> : IRowOp<T>
 
     /// <summary>Only the loss, from the online normalizer of <see cref="CrossEntropy"/> (one pass, one exp per element; the normalizer is a call of its own, so this is inlined).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TokenFigures Lean<TOps, TV>(ref readonly T x, int c, int t)
+    private static TokenFigures Lean<TOps, TV>(ref readonly T x, int c, int t, T atTarget)
         where TOps : ISimd<TV, T>
         where TV : struct
     {
         var normalizer = Rows<TOps, TV, T>.Normalizer(in x, c);
-        T atTarget = Unsafe.Add(ref Unsafe.AsRef(in x), t);
-        return new TokenFigures
-        {
-            Loss = (Floats<T>.ToDouble(normalizer.Max) - Floats<T>.ToDouble(atTarget)) + Math.Log(Floats<T>.ToDouble(normalizer.SumOfExp)),
-            Target = t,
-        };
+        return new TokenFigures { Loss = LossOf(normalizer.Max, atTarget, Floats<T>.ToDouble(normalizer.SumOfExp)), Target = t };
     }
+
+    /// <summary>−log softmax(x)[t] = (max − x_t) + log Σ e^(x − max), in double (both forms).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double LossOf(T max, T atTarget, double sumOfExp) =>
+        (Floats<T>.ToDouble(max) - Floats<T>.ToDouble(atTarget)) + Math.Log(sumOfExp);
 
     /// <summary>Per lane, the number of logits above and equal to the target's (in the fused pass: a pass of its own measured slower than the whole fused pass).</summary>
     private struct RankReducer<TOps, TV>(T atTarget) : IReducer<TV>
