@@ -1,5 +1,9 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using CeBatch = Losses.Tests.CrossEntropyProperties.Batch;
 
 namespace Losses.Tests;
 
@@ -112,6 +116,45 @@ public class TokenObjectiveTests
     {
         BitwiseAgainstTwoCalls<float>(rows, classes, cap, entropyOut, seed: rows + classes);
         BitwiseAgainstTwoCalls<double>(rows, classes, cap, entropyOut, seed: rows * classes);
+    }
+
+    /// <summary>A batch of the cross-entropy properties (masked logits, ignored rows), upstream gradients and a cap.</summary>
+    public sealed record Case(CeBatch Batch, int Seed, double Cap)
+    {
+        public override string ToString() => $"{Batch} seed={Seed} cap={Cap}";
+    }
+
+    public static Arbitrary<Case> Cases() =>
+        (from batch in CrossEntropyProperties.Batches().Generator
+         from seed in Gen.Choose(0, int.MaxValue)
+         from cap in Gen.Elements(double.PositiveInfinity, double.PositiveInfinity, 3.0, 30.0)
+         select new Case(batch, seed, cap)).ToArbitrary();
+
+    /// <summary>Any batch (any width: the common path, rows narrower than a vector, the capped general path), any upstream
+    /// gradients (some β zero): the fused form is bitwise the two calls, float and double.</summary>
+    [Property(Arbitrary = [typeof(TokenObjectiveTests)], MaxTest = 60)]
+    public void Fused_is_the_two_calls_bit_for_bit(Case c)
+    {
+        Check<float>(c);
+        Check<double>(c);
+
+        static void Check<T>(Case c)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var b = c.Batch;
+            var random = new Random(c.Seed);
+            T[] x = [.. b.Logits.Select(T.CreateTruncating)];
+            T[] alpha = [.. Enumerable.Range(0, b.Rows).Select(_ => T.CreateTruncating((random.NextDouble() * 4) - 2))];
+            T[] beta = [.. Enumerable.Range(0, b.Rows).Select(_ => random.Next(3) == 0 ? T.Zero : T.CreateTruncating((random.NextDouble() * 4) - 2))];
+            var (lp, h, g) = (new T[b.Rows], new T[b.Rows], new T[x.Length]);
+            var (expectedLp, expectedH, expected) = (new T[b.Rows], new T[b.Rows], new T[x.Length]);
+            var partials = new VocabularyPartial[b.Rows];
+            TokenLogProbabilities.Forward<T>(x, b.Targets, expectedLp, partials, expected, b.Classes, expectedH, softCap: c.Cap);
+            TokenLogProbabilities.Backward<T>(x, partials, alpha, beta, expected, b.Classes, c.Cap);
+            TokenLogProbabilities.ForwardBackward(x, b.Targets, lp, g, b.Classes, new Given<T>(alpha, beta), h, softCap: c.Cap);
+            Assert.True(expected.AsSpan().SequenceEqual(g), $"{typeof(T).Name}: gradient");
+            Assert.True(expectedLp.AsSpan().SequenceEqual(lp) && expectedH.AsSpan().SequenceEqual(h), $"{typeof(T).Name}: outputs");
+        }
     }
 
     [Fact]
