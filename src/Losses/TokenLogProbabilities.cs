@@ -323,7 +323,7 @@ public static partial class TokenLogProbabilities
     {
         int rows = Check(logits, targets, partials, classCount, offset, width, logProbabilities, entropy, logProbabilityGradient, entropyGradient,
             gradient, ignoreIndex, softCap, maxDegreeOfParallelism, ref stride, slicePartials, stored, partialsOut, storing, fused: false);
-        bool sliced = !partials.IsEmpty || targets.Length == 0;
+        bool sliced = !partials.IsEmpty || !targets.IsGiven;
         bool backward = !storing && (!logProbabilityGradient.IsEmpty || !entropyGradient.IsEmpty || !gradient.IsEmpty);
         fixed (TIn* x = logits)
         fixed (int* t32 = targets.Int32)
@@ -389,7 +389,7 @@ public static partial class TokenLogProbabilities
         Guard.FloatOrDouble<T>();
         CrossEntropySlices.CheckOptions(0, 0, softCap);
         RowDriver.CheckParallelism(maxDegreeOfParallelism);
-        bool sliced = !partials.IsEmpty || targets.Length == 0;
+        bool sliced = !partials.IsEmpty || !targets.IsGiven;
         int rows = sliced ? partials.Length : targets.Length;
         if (!sliced)
         {

@@ -12,12 +12,20 @@ internal readonly ref struct TargetSpan
     public readonly ReadOnlySpan<long> Int64;
     public readonly bool IsInt64;
 
-    public TargetSpan(ReadOnlySpan<int> targets) => Int32 = targets;
+    /// <summary>True when built from a span (even an empty one); false for <c>default</c>: no targets (partials given instead).</summary>
+    public readonly bool IsGiven;
+
+    public TargetSpan(ReadOnlySpan<int> targets)
+    {
+        Int32 = targets;
+        IsGiven = true;
+    }
 
     public TargetSpan(ReadOnlySpan<long> targets)
     {
         Int64 = targets;
         IsInt64 = true;
+        IsGiven = true;
     }
 
     public int Length => IsInt64 ? Int64.Length : Int32.Length;

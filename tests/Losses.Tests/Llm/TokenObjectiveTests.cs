@@ -277,6 +277,10 @@ public class TokenObjectiveTests
             entropy: g.AsSpan(0, rows)));
         Assert.True(e5.ParamName is "gradient" or "entropy");
 
+        var e6 = Assert.ThrowsAny<ArgumentException>(() => TokenLogProbabilities.ForwardBackward<float, Recorder>(x, ReadOnlySpan<int>.Empty, lp, g, classes, recorder));
+        Assert.Equal("targets", e6.ParamName);
+        TokenLogProbabilities.ForwardBackward<float, Recorder>([], ReadOnlySpan<int>.Empty, [], [], classes, recorder);   // an empty batch: nothing to do
+
         Assert.All(g, v => Assert.Equal(7f, v));
         Assert.All(lp, v => Assert.Equal(7f, v));
         Assert.All(calls, c => Assert.Equal(0, c));
