@@ -76,14 +76,28 @@ internal readonly unsafe struct SliceGroupOp<T> : IRowOp<T>
             backward[k] = new SliceRowsOp<T, T, T>(Members[k].Backward with { SlicePartials = slice }, Rows, null);
         }
         var work = new SliceWork { First = first, End = end };
-        for (int row = first; row < end; row++)
+        if (SameCommonWidth())
         {
-            work.Row = row;
-            for (int k = 0; k < count; k++)
+            // Every slice takes the common op at the same width: one dispatch for the group, and each slice's next row's max
+            // taken in its row's exp pass (a carried max per slice).
+            var carried = stackalloc SliceRowsOp<T, T, T>.RowMax[count];
+            new Span<SliceRowsOp<T, T, T>.RowMax>(carried, count).Clear();
+            work.Op = forward;
+            work.Count = count;
+            work.Carried = carried;
+            Dispatch.Run<T, ForwardRows, SliceWork>(Members[0].Forward.Width, ref work);
+        }
+        else
+        {
+            for (int row = first; row < end; row++)
             {
-                work.Op = forward + k;
-                work.Common = Members[k].ForwardCommon;
-                Dispatch.Run<T, ForwardRow, SliceWork>(Members[k].Forward.Width, ref work);
+                work.Row = row;
+                for (int k = 0; k < count; k++)
+                {
+                    work.Op = forward + k;
+                    work.Common = Members[k].ForwardCommon;
+                    Dispatch.Run<T, ForwardRow, SliceWork>(Members[k].Forward.Width, ref work);
+                }
             }
         }
 
@@ -116,7 +130,20 @@ internal readonly unsafe struct SliceGroupOp<T> : IRowOp<T>
         return T.Zero;
     }
 
-    /// <summary>What the width-dispatched kernels below need: the slice's op for the group, which path it takes, the rows.</summary>
+    /// <summary>Whether every slice's forward takes the common op and all slices have one width (so one dispatch serves them all).</summary>
+    private bool SameCommonWidth()
+    {
+        for (int k = 0; k < Count; k++)
+        {
+            if (!Members[k].ForwardCommon || Members[k].Forward.Width != Members[0].Forward.Width)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>What the width-dispatched kernels below need: the slice's op for the group (or the first of <see cref="Count"/>), which path it takes, the rows.</summary>
     private struct SliceWork
     {
         public SliceRowsOp<T, T, T>* Op;
@@ -124,6 +151,25 @@ internal readonly unsafe struct SliceGroupOp<T> : IRowOp<T>
         public int First;
         public int End;
         public int Row;
+        public int Count;
+        public SliceRowsOp<T, T, T>.RowMax* Carried;
+    }
+
+    /// <summary>The group's storing forwards, row by row and slice by slice, every slice on the common op at one width.</summary>
+    private readonly struct ForwardRows : IRowKernel<T, SliceWork>
+    {
+        public static void Run<TOps, TV>(scoped ref SliceWork work)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            for (int row = work.First; row < work.End; row++)
+            {
+                for (int k = 0; k < work.Count; k++)
+                {
+                    work.Op[k].ForwardRow<TOps, TV>(row, ref work.Carried[k], hasNext: row + 1 < work.End);
+                }
+            }
+        }
     }
 
     /// <summary>One row of one slice's storing forward, at the width of the slice's own call.</summary>
