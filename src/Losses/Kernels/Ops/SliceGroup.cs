@@ -78,13 +78,10 @@ internal readonly unsafe struct SliceGroupOp<T> : IRowOp<T>
         var work = new SliceWork { First = first, End = end };
         if (SameCommonWidth())
         {
-            // Every slice takes the common op at the same width: one dispatch for the group, and each slice's next row's max
-            // taken in its row's exp pass (a carried max per slice).
-            var carried = stackalloc SliceRowsOp<T, T, T>.RowMax[count];
-            new Span<SliceRowsOp<T, T, T>.RowMax>(carried, count).Clear();
+            // Every slice takes the common op at the same width: one dispatch for the group, and each slice's rows of the
+            // group in one call (a short slice's group pass, or row by row with the max carried), slice after slice.
             work.Op = forward;
             work.Count = count;
-            work.Carried = carried;
             Dispatch.Run<T, ForwardRows, SliceWork>(Members[0].Forward.Width, ref work);
         }
         else
@@ -152,22 +149,18 @@ internal readonly unsafe struct SliceGroupOp<T> : IRowOp<T>
         public int End;
         public int Row;
         public int Count;
-        public SliceRowsOp<T, T, T>.RowMax* Carried;
     }
 
-    /// <summary>The group's storing forwards, row by row and slice by slice, every slice on the common op at one width.</summary>
+    /// <summary>The group's storing forwards slice by slice (each over the group's rows), every slice on the common op at one width.</summary>
     private readonly struct ForwardRows : IRowKernel<T, SliceWork>
     {
         public static void Run<TOps, TV>(scoped ref SliceWork work)
             where TOps : ISimd<TV, T>
             where TV : struct
         {
-            for (int row = work.First; row < work.End; row++)
+            for (int k = 0; k < work.Count; k++)
             {
-                for (int k = 0; k < work.Count; k++)
-                {
-                    work.Op[k].ForwardRow<TOps, TV>(row, ref work.Carried[k], hasNext: row + 1 < work.End);
-                }
+                work.Op[k].ForwardRows<TOps, TV>(work.First, work.End);
             }
         }
     }

@@ -1274,17 +1274,7 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
         int end = Math.Min(_rows, first + GroupRows);
         if (_op.StoreExps)
         {
-            if (_logProbabilities == null && _op.Mode != SliceMode.Token && _op.WithoutMoment
-                && VocabularySliceRow<TOps, TV, T>.ShortSlice(Width) && Ahead != 0)
-            {
-                ForwardShort<TOps, TV>(first, end);
-                return T.Zero;
-            }
-            RowMax carried = default;
-            for (int row = first; row < end; row++)
-            {
-                ForwardRow<TOps, TV>(row, ref carried, hasNext: row + 1 < end);
-            }
+            ForwardRows<TOps, TV>(first, end);
             if (_logProbabilities != null)
             {
                 TokenOutputs(first, end);
@@ -1295,6 +1285,28 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
             Backward<TOps, TV>(first, end);
         }
         return T.Zero;
+    }
+
+    /// <summary>
+    /// The storing forward of rows [<paramref name="first"/>, <paramref name="end"/>) (at most <see cref="GroupRows"/>): a short
+    /// slice without the moment in one call (<see cref="ForwardShort"/>), otherwise row by row with each row's max carried
+    /// from the previous row's pass. Token outputs are not written here (<see cref="TokenOutputs"/>).
+    /// </summary>
+    public void ForwardRows<TOps, TV>(int first, int end)
+        where TOps : ISimd<TV, T>
+        where TV : struct
+    {
+        if (_logProbabilities == null && _op.Mode != SliceMode.Token && _op.WithoutMoment
+            && VocabularySliceRow<TOps, TV, T>.ShortSlice(Width) && Ahead != 0)
+        {
+            ForwardShort<TOps, TV>(first, end);
+            return;
+        }
+        RowMax carried = default;
+        for (int row = first; row < end; row++)
+        {
+            ForwardRow<TOps, TV>(row, ref carried, hasNext: row + 1 < end);
+        }
     }
 
     /// <summary>The storing forward of one row: its partial (with the moment unless left out), its exps, and for ignored token rows their outputs.</summary>
