@@ -282,18 +282,13 @@ public static partial class CrossEntropy
         fixed (T* w = weight)
         fixed (TOut* g = gradient)
         {
-            var op = new VocabularySliceOp<T, TIn, TOut>
+            var op = VocabularySliceOp<T, TIn, TOut>.Of(SliceMode.CrossEntropy, x, classCount, classCount, 0, softCap) with
             {
-                Mode = SliceMode.CrossEntropy,
-                Logits = x,
-                Stride = classCount,
-                Width = classCount,
                 Targets32 = targets.IsInt64 ? null : t32,
                 Targets64 = targets.IsInt64 ? t64 : null,
                 IgnoreIndex = ignoreIndex,
                 Weight = weight.IsEmpty ? null : w,
                 SliceWeightSum = weight.IsEmpty ? classCount : Sum(weight),
-                SoftCap = T.CreateTruncating(softCap),
                 Gradient = gradient.IsEmpty ? null : g,
                 Keep = 1 - labelSmoothing,
                 Uniform = labelSmoothing / classCount,

@@ -423,19 +423,13 @@ public static partial class CrossEntropySlices
         double labelSmoothing)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIn : unmanaged =>
-        new()
+        VocabularySliceOp<T, TIn, T>.Of(SliceMode.Statistics, x, stride, width, offset, softCap) with
         {
-            Mode = SliceMode.Statistics,
-            Logits = x,
-            Stride = stride,
-            Width = width,
-            Offset = offset,
             Targets32 = targets32,
             Targets64 = targets64,
             IgnoreIndex = ignoreIndex,
             Weight = w,
             SliceWeightSum = weight.IsEmpty ? width : CrossEntropy.Sum(weight.Slice(offset, width)),
-            SoftCap = T.CreateTruncating(softCap),
             Partials = p,
             Gradient = g,
             StoreExps = storing,
@@ -489,15 +483,9 @@ public static partial class CrossEntropySlices
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIn : unmanaged
         where TOut : unmanaged =>
-        new()
+        VocabularySliceOp<T, TIn, TOut>.Of(SliceMode.CrossEntropy, x, stride, width, offset, softCap) with
         {
-            Mode = SliceMode.CrossEntropy,
-            Logits = x,
-            Stride = stride,
-            Width = width,
-            Offset = offset,
             Weight = w,
-            SoftCap = T.CreateTruncating(softCap),
             Partials = p,
             SlicePartials = sp,
             Gradient = g,

@@ -15,7 +15,9 @@ namespace Losses;
 /// inputs it needs (advantages, old log-probabilities) in arrays or memory it references. It is called once for every row
 /// whose target is not the ignore index, after that row's forward; with <c>maxDegreeOfParallelism</c> &gt; 1 from several
 /// threads at once and in no fixed order, each thread on a copy of the struct: write per-row results (a per-token loss) to
-/// row-indexed storage, never to the struct's own fields.</para>
+/// row-indexed storage, never to the struct's own fields. The gradients it returns are used as they are: a NaN or infinite
+/// α or β makes that row's gradient non-finite (other rows are unaffected); an exception it throws propagates, with the
+/// rows before it written.</para>
 /// <para>REINFORCE with an entropy bonus (the README's RL section runs it):</para>
 /// <code>
 /// // REINFORCE with an entropy bonus, mean over the tokens: L = −(1/N)·Σ (Aᵢ·log pᵢ + 0.01·Hᵢ).

@@ -232,18 +232,12 @@ public static class LinearTokenLogProbabilities
             fixed (T* dlp = LogProbabilityGradient)
             fixed (T* dh = EntropyGradient)
             {
-                var op = new VocabularySliceOp<T, T, T>
+                var op = VocabularySliceOp<T, T, T>.Of(SliceMode.Token, x, ClassCount, ClassCount, 0, SoftCap) with
                 {
-                    Mode = SliceMode.Token,
-                    Logits = x,
-                    Stride = ClassCount,
-                    Width = ClassCount,
-                    Offset = 0,
                     Targets32 = t32 == null ? null : t32 + start,
                     Targets64 = t64 == null ? null : t64 + start,
                     IgnoreIndex = IgnoreIndex,
                     SliceWeightSum = ClassCount,
-                    SoftCap = T.CreateTruncating(SoftCap),
                     Entropy = h == null ? null : h + start,
                     Gradient = backward ? x : null,
                     LogProbabilityGradient = dlp == null ? null : dlp + start,

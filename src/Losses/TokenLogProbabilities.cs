@@ -360,18 +360,12 @@ public static partial class TokenLogProbabilities
         where T : unmanaged, IFloatingPointIeee754<T>
         where TIn : unmanaged
         where TOut : unmanaged =>
-        new()
+        VocabularySliceOp<T, TIn, TOut>.Of(SliceMode.Token, x, stride, width, offset, softCap) with
         {
-            Mode = SliceMode.Token,
-            Logits = x,
-            Stride = stride,
-            Width = width,
-            Offset = offset,
             Targets32 = targets.Length == 0 || targets.IsInt64 ? null : t32,
             Targets64 = targets.Length == 0 || !targets.IsInt64 ? null : t64,
             IgnoreIndex = ignoreIndex,
             SliceWeightSum = width,
-            SoftCap = T.CreateTruncating(softCap),
         };
 
     /// <summary>

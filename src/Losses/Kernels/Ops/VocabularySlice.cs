@@ -303,7 +303,11 @@ internal static class VocabularySliceRow<TOps, TV, T>
         {
             if (ahead != 0 && Sse.IsSupported)
             {
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Unsafe.AsRef(in x), ahead + (nint)i)));
+                // With TNext the next row's logits are loaded below (the same lines): only its exps' lines are prefetched.
+                if (!TNext.IsOn)
+                {
+                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Unsafe.AsRef(in x), ahead + (nint)i)));
+                }
                 Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref e, ahead + (nint)i)));
             }
             if (TNext.IsOn)
@@ -878,6 +882,13 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
     where TIn : unmanaged
     where TOut : unmanaged
 {
+    /// <summary>
+    /// The fields every slice op has — what it computes, its logits and where its slice lies, the cap (+∞ for none) — with
+    /// every other option at none; the public functions add theirs with <c>with</c>.
+    /// </summary>
+    public static VocabularySliceOp<T, TIn, TOut> Of(SliceMode mode, TIn* logits, int stride, int width, int offset, double softCap) =>
+        new() { Mode = mode, Logits = logits, Stride = stride, Width = width, Offset = offset, SoftCap = T.CreateTruncating(softCap) };
+
     public SliceMode Mode { get; init; }
     public TIn* Logits { get; init; }
     public nint Stride { get; init; }
