@@ -24,8 +24,9 @@ internal struct SliceGroupMember<T>
 /// <summary>
 /// Cross-entropy over a vocabulary held as a group of slices in one process
 /// (<see cref="CrossEntropySlices.ForwardBackward{T}(ReadOnlySpan{ReadOnlyMemory{T}}, ReadOnlySpan{int}, ReadOnlySpan{Memory{T}}, Span{VocabularyPartial}, Reduction, Span{T}, ReadOnlySpan{T}, int, double, double, double, int)"/>):
-/// one driver row is a group of <see cref="GroupRows"/> rows, and for the group — while its rows are in cache — every
-/// slice's storing forward row by row (each row's slices one after the other), the combination of the slices' partials in
+/// one driver row is a group of <see cref="GroupRows"/> rows. When <see cref="OneMax"/>, the group's rows take the one-max
+/// pass (<see cref="OneMaxRows"/>: the one-shot row across the slices' buffers). Otherwise the per-slice passes: for the
+/// group — while its rows are in cache — every slice's storing forward row by row (each row's slices one after the other), the combination of the slices' partials in
 /// slice order (<see cref="Partials"/>, the ratios of the group's rows a vector at a time), then every slice's backward
 /// rescaling its stored exps. Each slice runs the passes its own Forward and Backward would (the common-case op or the
 /// general one, at the vector width its own call would pick), so partials and gradients are bitwise those of the
@@ -56,6 +57,30 @@ internal readonly unsafe struct SliceGroupOp<T> : IRowOp<T>
     /// rescaled from L2; fewer rows do not make the backward faster, and leave the vectors of ratios emptier).</remarks>
     public static int RowsPerGroup(int slices) => Math.Clamp(ScratchPartials / Math.Max(slices, 1), 1, SliceRowsOp<T, T, T>.GroupRows);
 
+    /// <summary>Columns of the whole vocabulary (C = Σ width_k).</summary>
+    public int Columns { get; init; }
+
+    /// <summary>Whether the group takes the one-max pass (<see cref="TakesOneMax"/>); set by the builder.</summary>
+    public bool OneMax { get; init; }
+
+    /// <summary>
+    /// Whether <paramref name="count"/> slices can take the one-max pass (<see cref="OneMaxRows"/>): cross-entropy without
+    /// soft-cap, class weights or label smoothing, every slice of T and at least a 64-byte vector wide (each forward and
+    /// backward the common-case op) — the one-shot cross-entropy's row with its columns in separate buffers.
+    /// </summary>
+    public static bool TakesOneMax(SliceGroupMember<T>* members, int count)
+    {
+        for (int k = 0; k < count; k++)
+        {
+            ref readonly SliceGroupMember<T> m = ref members[k];
+            if (!m.ForwardCommon || !m.BackwardCommon || !m.Forward.WithoutMoment || m.Backward.Mode != SliceMode.CrossEntropy || m.Backward.Uniform != 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public T Row<TOps, TV>(int group)
         where TOps : ISimd<TV, T>
         where TV : struct
@@ -63,6 +88,12 @@ internal readonly unsafe struct SliceGroupOp<T> : IRowOp<T>
         int first = group * GroupRows;
         int end = Math.Min(Rows, first + GroupRows);
         int count = Count;
+        if (OneMax)
+        {
+            var rows = new OneMaxWork { Members = Members, Count = count, First = first, End = end, Partials = Partials, Columns = Columns };
+            Dispatch.Run<T, OneMaxRows, OneMaxWork>(MinWidth(), ref rows);
+            return T.Zero;
+        }
         VocabularyPartial* scratch = stackalloc VocabularyPartial[count * GroupRows];
 
         // Each slice's ops for this group, built once: its partials go to the scratch at k·GroupRows + (row − first) (the
@@ -125,6 +156,143 @@ internal readonly unsafe struct SliceGroupOp<T> : IRowOp<T>
             Dispatch.Run<T, BackwardRows, SliceWork>(Members[k].Backward.Width, ref work);
         }
         return T.Zero;
+    }
+
+    /// <summary>The narrowest slice's width: a vector width that fits every slice.</summary>
+    private int MinWidth()
+    {
+        int width = int.MaxValue;
+        for (int k = 0; k < Count; k++)
+        {
+            width = Math.Min(width, Members[k].Forward.Width);
+        }
+        return width;
+    }
+
+    /// <summary>What <see cref="OneMaxRows"/> needs: the slices and the group's rows.</summary>
+    private struct OneMaxWork
+    {
+        public SliceGroupMember<T>* Members;
+        public int Count;
+        public int First;
+        public int End;
+        public VocabularyPartial* Partials;
+        public int Columns;
+    }
+
+    /// <summary>
+    /// The one-max pass over the group's rows, each row while it is in cache — the one-shot fused cross-entropy's row
+    /// (<see cref="CrossEntropyOp{T}"/>) with its columns in the slices' buffers: M = the max over every slice (taken in the
+    /// previous row's exp passes when every slice's row is at most 16 KB), each slice's exps exp(x − M) stored into its
+    /// gradient and summed (Σe over the slices in slice order, in double), the row's combined partial (M, S, x_t, …), then
+    /// each slice's exps scaled by (w_t + 2λ·log Z)·GradientScale / S and −w_t·GradientScale added at the target. No
+    /// per-slice partials, no combination and no ratios exp(m − M): within a few ulp of the per-slice calls (whose exps
+    /// are relative to each slice's own max), the same bits for any thread count and in place.
+    /// </summary>
+    private readonly struct OneMaxRows : IRowKernel<T, OneMaxWork>
+    {
+        public static void Run<TOps, TV>(scoped ref OneMaxWork work)
+            where TOps : ISimd<TV, T>
+            where TV : struct
+        {
+            SliceGroupMember<T>* members = work.Members;
+            int count = work.Count;
+            ref readonly VocabularySliceOp<T, T, T> first = ref members[0].Forward;
+            ref readonly VocabularySliceOp<T, T, T> options = ref members[0].Backward;
+            bool carry = true;
+            for (int k = 0; k < count; k++)
+            {
+                carry &= Ahead(in members[k].Forward) != 0;
+            }
+            const VocabularyPartial.PartialMarks Marks = VocabularyPartial.PartialMarks.WithoutShiftedSum | VocabularyPartial.PartialMarks.WithoutMoment;
+            bool known = false;
+            T carried = T.Zero;
+            for (int row = work.First; row < work.End; row++)
+            {
+                long target = first.Targets32 != null ? first.Targets32[row] : first.Targets64[row];
+                if (target == first.IgnoreIndex)
+                {
+                    VocabularyPartial.Write(ref work.Partials[row], 0, 0, 0, 0, 0, 0, 0, target, work.Columns, false, true);
+                    for (int k = 0; k < count; k++)
+                    {
+                        ref readonly VocabularySliceOp<T, T, T> slice = ref members[k].Forward;
+                        new Span<T>(slice.Gradient + (row * slice.Stride), slice.Width).Clear();
+                    }
+                    known = false;
+                    continue;
+                }
+
+                // The target's slice and logit, read before the exps may be stored over the logits.
+                int owner = 0;
+                while (target - members[owner].Forward.Offset >= members[owner].Forward.Width)
+                {
+                    owner++;
+                }
+                nint local = (nint)(target - members[owner].Forward.Offset);
+                double targetLogit = Floats<T>.ToDouble(members[owner].Forward.Logits[(row * members[owner].Forward.Stride) + local]);
+
+                // The max without a NaN test (a NaN shows in the sum); a +∞ maximum needs the exact pass (exp(∞ − ∞) is NaN).
+                T max = T.NegativeInfinity;
+                if (known)
+                {
+                    max = carried;
+                }
+                else
+                {
+                    for (int k = 0; k < count; k++)
+                    {
+                        ref readonly VocabularySliceOp<T, T, T> slice = ref members[k].Forward;
+                        max = T.Max(max, Rows<TOps, TV, T>.ShiftMax(in Unsafe.AsRef<T>(slice.Logits + (row * slice.Stride)), slice.Width));
+                    }
+                }
+                if (max == T.PositiveInfinity)
+                {
+                    max = T.NegativeInfinity;
+                    for (int k = 0; k < count; k++)
+                    {
+                        ref readonly VocabularySliceOp<T, T, T> slice = ref members[k].Forward;
+                        max = T.Max(max, VocabularySliceRow<TOps, TV, T>.Shift<T, NoCap<TV>, Off>(in Unsafe.AsRef<T>(slice.Logits + (row * slice.Stride)),
+                            ref Unsafe.NullRef<T>(), slice.Width, default));
+                    }
+                }
+                max = T.Max(max, FloatLimits<T>.MinValue);
+                bool next = carry && row + 1 < work.End;
+                double sum = 0;
+                T nextMax = T.NegativeInfinity;
+                for (int k = 0; k < count; k++)
+                {
+                    ref readonly VocabularySliceOp<T, T, T> slice = ref members[k].Forward;
+                    ref T x = ref Unsafe.AsRef<T>(slice.Logits + (row * slice.Stride));
+                    ref T e = ref Unsafe.AsRef<T>(slice.Gradient + (row * slice.Stride));
+                    T laneMax = T.NegativeInfinity;
+                    T part = next
+                        ? VocabularySliceRow<TOps, TV, T>.ExpSum<Off, Off, On>(in x, ref e, slice.Width, max, slice.Stride, out _, ref laneMax)
+                        : VocabularySliceRow<TOps, TV, T>.ExpSum<Off, Off, Off>(in x, ref e, slice.Width, max, Ahead(in slice), out _, ref laneMax);
+                    nextMax = T.Max(nextMax, laneMax);
+                    sum += Floats<T>.ToDouble(part);
+                }
+                known = next;
+                carried = nextMax;
+                double rowMax = double.IsNaN(sum) && max != T.PositiveInfinity ? double.NaN : Floats<T>.ToDouble(max);
+                ref VocabularyPartial partial = ref work.Partials[row];
+                VocabularyPartial.Write(ref partial, rowMax, sum, 0, 0, work.Columns, targetLogit, 1, target, work.Columns, true, false, Marks);
+
+                SliceScales.CrossEntropy(in partial, options.Keep, 0, options.ZCoefficient, options.GradientScale, 1, out double a, out double s, out _);
+                T scale = Floats<T>.FromDouble(s);
+                for (int k = 0; k < count; k++)
+                {
+                    ref readonly VocabularySliceOp<T, T, T> slice = ref members[k].Forward;
+                    ref T g = ref Unsafe.AsRef<T>(slice.Gradient + (row * slice.Stride));
+                    VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, ScaleTerm>(in g, ref g, slice.Width, default, default,
+                        T.Zero, scale, T.Zero, T.Zero, Ahead(in slice));
+                }
+                ref readonly VocabularySliceOp<T, T, T> at = ref members[owner].Forward;
+                at.Gradient[(row * at.Stride) + local] += Floats<T>.FromDouble(-a);
+            }
+        }
+
+        /// <summary>A slice's row stride when its row is at most 16 KB (the next row is prefetched and its max taken), else 0.</summary>
+        private static nint Ahead(in VocabularySliceOp<T, T, T> slice) => (long)slice.Width * Unsafe.SizeOf<T>() <= 16384 ? slice.Stride : 0;
     }
 
     /// <summary>Whether every slice's forward takes the common op and all slices have one width (so one dispatch serves them all).</summary>
