@@ -6,7 +6,7 @@ echo "# launch $1 $(date -u +%H:%M) load $(cut -d' ' -f1 /proc/loadavg) $(git re
 for s in 512x1000 8x32000 2x128000; do
   for o in ce-forward logsumexp softmax ce-forward-grad; do r $o exp --shape $s; done
   r ce-forward-2t ce-forward --shape $s; r ce-forward-grad-2t ce-forward-grad --shape $s
-  r ce-slices-4 ce-forward-grad --shape $s; r token-fwd-grad ce-forward-grad --shape $s; r token-fused ce-forward-grad --shape $s
+  r ce-slices-4 ce-forward-grad --shape $s; r ce-slices-4-group ce-forward-grad --shape $s; r token-fwd-grad ce-forward-grad --shape $s; r token-fused ce-forward-grad --shape $s
   r ce-zloss-grad ce-forward-grad --shape $s; r ce-half-grad ce-long-grad --shape $s
   r eval-compare ce-forward --shape $s; r eval-perplexity-ce ce-forward --shape $s
 done

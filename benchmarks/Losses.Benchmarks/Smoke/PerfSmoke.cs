@@ -50,6 +50,8 @@ internal static class PerfSmoke
         ("ce-softcap", "exp", "512x1000", 3.5, null),
         // Added 2026-12-03 (second session) with the fused token form (0.75-0.80x Exp, 3 launches), rounded up by about a third.
         ("token-fused", "exp", "512x1000", 1.05, null),
+        // Added 2026-12-03 (third session) with the group form's one-max pass (0.66-0.76x Exp, 3 launches), rounded up by about a third.
+        ("ce-slices-4-group", "exp", "512x1000", 1.0, null),
     ];
 
     /// <summary>One isolated measurement, with the JIT listing its kernel code; the primitive calls <see cref="InliningCheck"/> finds in it.</summary>
