@@ -231,6 +231,15 @@ public static partial class CrossEntropySlices
         return (int)classes;
     }
 
+    /// <summary>"logits[k]" and "gradient[k]" for every slice index, built once, so that the overlap checks name a slice without allocating per call.</summary>
+    private static class SliceNames
+    {
+        public static readonly string[] Logits = Names("logits");
+        public static readonly string[] Gradient = Names("gradient");
+
+        private static string[] Names(string name) => [.. Enumerable.Range(0, SliceGroupOp<float>.MaxSlices).Select(k => $"{name}[{k}]")];
+    }
+
     /// <summary>
     /// The overlap rule for a group: gradient[k] is exactly logits[k] (in place, without a cap) or apart from it, and apart from
     /// every other slice, from the targets, the weights, the partials and the losses; the partials and losses apart from every input.
@@ -242,7 +251,7 @@ public static partial class CrossEntropySlices
         for (int k = 0; k < logits.Length; k++)
         {
             ReadOnlySpan<T> x = logits[k].Span, g = gradient[k].Span;
-            string xName = $"logits[{k}]", gName = $"gradient[{k}]";
+            string xName = SliceNames.Logits[k], gName = SliceNames.Gradient[k];
             if (double.IsPositiveInfinity(softCap))
             {
                 Guard.InPlaceOrApart(x, g, xName, gName);
@@ -253,9 +262,9 @@ public static partial class CrossEntropySlices
             }
             for (int j = 0; j < k; j++)
             {
-                Guard.Apart(logits[j].Span, g, $"logits[{j}]", gName);
-                Guard.Apart(x, (ReadOnlySpan<T>)gradient[j].Span, xName, $"gradient[{j}]");
-                Guard.Apart((ReadOnlySpan<T>)gradient[j].Span, g, $"gradient[{j}]", gName);
+                Guard.Apart(logits[j].Span, g, SliceNames.Logits[j], gName);
+                Guard.Apart(x, (ReadOnlySpan<T>)gradient[j].Span, xName, SliceNames.Gradient[j]);
+                Guard.Apart((ReadOnlySpan<T>)gradient[j].Span, g, SliceNames.Gradient[j], gName);
             }
             Guard.ApartAcrossTypes(targets.Int32, g, "targets", gName);
             Guard.ApartAcrossTypes(targets.Int64, g, "targets", gName);

@@ -50,8 +50,8 @@ public class LlmReadmeExamples
         float[][] chunks = [.. Enumerable.Range(0, 4).Select(s => Enumerable.Range(0, rows).SelectMany(r => logits.Skip((r * 32000) + (s * 8000)).Take(8000)).ToArray())];
         float[][] chunkGrads = [.. chunks.Select(c => new float[c.Length])];
         float grouped = CrossEntropySlices.ForwardBackward<float>([chunks[0], chunks[1], chunks[2], chunks[3]], targets,
-            [chunkGrads[0], chunkGrads[1], chunkGrads[2], chunkGrads[3]], combined, zLoss: 1e-4);   // = sliced, bit for bit
-        Assert.Equal(sliced, grouped);
+            [chunkGrads[0], chunkGrads[1], chunkGrads[2], chunkGrads[3]], combined, zLoss: 1e-4);   // = sliced, to a few ulp
+        Assert.Equal(sliced, grouped, Math.Abs(sliced) * 4e-6f);
 
         float oneShot = CrossEntropy.Forward<float>(logits, targets, 32000, zLoss: 1e-4);
         Assert.Equal(oneShot, sliced, 5);

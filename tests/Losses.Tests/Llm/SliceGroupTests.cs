@@ -383,6 +383,26 @@ public class SliceGroupTests
     }
 
     [Fact]
+    public void Allocates_nothing_on_either_pass()
+    {
+        const int rows = 40, classes = 1000;
+        var (x, t, w) = Batch<float>(rows, classes, seed: 8);
+        float[][] chunks = Chunks(x, rows, classes, [250, 250, 500]);
+        float[][] g = [.. chunks.Select(c => new float[c.Length])];
+        var partials = new VocabularyPartial[rows];
+        var losses = new float[rows];
+        void Both()
+        {
+            // The one-max pass, then the per-slice passes (weights, smoothing, cap).
+            CrossEntropySlices.ForwardBackward<float>([chunks[0], chunks[1], chunks[2]], t, [g[0], g[1], g[2]], partials, zLoss: 1e-4);
+            CrossEntropySlices.ForwardBackward<float>([chunks[0], chunks[1], chunks[2]], t, [g[0], g[1], g[2]], partials, Reduction.None, losses, w,
+                labelSmoothing: 0.1, softCap: 30);
+        }
+        Both();
+        Assert.Equal(0, Allocations.Of(Both));
+    }
+
+    [Fact]
     public void No_rows_writes_nothing()
     {
         Assert.True(float.IsNaN(CrossEntropySlices.ForwardBackward<float>([Array.Empty<float>()], ReadOnlySpan<int>.Empty, [Array.Empty<float>()], default)));
