@@ -44,6 +44,10 @@ public static class BatchedFunctions
         int[] targets = [.. Enumerable.Range(0, rows).Select(r => r % 7 == 3 ? -100 : (r * 7) % Classes)];
         SpanSpec In(string name, SpanKind kind, int length = -1) => new(name, length < 0 ? n : length, kind);
         SpanSpec Out(string name, int length = -1) => new(name, length < 0 ? n : length, SpanKind.Output);
+
+        // Scratch of the storing entries, made once per thread (test classes run in parallel), so that a warm call allocates
+        // only what the library does (AllocationRuleTests).
+        var scratch = new ThreadLocal<Scratch>(() => new Scratch(rows));
         return
         [
             new("Softmax.Forward", [In("logits", SpanKind.Logits), Out("destination")], (s, t) =>
@@ -91,9 +95,8 @@ public static class BatchedFunctions
             new("CrossEntropySlices.Forward+Backward (storing)", [In("logits", SpanKind.Logits), Out("gradient")], (s, t) =>
             {
                 // Two slices [0, 4) and [4, 10): the forward leaves the exps in the gradient, the backward rescales them.
-                var left = new VocabularyPartial[rows];
-                var right = new VocabularyPartial[rows];
-                var all = new VocabularyPartial[rows];
+                var (left, right, all) = (scratch.Value!.Left, scratch.Value.Right, scratch.Value.All);
+                all.AsSpan().Clear();
                 CrossEntropySlices.Forward<float>(s[0].Span, targets, left, s[1].Span, Classes, 0, 4, Classes, maxDegreeOfParallelism: t);
                 CrossEntropySlices.Forward<float>(s[0].Span[4..], targets, right, s[1].Span[4..], Classes, 4, 6, Classes, maxDegreeOfParallelism: t);
                 CrossEntropySlices.Combine(left, all);
@@ -106,9 +109,10 @@ public static class BatchedFunctions
             new("TokenLogProbabilities.Forward+Backward (storing)", [In("logits", SpanKind.Logits), In("logProbabilityGradient", SpanKind.Gradient, rows), In("entropyGradient", SpanKind.Gradient, rows), Out("gradient")], (s, t) =>
             {
                 // The forward's own outputs are the plain forward's (covered above): here only the gradient's pairs.
-                var partials = new VocabularyPartial[rows];
-                TokenLogProbabilities.Forward<float>(s[0].Span, targets, new float[rows], partials, s[3].Span, Classes, new float[rows], softCap: 5, maxDegreeOfParallelism: t);
-                TokenLogProbabilities.Backward<float>(s[0].Span, partials, s[1].Span, s[2].Span, s[3].Span, Classes, softCap: 5, maxDegreeOfParallelism: t);
+                var own = scratch.Value!;
+                TokenLogProbabilities.Forward<float>(s[0].Span, targets, own.LogProbabilities, own.Left, s[3].Span, Classes, own.Entropy, softCap: 5,
+                    maxDegreeOfParallelism: t);
+                TokenLogProbabilities.Backward<float>(s[0].Span, own.Left, s[1].Span, s[2].Span, s[3].Span, Classes, softCap: 5, maxDegreeOfParallelism: t);
                 return 0;
             }),
             new("TokenLogProbabilities.ForwardBackward", [In("logits", SpanKind.Logits), Out("logProbabilities", rows), Out("gradient"), Out("entropy", rows)], (s, t) =>
@@ -207,6 +211,16 @@ public static class BatchedFunctions
                 return 0;
             }),
         ];
+    }
+
+    /// <summary>Per-row buffers of the storing entries.</summary>
+    private sealed class Scratch(int rows)
+    {
+        public VocabularyPartial[] Left { get; } = new VocabularyPartial[rows];
+        public VocabularyPartial[] Right { get; } = new VocabularyPartial[rows];
+        public VocabularyPartial[] All { get; } = new VocabularyPartial[rows];
+        public float[] LogProbabilities { get; } = new float[rows];
+        public float[] Entropy { get; } = new float[rows];
     }
 
     /// <summary>Valid values for a span of <paramref name="kind"/>: rows of <see cref="Classes"/> where the kind is per row.</summary>
