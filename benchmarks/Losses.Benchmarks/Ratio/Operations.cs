@@ -56,6 +56,7 @@ internal static class Operations
         // LLM-scale cross-entropy (issue 12): compare with ce-forward-grad (or ce-long-grad for the 16-bit logits).
         new("ce-slices-4", "CrossEntropySlices in 4 slices, storing form: forward storing the exps, combine, loss, backward rescaling them", w => LlmState.Of(w).Sliced),
         new("ce-slices-4-group", "CrossEntropySlices.ForwardBackward over 4 separate [rows × C/4] chunk buffers (the group form: forward, combine, loss, backward per block of rows)", w => LlmState.Of(w).SlicedGroup),
+        new("ce-slices-1-group", "CrossEntropySlices.ForwardBackward over 1 chunk, the whole [rows × C] logits (the group form's one-max pass against the one-shot row)", w => LlmState.Of(w).WholeGroup),
         new("ce-slices-4-forward", "CrossEntropySlices in 4 slices, storing form: the forwards, combines and loss only (no backward)", w => LlmState.Of(w).SlicedForward),
         new("ce-slices-1", "CrossEntropySlices in 1 slice, storing form (as ce-slices-4: isolates the per-slice fixed costs)", w => () => LlmState.Of(w).SlicedIn(1)),
         new("ce-slices-2", "CrossEntropySlices in 2 slices, storing form (as ce-slices-4)", w => () => LlmState.Of(w).SlicedIn(2)),
@@ -235,6 +236,9 @@ internal sealed class LlmState
     }
 
     public void SlicedGroup() => CrossEntropySlices.ForwardBackward<float>(_chunks, _w.Targets, _chunkGradients, _combined);
+
+    /// <summary>The group form over one chunk, the whole logits (its one-max pass against the one-shot row).</summary>
+    public void WholeGroup() => CrossEntropySlices.ForwardBackward<float>([_w.Logits], _w.Targets, [_w.Gradient], _combined);
 
     public void Sliced() => SlicedIn(Slices);
 
