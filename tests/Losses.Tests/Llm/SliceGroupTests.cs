@@ -1,4 +1,8 @@
 using System.Numerics;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using CeBatch = Losses.Tests.CrossEntropyProperties.Batch;
 
 namespace Losses.Tests;
 
@@ -225,6 +229,57 @@ public class SliceGroupTests
                 string what = $"{rows}x{classes} [{string.Join(", ", widths)}] {o}";
                 Matches(Sequence(chunks, t, widths, w, o), Group(chunks, t, w, o), o, what);
                 Matches(Sequence(chunksD, td, widths, wd, o), Group(chunksD, td, wd, o), o, what + " (double)");
+            }
+        }
+    }
+
+    /// <summary>A cross-entropy batch (masked logits, ignored rows, weights, smoothing), a slicing into 1–4 chunks, and options.</summary>
+    public sealed record GroupCase(CeBatch Batch, int[] Widths, Reduction Reduction, double Z, double Cap)
+    {
+        public override string ToString() => $"{Batch} widths=[{string.Join(", ", Widths)}] {Reduction} z={Z} cap={Cap}";
+    }
+
+    public static Arbitrary<GroupCase> GroupCases() =>
+        (from batch in CrossEntropyProperties.Batches().Generator
+         from slices in Gen.Choose(1, 4)
+         from seed in Gen.Choose(0, int.MaxValue)
+         from reduction in Gen.Elements(Reduction.Mean, Reduction.Sum, Reduction.None)
+         from z in Gen.Elements(0.0, 1e-4, 0.01)
+         from cap in Gen.Elements(double.PositiveInfinity, double.PositiveInfinity, double.PositiveInfinity, 30.0)
+         select new GroupCase(batch, Cut(batch.Classes, slices, seed), reduction, z, cap)).ToArbitrary();
+
+    /// <summary>Up to <paramref name="slices"/> widths summing to <paramref name="classes"/>, cut at random.</summary>
+    private static int[] Cut(int classes, int slices, int seed)
+    {
+        var random = new Random(seed);
+        int[] cuts = [.. Enumerable.Range(0, slices - 1).Select(_ => random.Next(1, Math.Max(classes, 2))).Where(c => c < classes).Distinct().Order()];
+        return [.. cuts.Append(classes).Select((c, i) => c - (i == 0 ? 0 : cuts[i - 1]))];
+    }
+
+    /// <summary>
+    /// Any batch, slicing and options: the group matches the per-slice calls (bitwise with weights, smoothing or a cap; the
+    /// one-max pass within a few ulp), and gives the same bits on two threads and in place; float and double.
+    /// </summary>
+    [Property(Arbitrary = [typeof(SliceGroupTests)], MaxTest = 80)]
+    public void Any_batch_and_slicing_matches_the_per_slice_calls(GroupCase c)
+    {
+        Check<float>(c);
+        Check<double>(c);
+
+        static void Check<T>(GroupCase c)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var b = c.Batch;
+            T[] x = [.. b.Logits.Select(T.CreateTruncating)];
+            T[] w = [.. b.Weight.Select(T.CreateTruncating)];
+            var o = new Options(c.Reduction, Weighted: w.Length > 0, Smoothing: b.Smoothing, Z: c.Z, Cap: c.Cap);
+            var chunks = Chunks(x, b.Rows, b.Classes, c.Widths);
+            var group = Group(chunks, b.Targets, w, o);
+            Matches(Sequence(chunks, b.Targets, c.Widths, w, o), group, o, $"{typeof(T).Name} {c}");
+            SameBits(group, Group(chunks, b.Targets, w, o, threads: 2), $"{typeof(T).Name} 2 threads {c}");
+            if (double.IsPositiveInfinity(c.Cap))
+            {
+                SameBits(group, Group(chunks, b.Targets, w, o, inPlace: true), $"{typeof(T).Name} in place {c}");
             }
         }
     }
