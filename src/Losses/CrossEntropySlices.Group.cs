@@ -11,7 +11,7 @@ public static partial class CrossEntropySlices
     /// logits of a batch of rows stored as separate [rows × width] buffers, as a vocabulary-chunked LM head produces them —
     /// in one call: each slice's storing forward, the combination of the partials, the loss, and each slice's backward, a
     /// block of rows at a time while it is in cache. The result is that of the per-slice calls in sequence within a few ulp
-    /// (bit for bit with a soft-cap, class weights or label smoothing).
+    /// (bit for bit with a soft-cap or label smoothing).
     /// </summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="logits">The slices in column order: slice k is a dense row-major [rows × width_k] buffer holding columns
@@ -38,7 +38,7 @@ public static partial class CrossEntropySlices
     /// <see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{VocabularyPartial}, Span{T}, int, int, int, int, Reduction, ReadOnlySpan{T}, double, double, double, int)"/>.
     /// Equals <see cref="CrossEntropy.Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, int, double, double, double, int)"/>
     /// on the concatenated columns within a few ulp.</para>
-    /// <para>Two passes, by options. Without a soft-cap, class weights or label smoothing, and with every slice at least a
+    /// <para>Two passes, by options. Without a soft-cap or label smoothing (class weights allowed), and with every slice at least a
     /// 64-byte vector wide (16 floats, 8 doubles) — the LLM case — the <b>one-max pass</b>: the one-shot fused
     /// cross-entropy's row with its columns in the slices' buffers, a row at a time while it is in cache — M = the max over
     /// every slice (taken in the previous row's exp passes when each slice's row is at most 16 KB), each slice's exps

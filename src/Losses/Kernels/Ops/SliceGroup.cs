@@ -65,15 +65,16 @@ internal readonly unsafe struct SliceGroupOp<T> : IRowOp<T>
 
     /// <summary>
     /// Whether <paramref name="count"/> slices can take the one-max pass (<see cref="OneMaxRows"/>): cross-entropy without
-    /// soft-cap, class weights or label smoothing, every slice of T and at least a 64-byte vector wide (each forward and
-    /// backward the common-case op) — the one-shot cross-entropy's row with its columns in separate buffers.
+    /// soft-cap or label smoothing (class weights only weigh the rows then), every slice at least a 64-byte vector wide —
+    /// the one-shot cross-entropy's row with its columns in separate buffers.
     /// </summary>
     public static bool TakesOneMax(SliceGroupMember<T>* members, int count)
     {
         for (int k = 0; k < count; k++)
         {
             ref readonly SliceGroupMember<T> m = ref members[k];
-            if (!m.ForwardCommon || !m.BackwardCommon || !m.Forward.WithoutMoment || m.Backward.Mode != SliceMode.CrossEntropy || m.Backward.Uniform != 0)
+            if (T.IsFinite(m.Forward.SoftCap) || !SliceRowsOp<T, T, T>.Fits(m.Forward.Width) || !m.Forward.WithoutMoment
+                || m.Backward.Mode != SliceMode.CrossEntropy || m.Backward.Uniform != 0)
             {
                 return false;
             }
@@ -184,8 +185,8 @@ internal readonly unsafe struct SliceGroupOp<T> : IRowOp<T>
     /// The one-max pass over the group's rows, each row while it is in cache — the one-shot fused cross-entropy's row
     /// (<see cref="CrossEntropyOp{T}"/>) with its columns in the slices' buffers: M = the max over every slice (taken in the
     /// previous row's exp passes when every slice's row is at most 16 KB), each slice's exps exp(x − M) stored into its
-    /// gradient and summed (Σe over the slices in slice order, in double), the row's combined partial (M, S, x_t, …), then
-    /// each slice's exps scaled by (w_t + 2λ·log Z)·GradientScale / S and −w_t·GradientScale added at the target. No
+    /// gradient and summed (Σe over the slices in slice order, in double), the row's combined partial (M, S, x_t, w_t, …),
+    /// then each slice's exps scaled by (w_t + 2λ·log Z)·GradientScale / S and −w_t·GradientScale added at the target. No
     /// per-slice partials, no combination and no ratios exp(m − M): within a few ulp of the per-slice calls (whose exps
     /// are relative to each slice's own max), the same bits for any thread count and in place.
     /// </summary>
@@ -199,10 +200,13 @@ internal readonly unsafe struct SliceGroupOp<T> : IRowOp<T>
             int count = work.Count;
             ref readonly VocabularySliceOp<T, T, T> first = ref members[0].Forward;
             ref readonly VocabularySliceOp<T, T, T> options = ref members[0].Backward;
+            // W = Σ w over the vocabulary, summed slice by slice as the combination does (C without weights).
             bool carry = true;
+            double weightSum = 0;
             for (int k = 0; k < count; k++)
             {
                 carry &= Ahead(in members[k].Forward) != 0;
+                weightSum += members[k].Forward.SliceWeightSum;
             }
             const VocabularyPartial.PartialMarks Marks = VocabularyPartial.PartialMarks.WithoutShiftedSum | VocabularyPartial.PartialMarks.WithoutMoment;
             bool known = false;
@@ -275,7 +279,8 @@ internal readonly unsafe struct SliceGroupOp<T> : IRowOp<T>
                 carried = nextMax;
                 double rowMax = double.IsNaN(sum) && max != T.PositiveInfinity ? double.NaN : Floats<T>.ToDouble(max);
                 ref VocabularyPartial partial = ref work.Partials[row];
-                VocabularyPartial.Write(ref partial, rowMax, sum, 0, 0, work.Columns, targetLogit, 1, target, work.Columns, true, false, Marks);
+                double targetWeight = first.Weight != null ? Floats<T>.ToDouble(first.Weight[target]) : 1;
+                VocabularyPartial.Write(ref partial, rowMax, sum, 0, 0, weightSum, targetLogit, targetWeight, target, work.Columns, true, false, Marks);
 
                 SliceScales.CrossEntropy(in partial, options.Keep, 0, options.ZCoefficient, options.GradientScale, 1, out double a, out double s, out _);
                 T scale = Floats<T>.FromDouble(s);
