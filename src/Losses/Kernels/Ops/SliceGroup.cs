@@ -26,9 +26,9 @@ internal struct SliceGroupMember<T>
 /// (<see cref="CrossEntropySlices.ForwardBackward{T}(ReadOnlySpan{ReadOnlyMemory{T}}, ReadOnlySpan{int}, ReadOnlySpan{Memory{T}}, Span{VocabularyPartial}, Reduction, Span{T}, ReadOnlySpan{T}, int, double, double, double, int)"/>):
 /// one driver row is a group of <see cref="GroupRows"/> rows. When <see cref="OneMax"/>, the group's rows take the one-max
 /// pass (<see cref="OneMaxRows"/>: the one-shot row across the slices' buffers). Otherwise the per-slice passes: for the
-/// group — while its rows are in cache — every slice's storing forward row by row (each row's slices one after the other), the combination of the slices' partials in
-/// slice order (<see cref="Partials"/>, the ratios of the group's rows a vector at a time), then every slice's backward
-/// rescaling its stored exps. Each slice runs the passes its own Forward and Backward would (the common-case op or the
+/// group — while its rows are in cache — every slice's storing forward row by row (each row's slices one after the
+/// other), the combination of the slices' partials in slice order (<see cref="Partials"/>, the ratios of the group's
+/// rows a vector at a time), then every slice's backward rescaling its stored exps. Each slice runs the passes its own Forward and Backward would (the common-case op or the
 /// general one, at the vector width its own call would pick), so partials and gradients are bitwise those of the
 /// per-slice calls in sequence; the loss follows from <see cref="Partials"/> after the driver (the row value is 0).
 /// </summary>
