@@ -9,7 +9,8 @@ namespace Losses.Demo.Sections;
 /// 6. A word-level language model on the King James Version: trained with the library's cross-entropy, evaluated on a
 /// held-out book with <see cref="PerplexityAccumulator"/> (1 thread and 2 threads, bitwise equal), then its output layer
 /// quantised to Half and to 8 bits and compared with the float model by <see cref="ModelComparison"/> (llama.cpp's
-/// perplexity --kl-divergence statistics).
+/// perplexity --kl-divergence statistics), and one held-out batch's logits through the LLM-scale forms (vocabulary
+/// chunks in one call, shards combined as an all-reduce, token log-probabilities and entropies, z-loss and soft-cap).
 /// </summary>
 internal static class LanguageModelSection
 {
@@ -108,6 +109,7 @@ internal static class LanguageModelSection
         {
             context.Out.WriteLine("  " + line);
         }
+        LlmScaleForms(context, model, heldOut);
         context.Out.WriteLine($"  ({Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s for the section.)");
 
         context.Checks.Add("language model: held-out perplexity < 70% of the unigram's", result.Perplexity < 0.7 * unigram,
@@ -123,6 +125,91 @@ internal static class LanguageModelSection
         panel.Series.Add(new PlotSeries("train (50-batch means)", [.. Enumerable.Range(1, losses.Count).Select(i => (double)i)], [.. losses]));
         panel.Series.Add(new PlotSeries($"held-out (final, PPL {result.Perplexity:F0})", [1, losses.Count], [result.CrossEntropy, result.CrossEntropy]));
         return new Outcome(losses, result, half, int8);
+    }
+
+    /// <summary>
+    /// One held-out batch's logits through the LLM-scale forms, each against the one-shot <see cref="CrossEntropy"/>: the
+    /// vocabulary as 4 chunk buffers in one call (<see cref="CrossEntropySlices.ForwardBackward{T}(ReadOnlySpan{ReadOnlyMemory{T}}, ReadOnlySpan{int}, ReadOnlySpan{Memory{T}}, Span{VocabularyPartial}, Reduction, Span{T}, ReadOnlySpan{T}, int, double, double, double, int)"/>,
+    /// a vocabulary-chunked LM head), as 4 shards combined as an all-reduce would (per-shard Forward, Combine, Loss,
+    /// Backward), the token log-probabilities and entropies RL post-training reads (<see cref="TokenLogProbabilities"/>),
+    /// and the z-loss and Gemma 2's soft-cap as options.
+    /// </summary>
+    private static void LlmScaleForms(DemoContext context, WordLanguageModel model, int[] tokens)
+    {
+        const int Chunks = 4;
+        int v = model.Vocabulary, rows = Math.Min(EvaluationBatch, tokens.Length - WordLanguageModel.Context), width = v / Chunks;
+        var scratch = new WordLanguageModel.Scratch(rows, v);
+        float[] logits = Logits(model, tokens, WordLanguageModel.Context, rows, model.Output, scratch).AsSpan(0, rows * v).ToArray();
+        int[] targets = tokens.AsSpan(WordLanguageModel.Context, rows).ToArray();
+        const double Z = WordLanguageModel.ZLoss;
+
+        // One shot, with its gradient.
+        var gradient = new float[logits.Length];
+        float oneShot = CrossEntropy.Forward<float>(logits, targets, v, gradient, zLoss: Z);
+
+        // The vocabulary as chunk buffers [rows × width], as a chunked LM head writes them; one call.
+        float[][] chunks = [.. Enumerable.Range(0, Chunks).Select(k => Enumerable.Range(0, rows).SelectMany(r => logits.Skip((r * v) + (k * width)).Take(width)).ToArray())];
+        float[][] chunkGradients = [.. chunks.Select(c => new float[c.Length])];
+        var combined = new VocabularyPartial[rows];
+        float grouped = CrossEntropySlices.ForwardBackward<float>([.. chunks.Select(c => (ReadOnlyMemory<float>)c)], targets,
+            [.. chunkGradients.Select(g => (Memory<float>)g)], combined, zLoss: Z);
+        double gradientGap = 0;
+        for (int k = 0; k < Chunks; k++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                for (int c = 0; c < width; c++)
+                {
+                    gradientGap = Math.Max(gradientGap, Math.Abs(chunkGradients[k][(r * width) + c] - gradient[(r * v) + (k * width) + c]));
+                }
+            }
+        }
+
+        // The vocabulary as shards of one buffer (row stride v), each "process" its own partials, combined as an
+        // all-reduce would (any order), then each shard's gradient from the combined partials.
+        var all = new VocabularyPartial[rows];
+        var shardGradient = new float[logits.Length];
+        var own = new VocabularyPartial[Chunks][];
+        for (int k = Chunks - 1; k >= 0; k--)
+        {
+            own[k] = new VocabularyPartial[rows];
+            CrossEntropySlices.Forward<float>(logits.AsSpan(k * width), targets, own[k], shardGradient.AsSpan(k * width), v, k * width, width, stride: v);
+            CrossEntropySlices.Combine(own[k], all);
+        }
+        float sharded = CrossEntropySlices.Loss<float>(all, v, zLoss: Z);
+        for (int k = 0; k < Chunks; k++)
+        {
+            CrossEntropySlices.Backward<float>(logits.AsSpan(k * width), own[k], all, shardGradient.AsSpan(k * width), v, k * width, width, stride: v, zLoss: Z);
+        }
+        double shardGap = 0;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            shardGap = Math.Max(shardGap, Math.Abs(shardGradient[i] - gradient[i]));
+        }
+
+        // Per-token log p(t) and entropy (what PPO/GRPO read), and the plain cross-entropy they average to.
+        var logProbabilities = new float[rows];
+        var entropy = new float[rows];
+        TokenLogProbabilities.Forward<float>(logits, targets, logProbabilities, v, entropy);
+        float plain = CrossEntropy.Forward<float>(logits, targets, v);
+        double meanNegativeLogP = -logProbabilities.Average(p => (double)p);
+        float capped = CrossEntropy.Forward<float>(logits, targets, v, zLoss: Z, softCap: 30);
+
+        static double Relative(double a, double b) => Math.Abs(a - b) / Math.Abs(b);
+        context.Out.WriteLine();
+        context.Out.WriteLine($"  The LLM-scale forms on the first {rows} held-out tokens' logits ({v} classes, z-loss λ = {Z}), against one-shot CrossEntropy ({oneShot:R}):");
+        context.Out.WriteLine($"    {Chunks} chunk buffers, one call (CrossEntropySlices.ForwardBackward): {grouped:R}, gradient within {gradientGap:G2} of the one-shot's");
+        context.Out.WriteLine($"    {Chunks} shards combined as an all-reduce (Forward, Combine, Loss, Backward): {sharded:R}, gradient within {shardGap:G2}");
+        context.Out.WriteLine($"    token log-probabilities: mean −log p(t) {meanNegativeLogP:F6} = cross-entropy without z-loss {plain:F6}; mean entropy {entropy.Average(h => (double)h):F3} nats");
+        float largest = logits.Max(MathF.Abs);
+        context.Out.WriteLine($"    soft-capped at c = 30 (Gemma 2): {capped:R} (the largest |logit| here is {largest:F1}: c·tanh(x/c) moves it by {largest - (30 * MathF.Tanh(largest / 30)):F2})");
+
+        context.Checks.Add("language model: 4 vocabulary chunks, one call = one-shot CE", Relative(grouped, oneShot) < 1e-5 && gradientGap < 1e-6,
+            $"rel. {Table.G(Relative(grouped, oneShot), 2)}, ∂ {Table.G(gradientGap, 2)}");
+        context.Checks.Add("language model: 4 shards combined = one-shot CE", Relative(sharded, oneShot) < 1e-5 && shardGap < 1e-6,
+            $"rel. {Table.G(Relative(sharded, oneShot), 2)}, ∂ {Table.G(shardGap, 2)}");
+        context.Checks.Add("language model: mean −log p(token) = cross-entropy", Relative(meanNegativeLogP, plain) < 1e-5,
+            $"rel. {Table.G(Relative(meanNegativeLogP, plain), 2)}");
     }
 
     /// <summary>Scores the held-out tokens in batches; with 2 threads each thread scores every other batch into its own accumulator, then they merge.</summary>
