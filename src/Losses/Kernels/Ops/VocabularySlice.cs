@@ -1100,6 +1100,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         }
         SliceScales.CrossEntropy(in p, Keep, Uniform, ZCoefficient, GradientScale, ratio, out double a, out double s, out double b);
         T shift = Floats<T>.FromDouble(p.Max), scale = Floats<T>.FromDouble(s), offset = Floats<T>.FromDouble(b);
+        T derivative = TargetDerivative(in x, in p);
         // Without smoothing (b = 0) the term −offset·w is left out, so that an infinite class weight gives 0, not 0·∞.
         if (b != 0)
         {
@@ -1109,7 +1110,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         {
             WriteGradient<TOps, TV, TCap, TWeights, ScaleTerm>(in x, ref g, stored, cap, weights, shift, scale, T.Zero, T.Zero);
         }
-        AddAtTarget(ref g, in p, -a);
+        AddAtTarget(ref g, in p, -a, derivative);
         return Floats<T>.FromDouble(loss);
     }
 
@@ -1137,6 +1138,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         double beta = EntropyGradient != null ? Floats<T>.ToDouble(EntropyGradient[row]) : 0;
         SliceScales.Token(in p, alpha, beta, ratio, out double s, out double sd);
         T shift = Floats<T>.FromDouble(p.Max), scale = Floats<T>.FromDouble(s), entropyScale = Floats<T>.FromDouble(sd);
+        T derivative = TargetDerivative(in x, in p);
         if (beta != 0)
         {
             WriteGradient<TOps, TV, TCap, NoWeights<TV>, EntropyTerm>(in x, ref g, stored, cap, default, shift, scale, entropyScale, T.Zero);
@@ -1145,7 +1147,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         {
             WriteGradient<TOps, TV, TCap, NoWeights<TV>, ScaleTerm>(in x, ref g, stored, cap, default, shift, scale, T.Zero, T.Zero);
         }
-        AddAtTarget(ref g, in p, alpha);
+        AddAtTarget(ref g, in p, alpha, derivative);
         return Floats<T>.FromDouble(logProbability);
     }
 
@@ -1171,10 +1173,25 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
     }
 
     /// <summary>
-    /// g[t] += amount·cap′(x_t) when the target is in the slice, after the row pass (which may have written over the
-    /// logits: the derivative 1 − tanh²(x_t/c) = 1 − (x̃_t/c)² comes from the partial's capped target logit).
+    /// cap′(x_t) = 1 − tanh²(x_t/c) of the target's logit when it is in the slice and capped (1 otherwise), read before the
+    /// row pass (which may write over the logits) and computed as the pass computes it on its lane — the same bits — so
+    /// that the target's two terms, the pass's cap′·s·e_t and <see cref="AddAtTarget"/>'s cap′·amount, share one cap′ and
+    /// cancel as they should when p_t → 1 (with two roundings of cap′ — 1 − tanh² has an absolute error of an ulp of 1 —
+    /// a confident soft-capped token's gradient was off by about that ulp times the scale).
     /// </summary>
-    private void AddAtTarget(ref TOut g, in VocabularyPartial p, double amount)
+    private T TargetDerivative(ref readonly TIn x, in VocabularyPartial p)
+    {
+        long local = p.Target - Offset;
+        if (!T.IsFinite(SoftCap) || (ulong)local >= (ulong)Width)
+        {
+            return T.One;
+        }
+        new TanhCap<Scalar<T>, T, T>(SoftCap).Apply(Elements<Scalar<T>, T, T>.LoadOne(in x, (nuint)local), out T derivative);
+        return derivative;
+    }
+
+    /// <summary>g[t] += amount·<paramref name="derivative"/> (cap′(x_t), <see cref="TargetDerivative"/>) when the target is in the slice, after the row pass.</summary>
+    private void AddAtTarget(ref TOut g, in VocabularyPartial p, double amount, T derivative)
     {
         long local = p.Target - Offset;
         if ((ulong)local >= (ulong)Width)
@@ -1183,8 +1200,7 @@ internal readonly unsafe struct VocabularySliceOp<T, TIn, TOut> : IRowOp<T>
         }
         if (T.IsFinite(SoftCap))
         {
-            double ratio = p.TargetLogit / Floats<T>.ToDouble(SoftCap);
-            amount *= double.IsNegativeInfinity(p.TargetLogit) ? 0 : 1 - (ratio * ratio);
+            amount *= Floats<T>.ToDouble(derivative);
         }
         ref TOut slot = ref Unsafe.Add(ref g, (nint)local);
         T value = Elements<Scalar<T>, T, T>.LoadOne(in slot, 0) + Floats<T>.FromDouble(amount);
