@@ -71,7 +71,7 @@ public static partial class CrossEntropy
     {
         int rows = CheckClassTargets(logits, targets.Length, classCount, gradient, reduction, losses, weight, maxDegreeOfParallelism, nameof(logits));
         CheckSmoothing(labelSmoothing);
-        CrossEntropySlices.CheckOptions(double.CreateTruncating(labelSmoothing), zLoss, softCap);
+        CrossEntropySlices.CheckOptions<T>(double.CreateTruncating(labelSmoothing), zLoss, softCap);
         if (double.IsFinite(softCap))
         {
             return BySlices<T, T, T>(logits, new TargetSpan(targets), classCount, gradient, reduction, losses, weight, ignoreIndex,
@@ -225,7 +225,7 @@ public static partial class CrossEntropy
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckClassTargets(logits, targets.Length, classCount, gradient, reduction, losses, weight, maxDegreeOfParallelism, nameof(logits));
-        CrossEntropySlices.CheckOptions(labelSmoothing, zLoss, softCap);
+        CrossEntropySlices.CheckOptions<T>(labelSmoothing, zLoss, softCap);
         return BySlices<T, T, T>(logits, new TargetSpan(targets), classCount, gradient, reduction, losses, weight, ignoreIndex, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
     }
 
@@ -263,7 +263,7 @@ public static partial class CrossEntropy
             Guard.ApartAcrossTypes<TIn, float>(logits, losses, nameof(logits), nameof(losses));
         }
         CheckWeight(weight, classCount);
-        CrossEntropySlices.CheckOptions(labelSmoothing, zLoss, softCap);
+        CrossEntropySlices.CheckOptions<float>(labelSmoothing, zLoss, softCap);
         return BySlices<float, TIn, float>(logits, new TargetSpan(targets), classCount, gradient, reduction, losses, weight, ignoreIndex, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
     }
 

@@ -109,7 +109,7 @@ public static partial class CrossEntropySlices
     {
         Guard.FloatOrDouble<T>();
         Reductions.Check(reduction);
-        CheckOptions(labelSmoothing, zLoss, softCap);
+        CheckOptions<T>(labelSmoothing, zLoss, softCap);
         RowDriver.CheckParallelism(maxDegreeOfParallelism);
         int rows = targets.Length;
         int count = logits.Length;

@@ -238,7 +238,7 @@ public static partial class CrossEntropySlices
     {
         Guard.FloatOrDouble<T>();
         Reductions.Check(reduction);
-        CheckOptions(labelSmoothing, zLoss, double.PositiveInfinity);
+        CheckOptions<T>(labelSmoothing, zLoss, double.PositiveInfinity);
         var (divisor, counted) = CheckComplete(partials, classCount, shiftedSum: labelSmoothing != 0);
         if (reduction == Reduction.None)
         {
@@ -388,7 +388,7 @@ public static partial class CrossEntropySlices
         stride = CheckSlice(logits.Length, rows, classCount, offset, width, stride, nameof(logits));
         Guard.DestinationLength(rows, partials.Length, nameof(partials));
         CrossEntropy.CheckWeight(weight, classCount);
-        CheckOptions(labelSmoothing, 0, softCap);
+        CheckOptions<T>(labelSmoothing, 0, softCap);
         targets.Check(classCount, ignoreIndex, "targets");
         if (storing)
         {
@@ -446,7 +446,7 @@ public static partial class CrossEntropySlices
     {
         Guard.FloatOrDouble<T>();
         Reductions.Check(reduction);
-        CheckOptions(labelSmoothing, zLoss, softCap);
+        CheckOptions<T>(labelSmoothing, zLoss, softCap);
         RowDriver.CheckParallelism(maxDegreeOfParallelism);
         int rows = partials.Length;
         stride = CheckSlice(logits.Length, rows, classCount, offset, width, stride, nameof(logits));
@@ -541,7 +541,21 @@ public static partial class CrossEntropySlices
     }
 
     /// <summary>ε in [0, 1], λ ≥ 0, c &gt; 0 (+∞ for none); NaN is rejected for each.</summary>
-    internal static void CheckOptions(double labelSmoothing, double zLoss, double softCap)
+    /// <summary>
+    /// Checks the cross-entropy options for element type <typeparamref name="T"/>: ε in [0, 1], λ ≥ 0 and finite in T (a λ
+    /// that rounds to ∞ in T would make every counted row's loss and gradient ∞ or NaN), c &gt; 0 (+∞ for none).
+    /// </summary>
+    internal static void CheckOptions<T>(double labelSmoothing, double zLoss, double softCap)
+        where T : IFloatingPointIeee754<T>
+    {
+        CheckOptions(labelSmoothing, zLoss, softCap);
+        if (!T.IsFinite(T.CreateTruncating(zLoss)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(zLoss), zLoss, $"zLoss (λ of λ·(log Z)²) is ∞ in {typeof(T).Name}: it must be finite in the element type.");
+        }
+    }
+
+    private static void CheckOptions(double labelSmoothing, double zLoss, double softCap)
     {
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
         {

@@ -112,7 +112,7 @@ public static partial class LinearCrossEntropy
         spans.CheckApart();
         CrossEntropy.CheckWeight(weight, classCount);
         CrossEntropy.CheckSmoothing(labelSmoothing);
-        CrossEntropySlices.CheckOptions(double.CreateTruncating(labelSmoothing), zLoss, softCap);
+        CrossEntropySlices.CheckOptions<T>(double.CreateTruncating(labelSmoothing), zLoss, softCap);
         if (zLoss != 0 && !weight.IsEmpty && reduction == Reduction.Mean)
         {
             throw new ArgumentException("z-loss with class weights and Reduction.Mean is not supported: the cross-entropy's divisor is Σ w[t] and the z-loss's is the token count. Use Reduction.Sum and divide yourself.", nameof(zLoss));

@@ -176,7 +176,7 @@ public static class LinearTokenLogProbabilities
         spans.Destination(logProbabilities, nameof(logProbabilities));
         spans.Destination(entropy, nameof(entropy));
         spans.CheckApart();
-        CrossEntropySlices.CheckOptions(0, 0, softCap);
+        CrossEntropySlices.CheckOptions<T>(0, 0, softCap);
         if (maxBufferElements < classCount)
         {
             throw new ArgumentOutOfRangeException(nameof(maxBufferElements), maxBufferElements,

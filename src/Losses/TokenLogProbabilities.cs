@@ -381,7 +381,7 @@ public static partial class TokenLogProbabilities
         where TOut : unmanaged
     {
         Guard.FloatOrDouble<T>();
-        CrossEntropySlices.CheckOptions(0, 0, softCap);
+        CrossEntropySlices.CheckOptions<T>(0, 0, softCap);
         RowDriver.CheckParallelism(maxDegreeOfParallelism);
         bool sliced = !partials.IsEmpty || !targets.IsGiven;
         int rows = sliced ? partials.Length : targets.Length;
