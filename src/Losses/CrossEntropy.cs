@@ -255,12 +255,17 @@ public static partial class CrossEntropy
         if (!gradient.IsEmpty)
         {
             Guard.DestinationLength(logits.Length, gradient.Length, nameof(gradient));
+            gradient = gradient[..logits.Length];
             Guard.InPlaceOrApartAcrossTypes<TIn, float>(logits, gradient, nameof(logits), nameof(gradient));
+            Guard.Apart<float>(weight, gradient, nameof(weight), nameof(gradient));
         }
         if (reduction == Reduction.None)
         {
             Guard.DestinationLength(rows, losses.Length, nameof(losses));
+            losses = losses[..rows];
             Guard.ApartAcrossTypes<TIn, float>(logits, losses, nameof(logits), nameof(losses));
+            Guard.Apart<float>(gradient, losses, nameof(gradient), nameof(losses));
+            Guard.Apart<float>(weight, losses, nameof(weight), nameof(losses));
         }
         CheckWeight(weight, classCount);
         CrossEntropySlices.CheckOptions(labelSmoothing, zLoss, softCap);
