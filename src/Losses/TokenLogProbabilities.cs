@@ -435,6 +435,11 @@ public static partial class TokenLogProbabilities
         var gradientBytes = MemoryMarshal.AsBytes((ReadOnlySpan<TOut>)gradient);
         Guard.Apart(logitBytes, MemoryMarshal.AsBytes((ReadOnlySpan<T>)logProbabilities), nameof(logits), nameof(logProbabilities));
         Guard.Apart(logitBytes, MemoryMarshal.AsBytes((ReadOnlySpan<T>)entropy), nameof(logits), nameof(entropy));
+        if (!entropy.IsEmpty && !logProbabilities.IsEmpty)
+        {
+            // The two outputs of the forward (their written rows: each at least rows long, checked above).
+            Guard.Apart((ReadOnlySpan<T>)logProbabilities[..rows], entropy[..rows], nameof(logProbabilities), nameof(entropy));
+        }
         if (storing)
         {
             // The storing forward's outputs never overlap each other.

@@ -29,4 +29,22 @@ public class HuntTests
         Refused("losses", () => CrossEntropy.Forward(half, targets, 3, buffer.AsSpan(0, 6), Reduction.None, buffer.AsSpan(5, 2)));
         Refused("losses", () => CrossEntropy.Forward(brain, targets, 3, default, Reduction.None, buffer.AsSpan(0, 2), buffer.AsSpan(1, 3)));
     }
+
+    // TokenLogProbabilities.Forward wrote log p_t and H into the same span when both were given the same memory (every
+    // other pair of its outputs is checked), so the caller silently got the entropies as "log-probabilities".
+    [Fact]
+    public void Token_log_probabilities_refuse_entropy_in_the_log_probabilities()
+    {
+        float[] x = [0f, 1f, 2f, 3f, -1f, 0.5f];
+        var both = new float[2];
+        var e = Assert.ThrowsAny<ArgumentException>(() => TokenLogProbabilities.Forward<float>(x, [0, 1], both, 3, both));
+        Assert.Equal("entropy", e.ParamName);
+        var shifted = new float[3];
+        Assert.ThrowsAny<ArgumentException>(() => TokenLogProbabilities.Forward<float>(x, new long[] { 0, 1 }, shifted.AsSpan(0, 2), 3, shifted.AsSpan(1, 2)));
+        var gradient = new float[6];
+        var partials = new VocabularyPartial[2];
+        Assert.ThrowsAny<ArgumentException>(() => TokenLogProbabilities.Forward<float>(x, [0, 1], both, partials, gradient, 3, both));
+        Assert.All(both, v => Assert.Equal(0f, v));
+        Assert.All(shifted, v => Assert.Equal(0f, v));
+    }
 }
