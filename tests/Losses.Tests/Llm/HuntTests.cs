@@ -96,4 +96,21 @@ public class HuntTests
         Assert.InRange(withGradient[0] - exact, -6.5e-8, 6.5e-8);
         Assert.InRange(gradient[0] + (1 / (1 + Math.Exp(lead))), -6.5e-8, 6.5e-8);   // p_t − 1 = −1/(1 + e^x)
     }
+
+    // README ("NaN and ±∞"): options that would make every result NaN or ∞ are rejected with ArgumentOutOfRangeException
+    // naming the parameter. zLoss = 1e39 is finite in double (accepted by CheckOptions) but ∞ in float: every counted row's
+    // loss and every gradient element came out ∞ (NaN where log Z = 0) without a throw. Proposed fix: check λ (and 2λ) is
+    // finite in the element type where T is known (CheckOptions is in CrossEntropySlices.cs, the lead's file).
+    [Fact(Skip = "zLoss finite in double but infinite in T is accepted (CrossEntropySlices.CheckOptions, the lead's file)")]
+    public void A_z_loss_coefficient_that_overflows_the_element_type_is_refused()
+    {
+        float[] x = [0f, 1f, 2f, 3f, -1f, 0.5f];
+        var gradient = new float[6];
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropy.Forward<float>(x, [0, 1], 3, gradient, zLoss: 1e39));
+        Assert.Equal("zLoss", e.ParamName);
+        Assert.All(gradient, v => Assert.Equal(0f, v));
+        var partials = new VocabularyPartial[2];
+        CrossEntropySlices.Forward<float>(x, [0, 1], partials, 3, 0, 3);
+        Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Loss<float>(partials, 3, zLoss: 1e39));
+    }
 }
