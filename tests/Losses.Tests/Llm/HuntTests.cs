@@ -113,4 +113,29 @@ public class HuntTests
         CrossEntropySlices.Forward<float>(x, [0, 1], partials, 3, 0, 3);
         Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropySlices.Loss<float>(partials, 3, zLoss: 1e39));
     }
+
+    // TokenLogProbabilities promised "a few ulp"; near certainty the log of S = 1 + δ rounded to T leaves an absolute error
+    // of about an ulp of 1 (the doc now says so). Float [20, 0, 0, 0], target 0: log p_t = −6.1834611e-9 and
+    // H = 1.2985268e-7 exactly (torch float64: log_softmax(x)[0] and −(softmax · log_softmax).sum()); the library, as
+    // torch float32, gives 0 and 1.2366922e-7. This pins the stated bound, for the plain and the storing forward.
+    [Fact]
+    public void Confident_token_log_probability_and_entropy_are_within_an_ulp_of_one()
+    {
+        float[] x = [20f, 0f, 0f, 0f];
+        var lp = new float[1];
+        var h = new float[1];
+        TokenLogProbabilities.Forward<float>(x, [0], lp, 4, h);
+        Assert.InRange(lp[0] - -6.1834611e-9, -1.3e-7, 1.3e-7);
+        Assert.InRange(h[0] - 1.2985268e-7, -1.3e-7, 1.3e-7);
+        var storedLp = new float[1];
+        var storedH = new float[1];
+        TokenLogProbabilities.Forward<float>(x, [0], storedLp, new VocabularyPartial[1], new float[4], 4, storedH);
+        Assert.InRange(storedLp[0] - -6.1834611e-9, -1.3e-7, 1.3e-7);
+        Assert.InRange(storedH[0] - 1.2985268e-7, -1.3e-7, 1.3e-7);
+        var dlp = new double[1];
+        var dh = new double[1];
+        TokenLogProbabilities.Forward<double>([20.0, 0, 0, 0], [0], dlp, 4, dh);
+        Assert.InRange(dlp[0] - -6.183461057385654e-9, -3e-16, 3e-16);
+        Assert.InRange(dh[0] - 1.2985267763899515e-7, -4e-16, 4e-16);
+    }
 }
