@@ -55,7 +55,7 @@ public class HuntTests
     // library gave +6.8e-8 (wrong sign, 24 000 × PyTorch's error). Double, [60, −60]: −5.0446e-14 against −5.0668e-14
     // (0.4 % off). Reference: torch float64 of F.cross_entropy(10 * tanh(x / 10), t, reduction="sum") and its autograd;
     // token log-probability: the same with log_softmax(...).gather, α = 1 (the library gave −6.8e-8 for +2.8e-12, plain and
-    // stored backward; with one class and a cap the gradient, exactly 0, came out −4.5e-8 for α, β = O(1)). Proposed fix:
+    // stored backward; with one class and a cap the cross-entropy gradient, exactly 0, came out 2.98e-8). Proposed fix:
     // take the target's cap′ from the same T-precision tanh as the pass (with a cap the gradient must be apart from the
     // logits, so x_t is still readable), or fold −a·[j = t] into the pass; better still cap′ = 4u/(1 + u)² from the
     // u = e^(−2|y|) the tanh already has (1 − tanh² itself loses about 1e-4 relative at |x/c| = 4, as PyTorch's).
@@ -72,8 +72,8 @@ public class HuntTests
         Assert.Equal(-5.066849e-14, gd[0], 1e-6 * 5.066849e-14);
 
         var one = new float[1];
-        TokenLogProbabilities.Backward<float>([3f], [0], [0.7f], [0.4f], one, 1, softCap: 3);
-        Assert.Equal(0f, one[0], 1e-12f);   // one class: log p = 0 and H = 0 for every x
+        CrossEntropy.Forward<float>([3f], [0], 1, one, Reduction.Sum, softCap: 3);
+        Assert.Equal(0f, one[0], 1e-12f);   // one class: the loss is 0 for every x (came out 2.98e-8)
 
         var tg = new float[2];
         TokenLogProbabilities.Backward<float>([40f, -40f], [0], [1f], default, tg, 2, softCap: 10);
