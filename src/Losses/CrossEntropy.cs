@@ -75,6 +75,7 @@ public static partial class CrossEntropy
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int rows = CheckClassTargets(logits, targets.Length, classCount, gradient, reduction, losses, weight, maxDegreeOfParallelism, nameof(logits));
+        CheckTargetsApart(new TargetSpan(targets), gradient, reduction, losses, rows);
         CheckSmoothing(labelSmoothing);
         CrossEntropySlices.CheckOptions(double.CreateTruncating(labelSmoothing), zLoss, softCap);
         if (double.IsFinite(softCap))
@@ -229,7 +230,8 @@ public static partial class CrossEntropy
         double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        CheckClassTargets(logits, targets.Length, classCount, gradient, reduction, losses, weight, maxDegreeOfParallelism, nameof(logits));
+        int rows = CheckClassTargets(logits, targets.Length, classCount, gradient, reduction, losses, weight, maxDegreeOfParallelism, nameof(logits));
+        CheckTargetsApart(new TargetSpan(targets), gradient, reduction, losses, rows);
         CrossEntropySlices.CheckOptions(labelSmoothing, zLoss, softCap);
         return BySlices<T, T, T>(logits, new TargetSpan(targets), classCount, gradient, reduction, losses, weight, ignoreIndex, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
     }
@@ -273,6 +275,7 @@ public static partial class CrossEntropy
             Guard.Apart<float>(weight, losses, nameof(weight), nameof(losses));
         }
         CheckWeight(weight, classCount);
+        CheckTargetsApart(new TargetSpan(targets), gradient, reduction, losses, rows);
         CrossEntropySlices.CheckOptions(labelSmoothing, zLoss, softCap);
         return BySlices<float, TIn, float>(logits, new TargetSpan(targets), classCount, gradient, reduction, losses, weight, ignoreIndex, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
     }
@@ -352,6 +355,17 @@ public static partial class CrossEntropy
             Guard.Apart<T>(input, losses, inputName, nameof(losses));
             Guard.Apart<T>(gradient, losses, nameof(gradient), nameof(losses));
             Guard.Apart<T>(weight, losses, nameof(weight), nameof(losses));
+        }
+    }
+
+    /// <summary>The targets are apart from the outputs (gradient, and losses with None): checked against reinterpreted buffers.</summary>
+    internal static void CheckTargetsApart<T>(TargetSpan targets, Span<T> gradient, Reduction reduction, Span<T> losses, int rows)
+        where T : unmanaged
+    {
+        targets.CheckApart<T>(gradient, nameof(gradient));
+        if (reduction == Reduction.None)
+        {
+            targets.CheckApart<T>(losses[..rows], nameof(losses));
         }
     }
 

@@ -453,6 +453,11 @@ public static partial class TokenLogProbabilities
         }
         Guard.Apart(MemoryMarshal.AsBytes(logProbabilityGradient), gradientBytes, nameof(logProbabilityGradient), nameof(gradient));
         Guard.Apart(MemoryMarshal.AsBytes(entropyGradient), gradientBytes, nameof(entropyGradient), nameof(gradient));
+        // The targets are read while every output is written (reinterpreted buffers included).
+        targets.CheckApart<T>(logProbabilities, nameof(logProbabilities));
+        targets.CheckApart<T>(entropy, nameof(entropy));
+        targets.CheckApart<TOut>(gradient, nameof(gradient));
+        targets.CheckApart<VocabularyPartial>(partialsOut, nameof(partials));
         // Partials: those read apart from every output, those written (partialsOut) apart from every span.
         var partialBytes = MemoryMarshal.AsBytes(partials);
         var sliceBytes = MemoryMarshal.AsBytes(slicePartials);

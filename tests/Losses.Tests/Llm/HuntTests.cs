@@ -146,4 +146,60 @@ public class HuntTests
         Assert.InRange(dlp[0] - -6.183461057385654e-9, -3e-16, 3e-16);
         Assert.InRange(dh[0] - 1.2985267763899515e-7, -4e-16, 4e-16);
     }
+
+    // The aliasing rule covers the class-index targets too: they are validated once, then read row by row while the
+    // outputs are written. An output reinterpreting the targets' memory (MemoryMarshal.Cast, a pooled byte buffer) was
+    // accepted everywhere but in the partials: CrossEntropy.Forward (int targets, gradient) then read a target overwritten
+    // by row 0's gradient and wrote out of bounds (AccessViolationException, the test host killed); the other calls
+    // silently overwrote the caller's targets. Now each throws naming the output, before anything is written.
+    [Fact]
+    public void Outputs_sharing_memory_with_the_targets_are_refused()
+    {
+        float[] x = [1f, 2f, 3f, 0f, 1f, 2f];
+        var ints = new int[16];
+        ints[1] = 1;
+        var longs = new long[8];
+        longs[1] = 1;
+
+        void Refused(string name, Action call)
+        {
+            var e = Assert.ThrowsAny<ArgumentException>(call);
+            Assert.Equal(name, e.ParamName);
+            Assert.Contains("targets", e.Message);
+            Assert.Equal([0, 1], ints[..2]);
+            Assert.Equal([0L, 1L], longs[..2]);
+            Assert.All(ints[2..], v => Assert.Equal(0, v));
+        }
+
+        Span<float> IntsAsFloats() => System.Runtime.InteropServices.MemoryMarshal.Cast<int, float>(ints.AsSpan());
+        Span<float> LongsAsFloats() => System.Runtime.InteropServices.MemoryMarshal.Cast<long, float>(longs.AsSpan());
+        Refused("gradient", () => CrossEntropy.Forward<float>(x, ints.AsSpan(0, 2), 3, IntsAsFloats()));
+        Refused("gradient", () => CrossEntropy.Forward<float>(x, ints.AsSpan(0, 2), 3, IntsAsFloats(), softCap: 5));
+        Refused("losses", () => CrossEntropy.Forward<float>(x, ints.AsSpan(0, 2), 3, default, Reduction.None, IntsAsFloats()));
+        Refused("gradient", () => CrossEntropy.Forward<float>(x, longs.AsSpan(0, 2), 3, LongsAsFloats()));
+        Refused("gradient", () => CrossEntropy.Forward([.. x.Select(v => (Half)v)], longs.AsSpan(0, 2), 3, LongsAsFloats()));
+        Refused("logProbabilities", () => TokenLogProbabilities.Forward<float>(x, ints.AsSpan(0, 2), IntsAsFloats(), 3));
+        Refused("entropy", () => TokenLogProbabilities.Forward<float>(x, ints.AsSpan(0, 2), new float[2], 3, IntsAsFloats()));
+        Refused("gradient", () => TokenLogProbabilities.Backward<float>(x, ints.AsSpan(0, 2), [1f, 1f], default, IntsAsFloats(), 3));
+        Refused("gradient", () => TokenLogProbabilities.Forward<float>(x, ints.AsSpan(0, 2), new float[2], new VocabularyPartial[2], IntsAsFloats()[..6], 3));
+        float[] w = [1f, 0f, 0f, 1f, 1f, 1f];
+        Refused("losses", () => LinearCrossEntropy.Forward<float>(x, w, ints.AsSpan(0, 2), 3, 2, reduction: Reduction.None, losses: IntsAsFloats()));
+        Refused("logProbabilities", () => LinearTokenLogProbabilities.Forward<float>(x, w, ints.AsSpan(0, 2), IntsAsFloats(), 3, 2));
+    }
+
+    // The same for the storing slice forward (CrossEntropySlices.Forward with a gradient), which checks the targets against
+    // the partials but not against the gradient, where the exps are stored: the caller's targets are overwritten (and a
+    // later row may read a garbage target). Proposed fix: Guard.ApartAcrossTypes(targets.Int32/Int64, gradient) in
+    // ForwardCore next to the partials' check (CrossEntropySlices.cs, the lead's file); the group form may want the same.
+    [Fact(Skip = "CrossEntropySlices.ForwardCore does not check the targets against the gradient (the lead's file)")]
+    public void Storing_slice_forward_refuses_a_gradient_over_the_targets()
+    {
+        float[] x = [1f, 2f, 3f, 0f, 1f, 2f];
+        var ints = new int[8];
+        ints[1] = 1;
+        var e = Assert.ThrowsAny<ArgumentException>(() => CrossEntropySlices.Forward<float>(x, ints.AsSpan(0, 2), new VocabularyPartial[2],
+            System.Runtime.InteropServices.MemoryMarshal.Cast<int, float>(ints.AsSpan())[..6], 3, 0, 3));
+        Assert.Equal("gradient", e.ParamName);
+        Assert.Equal([0, 1], ints[..2]);
+    }
 }
