@@ -48,7 +48,10 @@ public static partial class CrossEntropy
     /// <param name="gradient">Empty, or rows × classCount: receives ∂loss/∂logits for the chosen reduction (for None, the gradient of each row's own loss). May be <paramref name="logits"/> itself.</param>
     /// <param name="reduction">None, Mean (default) or Sum.</param>
     /// <param name="losses">With <see cref="Reduction.None"/>: at least rows long, receives ℓᵢ. Otherwise ignored (may be empty).</param>
-    /// <param name="weight">Empty, or classCount class weights (PyTorch's <c>weight</c>).</param>
+    /// <param name="weight">Empty, or classCount class weights (PyTorch's <c>weight</c>). Their values are not checked, as in
+    /// PyTorch (unlike the sample weights of the README's numerical contract): a negative weight is used as given; a NaN weight
+    /// changes nothing unless it is a counted row's target weight (that row NaN, and with Mean the divisor, so every result)
+    /// or label smoothing is on (every row NaN).</param>
     /// <param name="ignoreIndex">Rows with this target count for nothing and are excluded from the mean's divisor (default −100).</param>
     /// <param name="labelSmoothing">ε in [0, 1]: the target distribution is (1 − ε)·onehot + ε/C.</param>
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores.</param>
