@@ -392,7 +392,11 @@ public static partial class CrossEntropySlices
         targets.Check(classCount, ignoreIndex, "targets");
         if (storing)
         {
+            // The exps are stored into the gradient while the targets and weights are still read.
             CheckStoredLayout(logits, gradient, rows, classCount, offset, width, stride, softCap);
+            Guard.ApartAcrossTypes(targets.Int32, (ReadOnlySpan<T>)gradient, "targets", nameof(gradient));
+            Guard.ApartAcrossTypes(targets.Int64, (ReadOnlySpan<T>)gradient, "targets", nameof(gradient));
+            Guard.Apart(weight, (ReadOnlySpan<T>)gradient, nameof(weight), nameof(gradient));
         }
         // The partials are an output: apart from every input and from the stored exps.
         ReadOnlySpan<VocabularyPartial> written = partials[..rows];

@@ -110,6 +110,7 @@ public static partial class LinearCrossEntropy
         }
         spans.Destination(losses, nameof(losses));
         spans.CheckApart();
+        spans.CheckApartFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(targets), nameof(targets));
         CrossEntropy.CheckWeight(weight, classCount);
         CrossEntropy.CheckSmoothing(labelSmoothing);
         CrossEntropySlices.CheckOptions<T>(double.CreateTruncating(labelSmoothing), zLoss, softCap);

@@ -176,6 +176,7 @@ public static class LinearTokenLogProbabilities
         spans.Destination(logProbabilities, nameof(logProbabilities));
         spans.Destination(entropy, nameof(entropy));
         spans.CheckApart();
+        spans.CheckApartFrom(targets.Bytes, "targets");
         CrossEntropySlices.CheckOptions<T>(0, 0, softCap);
         if (maxBufferElements < classCount)
         {

@@ -25,6 +25,11 @@ namespace Losses;
 /// into two scales per row, g_j = e_j·(s + s′·d_j) (d_j = x̃_j − M), one multiply-add and one multiply per element (d is
 /// floored, one operation more, only in slices whose forward saw a −∞ logit). Values are accumulated per lane with
 /// compensation, combined in double: a few ulp. No allocation.</para>
+/// <para>Accuracy near certainty: log S is the log of S = 1 + δ rounded to the element type, so a log-probability close to 0
+/// (a confident token), the entropy of a confident row and the gradient at its target have an absolute error of up to about
+/// an ulp of 1 (1.2e-7 in float, 2.2e-16 in double), as PyTorch's log_softmax: float [20, 0, 0, 0] with target 0 gives
+/// log p_t = 0 for −6.18e-9 and H = 1.2367e-7 for 1.2985e-7 (PyTorch float32 gives the same); values about 1 or larger are
+/// within a few ulp.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -435,6 +440,11 @@ public static partial class TokenLogProbabilities
         var gradientBytes = MemoryMarshal.AsBytes((ReadOnlySpan<TOut>)gradient);
         Guard.Apart(logitBytes, MemoryMarshal.AsBytes((ReadOnlySpan<T>)logProbabilities), nameof(logits), nameof(logProbabilities));
         Guard.Apart(logitBytes, MemoryMarshal.AsBytes((ReadOnlySpan<T>)entropy), nameof(logits), nameof(entropy));
+        if (!entropy.IsEmpty && !logProbabilities.IsEmpty)
+        {
+            // The two outputs of the forward (their written rows: each at least rows long, checked above).
+            Guard.Apart((ReadOnlySpan<T>)logProbabilities[..rows], entropy[..rows], nameof(logProbabilities), nameof(entropy));
+        }
         if (storing)
         {
             // The storing forward's outputs never overlap each other.
@@ -443,6 +453,11 @@ public static partial class TokenLogProbabilities
         }
         Guard.Apart(MemoryMarshal.AsBytes(logProbabilityGradient), gradientBytes, nameof(logProbabilityGradient), nameof(gradient));
         Guard.Apart(MemoryMarshal.AsBytes(entropyGradient), gradientBytes, nameof(entropyGradient), nameof(gradient));
+        // The targets are read while every output is written (reinterpreted buffers included).
+        targets.CheckApart<T>(logProbabilities, nameof(logProbabilities));
+        targets.CheckApart<T>(entropy, nameof(entropy));
+        targets.CheckApart<TOut>(gradient, nameof(gradient));
+        targets.CheckApart<VocabularyPartial>(partialsOut, nameof(partials));
         // Partials: those read apart from every output, those written (partialsOut) apart from every span.
         var partialBytes = MemoryMarshal.AsBytes(partials);
         var sliceBytes = MemoryMarshal.AsBytes(slicePartials);

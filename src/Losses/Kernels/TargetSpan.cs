@@ -30,6 +30,17 @@ internal readonly ref struct TargetSpan
 
     public int Length => IsInt64 ? Int64.Length : Int32.Length;
 
+    /// <summary>The targets' memory, for the overlap rule against outputs of another element type.</summary>
+    public ReadOnlySpan<byte> Bytes => IsInt64 ? MemoryMarshal.AsBytes(Int64) : MemoryMarshal.AsBytes(Int32);
+
+    /// <summary>
+    /// The overlap rule for the outputs of a row op: the targets are read row by row while the outputs are written, so an
+    /// output sharing their memory (a reinterpreted buffer) would change a validated target under the kernel; throws naming both.
+    /// </summary>
+    public void CheckApart<T>(ReadOnlySpan<T> output, string outputName)
+        where T : unmanaged =>
+        Guard.Apart(Bytes, MemoryMarshal.AsBytes(output), "targets", outputName);
+
     public long this[int index]
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -258,6 +258,25 @@ internal ref struct HeadSpans<T>
         }
     }
 
+    /// <summary>
+    /// Throws an <see cref="ArgumentException"/> naming the first destination that shares a byte with <paramref name="input"/>,
+    /// an input of another element type read while the destinations are written (the class-index targets).
+    /// </summary>
+    public readonly void CheckApartFrom(ReadOnlySpan<byte> input, string inputName)
+    {
+        for (int d = 0; d < _count; d++)
+        {
+            if ((_destinations & (1 << d)) != 0)
+            {
+                ReadOnlySpan<T> span = this[d];
+                var bytes = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(
+                    ref System.Runtime.CompilerServices.Unsafe.As<T, byte>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(span)),
+                    span.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+                Guard.Apart(input, bytes, inputName, _names[d]);
+            }
+        }
+    }
+
     private readonly ReadOnlySpan<T> this[int index] => index switch
     {
         0 => _s0,
