@@ -64,7 +64,8 @@ public static partial class CrossEntropy
     /// <returns>The reduced loss (for None, the sum of the per-row losses).</returns>
     /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, classCount) and not the ignore index (the message gives its row and value);
     /// classCount, labelSmoothing, zLoss (&lt; 0, NaN or ∞), softCap (≤ 0 or NaN), reduction or maxDegreeOfParallelism is out of range.</exception>
-    /// <exception cref="ArgumentException">Lengths disagree or a destination is too short; nothing is written.</exception>
+    /// <exception cref="ArgumentException">Lengths disagree, a destination is too short, or a destination overlaps an input (the
+    /// targets included) or another destination other than the gradient exactly on the logits; nothing is written.</exception>
     /// <example>
     /// <code>
     /// float[] logits = [2f, 0f, -1f, 0.5f, 0.5f, 3f];
@@ -224,7 +225,8 @@ public static partial class CrossEntropy
     /// <param name="maxDegreeOfParallelism">1 (default), n threads, or −1 for all cores.</param>
     /// <returns>The reduced loss (for None, the sum).</returns>
     /// <exception cref="ArgumentOutOfRangeException">A target or an option is out of range.</exception>
-    /// <exception cref="ArgumentException">Lengths disagree or a destination is too short; nothing is written.</exception>
+    /// <exception cref="ArgumentException">Lengths disagree, a destination is too short, or a destination overlaps an input (the
+    /// targets included) or another destination other than the gradient exactly on the logits; nothing is written.</exception>
     /// <remarks>Runs on the vocabulary-slice row op (one slice of the whole row): no rows-in-lanes block path for short rows.
     /// The loss equals the int32-target overload's within a few ulp, not always to the bit: without a gradient, the int32
     /// overload sums its exponentials with the normalizer's cheaper term exp (see the README's numerical contract).</remarks>

@@ -62,7 +62,8 @@ public static partial class TokenLogProbabilities
     /// <param name="softCap">c &gt; 0 of the soft-cap c·tanh(x/c); +∞ (default) for none.</param>
     /// <param name="maxDegreeOfParallelism">1 (default) for one thread, n for up to n threads, −1 for all cores; the result is bitwise the same for any value.</param>
     /// <exception cref="ArgumentOutOfRangeException">A target is neither a class nor the ignore index (the message gives its row), or softCap ≤ 0 or NaN.</exception>
-    /// <exception cref="ArgumentException">A span is too short; nothing is written.</exception>
+    /// <exception cref="ArgumentException">A span is too short, or an output overlaps an input (the targets included) or the
+    /// other output; nothing is written.</exception>
     public static void Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, Span<T> logProbabilities, int classCount,
         Span<T> entropy = default, int ignoreIndex = -100, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
