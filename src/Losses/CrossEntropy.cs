@@ -241,14 +241,16 @@ public static partial class CrossEntropy
         return BySlices<T, T, T>(logits, new TargetSpan(targets), classCount, gradient, reduction, losses, weight, ignoreIndex, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
     }
 
-    /// <summary>Cross-entropy of Half logits (read as float in the row op's loads; all arithmetic in float), gradient written as float.</summary>
+    /// <summary>Cross-entropy of Half logits (read as float in the row op's loads; all arithmetic in float), gradient written
+    /// as float — never in place: a gradient overlapping the 16-bit logits throws.</summary>
     /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, long, double, double, double, int)"/>
     public static float Forward(ReadOnlySpan<Half> logits, ReadOnlySpan<long> targets, int classCount, Span<float> gradient = default,
         Reduction reduction = Reduction.Mean, Span<float> losses = default, ReadOnlySpan<float> weight = default, long ignoreIndex = -100,
         double labelSmoothing = 0, double zLoss = 0, double softCap = double.PositiveInfinity, int maxDegreeOfParallelism = 1) =>
         SixteenBit(logits, targets, classCount, gradient, reduction, losses, weight, ignoreIndex, labelSmoothing, zLoss, softCap, maxDegreeOfParallelism);
 
-    /// <summary>Cross-entropy of bfloat16 logits (read as float in the row op's loads; all arithmetic in float), gradient written as float.</summary>
+    /// <summary>Cross-entropy of bfloat16 logits (read as float in the row op's loads; all arithmetic in float), gradient written
+    /// as float — never in place: a gradient overlapping the 16-bit logits throws.</summary>
     /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, int, Span{T}, Reduction, Span{T}, ReadOnlySpan{T}, long, double, double, double, int)"/>
     public static float Forward(ReadOnlySpan<BFloat16> logits, ReadOnlySpan<long> targets, int classCount, Span<float> gradient = default,
         Reduction reduction = Reduction.Mean, Span<float> losses = default, ReadOnlySpan<float> weight = default, long ignoreIndex = -100,

@@ -547,7 +547,8 @@ public static partial class CrossEntropySlices
     /// <summary>ε in [0, 1], λ ≥ 0, c &gt; 0 (+∞ for none); NaN is rejected for each.</summary>
     /// <summary>
     /// Checks the cross-entropy options for element type <typeparamref name="T"/>: ε in [0, 1], λ ≥ 0 and finite in T (a λ
-    /// that rounds to ∞ in T would make every counted row's loss and gradient ∞ or NaN), c &gt; 0 (+∞ for none).
+    /// that rounds to ∞ in T would make every counted row's loss and gradient ∞ or NaN), c &gt; 0 in T (+∞ for none; a c
+    /// that rounds to 0 would give 0/0 at a zero logit).
     /// </summary>
     internal static void CheckOptions<T>(double labelSmoothing, double zLoss, double softCap)
         where T : IFloatingPointIeee754<T>
@@ -556,6 +557,10 @@ public static partial class CrossEntropySlices
         if (!T.IsFinite(T.CreateTruncating(zLoss)))
         {
             throw new ArgumentOutOfRangeException(nameof(zLoss), zLoss, $"zLoss (λ of λ·(log Z)²) is ∞ in {typeof(T).Name}: it must be finite in the element type.");
+        }
+        if (!(T.CreateTruncating(softCap) > T.Zero))
+        {
+            throw new ArgumentOutOfRangeException(nameof(softCap), softCap, $"softCap (c of c·tanh(x/c)) is 0 in {typeof(T).Name}: it must be positive in the element type.");
         }
     }
 

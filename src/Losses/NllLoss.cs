@@ -42,6 +42,7 @@ public static partial class NllLoss
     {
         int rows = CrossEntropy.CheckClassTargets(logProbabilities, targets.Length, classCount, gradient, reduction, losses, weight,
             maxDegreeOfParallelism, nameof(logProbabilities));
+        CrossEntropy.CheckTargetsApart(new TargetSpan(targets), gradient, reduction, losses, rows);
         double divisor = CrossEntropy.Divisor(targets, classCount, weight, ignoreIndex);
 
         fixed (T* x = logProbabilities)

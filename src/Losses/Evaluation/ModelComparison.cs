@@ -265,7 +265,8 @@ public sealed class ModelComparison : IPairSink
     }
 
     /// <summary>Adds everything <paramref name="other"/> has counted; the result does not depend on the order of merges.</summary>
-    /// <param name="other">A comparison of the same class count, ignore index and percentile capacity; unchanged.</param>
+    /// <param name="other">A comparison of the same class count, ignore index and percentile capacity; unchanged. It may be
+    /// this comparison itself: its counts are then added once more, as merging a copy would.</param>
     /// <exception cref="ArgumentException">The configurations differ (named); nothing is changed.</exception>
     /// <example>
     /// <code>

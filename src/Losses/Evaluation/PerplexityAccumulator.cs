@@ -277,7 +277,8 @@ public sealed class PerplexityAccumulator : ITokenSink
 
 
     /// <summary>Adds everything <paramref name="other"/> has counted (exactly: the result does not depend on the order of merges).</summary>
-    /// <param name="other">An accumulator of the same class count, ignore index, weights and top-k list; unchanged.</param>
+    /// <param name="other">An accumulator of the same class count, ignore index, weights and top-k list; unchanged. It may be
+    /// this accumulator itself: its counts are then added once more, as merging a copy would.</param>
     /// <exception cref="ArgumentException">The configurations differ (which one is named); nothing is changed.</exception>
     /// <example>
     /// <code>

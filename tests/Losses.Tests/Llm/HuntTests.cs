@@ -202,4 +202,27 @@ public class HuntTests
         Assert.Equal("gradient", e.ParamName);
         Assert.Equal([0, 1], ints[..2]);
     }
+
+    // Follow-ups of the hunt's notes: NllLoss had the same aliasing of the targets by an output (it overwrote them), and a
+    // soft-cap that is positive in double but 0 in float gave 0/0 at a zero logit.
+    [Fact]
+    public void Nll_refuses_outputs_over_its_targets_and_a_cap_that_rounds_to_zero_is_refused()
+    {
+        float[] logProbabilities = [-1f, -2f, -0.5f, -0.1f, -3f, -2f];
+        var ints = new int[8];
+        ints[1] = 2;
+        var e = Assert.ThrowsAny<ArgumentException>(() => NllLoss.Forward<float>(logProbabilities, ints.AsSpan(0, 2), 3,
+            System.Runtime.InteropServices.MemoryMarshal.Cast<int, float>(ints.AsSpan())[..6]));
+        Assert.Equal("gradient", e.ParamName);
+        Assert.Equal([0, 2], ints[..2]);
+        Assert.Equal("losses", Assert.ThrowsAny<ArgumentException>(() => NllLoss.Forward<float>(logProbabilities, ints.AsSpan(0, 2), 3, default,
+            Reduction.None, System.Runtime.InteropServices.MemoryMarshal.Cast<int, float>(ints.AsSpan(1, 2)))).ParamName);
+        Assert.Equal([0, 2], ints[..2]);
+
+        var gradient = new float[6];
+        var cap = Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropy.Forward<float>([0f, 1f, 2f, 0f, 0f, 0f], [0, 1], 3, gradient, softCap: 1e-46));
+        Assert.Equal("softCap", cap.ParamName);
+        Assert.All(gradient, v => Assert.Equal(0f, v));
+        Assert.True(double.IsFinite(CrossEntropy.Forward<double>([0.0, 1.0, 2.0], [0], 3, softCap: 1e-46)));
+    }
 }
