@@ -553,19 +553,6 @@ public static partial class CrossEntropySlices
     internal static void CheckOptions<T>(double labelSmoothing, double zLoss, double softCap)
         where T : IFloatingPointIeee754<T>
     {
-        CheckOptions(labelSmoothing, zLoss, softCap);
-        if (!T.IsFinite(T.CreateTruncating(zLoss)))
-        {
-            throw new ArgumentOutOfRangeException(nameof(zLoss), zLoss, $"zLoss (λ of λ·(log Z)²) is ∞ in {typeof(T).Name}: it must be finite in the element type.");
-        }
-        if (!(T.CreateTruncating(softCap) > T.Zero))
-        {
-            throw new ArgumentOutOfRangeException(nameof(softCap), softCap, $"softCap (c of c·tanh(x/c)) is 0 in {typeof(T).Name}: it must be positive in the element type.");
-        }
-    }
-
-    private static void CheckOptions(double labelSmoothing, double zLoss, double softCap)
-    {
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "labelSmoothing must be in [0, 1].");
@@ -577,6 +564,14 @@ public static partial class CrossEntropySlices
         if (!(softCap > 0))
         {
             throw new ArgumentOutOfRangeException(nameof(softCap), softCap, "softCap (c of c·tanh(x/c)) must be positive; +∞ means no cap.");
+        }
+        if (!T.IsFinite(T.CreateTruncating(zLoss)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(zLoss), zLoss, $"zLoss (λ of λ·(log Z)²) is ∞ in {typeof(T).Name}: it must be finite in the element type.");
+        }
+        if (!(T.CreateTruncating(softCap) > T.Zero))
+        {
+            throw new ArgumentOutOfRangeException(nameof(softCap), softCap, $"softCap (c of c·tanh(x/c)) is 0 in {typeof(T).Name}: it must be positive in the element type.");
         }
     }
 

@@ -205,7 +205,7 @@ internal readonly unsafe struct SliceGroupOp<T> : IRowOp<T>
             double weightSum = 0;
             for (int k = 0; k < count; k++)
             {
-                carry &= Ahead(in members[k].Forward) != 0;
+                carry &= SliceRowsOp<T, T, T>.AheadOf(in members[k].Forward) != 0;
                 weightSum += members[k].Forward.SliceWeightSum;
             }
             const VocabularyPartial.PartialMarks Marks = VocabularyPartial.PartialMarks.WithoutShiftedSum | VocabularyPartial.PartialMarks.WithoutMoment;
@@ -271,7 +271,7 @@ internal readonly unsafe struct SliceGroupOp<T> : IRowOp<T>
                     T laneMax = T.NegativeInfinity;
                     T part = next
                         ? VocabularySliceRow<TOps, TV, T>.ExpSum<Off, Off, On>(in x, ref e, slice.Width, max, slice.Stride, out _, ref laneMax)
-                        : VocabularySliceRow<TOps, TV, T>.ExpSum<Off, Off, Off>(in x, ref e, slice.Width, max, Ahead(in slice), out _, ref laneMax);
+                        : VocabularySliceRow<TOps, TV, T>.ExpSum<Off, Off, Off>(in x, ref e, slice.Width, max, SliceRowsOp<T, T, T>.AheadOf(in slice), out _, ref laneMax);
                     nextMax = T.Max(nextMax, laneMax);
                     sum += Floats<T>.ToDouble(part);
                 }
@@ -289,15 +289,12 @@ internal readonly unsafe struct SliceGroupOp<T> : IRowOp<T>
                     ref readonly VocabularySliceOp<T, T, T> slice = ref members[k].Forward;
                     ref T g = ref Unsafe.AsRef<T>(slice.Gradient + (row * slice.Stride));
                     VocabularySliceRow<TOps, TV, T>.Rescale<T, NoCap<TV>, NoWeights<TV>, ScaleTerm>(in g, ref g, slice.Width, default, default,
-                        T.Zero, scale, T.Zero, T.Zero, Ahead(in slice));
+                        T.Zero, scale, T.Zero, T.Zero, SliceRowsOp<T, T, T>.AheadOf(in slice));
                 }
                 ref readonly VocabularySliceOp<T, T, T> at = ref members[owner].Forward;
                 at.Gradient[(row * at.Stride) + local] += Floats<T>.FromDouble(-a);
             }
         }
-
-        /// <summary>A slice's row stride when its row is at most 16 KB (the next row is prefetched and its max taken), else 0.</summary>
-        private static nint Ahead(in VocabularySliceOp<T, T, T> slice) => (long)slice.Width * Unsafe.SizeOf<T>() <= 16384 ? slice.Stride : 0;
     }
 
     /// <summary>Whether every slice's forward takes the common op and all slices have one width (so one dispatch serves them all).</summary>

@@ -1241,8 +1241,14 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
         _op = op;
         _rows = rows;
         _logProbabilities = logProbabilities;
-        _ahead = (long)op.Width * Unsafe.SizeOf<T>() <= 16384 ? op.Stride : 0;
+        _ahead = AheadOf(in op);
     }
+
+    /// <summary>
+    /// Elements from a row of <paramref name="op"/>'s slice to the next one's — prefetched, and its max taken, while the row
+    /// is done — for a row of up to 16 KB (a longer one would be evicted before its turn); 0 for none.
+    /// </summary>
+    public static nint AheadOf(in VocabularySliceOp<T, TIn, TOut> op) => (long)op.Width * Unsafe.SizeOf<T>() <= 16384 ? op.Stride : 0;
 
     /// <summary>The general op this one stands for (a copy).</summary>
     public VocabularySliceOp<T, TIn, TOut> Op => _op;
@@ -1252,10 +1258,7 @@ internal readonly unsafe struct SliceRowsOp<T, TIn, TOut> : IRowOp<T>
     private int Width => _op.Width;
     private nint Stride => _op.Stride;
 
-    /// <summary>
-    /// Elements from a row's slice to the next one's, prefetched while the row is done, for a row of up to 16 KB (a longer one
-    /// would be evicted before its turn); 0 for none.
-    /// </summary>
+    /// <summary><see cref="AheadOf"/> of this op's slice.</summary>
     private nint Ahead => _ahead;
 
     /// <summary><see cref="Ahead"/>, set once (a field read: the property's computation was not inlined into the row code).</summary>
